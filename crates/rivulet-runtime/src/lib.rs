@@ -1,0 +1,22 @@
+//! The data plane of Rivulet.
+//!
+//! It owns what a job *is* and how it *runs*, and nothing of how a cluster is
+//! organised: the serializable [`job_graph::JobGraph`] (vertices holding operator
+//! chains, edges with a partitioning strategy), the [`element::StreamElement`]s that
+//! flow between subtasks (Arrow batches with watermarks, checkpoint barriers and
+//! end-of-data in-band), the built-in [`operators`], the [`partition`]ing of
+//! batches over channels, the bounded [`channel`]s that carry them (so a slow
+//! consumer back-pressures its producers), and the [`task`] loop that runs one
+//! subtask and measures its busy, idle and back-pressured time.
+
+pub mod channel;
+pub mod element;
+pub mod error;
+pub mod job_graph;
+pub mod key_groups;
+pub mod metrics;
+pub mod operators;
+pub mod partition;
+pub mod task;
+
+pub use error::RuntimeError;

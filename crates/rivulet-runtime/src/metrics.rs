@@ -1,0 +1,102 @@
+//! I/O metrics of one subtask, counted where they happen: records and bytes read
+//! from and written to the network channels, and the time spent idle (waiting for
+//! input), back-pressured (waiting for room downstream) and busy (the rest).
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+/// Live counters, shared between the running task and whoever reports on it.
+#[derive(Debug, Default)]
+pub struct TaskIoMetrics {
+    records_in: AtomicU64,
+    records_out: AtomicU64,
+    bytes_in: AtomicU64,
+    bytes_out: AtomicU64,
+    idle_nanos: AtomicU64,
+    backpressured_nanos: AtomicU64,
+    running_since: OnceLock<Instant>,
+    ran_for: OnceLock<Duration>,
+}
+
+/// A point-in-time copy of [`TaskIoMetrics`], in Flink's units (milliseconds).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct IoMetricsSnapshot {
+    pub read_bytes: u64,
+    pub write_bytes: u64,
+    pub read_records: u64,
+    pub write_records: u64,
+    pub backpressured_millis: u64,
+    pub idle_millis: u64,
+    pub busy_millis: f64,
+}
+
+impl IoMetricsSnapshot {
+    /// Sums two snapshots (used to aggregate subtasks of a vertex).
+    pub fn merged(self, other: IoMetricsSnapshot) -> IoMetricsSnapshot {
+        IoMetricsSnapshot {
+            read_bytes: self.read_bytes + other.read_bytes,
+            write_bytes: self.write_bytes + other.write_bytes,
+            read_records: self.read_records + other.read_records,
+            write_records: self.write_records + other.write_records,
+            backpressured_millis: self.backpressured_millis + other.backpressured_millis,
+            idle_millis: self.idle_millis + other.idle_millis,
+            busy_millis: self.busy_millis + other.busy_millis,
+        }
+    }
+}
+
+impl TaskIoMetrics {
+    pub fn mark_running(&self) {
+        let _ = self.running_since.set(Instant::now());
+    }
+
+    /// Freezes the wall time so busy time stops growing after the task ended.
+    pub fn mark_ended(&self) {
+        if let Some(start) = self.running_since.get() {
+            let _ = self.ran_for.set(start.elapsed());
+        }
+    }
+
+    pub fn add_input(&self, records: u64, bytes: u64) {
+        self.records_in.fetch_add(records, Ordering::Relaxed);
+        self.bytes_in.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    pub fn add_output(&self, records: u64, bytes: u64) {
+        self.records_out.fetch_add(records, Ordering::Relaxed);
+        self.bytes_out.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    pub fn add_idle(&self, time: Duration) {
+        self.idle_nanos
+            .fetch_add(time.as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    pub fn add_backpressured(&self, time: Duration) {
+        self.backpressured_nanos
+            .fetch_add(time.as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> IoMetricsSnapshot {
+        let idle = self.idle_nanos.load(Ordering::Relaxed);
+        let backpressured = self.backpressured_nanos.load(Ordering::Relaxed);
+        let wall = match (self.ran_for.get(), self.running_since.get()) {
+            (Some(total), _) => total.as_nanos() as u64,
+            (None, Some(start)) => start.elapsed().as_nanos() as u64,
+            (None, None) => 0,
+        };
+        let busy = wall.saturating_sub(idle + backpressured);
+        IoMetricsSnapshot {
+            read_bytes: self.bytes_in.load(Ordering::Relaxed),
+            write_bytes: self.bytes_out.load(Ordering::Relaxed),
+            read_records: self.records_in.load(Ordering::Relaxed),
+            write_records: self.records_out.load(Ordering::Relaxed),
+            backpressured_millis: backpressured / 1_000_000,
+            idle_millis: idle / 1_000_000,
+            busy_millis: (busy / 1_000) as f64 / 1_000.0,
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! The built-in operators and how a job graph names them.
+//!
+//! An [`OperatorSpec`] is the serializable description in a job graph; it knows
+//! its output schema and its display name, and [`OperatorSpec::instantiate`]
+//! builds the running operator for one subtask. Sources implement
+//! [`SourceFunction`]; every other operator implements [`Operator`].
+
+mod discard_sink;
+mod file_sink;
+mod generator;
+pub(crate) mod keyed_count;
+mod print_sink;
+
+use std::time::Duration;
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, RuntimeError};
+
+pub use discard_sink::DiscardSinkSpec;
+pub use file_sink::FileSinkSpec;
+pub use generator::GeneratorSpec;
+pub use keyed_count::KeyedCountSpec;
+pub use print_sink::PrintSinkSpec;
+
+/// Where a subtask runs: what an operator may need to know about its place.
+#[derive(Debug, Clone)]
+pub struct SubtaskContext {
+    pub task_name: String,
+    pub subtask_index: u32,
+    pub parallelism: u32,
+    pub max_parallelism: u32,
+}
+
+/// What a source produces when polled.
+#[derive(Debug)]
+pub enum SourcePoll {
+    Batch(RecordBatch),
+    /// Nothing to emit yet; poll again after this long.
+    Idle(Duration),
+    End,
+}
+
+/// A source of batches.
+pub trait SourceFunction: Send {
+    fn poll_next(&mut self) -> Result<SourcePoll>;
+}
+
+/// A non-source operator in a chain.
+pub trait Operator: Send {
+    /// Called once before the first element.
+    fn open(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    fn process_batch(&mut self, batch: RecordBatch, out: &mut Vec<RecordBatch>) -> Result<()>;
+
+    /// Event time advanced; operators with timers fire them here.
+    fn process_watermark(&mut self, _watermark: i64, _out: &mut Vec<RecordBatch>) -> Result<()> {
+        Ok(())
+    }
+
+    /// The input ended; flush and commit what is pending.
+    fn finish(&mut self, _out: &mut Vec<RecordBatch>) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// An operator as a job graph describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OperatorSpec {
+    Generator(GeneratorSpec),
+    KeyedCount(KeyedCountSpec),
+    FileSink(FileSinkSpec),
+    PrintSink(PrintSinkSpec),
+    DiscardSink(DiscardSinkSpec),
+}
+
+/// A chain's running operators: an optional source first, then the rest.
+pub enum RunningOperator {
+    Source(Box<dyn SourceFunction>),
+    Operator(Box<dyn Operator>),
+}
+
+impl OperatorSpec {
+    pub fn is_source(&self) -> bool {
+        matches!(self, OperatorSpec::Generator(_))
+    }
+
+    pub fn is_sink(&self) -> bool {
+        matches!(
+            self,
+            OperatorSpec::FileSink(_) | OperatorSpec::PrintSink(_) | OperatorSpec::DiscardSink(_)
+        )
+    }
+
+    /// Whether this operator keeps per-key state and so needs hash-partitioned input.
+    pub fn key_column(&self) -> Option<&str> {
+        match self {
+            OperatorSpec::KeyedCount(spec) => Some(&spec.key),
+            _ => None,
+        }
+    }
+
+    /// The name shown in plans and vertex names, as Flink shows it.
+    pub fn display_name(&self) -> String {
+        match self {
+            OperatorSpec::Generator(s) => format!("Source: {}", s.name()),
+            OperatorSpec::KeyedCount(s) => s.name(),
+            OperatorSpec::FileSink(s) => format!("Sink: {}", s.name()),
+            OperatorSpec::PrintSink(s) => format!("Sink: {}", s.name()),
+            OperatorSpec::DiscardSink(s) => format!("Sink: {}", s.name()),
+        }
+    }
+
+    /// The schema this operator emits given its input schema (`None` for a
+    /// source). Sinks emit nothing and return `None`.
+    pub fn output_schema(&self, input: Option<&SchemaRef>) -> Result<Option<SchemaRef>> {
+        let require_input = || {
+            input.cloned().ok_or_else(|| {
+                RuntimeError::InvalidJobGraph(format!(
+                    "operator '{}' has no input",
+                    self.display_name()
+                ))
+            })
+        };
+        match self {
+            OperatorSpec::Generator(_) => Ok(Some(GeneratorSpec::schema())),
+            OperatorSpec::KeyedCount(spec) => spec.output_schema(&require_input()?).map(Some),
+            OperatorSpec::FileSink(_) | OperatorSpec::PrintSink(_) | OperatorSpec::DiscardSink(_) => {
+                require_input()?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Checks options that do not depend on the schema.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            OperatorSpec::Generator(spec) => spec.validate(),
+            OperatorSpec::FileSink(spec) => spec.validate(),
+            _ => Ok(()),
+        }
+    }
+
+    /// Builds the running operator for one subtask.
+    pub fn instantiate(
+        &self,
+        input: Option<&SchemaRef>,
+        context: &SubtaskContext,
+    ) -> Result<RunningOperator> {
+        let input_schema = || {
+            input.cloned().ok_or_else(|| {
+                RuntimeError::InvalidJobGraph(format!("{} has no input", self.display_name()))
+            })
+        };
+        Ok(match self {
+            OperatorSpec::Generator(spec) => RunningOperator::Source(Box::new(spec.create(context))),
+            OperatorSpec::KeyedCount(spec) => {
+                RunningOperator::Operator(Box::new(spec.create(&input_schema()?)?))
+            }
+            OperatorSpec::FileSink(spec) => RunningOperator::Operator(Box::new(spec.create(context))),
+            OperatorSpec::PrintSink(spec) => {
+                RunningOperator::Operator(Box::new(spec.create(context)))
+            }
+            OperatorSpec::DiscardSink(_) => RunningOperator::Operator(Box::new(discard_sink::DiscardSink)),
+        })
+    }
+}
+
+/// Returns a display name: the given one, or the fallback.
+fn name_or(name: &Option<String>, fallback: &str) -> String {
+    name.clone().unwrap_or_else(|| fallback.to_string())
+}

@@ -1,0 +1,471 @@
+//! Running one subtask: its operator chain between its input queue and its
+//! output edges.
+//!
+//! The loop reads tagged elements from the subtask's queue, tracks the watermark
+//! of every input channel (the task's watermark is the minimum over channels that
+//! have not ended), pushes batches through the chain and partitions the results
+//! over the output edges. End-of-data from every channel finishes the chain and
+//! is forwarded. Waiting for input counts as idle time, waiting for room
+//! downstream as back-pressured time. Cancellation is checked at every wait.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use rivulet_common::{JobId, JobVertexId};
+use tokio::sync::mpsc::error::TrySendError;
+use tokio_util::sync::CancellationToken;
+
+use crate::channel::{ChannelKey, ElementReceiver, ElementSender, LocalChannels};
+use crate::element::{ChannelElement, MAX_WATERMARK, StreamElement};
+use crate::error::{Result, RuntimeError};
+use crate::job_graph::ShipStrategy;
+use crate::metrics::TaskIoMetrics;
+use crate::operators::{Operator, OperatorSpec, RunningOperator, SourceFunction, SourcePoll, SubtaskContext};
+use crate::partition::{hash_targets, split_by_targets};
+
+/// One output edge as the producing subtask sees it.
+#[derive(Debug, Clone)]
+pub struct OutputDescriptor {
+    pub target_vertex: JobVertexId,
+    pub target_parallelism: u32,
+    pub target_max_parallelism: u32,
+    pub strategy: ShipStrategy,
+    pub key_column: Option<usize>,
+    /// This edge's first channel index at the consumer.
+    pub channel_offset: usize,
+}
+
+/// Everything a TaskExecutor needs to run one subtask.
+#[derive(Debug, Clone)]
+pub struct TaskDescriptor {
+    pub job_id: JobId,
+    pub vertex_id: JobVertexId,
+    pub task_name: String,
+    pub subtask_index: u32,
+    pub parallelism: u32,
+    pub max_parallelism: u32,
+    pub operators: Vec<OperatorSpec>,
+    pub input_schema: Option<SchemaRef>,
+    pub num_input_channels: usize,
+    pub outputs: Vec<OutputDescriptor>,
+}
+
+/// How a task that did not fail ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskOutcome {
+    Finished,
+    Canceled,
+}
+
+/// Lifecycle points a task reports while it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskPhase {
+    Initializing,
+    Running,
+}
+
+/// Runs a subtask to its end. `report` is told when the task starts
+/// initializing its operators and when it is running.
+pub async fn run_task(
+    descriptor: TaskDescriptor,
+    channels: Arc<LocalChannels>,
+    metrics: Arc<TaskIoMetrics>,
+    cancel: CancellationToken,
+    report: impl Fn(TaskPhase) + Send,
+) -> Result<TaskOutcome> {
+    report(TaskPhase::Initializing);
+    let context = SubtaskContext {
+        task_name: descriptor.task_name.clone(),
+        subtask_index: descriptor.subtask_index,
+        parallelism: descriptor.parallelism,
+        max_parallelism: descriptor.max_parallelism,
+    };
+    let mut source: Option<Box<dyn SourceFunction>> = None;
+    let mut chain: Vec<Box<dyn Operator>> = Vec::new();
+    let mut schema = descriptor.input_schema.clone();
+    for spec in &descriptor.operators {
+        match spec.instantiate(schema.as_ref(), &context)? {
+            RunningOperator::Source(s) => source = Some(s),
+            RunningOperator::Operator(op) => chain.push(op),
+        }
+        schema = spec.output_schema(schema.as_ref())?;
+    }
+    for op in chain.iter_mut() {
+        op.open()?;
+    }
+    let input = if source.is_none() {
+        let key = ChannelKey {
+            job_id: descriptor.job_id,
+            vertex_id: descriptor.vertex_id,
+            subtask: descriptor.subtask_index,
+        };
+        Some(channels.take_receiver(key).ok_or_else(|| {
+            RuntimeError::ChannelClosed(format!("input of {}", descriptor.task_name))
+        })?)
+    } else {
+        None
+    };
+    let mut outputs: Vec<OutputWriter> = descriptor
+        .outputs
+        .iter()
+        .map(|o| OutputWriter::new(o, &descriptor, &channels))
+        .collect();
+
+    let mut task = RunningTask {
+        chain,
+        outputs: &mut outputs,
+        metrics: &metrics,
+        cancel: &cancel,
+    };
+    metrics.mark_running();
+    report(TaskPhase::Running);
+    let outcome = match (source, input) {
+        (Some(source), _) => task.run_source(source).await,
+        (None, Some(input)) => task.run_input(input, descriptor.num_input_channels).await,
+        (None, None) => Err(RuntimeError::Operator {
+            operator: descriptor.task_name.clone(),
+            message: "task has neither a source nor an input".into(),
+        }),
+    };
+    metrics.mark_ended();
+    outcome
+}
+
+struct RunningTask<'a> {
+    chain: Vec<Box<dyn Operator>>,
+    outputs: &'a mut [OutputWriter],
+    metrics: &'a TaskIoMetrics,
+    cancel: &'a CancellationToken,
+}
+
+impl RunningTask<'_> {
+    async fn run_source(&mut self, mut source: Box<dyn SourceFunction>) -> Result<TaskOutcome> {
+        let mut since_yield = 0u32;
+        loop {
+            if self.cancel.is_cancelled() {
+                return Ok(TaskOutcome::Canceled);
+            }
+            match source.poll_next()? {
+                SourcePoll::Batch(batch) => {
+                    let mut produced = Vec::new();
+                    push_through(&mut self.chain, batch, &mut produced)?;
+                    if self.emit_batches(produced).await? == SendResult::Cancelled {
+                        return Ok(TaskOutcome::Canceled);
+                    }
+                    since_yield += 1;
+                    if since_yield >= 16 {
+                        since_yield = 0;
+                        tokio::task::yield_now().await;
+                    }
+                }
+                SourcePoll::Idle(wait) => {
+                    let started = Instant::now();
+                    tokio::select! {
+                        _ = self.cancel.cancelled() => return Ok(TaskOutcome::Canceled),
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                    self.metrics.add_idle(started.elapsed());
+                }
+                SourcePoll::End => return self.end_of_input().await,
+            }
+        }
+    }
+
+    async fn run_input(&mut self, mut input: ElementReceiver, channels: usize) -> Result<TaskOutcome> {
+        let mut watermarks = vec![i64::MIN; channels];
+        let mut ended = vec![false; channels];
+        let mut current_watermark = i64::MIN;
+        loop {
+            let element = match input.try_recv() {
+                Ok(element) => element,
+                Err(_) => {
+                    let started = Instant::now();
+                    let received = tokio::select! {
+                        _ = self.cancel.cancelled() => return Ok(TaskOutcome::Canceled),
+                        received = input.recv() => received,
+                    };
+                    self.metrics.add_idle(started.elapsed());
+                    received.ok_or_else(|| RuntimeError::ChannelClosed("input".into()))?
+                }
+            };
+            let ChannelElement { channel, element } = element;
+            if channel >= channels {
+                return Err(RuntimeError::Operator {
+                    operator: "input gate".into(),
+                    message: format!("element on channel {channel} of {channels}"),
+                });
+            }
+            match element {
+                StreamElement::Batch(batch) => {
+                    self.metrics
+                        .add_input(batch.num_rows() as u64, batch.get_array_memory_size() as u64);
+                    let mut produced = Vec::new();
+                    push_through(&mut self.chain, batch, &mut produced)?;
+                    if self.emit_batches(produced).await? == SendResult::Cancelled {
+                        return Ok(TaskOutcome::Canceled);
+                    }
+                }
+                StreamElement::Watermark(watermark) => {
+                    watermarks[channel] = watermarks[channel].max(watermark);
+                    if let Some(step) = self
+                        .advance_watermark(&watermarks, &ended, &mut current_watermark)
+                        .await?
+                    {
+                        return Ok(step);
+                    }
+                }
+                StreamElement::Barrier(barrier) => {
+                    // Alignment arrives with checkpointing; until then barriers pass through.
+                    if self.broadcast(StreamElement::Barrier(barrier)).await? == SendResult::Cancelled {
+                        return Ok(TaskOutcome::Canceled);
+                    }
+                }
+                StreamElement::EndOfData => {
+                    ended[channel] = true;
+                    if ended.iter().all(|e| *e) {
+                        return self.end_of_input().await;
+                    }
+                    if let Some(step) = self
+                        .advance_watermark(&watermarks, &ended, &mut current_watermark)
+                        .await?
+                    {
+                        return Ok(step);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Emits a new task watermark if the minimum over live channels advanced.
+    async fn advance_watermark(
+        &mut self,
+        watermarks: &[i64],
+        ended: &[bool],
+        current: &mut i64,
+    ) -> Result<Option<TaskOutcome>> {
+        let minimum = watermarks
+            .iter()
+            .zip(ended)
+            .filter(|(_, ended)| !**ended)
+            .map(|(w, _)| *w)
+            .min()
+            .unwrap_or(MAX_WATERMARK);
+        if minimum <= *current {
+            return Ok(None);
+        }
+        *current = minimum;
+        let mut produced = Vec::new();
+        watermark_through(&mut self.chain, minimum, &mut produced)?;
+        if self.emit_batches(produced).await? == SendResult::Cancelled
+            || self.broadcast(StreamElement::Watermark(minimum)).await? == SendResult::Cancelled
+        {
+            return Ok(Some(TaskOutcome::Canceled));
+        }
+        Ok(None)
+    }
+
+    async fn end_of_input(&mut self) -> Result<TaskOutcome> {
+        let mut produced = Vec::new();
+        watermark_through(&mut self.chain, MAX_WATERMARK, &mut produced)?;
+        finish_through(&mut self.chain, &mut produced)?;
+        if self.emit_batches(produced).await? == SendResult::Cancelled
+            || self.broadcast(StreamElement::Watermark(MAX_WATERMARK)).await? == SendResult::Cancelled
+            || self.broadcast(StreamElement::EndOfData).await? == SendResult::Cancelled
+        {
+            return Ok(TaskOutcome::Canceled);
+        }
+        Ok(TaskOutcome::Finished)
+    }
+
+    async fn emit_batches(&mut self, batches: Vec<RecordBatch>) -> Result<SendResult> {
+        for batch in batches {
+            if batch.num_rows() == 0 {
+                continue;
+            }
+            for output in self.outputs.iter_mut() {
+                for (target, part) in output.route(&batch)? {
+                    let records = part.num_rows() as u64;
+                    let bytes = part.get_array_memory_size() as u64;
+                    let element = StreamElement::Batch(part);
+                    if output.send(target, element, self.metrics, self.cancel).await?
+                        == SendResult::Cancelled
+                    {
+                        return Ok(SendResult::Cancelled);
+                    }
+                    self.metrics.add_output(records, bytes);
+                }
+            }
+        }
+        Ok(SendResult::Sent)
+    }
+
+    async fn broadcast(&mut self, element: StreamElement) -> Result<SendResult> {
+        for output in self.outputs.iter_mut() {
+            for target in output.all_targets() {
+                if output.send(target, element.clone(), self.metrics, self.cancel).await?
+                    == SendResult::Cancelled
+                {
+                    return Ok(SendResult::Cancelled);
+                }
+            }
+        }
+        Ok(SendResult::Sent)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SendResult {
+    Sent,
+    Cancelled,
+}
+
+/// The sending side of one output edge.
+struct OutputWriter {
+    descriptor: OutputDescriptor,
+    /// One sender per consumer subtask (only the matching one for forward).
+    senders: Vec<Option<ElementSender>>,
+    channel: usize,
+    next_round_robin: u32,
+    subtask_index: u32,
+}
+
+impl OutputWriter {
+    fn new(output: &OutputDescriptor, task: &TaskDescriptor, channels: &LocalChannels) -> Self {
+        let senders = (0..output.target_parallelism)
+            .map(|target| {
+                let wanted =
+                    output.strategy != ShipStrategy::Forward || target == task.subtask_index;
+                wanted.then(|| {
+                    channels.sender(ChannelKey {
+                        job_id: task.job_id,
+                        vertex_id: output.target_vertex,
+                        subtask: target,
+                    })
+                })
+            })
+            .collect();
+        let channel = match output.strategy {
+            ShipStrategy::Forward => output.channel_offset,
+            _ => output.channel_offset + task.subtask_index as usize,
+        };
+        OutputWriter {
+            descriptor: output.clone(),
+            senders,
+            channel,
+            next_round_robin: task.subtask_index,
+            subtask_index: task.subtask_index,
+        }
+    }
+
+    fn all_targets(&self) -> Vec<u32> {
+        (0..self.senders.len() as u32)
+            .filter(|t| self.senders[*t as usize].is_some())
+            .collect()
+    }
+
+    fn route(&mut self, batch: &RecordBatch) -> Result<Vec<(u32, RecordBatch)>> {
+        let parallelism = self.descriptor.target_parallelism;
+        Ok(match self.descriptor.strategy {
+            ShipStrategy::Forward => vec![(self.subtask_index, batch.clone())],
+            ShipStrategy::Rebalance => {
+                let target = self.next_round_robin % parallelism;
+                self.next_round_robin = self.next_round_robin.wrapping_add(1);
+                vec![(target, batch.clone())]
+            }
+            ShipStrategy::Broadcast => (0..parallelism).map(|t| (t, batch.clone())).collect(),
+            ShipStrategy::Hash => {
+                let key = self.descriptor.key_column.ok_or_else(|| RuntimeError::Operator {
+                    operator: "hash partitioner".into(),
+                    message: "hash edge without key column".into(),
+                })?;
+                let targets =
+                    hash_targets(batch, key, parallelism, self.descriptor.target_max_parallelism)?;
+                split_by_targets(batch, &targets, parallelism)?
+            }
+        })
+    }
+
+    async fn send(
+        &mut self,
+        target: u32,
+        element: StreamElement,
+        metrics: &TaskIoMetrics,
+        cancel: &CancellationToken,
+    ) -> Result<SendResult> {
+        let sender = self
+            .senders
+            .get(target as usize)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| RuntimeError::ChannelClosed(format!("subtask {target}")))?;
+        let tagged = ChannelElement {
+            channel: self.channel,
+            element,
+        };
+        match sender.try_send(tagged) {
+            Ok(()) => Ok(SendResult::Sent),
+            Err(TrySendError::Closed(_)) => Err(RuntimeError::ChannelClosed(format!(
+                "subtask {target} of the next task"
+            ))),
+            Err(TrySendError::Full(tagged)) => {
+                let started = Instant::now();
+                let sent = tokio::select! {
+                    _ = cancel.cancelled() => return Ok(SendResult::Cancelled),
+                    sent = sender.send(tagged) => sent,
+                };
+                metrics.add_backpressured(started.elapsed());
+                sent.map(|_| SendResult::Sent).map_err(|_| {
+                    RuntimeError::ChannelClosed(format!("subtask {target} of the next task"))
+                })
+            }
+        }
+    }
+}
+
+fn push_through(
+    chain: &mut [Box<dyn Operator>],
+    batch: RecordBatch,
+    out: &mut Vec<RecordBatch>,
+) -> Result<()> {
+    match chain.split_first_mut() {
+        None => {
+            out.push(batch);
+            Ok(())
+        }
+        Some((first, rest)) => {
+            let mut produced = Vec::new();
+            first.process_batch(batch, &mut produced)?;
+            for batch in produced {
+                push_through(rest, batch, out)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn watermark_through(
+    chain: &mut [Box<dyn Operator>],
+    watermark: i64,
+    out: &mut Vec<RecordBatch>,
+) -> Result<()> {
+    for position in 0..chain.len() {
+        let mut produced = Vec::new();
+        chain[position].process_watermark(watermark, &mut produced)?;
+        for batch in produced {
+            push_through(&mut chain[position + 1..], batch, out)?;
+        }
+    }
+    Ok(())
+}
+
+fn finish_through(chain: &mut [Box<dyn Operator>], out: &mut Vec<RecordBatch>) -> Result<()> {
+    for position in 0..chain.len() {
+        let mut produced = Vec::new();
+        chain[position].finish(&mut produced)?;
+        for batch in produced {
+            push_through(&mut chain[position + 1..], batch, out)?;
+        }
+    }
+    Ok(())
+}
