@@ -27,6 +27,7 @@ pub struct LocalClusterOptions {
     pub archive_capacity: usize,
     pub channel_capacity: usize,
     pub data_plane_threads: usize,
+    pub default_parallelism: u32,
 }
 
 fn config_error(e: rivulet_common::CommonError) -> ClusterError {
@@ -59,6 +60,7 @@ impl LocalClusterOptions {
             slot_request_timeout: millis(&options::SLOT_REQUEST_TIMEOUT)?,
             archive_capacity: positive(&options::JOBSTORE_MAX_CAPACITY)? as usize,
             channel_capacity: 4 * positive(&options::NETWORK_BUFFERS_PER_CHANNEL)? as usize,
+            default_parallelism: positive(&options::PARALLELISM_DEFAULT)? as u32,
             data_plane_threads: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2),
@@ -135,6 +137,7 @@ impl LocalCluster {
             resource_manager.clone(),
             DispatcherSettings {
                 archive_capacity: options.archive_capacity,
+                default_parallelism: options.default_parallelism,
                 job_master: JobMasterSettings {
                     slot_request_timeout: options.slot_request_timeout,
                 },

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use rivulet_common::JobId;
 use rivulet_common::clock::now_millis;
-use rivulet_runtime::job_graph::JobGraph;
+use rivulet_runtime::job_graph::{JobGraph, JobGraphSpec, check_keyed_inputs};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::error::ClusterError;
@@ -29,6 +29,7 @@ enum JobLocation {
 
 enum Message {
     Submit(JobGraph, oneshot::Sender<Result<JobId, ClusterError>>),
+    SubmitSpec(Box<JobGraphSpec>, oneshot::Sender<Result<JobId, ClusterError>>),
     ListJobs(oneshot::Sender<Vec<(JobId, JobStatus)>>),
     Locate(JobId, oneshot::Sender<Option<JobLocation>>),
     LocateAll(oneshot::Sender<Vec<(JobId, JobLocation)>>),
@@ -44,6 +45,8 @@ enum Message {
 #[derive(Debug, Clone, Copy)]
 pub struct DispatcherSettings {
     pub archive_capacity: usize,
+    /// `parallelism.default`, for vertices and jobs that set none.
+    pub default_parallelism: u32,
     pub job_master: JobMasterSettings,
 }
 
@@ -111,6 +114,16 @@ impl DispatcherHandle {
 
     pub async fn submit_job(&self, graph: JobGraph) -> Result<JobId, ClusterError> {
         self.ask(|reply| Message::Submit(graph, reply)).await?
+    }
+
+    /// Checks a submitted job graph and submits it. An invalid graph is
+    /// rejected with the reason and leaves nothing behind.
+    pub async fn submit_job_spec(&self, spec: JobGraphSpec) -> Result<JobId, ClusterError> {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .send(Message::SubmitSpec(Box::new(spec), reply))
+            .map_err(|_| ClusterError::unreachable("Dispatcher"))?;
+        answer.await.map_err(|_| ClusterError::unreachable("Dispatcher"))?
     }
 
     /// Every known job with its status, in submission order.
@@ -238,6 +251,12 @@ impl DispatcherActor {
         match message {
             Message::Submit(graph, reply) => {
                 let _ = reply.send(self.submit(graph));
+            }
+            Message::SubmitSpec(spec, reply) => {
+                let graph = JobGraph::from_spec(*spec, self.settings.default_parallelism)
+                    .and_then(|graph| check_keyed_inputs(&graph).map(|_| graph))
+                    .map_err(|e| ClusterError::InvalidJobGraph(e.to_string()));
+                let _ = reply.send(graph.and_then(|graph| self.submit(graph)));
             }
             Message::ListJobs(reply) => {
                 let jobs = self

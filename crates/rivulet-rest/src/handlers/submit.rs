@@ -1,0 +1,74 @@
+//! `POST /jobs`: a multipart submission as the Flink CLI sends it.
+//!
+//! The `request` part is JSON naming the job file (`executionPlanFileName`,
+//! or `jobGraphFileName` from Flink 1.x clients); the file parts follow. The
+//! job file is Rivulet's JSON job graph (docs/job-graph.md).
+
+use std::collections::HashMap;
+
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use rivulet_rest_api::jobs::{JobSubmitRequest, JobSubmitResponse};
+use rivulet_runtime::job_graph::JobGraphSpec;
+
+use crate::error::{RestError, RestResult};
+use crate::headers::json_response;
+use crate::RestState;
+
+fn multipart_error(error: axum::extract::multipart::MultipartError) -> RestError {
+    RestError::new(error.status(), error.body_text())
+}
+
+pub async fn submit(State(state): State<RestState>, mut multipart: Multipart) -> RestResult {
+    let mut request: Option<JobSubmitRequest> = None;
+    let mut files: HashMap<String, Vec<u8>> = HashMap::new();
+    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+        let name = field.name().unwrap_or_default().to_string();
+        let file_name = field.file_name().map(str::to_string);
+        let bytes = field.bytes().await.map_err(multipart_error)?;
+        match file_name {
+            Some(file_name) => {
+                files.insert(file_name, bytes.to_vec());
+            }
+            None if name == "request" => {
+                request = Some(
+                    serde_json::from_slice(&bytes)
+                        .map_err(|_| RestError::bad_body("JobSubmitRequestBody"))?,
+                );
+            }
+            None => {}
+        }
+    }
+    let request = request.ok_or_else(|| {
+        RestError::bad_request("Request did not contain a 'request' part (JobSubmitRequestBody).")
+    })?;
+    let file_name = request
+        .execution_plan_file_name
+        .or(request.job_graph_file_name)
+        .ok_or_else(|| {
+            RestError::bad_request(
+                "The request names no job graph file: set executionPlanFileName (or jobGraphFileName).",
+            )
+        })?;
+    let bytes = files.get(&file_name).ok_or_else(|| {
+        RestError::bad_request(format!(
+            "The job graph file '{file_name}' was not among the uploaded files [{}].",
+            files.keys().cloned().collect::<Vec<_>>().join(", ")
+        ))
+    })?;
+    if bytes.starts_with(&[0xAC, 0xED]) {
+        return Err(RestError::bad_request(
+            "The job graph file is a serialized Java JobGraph. Rivulet runs jobs described in its JSON job graph format (see docs/job-graph.md).",
+        ));
+    }
+    let spec: JobGraphSpec = serde_json::from_slice(bytes).map_err(|e| {
+        RestError::bad_request(format!("Could not parse the job graph file '{file_name}': {e}"))
+    })?;
+    let job_id = state.dispatcher.submit_job_spec(spec).await?;
+    Ok(json_response(
+        StatusCode::ACCEPTED,
+        &JobSubmitResponse {
+            job_url: format!("/jobs/{job_id}"),
+        },
+    ))
+}

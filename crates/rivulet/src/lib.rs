@@ -1,0 +1,7 @@
+//! The `rivulet` binary's library half: starting a standalone cluster (a
+//! JobManager with its REST endpoint and N TaskManagers in one process), and
+//! the demo job a new user sees on the first run. The binary and the
+//! integration tests start clusters through the same [`standalone::start`].
+
+pub mod demo;
+pub mod standalone;
