@@ -1,0 +1,8 @@
+//! Integration tests: real clusters on ephemeral ports, driven over HTTP.
+//! One test binary (it links the whole stack), one module per concern.
+
+mod support;
+
+mod compatibility;
+mod errors;
+mod lifecycle;
