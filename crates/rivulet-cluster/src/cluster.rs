@@ -183,11 +183,8 @@ impl LocalCluster {
 
     /// Cancels all jobs, waits for them (up to 10 s) and stops every component.
     pub async fn shutdown(mut self) {
-        let _ = tokio::time::timeout(
-            Duration::from_secs(10),
-            self.dispatcher.shutdown_and_wait(),
-        )
-        .await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.dispatcher.shutdown_and_wait())
+            .await;
         let task_executors = std::mem::take(&mut *self.task_executors.lock().await);
         for te in task_executors {
             te.stop().await;

@@ -29,7 +29,10 @@ enum JobLocation {
 
 enum Message {
     Submit(JobGraph, oneshot::Sender<Result<JobId, ClusterError>>),
-    SubmitSpec(Box<JobGraphSpec>, oneshot::Sender<Result<JobId, ClusterError>>),
+    SubmitSpec(
+        Box<JobGraphSpec>,
+        oneshot::Sender<Result<JobId, ClusterError>>,
+    ),
     ListJobs(oneshot::Sender<Vec<(JobId, JobStatus)>>),
     Locate(JobId, oneshot::Sender<Option<JobLocation>>),
     LocateAll(oneshot::Sender<Vec<(JobId, JobLocation)>>),
@@ -104,12 +107,17 @@ impl DispatcherHandle {
         DispatcherHandle { sender }
     }
 
-    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Message) -> Result<T, ClusterError> {
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Message,
+    ) -> Result<T, ClusterError> {
         let (reply, answer) = oneshot::channel();
         self.sender
             .send(make(reply))
             .map_err(|_| ClusterError::unreachable("Dispatcher"))?;
-        answer.await.map_err(|_| ClusterError::unreachable("Dispatcher"))
+        answer
+            .await
+            .map_err(|_| ClusterError::unreachable("Dispatcher"))
     }
 
     pub async fn submit_job(&self, graph: JobGraph) -> Result<JobId, ClusterError> {
@@ -123,7 +131,9 @@ impl DispatcherHandle {
         self.sender
             .send(Message::SubmitSpec(Box::new(spec), reply))
             .map_err(|_| ClusterError::unreachable("Dispatcher"))?;
-        answer.await.map_err(|_| ClusterError::unreachable("Dispatcher"))?
+        answer
+            .await
+            .map_err(|_| ClusterError::unreachable("Dispatcher"))?
     }
 
     /// Every known job with its status, in submission order.
@@ -169,20 +179,21 @@ impl DispatcherHandle {
     /// The overview of every job, in submission order.
     pub async fn jobs_overview(&self) -> Result<Vec<JobOverview>, ClusterError> {
         let located = self.ask(Message::LocateAll).await?;
-        let answers = futures::future::join_all(located.into_iter().map(|(job_id, location)| async move {
-            match location {
-                JobLocation::Archived(snapshot) => Some(JobOverview::from_snapshot(&snapshot)),
-                JobLocation::Active(job_master) => match job_master.overview().await {
-                    Ok(overview) => Some(overview),
-                    Err(_) => self
-                        .job_snapshot(job_id)
-                        .await
-                        .ok()
-                        .map(|s| JobOverview::from_snapshot(&s)),
-                },
-            }
-        }))
-        .await;
+        let answers =
+            futures::future::join_all(located.into_iter().map(|(job_id, location)| async move {
+                match location {
+                    JobLocation::Archived(snapshot) => Some(JobOverview::from_snapshot(&snapshot)),
+                    JobLocation::Active(job_master) => match job_master.overview().await {
+                        Ok(overview) => Some(overview),
+                        Err(_) => self
+                            .job_snapshot(job_id)
+                            .await
+                            .ok()
+                            .map(|s| JobOverview::from_snapshot(&s)),
+                    },
+                }
+            }))
+            .await;
         Ok(answers.into_iter().flatten().collect())
     }
 
@@ -206,7 +217,11 @@ impl DispatcherHandle {
 
     /// Records an attached client's heartbeat: it promises to call again
     /// before `expires_at` (epoch millis).
-    pub async fn client_heartbeat(&self, job_id: JobId, expires_at: i64) -> Result<(), ClusterError> {
+    pub async fn client_heartbeat(
+        &self,
+        job_id: JobId,
+        expires_at: i64,
+    ) -> Result<(), ClusterError> {
         self.ask(|reply| Message::ClientHeartbeat(job_id, expires_at, reply))
             .await?
     }

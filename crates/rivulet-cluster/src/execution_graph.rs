@@ -8,8 +8,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rivulet_common::clock::now_millis;
 use rivulet_common::ExecutionAttemptId;
+use rivulet_common::clock::now_millis;
 use rivulet_runtime::job_graph::JobGraph;
 use rivulet_runtime::metrics::IoMetricsSnapshot;
 
@@ -77,7 +77,13 @@ impl ExecutionGraph {
                 (0..vertex.parallelism as usize)
                     .map(|s| {
                         let attempt = Attempt::new(0);
-                        positions.insert(attempt.execution_id, ExecutionPosition { vertex: v, subtask: s });
+                        positions.insert(
+                            attempt.execution_id,
+                            ExecutionPosition {
+                                vertex: v,
+                                subtask: s,
+                            },
+                        );
                         vec![attempt]
                     })
                     .collect()
@@ -117,12 +123,21 @@ impl ExecutionGraph {
     }
 
     /// The current attempt of every subtask, with its position.
-    pub fn current_executions(&self) -> Vec<(ExecutionPosition, ExecutionAttemptId, ExecutionState)> {
+    pub fn current_executions(
+        &self,
+    ) -> Vec<(ExecutionPosition, ExecutionAttemptId, ExecutionState)> {
         let mut all = Vec::new();
         for (v, subtasks) in self.subtasks.iter().enumerate() {
             for (s, attempts) in subtasks.iter().enumerate() {
                 if let Some(current) = attempts.last() {
-                    all.push((ExecutionPosition { vertex: v, subtask: s }, current.execution_id, current.state));
+                    all.push((
+                        ExecutionPosition {
+                            vertex: v,
+                            subtask: s,
+                        },
+                        current.execution_id,
+                        current.state,
+                    ));
                 }
             }
         }
@@ -156,7 +171,10 @@ impl ExecutionGraph {
             return false;
         };
         let attempt = self.current_mut(position);
-        if attempt.execution_id != execution_id || attempt.state.is_terminal() || attempt.state == state {
+        if attempt.execution_id != execution_id
+            || attempt.state.is_terminal()
+            || attempt.state == state
+        {
             return false;
         }
         if attempt.state == ExecutionState::Canceling && !state.is_terminal() {
@@ -173,7 +191,11 @@ impl ExecutionGraph {
         }
     }
 
-    pub fn set_final_metrics(&mut self, execution_id: ExecutionAttemptId, metrics: IoMetricsSnapshot) {
+    pub fn set_final_metrics(
+        &mut self,
+        execution_id: ExecutionAttemptId,
+        metrics: IoMetricsSnapshot,
+    ) {
         if let Some(position) = self.position_of(execution_id) {
             self.current_mut(position).metrics = metrics;
         }
@@ -191,11 +213,18 @@ impl ExecutionGraph {
 
     pub fn task_name(&self, position: ExecutionPosition) -> String {
         let vertex = &self.graph.vertices[position.vertex];
-        format!("{} ({}/{})", vertex.name, position.subtask + 1, vertex.parallelism)
+        format!(
+            "{} ({}/{})",
+            vertex.name,
+            position.subtask + 1,
+            vertex.parallelism
+        )
     }
 
     pub fn all_terminal(&self) -> bool {
-        self.current_executions().iter().all(|(_, _, s)| s.is_terminal())
+        self.current_executions()
+            .iter()
+            .all(|(_, _, s)| s.is_terminal())
     }
 
     pub fn all_finished(&self) -> bool {
@@ -293,7 +322,10 @@ mod tests {
             ]}"#,
         )
         .unwrap();
-        ExecutionGraph::new(Arc::new(JobGraph::from_spec(spec, 1).unwrap()), now_millis())
+        ExecutionGraph::new(
+            Arc::new(JobGraph::from_spec(spec, 1).unwrap()),
+            now_millis(),
+        )
     }
 
     #[test]
@@ -301,9 +333,18 @@ mod tests {
         let mut eg = graph();
         eg.transition(JobStatus::Created);
         eg.transition(JobStatus::Running);
-        let ids: Vec<_> = eg.current_executions().into_iter().map(|(_, id, _)| id).collect();
+        let ids: Vec<_> = eg
+            .current_executions()
+            .into_iter()
+            .map(|(_, id, _)| id)
+            .collect();
         for id in &ids {
-            for state in [ExecutionState::Scheduled, ExecutionState::Deploying, ExecutionState::Initializing, ExecutionState::Running] {
+            for state in [
+                ExecutionState::Scheduled,
+                ExecutionState::Deploying,
+                ExecutionState::Initializing,
+                ExecutionState::Running,
+            ] {
                 assert!(eg.set_state(*id, state));
             }
         }
@@ -311,14 +352,21 @@ mod tests {
         assert_eq!(eg.terminal_status(), None);
         assert!(eg.set_state(ids[1], ExecutionState::Finished));
         assert_eq!(eg.terminal_status(), Some(JobStatus::Finished));
-        assert!(!eg.set_state(ids[1], ExecutionState::Failed), "terminal states are final");
+        assert!(
+            !eg.set_state(ids[1], ExecutionState::Failed),
+            "terminal states are final"
+        );
     }
 
     #[test]
     fn a_cancelling_task_only_reports_its_end_and_the_job_ends_canceled() {
         let mut eg = graph();
         eg.transition(JobStatus::Running);
-        let ids: Vec<_> = eg.current_executions().into_iter().map(|(_, id, _)| id).collect();
+        let ids: Vec<_> = eg
+            .current_executions()
+            .into_iter()
+            .map(|(_, id, _)| id)
+            .collect();
         eg.transition(JobStatus::Cancelling);
         eg.set_state(ids[0], ExecutionState::Canceling);
         assert!(!eg.set_state(ids[0], ExecutionState::Running));

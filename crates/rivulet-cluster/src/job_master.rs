@@ -58,7 +58,9 @@ impl JobMasterGateway for JobMasterHandle {
     }
 
     fn task_manager_lost(&self, resource_id: String, reason: String) {
-        let _ = self.sender.send(Message::TaskManagerLost(resource_id, reason));
+        let _ = self
+            .sender
+            .send(Message::TaskManagerLost(resource_id, reason));
     }
 }
 
@@ -67,12 +69,17 @@ impl JobMasterHandle {
         self.job_id
     }
 
-    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Message) -> Result<T, ClusterError> {
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Message,
+    ) -> Result<T, ClusterError> {
         let (reply, answer) = oneshot::channel();
         self.sender
             .send(make(reply))
             .map_err(|_| ClusterError::unreachable("JobMaster"))?;
-        answer.await.map_err(|_| ClusterError::unreachable("JobMaster"))
+        answer
+            .await
+            .map_err(|_| ClusterError::unreachable("JobMaster"))
     }
 
     pub async fn cancel(&self) -> Result<(), ClusterError> {
@@ -162,13 +169,17 @@ impl JobMasterActor {
                 "rivulet.cluster.DeploymentError",
                 format!("Could not deploy task: {error}"),
             ),
-            Message::TaskManagerLost(resource_id, reason) => self.task_manager_lost(&resource_id, reason),
+            Message::TaskManagerLost(resource_id, reason) => {
+                self.task_manager_lost(&resource_id, reason)
+            }
             Message::Cancel(reply) => {
                 let _ = reply.send(self.cancel());
             }
             Message::Snapshot(reply) => self.snapshot(reply),
             Message::Overview(reply) => {
-                let _ = reply.send(JobOverview::from_snapshot(&self.graph.snapshot(&HashMap::new())));
+                let _ = reply.send(JobOverview::from_snapshot(
+                    &self.graph.snapshot(&HashMap::new()),
+                ));
             }
             Message::Stop => {}
         }
@@ -245,7 +256,11 @@ impl JobMasterActor {
                 continue;
             }
             let Some(grant) = grants.get(position.subtask) else {
-                self.fail_execution(id, "rivulet.cluster.DeploymentError", "no slot was granted for this subtask".into());
+                self.fail_execution(
+                    id,
+                    "rivulet.cluster.DeploymentError",
+                    "no slot was granted for this subtask".into(),
+                );
                 continue;
             };
             self.graph.set_state(id, ExecutionState::Deploying);
@@ -274,17 +289,26 @@ impl JobMasterActor {
     }
 
     fn task_state(&mut self, update: TaskStateUpdate) {
-        if let Some(metrics) = update.metrics {
-            if self.graph.state_of(update.execution_id).is_some_and(|s| !s.is_terminal()) {
-                self.graph.set_final_metrics(update.execution_id, metrics);
-            }
+        if let Some(metrics) = update.metrics
+            && self
+                .graph
+                .state_of(update.execution_id)
+                .is_some_and(|s| !s.is_terminal())
+        {
+            self.graph.set_final_metrics(update.execution_id, metrics);
         }
         if update.state == ExecutionState::Failed {
-            let failure = update.failure.unwrap_or_else(|| crate::gateways::FailureInfo {
-                exception_name: "rivulet.runtime.TaskFailure".into(),
-                message: "the task failed without a cause".into(),
-            });
-            self.fail_execution(update.execution_id, &failure.exception_name, failure.message);
+            let failure = update
+                .failure
+                .unwrap_or_else(|| crate::gateways::FailureInfo {
+                    exception_name: "rivulet.runtime.TaskFailure".into(),
+                    message: "the task failed without a cause".into(),
+                });
+            self.fail_execution(
+                update.execution_id,
+                &failure.exception_name,
+                failure.message,
+            );
             return;
         }
         if self.graph.set_state(update.execution_id, update.state) {
@@ -328,7 +352,11 @@ impl JobMasterActor {
             .map(|(_, id, _)| id)
             .collect();
         for id in lost {
-            self.fail_execution(id, "rivulet.cluster.TaskManagerLostException", reason.clone());
+            self.fail_execution(
+                id,
+                "rivulet.cluster.TaskManagerLostException",
+                reason.clone(),
+            );
         }
     }
 
@@ -380,7 +408,10 @@ impl JobMasterActor {
         self.resource_manager.release_slots(job_id);
         let mut released: Vec<Arc<dyn TaskExecutorGateway>> = Vec::new();
         for gateway in self.task_executors.values() {
-            if !released.iter().any(|g| g.resource_id() == gateway.resource_id()) {
+            if !released
+                .iter()
+                .any(|g| g.resource_id() == gateway.resource_id())
+            {
                 released.push(gateway.clone());
             }
         }
@@ -395,7 +426,8 @@ impl JobMasterActor {
 
     fn snapshot(&self, reply: oneshot::Sender<JobSnapshot>) {
         let mut snapshot = self.graph.snapshot(&HashMap::new());
-        let mut wanted: HashMap<String, (Arc<dyn TaskExecutorGateway>, Vec<ExecutionAttemptId>)> = HashMap::new();
+        let mut wanted: HashMap<String, (Arc<dyn TaskExecutorGateway>, Vec<ExecutionAttemptId>)> =
+            HashMap::new();
         for (_, id, state) in self.graph.current_executions() {
             if state.is_terminal() {
                 continue;
@@ -416,12 +448,10 @@ impl JobMasterActor {
             let requests = wanted
                 .into_values()
                 .map(|(gateway, ids)| async move { gateway.task_metrics(ids).await });
-            let answers = tokio::time::timeout(
-                Duration::from_secs(2),
-                futures::future::join_all(requests),
-            )
-            .await
-            .unwrap_or_default();
+            let answers =
+                tokio::time::timeout(Duration::from_secs(2), futures::future::join_all(requests))
+                    .await
+                    .unwrap_or_default();
             let live: HashMap<ExecutionAttemptId, IoMetricsSnapshot> =
                 answers.into_iter().flatten().flatten().collect();
             for vertex in snapshot.vertices.iter_mut() {

@@ -83,7 +83,8 @@ impl ResourceManagerHandle {
         };
         tokio::spawn(actor.run(mailbox));
         let ticker = sender.clone();
-        let check_every = (heartbeat_timeout / 4).clamp(Duration::from_millis(20), Duration::from_secs(5));
+        let check_every =
+            (heartbeat_timeout / 4).clamp(Duration::from_millis(20), Duration::from_secs(5));
         tokio::spawn(async move {
             let mut interval = tokio::time::interval(check_every);
             loop {
@@ -102,10 +103,15 @@ impl ResourceManagerHandle {
             .map_err(|_| ClusterError::unreachable("ResourceManager"))
     }
 
-    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Message) -> Result<T, ClusterError> {
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Message,
+    ) -> Result<T, ClusterError> {
         let (reply, answer) = oneshot::channel();
         self.send(make(reply))?;
-        answer.await.map_err(|_| ClusterError::unreachable("ResourceManager"))
+        answer
+            .await
+            .map_err(|_| ClusterError::unreachable("ResourceManager"))
     }
 
     /// Asks for `count` slots for a job; the answer comes once they are free.
@@ -122,7 +128,8 @@ impl ResourceManagerHandle {
             job_master,
             reply,
         };
-        if let Err(Message::RequestSlots { reply, .. }) = self.sender.send(message).map_err(|e| e.0) {
+        if let Err(Message::RequestSlots { reply, .. }) = self.sender.send(message).map_err(|e| e.0)
+        {
             let _ = reply.send(Err(ClusterError::unreachable("ResourceManager")));
         }
         answer
@@ -143,7 +150,9 @@ impl ResourceManagerHandle {
     /// Every registered TaskManager, with the tasks each slot runs.
     pub async fn task_managers(&self) -> Result<Vec<TaskManagerSnapshot>, ClusterError> {
         let listed = self.ask(Message::TaskManagers).await?;
-        let reports = futures::future::join_all(listed.iter().map(|(_, gateway)| gateway.slot_report())).await;
+        let reports =
+            futures::future::join_all(listed.iter().map(|(_, gateway)| gateway.slot_report()))
+                .await;
         Ok(listed
             .into_iter()
             .zip(reports)
@@ -164,7 +173,10 @@ impl ResourceManagerHandle {
             .collect())
     }
 
-    pub async fn task_manager(&self, resource_id: &str) -> Result<TaskManagerSnapshot, ClusterError> {
+    pub async fn task_manager(
+        &self,
+        resource_id: &str,
+    ) -> Result<TaskManagerSnapshot, ClusterError> {
         self.task_managers()
             .await?
             .into_iter()
@@ -179,7 +191,8 @@ impl ResourceManagerGateway for ResourceManagerHandle {
         &self,
         registration: TaskExecutorRegistration,
     ) -> Result<(), ClusterError> {
-        self.ask(|reply| Message::Register(registration, reply)).await
+        self.ask(|reply| Message::Register(registration, reply))
+            .await
     }
 
     async fn heartbeat_from_task_executor(&self, resource_id: &str) -> Result<(), ClusterError> {
@@ -426,13 +439,20 @@ mod tests {
         fn resource_id(&self) -> &str {
             "silent"
         }
-        async fn submit_task(&self, _: TaskDeployment, _: Arc<dyn JobMasterGateway>) -> Result<(), ClusterError> {
+        async fn submit_task(
+            &self,
+            _: TaskDeployment,
+            _: Arc<dyn JobMasterGateway>,
+        ) -> Result<(), ClusterError> {
             Ok(())
         }
         async fn cancel_task(&self, _: ExecutionAttemptId) -> Result<(), ClusterError> {
             Ok(())
         }
-        async fn task_metrics(&self, _: Vec<ExecutionAttemptId>) -> Result<Vec<(ExecutionAttemptId, IoMetricsSnapshot)>, ClusterError> {
+        async fn task_metrics(
+            &self,
+            _: Vec<ExecutionAttemptId>,
+        ) -> Result<Vec<(ExecutionAttemptId, IoMetricsSnapshot)>, ClusterError> {
             Ok(vec![])
         }
         async fn release_job(&self, _: JobId) -> Result<(), ClusterError> {
@@ -471,9 +491,15 @@ mod tests {
     #[tokio::test]
     async fn a_silent_task_executor_is_dropped_and_its_jobs_are_told() {
         let rm = ResourceManagerHandle::start(Duration::from_millis(150));
-        rm.register_task_executor(registration("tm-1", 2)).await.unwrap();
+        rm.register_task_executor(registration("tm-1", 2))
+            .await
+            .unwrap();
         let job_master = Arc::new(RecordingJobMaster::default());
-        let grants = rm.request_slots(JobId::random(), 2, job_master.clone()).await.unwrap().unwrap();
+        let grants = rm
+            .request_slots(JobId::random(), 2, job_master.clone())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(grants.len(), 2);
         assert_eq!(rm.overview().await.unwrap().slots_available, 0);
 
@@ -481,7 +507,11 @@ mod tests {
         assert_eq!(rm.overview().await.unwrap().task_managers, 0);
         let lost = job_master.lost.lock().unwrap().clone();
         assert_eq!(lost.len(), 1);
-        assert!(lost[0].1.contains("Heartbeat of TaskManager with id tm-1 timed out"));
+        assert!(
+            lost[0]
+                .1
+                .contains("Heartbeat of TaskManager with id tm-1 timed out")
+        );
         assert!(matches!(
             rm.heartbeat_from_task_executor("tm-1").await,
             Err(ClusterError::TaskManagerNotFound(_))
@@ -491,10 +521,15 @@ mod tests {
     #[tokio::test]
     async fn a_request_larger_than_the_free_slots_waits_for_released_slots() {
         let rm = ResourceManagerHandle::start(Duration::from_secs(60));
-        rm.register_task_executor(registration("tm-1", 2)).await.unwrap();
+        rm.register_task_executor(registration("tm-1", 2))
+            .await
+            .unwrap();
         let first = JobId::random();
         let job_master = Arc::new(RecordingJobMaster::default());
-        rm.request_slots(first, 2, job_master.clone()).await.unwrap().unwrap();
+        rm.request_slots(first, 2, job_master.clone())
+            .await
+            .unwrap()
+            .unwrap();
         let mut waiting = rm.request_slots(JobId::random(), 1, job_master);
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(waiting.try_recv().is_err());

@@ -120,7 +120,11 @@ impl JobOverview {
     }
 
     pub fn duration(&self) -> i64 {
-        (if self.end_time > 0 { self.end_time } else { self.now }) - self.start_time
+        (if self.end_time > 0 {
+            self.end_time
+        } else {
+            self.now
+        }) - self.start_time
     }
 }
 
@@ -153,7 +157,11 @@ impl VertexSnapshot {
 
     /// When the last subtask ended, or -1 while any is still going.
     pub fn end_time(&self) -> i64 {
-        let ends: Vec<i64> = self.subtasks.iter().map(|s| s.current().end_time()).collect();
+        let ends: Vec<i64> = self
+            .subtasks
+            .iter()
+            .map(|s| s.current().end_time())
+            .collect();
         if ends.iter().all(|e| *e > 0) {
             ends.into_iter().max().unwrap_or(-1)
         } else {

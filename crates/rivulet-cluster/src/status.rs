@@ -36,7 +36,10 @@ impl JobStatus {
 
     /// Terminal for the whole cluster: the job will never run again.
     pub fn is_globally_terminal(self) -> bool {
-        matches!(self, JobStatus::Failed | JobStatus::Canceled | JobStatus::Finished)
+        matches!(
+            self,
+            JobStatus::Failed | JobStatus::Canceled | JobStatus::Finished
+        )
     }
 
     pub fn name(self) -> &'static str {
@@ -119,7 +122,10 @@ impl ExecutionState {
     }
 
     pub fn index(self) -> usize {
-        ExecutionState::ALL.iter().position(|s| *s == self).unwrap_or(0)
+        ExecutionState::ALL
+            .iter()
+            .position(|s| *s == self)
+            .unwrap_or(0)
     }
 
     /// Flink's aggregate state of a job vertex from the states of its subtasks.

@@ -36,7 +36,9 @@ pub fn hardware() -> HardwareDescription {
 pub fn process_memory() -> ProcessMemory {
     let page = 4096u64;
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let mut fields = statm.split_whitespace().map(|f| f.parse::<u64>().unwrap_or(0));
+    let mut fields = statm
+        .split_whitespace()
+        .map(|f| f.parse::<u64>().unwrap_or(0));
     let virtual_pages = fields.next().unwrap_or(0);
     let resident_pages = fields.next().unwrap_or(0);
     ProcessMemory {

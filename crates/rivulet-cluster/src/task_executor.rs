@@ -106,7 +106,9 @@ impl TaskExecutorGateway for TaskExecutorHandle {
     ) -> Result<Vec<(ExecutionAttemptId, IoMetricsSnapshot)>, ClusterError> {
         let (reply, answer) = oneshot::channel();
         self.send(Message::Metrics { ids, reply })?;
-        answer.await.map_err(|_| ClusterError::unreachable("TaskExecutor"))
+        answer
+            .await
+            .map_err(|_| ClusterError::unreachable("TaskExecutor"))
     }
 
     async fn release_job(&self, job_id: JobId) -> Result<(), ClusterError> {
@@ -116,7 +118,9 @@ impl TaskExecutorGateway for TaskExecutorHandle {
     async fn slot_report(&self) -> Result<Vec<SlotReport>, ClusterError> {
         let (reply, answer) = oneshot::channel();
         self.send(Message::SlotReport(reply))?;
-        answer.await.map_err(|_| ClusterError::unreachable("TaskExecutor"))
+        answer
+            .await
+            .map_err(|_| ClusterError::unreachable("TaskExecutor"))
     }
 
     async fn disconnect(&self, reason: String) {
@@ -219,7 +223,10 @@ async fn heartbeat_loop(
             Ok(()) => {}
             Err(ClusterError::TaskManagerNotFound(_)) => {
                 tracing::warn!(tm = %registration.resource_id, "dropped by the ResourceManager; registering again");
-                if let Err(e) = resource_manager.register_task_executor(registration.clone()).await {
+                if let Err(e) = resource_manager
+                    .register_task_executor(registration.clone())
+                    .await
+                {
                     tracing::warn!(error = %e, "registration failed");
                 }
             }

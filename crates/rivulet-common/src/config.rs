@@ -61,11 +61,36 @@ pub mod options {
     );
     option!(PARALLELISM_DEFAULT, "parallelism.default", "1", Integer);
     option!(MAX_PARALLELISM, "pipeline.max-parallelism", "-1", Integer);
-    option!(HEARTBEAT_INTERVAL, "heartbeat.interval", "10000", DurationMillis);
-    option!(HEARTBEAT_TIMEOUT, "heartbeat.timeout", "50000", DurationMillis);
-    option!(SLOT_REQUEST_TIMEOUT, "slot.request.timeout", "300000", DurationMillis);
-    option!(JOBSTORE_MAX_CAPACITY, "jobstore.max-capacity", "2147483647", Integer);
-    option!(WEB_REFRESH_INTERVAL, "web.refresh-interval", "3000", DurationMillis);
+    option!(
+        HEARTBEAT_INTERVAL,
+        "heartbeat.interval",
+        "10000",
+        DurationMillis
+    );
+    option!(
+        HEARTBEAT_TIMEOUT,
+        "heartbeat.timeout",
+        "50000",
+        DurationMillis
+    );
+    option!(
+        SLOT_REQUEST_TIMEOUT,
+        "slot.request.timeout",
+        "300000",
+        DurationMillis
+    );
+    option!(
+        JOBSTORE_MAX_CAPACITY,
+        "jobstore.max-capacity",
+        "2147483647",
+        Integer
+    );
+    option!(
+        WEB_REFRESH_INTERVAL,
+        "web.refresh-interval",
+        "3000",
+        DurationMillis
+    );
     option!(WEB_SUBMIT_ENABLE, "web.submit.enable", "true", Boolean);
     option!(WEB_CANCEL_ENABLE, "web.cancel.enable", "true", Boolean);
     option!(WEB_RESCALE_ENABLE, "web.rescale.enable", "false", Boolean);
@@ -320,9 +345,13 @@ mod tests {
     #[test]
     fn dynamic_properties_override_and_reject_garbage() {
         let mut config = Configuration::new();
-        config.apply_dynamic_property("heartbeat.timeout=2 s").unwrap();
+        config
+            .apply_dynamic_property("heartbeat.timeout=2 s")
+            .unwrap();
         assert_eq!(
-            config.get_duration_millis(&options::HEARTBEAT_TIMEOUT).unwrap(),
+            config
+                .get_duration_millis(&options::HEARTBEAT_TIMEOUT)
+                .unwrap(),
             2000
         );
         assert!(config.apply_dynamic_property("novalue").is_err());

@@ -163,7 +163,11 @@ pub struct QueueStatus {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JobExecutionResultResponse {
     pub status: QueueStatus,
-    #[serde(rename = "job-execution-result", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "job-execution-result",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     pub job_execution_result: Option<JobResult>,
 }
 
@@ -183,7 +187,11 @@ pub struct JobResult {
     pub start_time: i64,
     #[serde(rename = "end-time")]
     pub end_time: i64,
-    #[serde(rename = "failure-cause", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "failure-cause",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     pub failure_cause: Option<SerializedThrowable>,
 }
 

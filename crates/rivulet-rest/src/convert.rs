@@ -69,7 +69,10 @@ pub fn io_metrics(metrics: &IoMetricsSnapshot) -> IoMetricsInfo {
 /// All vertices of a job share one slot sharing group; its id is derived
 /// from the job id so it is stable.
 fn slot_sharing_group_id(job: &JobSnapshot) -> String {
-    format!("{:032x}", job.job_id.0.as_u128().rotate_left(64) ^ 0x5107_5a4e_0000_0000)
+    format!(
+        "{:032x}",
+        job.job_id.0.as_u128().rotate_left(64) ^ 0x5107_5a4e_0000_0000
+    )
 }
 
 pub fn plan(job: &JobSnapshot) -> Plan {
@@ -163,7 +166,11 @@ pub fn job_details_info(job: &JobSnapshot) -> JobDetailsInfo {
             .iter()
             .map(|s| (s.name().to_string(), job.timestamp(*s)))
             .collect(),
-        vertices: job.vertices.iter().map(|v| vertex_summary(job, v)).collect(),
+        vertices: job
+            .vertices
+            .iter()
+            .map(|v| vertex_summary(job, v))
+            .collect(),
         status_counts: upper_state_counts(&job.vertex_state_counts()),
         plan: plan(job),
         pending_operators: 0,
@@ -176,12 +183,17 @@ pub fn attempt_info(subtask: u32, attempt: &AttemptSnapshot) -> SubtaskAttemptIn
         subtask,
         status: attempt.state.name().into(),
         attempt: attempt.attempt,
-        endpoint: location.as_ref().map(|l| l.endpoint.clone()).unwrap_or_else(|| "(unassigned)".into()),
+        endpoint: location
+            .as_ref()
+            .map(|l| l.endpoint.clone())
+            .unwrap_or_else(|| "(unassigned)".into()),
         start_time: attempt.start_time(),
         end_time: attempt.end_time(),
         duration: attempt.duration(),
         metrics: io_metrics(&attempt.metrics),
-        taskmanager_id: location.map(|l| l.resource_id).unwrap_or_else(|| "(unassigned)".into()),
+        taskmanager_id: location
+            .map(|l| l.resource_id)
+            .unwrap_or_else(|| "(unassigned)".into()),
         status_duration: attempt
             .status_durations()
             .into_iter()
@@ -192,7 +204,9 @@ pub fn attempt_info(subtask: u32, attempt: &AttemptSnapshot) -> SubtaskAttemptIn
 }
 
 /// Summary statistics over a set of attempts, as `aggregated` reports them.
-pub fn aggregated<'a>(attempts: impl Iterator<Item = &'a AttemptSnapshot> + Clone) -> AggregatedSubtasks {
+pub fn aggregated<'a>(
+    attempts: impl Iterator<Item = &'a AttemptSnapshot> + Clone,
+) -> AggregatedSubtasks {
     let metric = |f: fn(&IoMetricsSnapshot) -> i64| {
         let values: Vec<i64> = attempts.clone().map(|a| f(&a.metrics)).collect();
         StatsSummary::of(&values)
@@ -206,13 +220,22 @@ pub fn aggregated<'a>(attempts: impl Iterator<Item = &'a AttemptSnapshot> + Clon
         "accumulated-backpressured-time".into(),
         metric(|m| m.backpressured_millis as i64),
     );
-    metrics.insert("accumulated-idle-time".into(), metric(|m| m.idle_millis as i64));
-    metrics.insert("accumulated-busy-time".into(), metric(|m| m.busy_millis as i64));
+    metrics.insert(
+        "accumulated-idle-time".into(),
+        metric(|m| m.idle_millis as i64),
+    );
+    metrics.insert(
+        "accumulated-busy-time".into(),
+        metric(|m| m.busy_millis as i64),
+    );
     let mut per_state: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for attempt in attempts {
         for (state, millis) in attempt.status_durations() {
             if millis >= 0 {
-                per_state.entry(state.name().to_string()).or_default().push(millis);
+                per_state
+                    .entry(state.name().to_string())
+                    .or_default()
+                    .push(millis);
             }
         }
     }

@@ -42,7 +42,9 @@ impl RestError {
 
     /// Flink's message for a body that does not parse.
     pub fn bad_body(body_class: &str) -> Self {
-        Self::bad_request(format!("Request did not match expected format {body_class}."))
+        Self::bad_request(format!(
+            "Request did not match expected format {body_class}."
+        ))
     }
 }
 

@@ -23,9 +23,10 @@ pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response {
     };
     let mut response = Response::new(Body::from(bytes));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_CONTENT_TYPE));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(JSON_CONTENT_TYPE),
+    );
     response
 }
 
@@ -37,21 +38,20 @@ pub async fn flink_headers(request: Request, next: Next) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    if response.status().is_client_error() || response.status().is_server_error() {
-        if !is_json {
-            let status = response.status();
-            let body = axum::body::to_bytes(std::mem::take(response.body_mut()), 64 * 1024)
-                .await
-                .unwrap_or_default();
-            let mut text = String::from_utf8_lossy(&body).trim().to_string();
-            if text.is_empty() {
-                text = status.canonical_reason().unwrap_or("Error").to_string();
-            }
-            response = json_response(
-                status,
-                &rivulet_rest_api::ErrorResponse { errors: vec![text] },
-            );
+    let failed = response.status().is_client_error() || response.status().is_server_error();
+    if failed && !is_json {
+        let status = response.status();
+        let body = axum::body::to_bytes(std::mem::take(response.body_mut()), 64 * 1024)
+            .await
+            .unwrap_or_default();
+        let mut text = String::from_utf8_lossy(&body).trim().to_string();
+        if text.is_empty() {
+            text = status.canonical_reason().unwrap_or("Error").to_string();
         }
+        response = json_response(
+            status,
+            &rivulet_rest_api::ErrorResponse { errors: vec![text] },
+        );
     }
     response.headers_mut().insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,

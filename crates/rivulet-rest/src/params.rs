@@ -13,7 +13,9 @@ fn cannot_resolve(kind: &str, name: &str, value: &str) -> RestError {
 }
 
 pub fn path<T: FromStr>(name: &str, value: &str) -> Result<T, RestError> {
-    value.parse().map_err(|_| cannot_resolve("path", name, value))
+    value
+        .parse()
+        .map_err(|_| cannot_resolve("path", name, value))
 }
 
 pub fn job_id(value: &str) -> Result<JobId, RestError> {

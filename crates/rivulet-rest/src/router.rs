@@ -7,10 +7,10 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::routing::{get, patch};
 use rivulet_common::config::options;
 
+use crate::RestState;
 use crate::error::RestError;
 use crate::handlers::{cluster, jobs, submit, taskmanagers, vertices};
 use crate::headers::flink_headers;
-use crate::RestState;
 
 fn api() -> Router<RestState> {
     Router::new()
@@ -18,22 +18,43 @@ fn api() -> Router<RestState> {
         .route("/overview", get(cluster::overview))
         .route("/cluster", axum::routing::delete(cluster::shutdown_cluster))
         .route("/jobmanager/config", get(cluster::jobmanager_config))
-        .route("/jobmanager/environment", get(cluster::jobmanager_environment))
+        .route(
+            "/jobmanager/environment",
+            get(cluster::jobmanager_environment),
+        )
         .route("/jobs", get(jobs::list).post(submit::submit))
         .route("/jobs/overview", get(jobs::overview))
         .route("/jobs/{jobid}", get(jobs::details).patch(jobs::cancel))
         .route("/jobs/{jobid}/status", get(jobs::status))
         .route("/jobs/{jobid}/plan", get(jobs::plan))
         .route("/jobs/{jobid}/config", get(jobs::config))
-        .route("/jobs/{jobid}/execution-result", get(jobs::execution_result))
+        .route(
+            "/jobs/{jobid}/execution-result",
+            get(jobs::execution_result),
+        )
         .route("/jobs/{jobid}/exceptions", get(jobs::exceptions))
         .route("/jobs/{jobid}/accumulators", get(jobs::accumulators))
-        .route("/jobs/{jobid}/jobmanager/config", get(jobs::jobmanager_config))
-        .route("/jobs/{jobid}/jobmanager/environment", get(jobs::jobmanager_environment))
-        .route("/jobs/{jobid}/clientHeartbeat", patch(jobs::client_heartbeat))
+        .route(
+            "/jobs/{jobid}/jobmanager/config",
+            get(jobs::jobmanager_config),
+        )
+        .route(
+            "/jobs/{jobid}/jobmanager/environment",
+            get(jobs::jobmanager_environment),
+        )
+        .route(
+            "/jobs/{jobid}/clientHeartbeat",
+            patch(jobs::client_heartbeat),
+        )
         .route("/jobs/{jobid}/vertices/{vertexid}", get(vertices::details))
-        .route("/jobs/{jobid}/vertices/{vertexid}/subtasktimes", get(vertices::subtask_times))
-        .route("/jobs/{jobid}/vertices/{vertexid}/taskmanagers", get(vertices::task_managers))
+        .route(
+            "/jobs/{jobid}/vertices/{vertexid}/subtasktimes",
+            get(vertices::subtask_times),
+        )
+        .route(
+            "/jobs/{jobid}/vertices/{vertexid}/taskmanagers",
+            get(vertices::task_managers),
+        )
         .route(
             "/jobs/{jobid}/vertices/{vertexid}/subtasks/{subtaskindex}",
             get(vertices::subtask_current),

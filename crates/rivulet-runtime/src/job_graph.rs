@@ -182,7 +182,10 @@ impl JobGraph {
             };
             let (source, target) = (lookup(&edge.from)?, lookup(&edge.to)?);
             if source == target {
-                return Err(invalid(format!("edge {0} -> {0} is a self-loop", edge.from)));
+                return Err(invalid(format!(
+                    "edge {0} -> {0} is a self-loop",
+                    edge.from
+                )));
             }
             edges.push((source, target, edge));
         }
@@ -226,9 +229,10 @@ impl JobGraph {
                     )));
                 }
                 (ShipStrategy::Hash, Some(key)) => {
-                    let schema = src.output_schema.as_ref().ok_or_else(|| {
-                        invalid(format!("vertex '{}' ends in a sink", edge.from))
-                    })?;
+                    let schema = src
+                        .output_schema
+                        .as_ref()
+                        .ok_or_else(|| invalid(format!("vertex '{}' ends in a sink", edge.from)))?;
                     Some(schema.index_of(key).map_err(|_| {
                         invalid(format!(
                             "hash edge {} -> {} keys on '{key}', which is not a column of [{}]",
@@ -254,10 +258,7 @@ impl JobGraph {
             });
         }
 
-        let vertices: Vec<JobVertex> = order
-            .iter()
-            .filter_map(|&v| vertices[v].take())
-            .collect();
+        let vertices: Vec<JobVertex> = order.iter().filter_map(|&v| vertices[v].take()).collect();
         Ok(JobGraph {
             job_id,
             name: spec.name.unwrap_or_else(|| "rivulet-job".into()),
@@ -303,12 +304,19 @@ impl JobGraph {
     /// The number of slots the job needs: all vertices share slots, so it is
     /// the largest parallelism.
     pub fn required_slots(&self) -> u32 {
-        self.vertices.iter().map(|v| v.parallelism).max().unwrap_or(0)
+        self.vertices
+            .iter()
+            .map(|v| v.parallelism)
+            .max()
+            .unwrap_or(0)
     }
 }
 
 fn order_position(order: &[usize], original: usize) -> usize {
-    order.iter().position(|&o| o == original).unwrap_or(original)
+    order
+        .iter()
+        .position(|&o| o == original)
+        .unwrap_or(original)
 }
 
 fn topological_order(count: usize, edges: &[(usize, usize, &EdgeSpec)]) -> Option<Vec<usize>> {
@@ -337,7 +345,10 @@ fn resolve_input_schema(
     inputs: &[&(usize, usize, &EdgeSpec)],
     built: &[Option<JobVertex>],
 ) -> Result<Option<SchemaRef>> {
-    let starts_with_source = vertex.operators.first().is_some_and(OperatorSpec::is_source);
+    let starts_with_source = vertex
+        .operators
+        .first()
+        .is_some_and(OperatorSpec::is_source);
     if starts_with_source {
         if !inputs.is_empty() {
             return Err(invalid(format!(
@@ -505,11 +516,24 @@ mod tests {
     #[test]
     fn broken_graphs_are_rejected_with_the_reason() {
         let missing = GOOD.replace(r#""to": "sink""#, r#""to": "nowhere""#);
-        assert!(parse(&missing).unwrap_err().to_string().contains("'nowhere'"));
+        assert!(
+            parse(&missing)
+                .unwrap_err()
+                .to_string()
+                .contains("'nowhere'")
+        );
         let bad_key = GOOD.replace(r#""key": "key"}]"#, r#""key": "nope"}]"#);
         assert!(parse(&bad_key).unwrap_err().to_string().contains("'nope'"));
-        let rebalance = GOOD.replace(r#""strategy": "hash", "key": "key""#, r#""strategy": "rebalance""#);
-        assert!(parse(&rebalance).unwrap_err().to_string().contains("hash edge"));
+        let rebalance = GOOD.replace(
+            r#""strategy": "hash", "key": "key""#,
+            r#""strategy": "rebalance""#,
+        );
+        assert!(
+            parse(&rebalance)
+                .unwrap_err()
+                .to_string()
+                .contains("hash edge")
+        );
         let cycle = GOOD.replace(
             r#""edges": ["#,
             r#""edges": [{"from": "sink", "to": "src", "strategy": "rebalance"},"#,

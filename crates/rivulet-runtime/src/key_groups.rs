@@ -86,8 +86,9 @@ mod tests {
 
     #[test]
     fn murmur_hash_is_non_negative_and_spreads_keys() {
-        let groups: std::collections::HashSet<u32> =
-            (0..1000).map(|k| key_group_for_hash(java_long_hash(k), 128)).collect();
+        let groups: std::collections::HashSet<u32> = (0..1000)
+            .map(|k| key_group_for_hash(java_long_hash(k), 128))
+            .collect();
         assert!(groups.len() > 120);
         assert!((i32::MIN..i32::MIN + 1000).all(|c| murmur_hash(c) >= 0));
     }

@@ -96,8 +96,7 @@ mod tests {
     fn every_row_lands_in_exactly_one_part_and_keys_stay_together() {
         let schema = Arc::new(Schema::new(vec![Field::new("k", DataType::Int64, false)]));
         let keys: Vec<i64> = (0..1000).map(|i| i % 37).collect();
-        let batch =
-            RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from(keys))]).unwrap();
+        let batch = RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from(keys))]).unwrap();
         let targets = hash_targets(&batch, 0, 4, 128).unwrap();
         let parts = split_by_targets(&batch, &targets, 4).unwrap();
         let total: usize = parts.iter().map(|(_, b)| b.num_rows()).sum();

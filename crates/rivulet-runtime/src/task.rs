@@ -22,7 +22,9 @@ use crate::element::{ChannelElement, MAX_WATERMARK, StreamElement};
 use crate::error::{Result, RuntimeError};
 use crate::job_graph::ShipStrategy;
 use crate::metrics::TaskIoMetrics;
-use crate::operators::{Operator, OperatorSpec, RunningOperator, SourceFunction, SourcePoll, SubtaskContext};
+use crate::operators::{
+    Operator, OperatorSpec, RunningOperator, SourceFunction, SourcePoll, SubtaskContext,
+};
 use crate::partition::{hash_targets, split_by_targets};
 
 /// One output edge as the producing subtask sees it.
@@ -173,7 +175,11 @@ impl RunningTask<'_> {
         }
     }
 
-    async fn run_input(&mut self, mut input: ElementReceiver, channels: usize) -> Result<TaskOutcome> {
+    async fn run_input(
+        &mut self,
+        mut input: ElementReceiver,
+        channels: usize,
+    ) -> Result<TaskOutcome> {
         let mut watermarks = vec![i64::MIN; channels];
         let mut ended = vec![false; channels];
         let mut current_watermark = i64::MIN;
@@ -199,8 +205,10 @@ impl RunningTask<'_> {
             }
             match element {
                 StreamElement::Batch(batch) => {
-                    self.metrics
-                        .add_input(batch.num_rows() as u64, batch.get_array_memory_size() as u64);
+                    self.metrics.add_input(
+                        batch.num_rows() as u64,
+                        batch.get_array_memory_size() as u64,
+                    );
                     let mut produced = Vec::new();
                     push_through(&mut self.chain, batch, &mut produced)?;
                     if self.emit_batches(produced).await? == SendResult::Cancelled {
@@ -218,7 +226,9 @@ impl RunningTask<'_> {
                 }
                 StreamElement::Barrier(barrier) => {
                     // Alignment arrives with checkpointing; until then barriers pass through.
-                    if self.broadcast(StreamElement::Barrier(barrier)).await? == SendResult::Cancelled {
+                    if self.broadcast(StreamElement::Barrier(barrier)).await?
+                        == SendResult::Cancelled
+                    {
                         return Ok(TaskOutcome::Canceled);
                     }
                 }
@@ -271,7 +281,10 @@ impl RunningTask<'_> {
         watermark_through(&mut self.chain, MAX_WATERMARK, &mut produced)?;
         finish_through(&mut self.chain, &mut produced)?;
         if self.emit_batches(produced).await? == SendResult::Cancelled
-            || self.broadcast(StreamElement::Watermark(MAX_WATERMARK)).await? == SendResult::Cancelled
+            || self
+                .broadcast(StreamElement::Watermark(MAX_WATERMARK))
+                .await?
+                == SendResult::Cancelled
             || self.broadcast(StreamElement::EndOfData).await? == SendResult::Cancelled
         {
             return Ok(TaskOutcome::Canceled);
@@ -289,7 +302,9 @@ impl RunningTask<'_> {
                     let records = part.num_rows() as u64;
                     let bytes = part.get_array_memory_size() as u64;
                     let element = StreamElement::Batch(part);
-                    if output.send(target, element, self.metrics, self.cancel).await?
+                    if output
+                        .send(target, element, self.metrics, self.cancel)
+                        .await?
                         == SendResult::Cancelled
                     {
                         return Ok(SendResult::Cancelled);
@@ -304,7 +319,9 @@ impl RunningTask<'_> {
     async fn broadcast(&mut self, element: StreamElement) -> Result<SendResult> {
         for output in self.outputs.iter_mut() {
             for target in output.all_targets() {
-                if output.send(target, element.clone(), self.metrics, self.cancel).await?
+                if output
+                    .send(target, element.clone(), self.metrics, self.cancel)
+                    .await?
                     == SendResult::Cancelled
                 {
                     return Ok(SendResult::Cancelled);
@@ -376,12 +393,19 @@ impl OutputWriter {
             }
             ShipStrategy::Broadcast => (0..parallelism).map(|t| (t, batch.clone())).collect(),
             ShipStrategy::Hash => {
-                let key = self.descriptor.key_column.ok_or_else(|| RuntimeError::Operator {
-                    operator: "hash partitioner".into(),
-                    message: "hash edge without key column".into(),
-                })?;
-                let targets =
-                    hash_targets(batch, key, parallelism, self.descriptor.target_max_parallelism)?;
+                let key = self
+                    .descriptor
+                    .key_column
+                    .ok_or_else(|| RuntimeError::Operator {
+                        operator: "hash partitioner".into(),
+                        message: "hash edge without key column".into(),
+                    })?;
+                let targets = hash_targets(
+                    batch,
+                    key,
+                    parallelism,
+                    self.descriptor.target_max_parallelism,
+                )?;
                 split_by_targets(batch, &targets, parallelism)?
             }
         })

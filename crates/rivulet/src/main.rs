@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use rivulet_common::Configuration;
 
 #[derive(Parser)]
-#[command(name = "rivulet", version, about = "A stream processing cluster that speaks Apache Flink's REST API")]
+#[command(
+    name = "rivulet",
+    version,
+    about = "A stream processing cluster that speaks Apache Flink's REST API"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -33,7 +33,11 @@ fn rest_bind_address(config: &Configuration) -> anyhow::Result<SocketAddr> {
     } else {
         bind
     };
-    let host = if host == "localhost" { "127.0.0.1".to_string() } else { host };
+    let host = if host == "localhost" {
+        "127.0.0.1".to_string()
+    } else {
+        host
+    };
     let ip: IpAddr = host
         .parse()
         .with_context(|| format!("rest.address '{host}' is not an IP address"))?;
@@ -55,7 +59,8 @@ pub async fn start(config: Configuration) -> anyhow::Result<Standalone> {
         Ok(rest) => rest,
         Err(e) => {
             cluster.shutdown().await;
-            return Err(e).with_context(|| format!("could not bind the REST endpoint to {address}"));
+            return Err(e)
+                .with_context(|| format!("could not bind the REST endpoint to {address}"));
         }
     };
     Ok(Standalone { cluster, rest })

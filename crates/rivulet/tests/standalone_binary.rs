@@ -31,7 +31,11 @@ async fn delete_cluster_shuts_the_process_down_with_exit_code_zero() {
         .unwrap();
     assert_eq!(overview["jobs-running"], 1, "the demo job runs: {overview}");
 
-    let answer = client.delete(format!("{base}/cluster")).send().await.unwrap();
+    let answer = client
+        .delete(format!("{base}/cluster"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(answer.status(), 200);
     assert_eq!(answer.text().await.unwrap(), "{}");
     let started = Instant::now();

@@ -17,7 +17,7 @@ use crate::{FLINK_API_VERSION, RIVULET_VERSION, RestState};
 
 pub async fn dashboard_config(State(state): State<RestState>) -> RestResult {
     let config = &state.config;
-    let flag = |option| config.get_bool(option).map_err(|e| RestError::internal(e));
+    let flag = |option| config.get_bool(option).map_err(RestError::internal);
     Ok(ok(&DashboardConfiguration {
         refresh_interval: config
             .get_duration_millis(&options::WEB_REFRESH_INTERVAL)

@@ -8,17 +8,16 @@ use axum::http::StatusCode;
 use rivulet_rest_api::EmptyResponse;
 use rivulet_rest_api::jobs::{
     ExecutionConfigInfo, JobAccumulatorsInfo, JobClientHeartbeatRequest, JobConfigInfo,
-    JobExceptionHistory, JobExceptionsInfoWithHistory, JobExecutionResultResponse,
-    JobIdWithStatus, JobIdsWithStatusOverview, JobPlanInfo, JobStatusInfo, MultipleJobsDetails,
-    QueueStatus,
+    JobExceptionHistory, JobExceptionsInfoWithHistory, JobExecutionResultResponse, JobIdWithStatus,
+    JobIdsWithStatusOverview, JobPlanInfo, JobStatusInfo, MultipleJobsDetails, QueueStatus,
 };
 
 use super::ok;
+use crate::RestState;
 use crate::convert;
 use crate::error::{RestError, RestResult};
 use crate::headers::json_response;
 use crate::params;
-use crate::RestState;
 
 pub async fn list(State(state): State<RestState>) -> RestResult {
     let jobs = state.dispatcher.list_jobs().await?;
@@ -104,7 +103,10 @@ pub async fn cancel(
     }
 }
 
-pub async fn execution_result(State(state): State<RestState>, Path(job): Path<String>) -> RestResult {
+pub async fn execution_result(
+    State(state): State<RestState>,
+    Path(job): Path<String>,
+) -> RestResult {
     let job_id = params::job_id(&job)?;
     let status = state.dispatcher.job_status(job_id).await?;
     if !status.is_globally_terminal() {
@@ -133,7 +135,12 @@ pub async fn exceptions(
     let max: usize = params::query(&query, "maxExceptions")?.unwrap_or(20);
     let job = state.dispatcher.job_snapshot(job_id).await?;
     // Newest first, as Flink lists its history.
-    let entries: Vec<_> = job.exceptions.iter().rev().map(convert::exception_entry).collect();
+    let entries: Vec<_> = job
+        .exceptions
+        .iter()
+        .rev()
+        .map(convert::exception_entry)
+        .collect();
     let truncated = entries.len() > max;
     Ok(ok(&JobExceptionsInfoWithHistory {
         exception_history: JobExceptionHistory {
@@ -159,7 +166,10 @@ pub async fn accumulators(
     }))
 }
 
-pub async fn jobmanager_config(State(state): State<RestState>, Path(job): Path<String>) -> RestResult {
+pub async fn jobmanager_config(
+    State(state): State<RestState>,
+    Path(job): Path<String>,
+) -> RestResult {
     state.dispatcher.job_status(params::job_id(&job)?).await?;
     Ok(ok(&super::cluster::configuration_entries(&state)))
 }
@@ -182,11 +192,15 @@ pub async fn client_heartbeat(
     let request: JobClientHeartbeatRequest = if body.is_empty() {
         JobClientHeartbeatRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|_| RestError::bad_body("JobClientHeartbeatRequestBody"))?
+        serde_json::from_slice(&body)
+            .map_err(|_| RestError::bad_body("JobClientHeartbeatRequestBody"))?
     };
     let expires_at = request
         .expired_timestamp
         .ok_or_else(|| RestError::bad_request("expiredTimestamp is required"))?;
-    state.dispatcher.client_heartbeat(job_id, expires_at).await?;
+    state
+        .dispatcher
+        .client_heartbeat(job_id, expires_at)
+        .await?;
     Ok(json_response(StatusCode::ACCEPTED, &EmptyResponse {}))
 }

@@ -11,9 +11,9 @@ use axum::http::StatusCode;
 use rivulet_rest_api::jobs::{JobSubmitRequest, JobSubmitResponse};
 use rivulet_runtime::job_graph::JobGraphSpec;
 
+use crate::RestState;
 use crate::error::{RestError, RestResult};
 use crate::headers::json_response;
-use crate::RestState;
 
 fn multipart_error(error: axum::extract::multipart::MultipartError) -> RestError {
     RestError::new(error.status(), error.body_text())
@@ -62,7 +62,9 @@ pub async fn submit(State(state): State<RestState>, mut multipart: Multipart) ->
         ));
     }
     let spec: JobGraphSpec = serde_json::from_slice(bytes).map_err(|e| {
-        RestError::bad_request(format!("Could not parse the job graph file '{file_name}': {e}"))
+        RestError::bad_request(format!(
+            "Could not parse the job graph file '{file_name}': {e}"
+        ))
     })?;
     let job_id = state.dispatcher.submit_job_spec(spec).await?;
     Ok(json_response(

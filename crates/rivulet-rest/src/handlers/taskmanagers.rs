@@ -10,8 +10,8 @@ use rivulet_rest_api::taskmanagers::{
 };
 
 use super::ok;
-use crate::error::RestResult;
 use crate::RestState;
+use crate::error::RestResult;
 
 /// Rivulet sets no memory budgets per slot yet: a slot's profile is one core.
 fn profile(cores: f64) -> ResourceProfile {

@@ -12,10 +12,10 @@ use rivulet_rest_api::vertices::{
 };
 
 use super::ok;
+use crate::RestState;
 use crate::convert;
 use crate::error::RestResult;
 use crate::params;
-use crate::RestState;
 
 async fn load(state: &RestState, job: &str, vertex: &str) -> RestResult<(JobSnapshot, usize)> {
     let job_id = params::job_id(job)?;
@@ -78,11 +78,13 @@ pub async fn subtask_attempt(
     let s = subtask(vertex, &index)?;
     let number = params::attempt(&attempt)?;
     let subtask = &vertex.subtasks[s];
-    let attempt = subtask.attempt(number).ok_or(ClusterError::AttemptNotFound {
-        vertex: vertex.id,
-        subtask: subtask.index,
-        attempt: number,
-    })?;
+    let attempt = subtask
+        .attempt(number)
+        .ok_or(ClusterError::AttemptNotFound {
+            vertex: vertex.id,
+            subtask: subtask.index,
+            attempt: number,
+        })?;
     Ok(ok(&convert::attempt_info(subtask.index, attempt)))
 }
 
@@ -137,23 +139,31 @@ pub async fn task_managers(
     let taskmanagers = by_location
         .into_iter()
         .map(|((resource_id, endpoint), indices)| {
-            let attempts: Vec<_> = indices.iter().map(|i| vertex.subtasks[*i].current()).collect();
+            let attempts: Vec<_> = indices
+                .iter()
+                .map(|i| vertex.subtasks[*i].current())
+                .collect();
             let states: Vec<ExecutionState> = attempts.iter().map(|a| a.state).collect();
             let mut counts = [0usize; 10];
             for state in &states {
                 counts[state.index()] += 1;
             }
-            let start = attempts.iter().map(|a| a.start_time()).filter(|t| *t > 0).min().unwrap_or(-1);
+            let start = attempts
+                .iter()
+                .map(|a| a.start_time())
+                .filter(|t| *t > 0)
+                .min()
+                .unwrap_or(-1);
             let ends: Vec<i64> = attempts.iter().map(|a| a.end_time()).collect();
             let end = if ends.iter().all(|e| *e > 0) {
                 ends.into_iter().max().unwrap_or(-1)
             } else {
                 -1
             };
-            let metrics = attempts
-                .iter()
-                .map(|a| a.metrics)
-                .fold(Default::default(), rivulet_runtime::metrics::IoMetricsSnapshot::merged);
+            let metrics = attempts.iter().map(|a| a.metrics).fold(
+                Default::default(),
+                rivulet_runtime::metrics::IoMetricsSnapshot::merged,
+            );
             VertexTaskManagerInfo {
                 endpoint,
                 status: ExecutionState::aggregate(&states).name().into(),

@@ -83,7 +83,8 @@ impl FileSink {
 impl Operator for FileSink {
     fn open(&mut self) -> Result<()> {
         std::fs::create_dir_all(&self.dir).map_err(|e| self.io_error(&self.dir, e))?;
-        let file = File::create(&self.in_progress).map_err(|e| self.io_error(&self.in_progress, e))?;
+        let file =
+            File::create(&self.in_progress).map_err(|e| self.io_error(&self.in_progress, e))?;
         self.writer = Some(
             arrow_csv::WriterBuilder::new()
                 .with_header(false)
@@ -108,7 +109,8 @@ impl Operator for FileSink {
     fn finish(&mut self, _out: &mut Vec<RecordBatch>) -> Result<()> {
         if let Some(writer) = self.writer.take() {
             let mut buffered = writer.into_inner();
-            std::io::Write::flush(&mut buffered).map_err(|e| self.io_error(&self.in_progress, e))?;
+            std::io::Write::flush(&mut buffered)
+                .map_err(|e| self.io_error(&self.in_progress, e))?;
         }
         std::fs::rename(&self.in_progress, &self.finished)
             .map_err(|e| self.io_error(&self.finished, e))

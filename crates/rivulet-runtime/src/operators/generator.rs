@@ -75,9 +75,13 @@ impl GeneratorSpec {
     pub(super) fn create(&self, context: &SubtaskContext) -> Generator {
         let p = context.parallelism.max(1) as u64;
         let i = context.subtask_index as u64;
-        let rows_for_subtask = self
-            .count
-            .map(|count| if count > i { (count - i).div_ceil(p) } else { 0 });
+        let rows_for_subtask = self.count.map(|count| {
+            if count > i {
+                (count - i).div_ceil(p)
+            } else {
+                0
+            }
+        });
         Generator {
             first_id: i,
             stride: p,
@@ -132,7 +136,10 @@ impl SourceFunction for Generator {
         self.emitted += rows;
         let batch = RecordBatch::try_new(
             self.schema.clone(),
-            vec![Arc::new(Int64Array::from(ids)), Arc::new(Int64Array::from(keys))],
+            vec![
+                Arc::new(Int64Array::from(ids)),
+                Arc::new(Int64Array::from(keys)),
+            ],
         )
         .map_err(|source| RuntimeError::Arrow {
             operator: "generator".into(),
@@ -159,7 +166,9 @@ mod tests {
         let mut ids = Vec::new();
         loop {
             match generator.poll_next().unwrap() {
-                SourcePoll::Batch(b) => ids.extend(b.column(0).as_primitive::<Int64Type>().values()),
+                SourcePoll::Batch(b) => {
+                    ids.extend(b.column(0).as_primitive::<Int64Type>().values())
+                }
                 SourcePoll::Idle(_) => continue,
                 SourcePoll::End => return ids,
             }

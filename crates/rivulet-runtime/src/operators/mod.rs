@@ -130,7 +130,9 @@ impl OperatorSpec {
         match self {
             OperatorSpec::Generator(_) => Ok(Some(GeneratorSpec::schema())),
             OperatorSpec::KeyedCount(spec) => spec.output_schema(&require_input()?).map(Some),
-            OperatorSpec::FileSink(_) | OperatorSpec::PrintSink(_) | OperatorSpec::DiscardSink(_) => {
+            OperatorSpec::FileSink(_)
+            | OperatorSpec::PrintSink(_)
+            | OperatorSpec::DiscardSink(_) => {
                 require_input()?;
                 Ok(None)
             }
@@ -158,15 +160,21 @@ impl OperatorSpec {
             })
         };
         Ok(match self {
-            OperatorSpec::Generator(spec) => RunningOperator::Source(Box::new(spec.create(context))),
+            OperatorSpec::Generator(spec) => {
+                RunningOperator::Source(Box::new(spec.create(context)))
+            }
             OperatorSpec::KeyedCount(spec) => {
                 RunningOperator::Operator(Box::new(spec.create(&input_schema()?)?))
             }
-            OperatorSpec::FileSink(spec) => RunningOperator::Operator(Box::new(spec.create(context))),
+            OperatorSpec::FileSink(spec) => {
+                RunningOperator::Operator(Box::new(spec.create(context)))
+            }
             OperatorSpec::PrintSink(spec) => {
                 RunningOperator::Operator(Box::new(spec.create(context)))
             }
-            OperatorSpec::DiscardSink(_) => RunningOperator::Operator(Box::new(discard_sink::DiscardSink)),
+            OperatorSpec::DiscardSink(_) => {
+                RunningOperator::Operator(Box::new(discard_sink::DiscardSink))
+            }
         })
     }
 }

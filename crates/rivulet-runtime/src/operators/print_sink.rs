@@ -60,7 +60,10 @@ impl Operator for PrintSink {
             })?;
         let mut text = String::new();
         for row in 0..batch.num_rows() {
-            let values: Vec<String> = formatters.iter().map(|f| f.value(row).to_string()).collect();
+            let values: Vec<String> = formatters
+                .iter()
+                .map(|f| f.value(row).to_string())
+                .collect();
             text.push_str(&format!("{}+I[{}]\n", self.prefix, values.join(", ")));
         }
         let stdout = std::io::stdout();

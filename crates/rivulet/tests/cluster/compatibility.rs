@@ -115,7 +115,11 @@ fn compare(flink: &Value, ours: &Value, at: &str, problems: &mut Vec<String>) {
         return;
     }
     if type_name(flink) != type_name(ours) {
-        problems.push(format!("{at}: Flink has {}, Rivulet has {}", type_name(flink), type_name(ours)));
+        problems.push(format!(
+            "{at}: Flink has {}, Rivulet has {}",
+            type_name(flink),
+            type_name(ours)
+        ));
         return;
     }
     match (flink, ours) {
@@ -155,13 +159,20 @@ async fn replay(cluster: &TestCluster, names: &[&str], ids: &Ids, problems: &mut
         let path = fill(&reference.path, ids);
         let (status, body) = cluster.call(&reference.method, &path).await;
         if status != reference.status {
-            problems.push(format!("{name}: status {status}, Flink {}: {body}", reference.status));
+            problems.push(format!(
+                "{name}: status {status}, Flink {}: {body}",
+                reference.status
+            ));
             continue;
         }
         if status >= 400 {
-            let ok = body["errors"].as_array().is_some_and(|e| !e.is_empty() && e.iter().all(Value::is_string));
+            let ok = body["errors"]
+                .as_array()
+                .is_some_and(|e| !e.is_empty() && e.iter().all(Value::is_string));
             if !ok {
-                problems.push(format!("{name}: error body is not {{\"errors\": [strings]}}: {body}"));
+                problems.push(format!(
+                    "{name}: error body is not {{\"errors\": [strings]}}: {body}"
+                ));
             }
             continue;
         }
@@ -209,11 +220,20 @@ async fn implemented_responses_have_flinks_keys_types_and_status_codes() {
     let finished = cluster
         .submit(&json!({"parallelism": 2, "vertices": [{"id": "s", "operators": [{"type": "generator", "count": 10}, {"type": "discard_sink"}]}]}))
         .await;
-    cluster.wait_for_status(&finished, "FINISHED", Duration::from_secs(10)).await;
-    let finished_ids = Ids { job: finished, ..ids };
+    cluster
+        .wait_for_status(&finished, "FINISHED", Duration::from_secs(10))
+        .await;
+    let finished_ids = Ids {
+        job: finished,
+        ..ids
+    };
     replay(&cluster, AFTER_FINISH, &finished_ids, &mut problems).await;
 
-    assert!(problems.is_empty(), "differences from Flink 2.3:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "differences from Flink 2.3:\n{}",
+        problems.join("\n")
+    );
     cluster.stop().await;
 }
 
@@ -221,6 +241,11 @@ async fn implemented_responses_have_flinks_keys_types_and_status_codes() {
 fn the_comparison_catches_a_missing_or_retyped_key() {
     let flink = json!({"jobs": [{"jid": "a", "tasks": {"running": 1}}]});
     let mut problems = Vec::new();
-    compare(&flink, &json!({"jobs": [{"id": "a", "tasks": {"running": "1"}}]}), "x", &mut problems);
+    compare(
+        &flink,
+        &json!({"jobs": [{"id": "a", "tasks": {"running": "1"}}]}),
+        "x",
+        &mut problems,
+    );
     assert_eq!(problems.len(), 2, "{problems:?}");
 }

@@ -40,12 +40,23 @@ async fn bounded_output_is_exact(parallelism: u32) {
     let out = tempfile::tempdir().unwrap();
     let (rows, keys) = (1000u64, 7u64);
     let job = cluster
-        .submit(&counting_job(parallelism, rows, keys, out.path().to_str().unwrap()))
+        .submit(&counting_job(
+            parallelism,
+            rows,
+            keys,
+            out.path().to_str().unwrap(),
+        ))
         .await;
-    cluster.wait_for_status(&job, "FINISHED", Duration::from_secs(20)).await;
+    cluster
+        .wait_for_status(&job, "FINISHED", Duration::from_secs(20))
+        .await;
 
     let parts = read_parts(out.path());
-    assert_eq!(parts.len(), parallelism as usize, "one finished part file per subtask");
+    assert_eq!(
+        parts.len(),
+        parallelism as usize,
+        "one finished part file per subtask"
+    );
     let mut produced: Vec<(i64, i64)> = Vec::new();
     let mut owner: BTreeMap<i64, std::path::PathBuf> = BTreeMap::new();
     for (path, lines) in &parts {
@@ -60,7 +71,9 @@ async fn bounded_output_is_exact(parallelism: u32) {
     produced.sort();
     let mut expected = Vec::new();
     for key in 0..keys as i64 {
-        let occurrences = (0..rows as i64).filter(|id| id % keys as i64 == key).count() as i64;
+        let occurrences = (0..rows as i64)
+            .filter(|id| id % keys as i64 == key)
+            .count() as i64;
         expected.extend((1..=occurrences).map(|c| (key, c)));
     }
     assert_eq!(produced, expected);
@@ -72,11 +85,17 @@ async fn bounded_output_is_exact(parallelism: u32) {
     assert_eq!(details["vertices"][1]["parallelism"], parallelism);
     assert!(details["end-time"].as_i64().unwrap() >= details["start-time"].as_i64().unwrap());
     let overview = cluster.get("/overview").await;
-    assert_eq!(overview["slots-available"], 4, "a finished job frees its slots");
+    assert_eq!(
+        overview["slots-available"], 4,
+        "a finished job frees its slots"
+    );
     assert_eq!(overview["jobs-finished"], 1);
     let result = cluster.get(&format!("/jobs/{job}/execution-result")).await;
     assert_eq!(result["status"]["id"], "COMPLETED");
-    assert_eq!(result["job-execution-result"]["application-status"], "SUCCEEDED");
+    assert_eq!(
+        result["job-execution-result"]["application-status"],
+        "SUCCEEDED"
+    );
     cluster.stop().await;
 }
 
@@ -97,9 +116,13 @@ async fn cancelling_a_running_job_stops_every_task_within_a_second() {
     cluster.wait_for_all_running(&job).await;
 
     let started = Instant::now();
-    let (status, body) = cluster.call("PATCH", &format!("/jobs/{job}?mode=cancel")).await;
+    let (status, body) = cluster
+        .call("PATCH", &format!("/jobs/{job}?mode=cancel"))
+        .await;
     assert_eq!((status, body), (202, json!({})));
-    cluster.wait_for_status(&job, "CANCELED", Duration::from_secs(1)).await;
+    cluster
+        .wait_for_status(&job, "CANCELED", Duration::from_secs(1))
+        .await;
     assert!(started.elapsed() < Duration::from_secs(1));
 
     let details = cluster.get(&format!("/jobs/{job}")).await;
@@ -125,20 +148,35 @@ async fn a_failing_operator_fails_the_job_with_its_cause_in_the_exception_histor
     let job = cluster
         .submit(&counting_job(1, 100, 3, bad_dir.to_str().unwrap()))
         .await;
-    cluster.wait_for_status(&job, "FAILED", Duration::from_secs(10)).await;
+    cluster
+        .wait_for_status(&job, "FAILED", Duration::from_secs(10))
+        .await;
 
     let exceptions = cluster.get(&format!("/jobs/{job}/exceptions")).await;
-    let entries = exceptions["exceptionHistory"]["entries"].as_array().unwrap();
+    let entries = exceptions["exceptionHistory"]["entries"]
+        .as_array()
+        .unwrap();
     assert_eq!(entries.len(), 1);
     let root = &entries[0];
     assert_eq!(root["exceptionName"], "rivulet.runtime.IoError");
-    assert!(root["stacktrace"].as_str().unwrap().contains(bad_dir.to_str().unwrap()));
+    assert!(
+        root["stacktrace"]
+            .as_str()
+            .unwrap()
+            .contains(bad_dir.to_str().unwrap())
+    );
     assert!(root["taskName"].as_str().unwrap().contains("Sink: out"));
     assert!(root["timestamp"].as_i64().unwrap() > 0);
 
     let result = cluster.get(&format!("/jobs/{job}/execution-result")).await;
-    assert_eq!(result["job-execution-result"]["application-status"], "FAILED");
-    assert_eq!(result["job-execution-result"]["failure-cause"]["class"], "rivulet.runtime.IoError");
+    assert_eq!(
+        result["job-execution-result"]["application-status"],
+        "FAILED"
+    );
+    assert_eq!(
+        result["job-execution-result"]["failure-cause"]["class"],
+        "rivulet.runtime.IoError"
+    );
     let details = cluster.get(&format!("/jobs/{job}")).await;
     assert!(details["timestamps"]["FAILING"].as_i64().unwrap() > 0);
     assert_eq!(cluster.get("/overview").await["jobs-failed"], 1);
@@ -163,7 +201,9 @@ async fn a_job_larger_than_the_free_slots_waits_and_runs_when_slots_free_up() {
     assert_eq!(second_overview["tasks"]["scheduled"], 4);
 
     cluster.call("PATCH", &format!("/jobs/{first}")).await;
-    cluster.wait_for_status(&second, "FINISHED", Duration::from_secs(10)).await;
+    cluster
+        .wait_for_status(&second, "FINISHED", Duration::from_secs(10))
+        .await;
     let lines: usize = read_parts(out.path()).values().map(Vec::len).sum();
     assert_eq!(lines, 200);
     cluster.stop().await;
@@ -190,13 +230,21 @@ async fn a_task_manager_that_stops_heartbeating_is_dropped_and_its_tasks_fail() 
     let ids = inner.cluster.task_manager_ids().await;
     assert!(inner.cluster.crash_task_manager(0).await);
 
-    cluster.wait_for_status(&job, "FAILED", Duration::from_secs(5)).await;
+    cluster
+        .wait_for_status(&job, "FAILED", Duration::from_secs(5))
+        .await;
     let exceptions = cluster.get(&format!("/jobs/{job}/exceptions")).await;
     let message = exceptions["exceptionHistory"]["entries"][0]["stacktrace"]
         .as_str()
         .unwrap()
         .to_string();
-    assert!(message.contains(&format!("Heartbeat of TaskManager with id {} timed out", ids[0])), "{message}");
+    assert!(
+        message.contains(&format!(
+            "Heartbeat of TaskManager with id {} timed out",
+            ids[0]
+        )),
+        "{message}"
+    );
     let remaining = cluster.get("/taskmanagers").await;
     assert_eq!(remaining["taskmanagers"].as_array().unwrap().len(), 1);
     assert_eq!(remaining["taskmanagers"][0]["id"], ids[1].as_str());
@@ -222,15 +270,26 @@ async fn subtask_views_report_attempts_times_and_locations() {
 
     let times = cluster.get(&format!("{base}/subtasktimes")).await;
     let stamps = &times["subtasks"][0]["timestamps"];
-    for state in ["CREATED", "SCHEDULED", "DEPLOYING", "INITIALIZING", "RUNNING"] {
-        assert!(stamps[state].as_i64().unwrap() > 0, "{state} not reached: {stamps}");
+    for state in [
+        "CREATED",
+        "SCHEDULED",
+        "DEPLOYING",
+        "INITIALIZING",
+        "RUNNING",
+    ] {
+        assert!(
+            stamps[state].as_i64().unwrap() > 0,
+            "{state} not reached: {stamps}"
+        );
     }
     assert!(stamps["CREATED"].as_i64() <= stamps["RUNNING"].as_i64());
     assert_eq!(stamps["FINISHED"], 0);
 
     let per_tm = cluster.get(&format!("{base}/taskmanagers")).await;
     assert_eq!(per_tm["taskmanagers"][0]["status-counts"]["RUNNING"], 2);
-    let tm_details = cluster.get(&format!("/taskmanagers/{}", tm.as_str().unwrap())).await;
+    let tm_details = cluster
+        .get(&format!("/taskmanagers/{}", tm.as_str().unwrap()))
+        .await;
     assert_eq!(tm_details["allocatedSlots"].as_array().unwrap().len(), 2);
     assert_eq!(tm_details["assignedTasks"], 4);
     assert_eq!(tm_details["freeSlots"], 0);

@@ -67,7 +67,9 @@ impl TestCluster {
         let form = Form::new()
             .part(
                 "request",
-                Part::text(request_json.to_string()).mime_str("text/plain; charset=UTF-8").unwrap(),
+                Part::text(request_json.to_string())
+                    .mime_str("text/plain; charset=UTF-8")
+                    .unwrap(),
             )
             .part(
                 "file_0",
@@ -135,7 +137,10 @@ impl TestCluster {
             if all {
                 return;
             }
-            assert!(started.elapsed() < Duration::from_secs(10), "tasks never all ran: {details}");
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "tasks never all ran: {details}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -147,7 +152,10 @@ pub fn read_parts(dir: &Path) -> HashMap<PathBuf, Vec<String>> {
         .expect("output directory exists")
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("part-")))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("part-"))
+        })
         .map(|p| {
             let text = std::fs::read_to_string(&p).expect("readable part file");
             (p, text.lines().map(str::to_string).collect())
