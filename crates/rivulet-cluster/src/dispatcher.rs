@@ -36,7 +36,6 @@ enum Message {
     ListJobs(oneshot::Sender<Vec<(JobId, JobStatus)>>),
     Locate(JobId, oneshot::Sender<Option<JobLocation>>),
     LocateAll(oneshot::Sender<Vec<(JobId, JobLocation)>>),
-    Counts(oneshot::Sender<JobCounts>),
     StatusChanged(JobId, JobStatus),
     Terminated(Box<JobSnapshot>),
     ClientHeartbeat(JobId, i64, oneshot::Sender<Result<(), ClusterError>>),
@@ -57,6 +56,8 @@ pub struct DispatcherSettings {
 #[derive(Clone)]
 pub struct DispatcherHandle {
     sender: mpsc::UnboundedSender<Message>,
+    /// Job counts, republished by the actor after every status change.
+    counts: watch::Receiver<JobCounts>,
 }
 
 struct Listener(mpsc::UnboundedSender<Message>);
@@ -80,7 +81,9 @@ impl DispatcherHandle {
         shutdown: watch::Sender<bool>,
     ) -> DispatcherHandle {
         let (sender, mailbox) = mpsc::unbounded_channel();
+        let (counts_sender, counts) = watch::channel(JobCounts::default());
         let actor = DispatcherActor {
+            counts: counts_sender,
             active: HashMap::new(),
             order: Vec::new(),
             statuses: HashMap::new(),
@@ -104,7 +107,7 @@ impl DispatcherHandle {
                 }
             }
         });
-        DispatcherHandle { sender }
+        DispatcherHandle { sender, counts }
     }
 
     async fn ask<T>(
@@ -141,8 +144,9 @@ impl DispatcherHandle {
         self.ask(Message::ListJobs).await
     }
 
-    pub async fn job_counts(&self) -> Result<JobCounts, ClusterError> {
-        self.ask(Message::Counts).await
+    /// Jobs per state group, as `/overview` reports them.
+    pub fn job_counts(&self) -> JobCounts {
+        *self.counts.borrow()
     }
 
     async fn locate(&self, job_id: JobId) -> Result<JobLocation, ClusterError> {
@@ -242,6 +246,7 @@ impl DispatcherHandle {
 }
 
 struct DispatcherActor {
+    counts: watch::Sender<JobCounts>,
     active: HashMap<JobId, JobMasterHandle>,
     order: Vec<JobId>,
     statuses: HashMap<JobId, JobStatus>,
@@ -259,7 +264,26 @@ impl DispatcherActor {
     async fn run(mut self, mut mailbox: mpsc::UnboundedReceiver<Message>) {
         while let Some(message) = mailbox.recv().await {
             self.handle(message);
+            let current = self.counts();
+            self.counts.send_if_modified(|published| {
+                let changed = *published != current;
+                *published = current;
+                changed
+            });
         }
+    }
+
+    fn counts(&self) -> JobCounts {
+        let mut counts = JobCounts::default();
+        for status in self.statuses.values() {
+            match status {
+                JobStatus::Finished => counts.finished += 1,
+                JobStatus::Canceled => counts.cancelled += 1,
+                JobStatus::Failed => counts.failed += 1,
+                _ => counts.running += 1,
+            }
+        }
+        counts
     }
 
     fn handle(&mut self, message: Message) {
@@ -291,18 +315,6 @@ impl DispatcherActor {
                     .filter_map(|id| self.location(*id).map(|l| (*id, l)))
                     .collect();
                 let _ = reply.send(all);
-            }
-            Message::Counts(reply) => {
-                let mut counts = JobCounts::default();
-                for status in self.statuses.values() {
-                    match status {
-                        JobStatus::Finished => counts.finished += 1,
-                        JobStatus::Canceled => counts.cancelled += 1,
-                        JobStatus::Failed => counts.failed += 1,
-                        _ => counts.running += 1,
-                    }
-                }
-                let _ = reply.send(counts);
             }
             Message::StatusChanged(job_id, status) => {
                 if let Some(known) = self.statuses.get_mut(&job_id) {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use rivulet_common::JobId;
 use rivulet_common::clock::now_millis;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::error::ClusterError;
 use crate::gateways::{
@@ -68,13 +68,18 @@ struct PendingRequest {
 #[derive(Clone)]
 pub struct ResourceManagerHandle {
     sender: mpsc::UnboundedSender<Message>,
+    /// The slot counts, republished by the actor after every change so the
+    /// hottest read (`/overview`) needs no round trip.
+    overview: watch::Receiver<ResourceOverview>,
 }
 
 impl ResourceManagerHandle {
     /// Starts the actor; `heartbeat_timeout` drops silent TaskExecutors.
     pub fn start(heartbeat_timeout: Duration) -> ResourceManagerHandle {
         let (sender, mailbox) = mpsc::unbounded_channel();
+        let (overview_sender, overview) = watch::channel(ResourceOverview::default());
         let actor = ResourceManagerActor {
+            overview: overview_sender,
             task_executors: HashMap::new(),
             pending: VecDeque::new(),
             job_masters: HashMap::new(),
@@ -94,7 +99,7 @@ impl ResourceManagerHandle {
                 }
             }
         });
-        ResourceManagerHandle { sender }
+        ResourceManagerHandle { sender, overview }
     }
 
     fn send(&self, message: Message) -> Result<(), ClusterError> {
@@ -143,7 +148,13 @@ impl ResourceManagerHandle {
         let _ = self.send(Message::ReleaseSlots(job_id));
     }
 
-    pub async fn overview(&self) -> Result<ResourceOverview, ClusterError> {
+    /// Current TaskManager and slot counts.
+    pub fn overview(&self) -> ResourceOverview {
+        *self.overview.borrow()
+    }
+
+    /// The counts as the actor sees them after every message sent before.
+    pub async fn overview_in_order(&self) -> Result<ResourceOverview, ClusterError> {
         self.ask(Message::Overview).await
     }
 
@@ -202,6 +213,7 @@ impl ResourceManagerGateway for ResourceManagerHandle {
 }
 
 struct ResourceManagerActor {
+    overview: watch::Sender<ResourceOverview>,
     task_executors: HashMap<String, Registered>,
     pending: VecDeque<PendingRequest>,
     job_masters: HashMap<JobId, Arc<dyn JobMasterGateway>>,
@@ -213,6 +225,12 @@ impl ResourceManagerActor {
     async fn run(mut self, mut mailbox: mpsc::UnboundedReceiver<Message>) {
         while let Some(message) = mailbox.recv().await {
             self.handle(message);
+            let current = self.overview();
+            self.overview.send_if_modified(|published| {
+                let changed = *published != current;
+                *published = current;
+                changed
+            });
         }
     }
 
@@ -501,10 +519,10 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(grants.len(), 2);
-        assert_eq!(rm.overview().await.unwrap().slots_available, 0);
+        assert_eq!(rm.overview_in_order().await.unwrap().slots_available, 0);
 
         tokio::time::sleep(Duration::from_millis(400)).await;
-        assert_eq!(rm.overview().await.unwrap().task_managers, 0);
+        assert_eq!(rm.overview_in_order().await.unwrap().task_managers, 0);
         let lost = job_master.lost.lock().unwrap().clone();
         assert_eq!(lost.len(), 1);
         assert!(

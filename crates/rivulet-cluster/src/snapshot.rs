@@ -304,7 +304,7 @@ pub struct ExceptionEntry {
 }
 
 /// Slot and TaskManager counts behind `/overview`.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ResourceOverview {
     pub task_managers: usize,
     pub slots_total: usize,
@@ -312,7 +312,7 @@ pub struct ResourceOverview {
 }
 
 /// Job counts behind `/overview`.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct JobCounts {
     pub running: usize,
     pub finished: usize,

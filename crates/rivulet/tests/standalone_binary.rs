@@ -21,15 +21,25 @@ async fn delete_cluster_shuts_the_process_down_with_exit_code_zero() {
         .unwrap_or_else(|| panic!("unexpected first line {first}"))
         .to_string();
     let client = reqwest::Client::new();
-    let overview: serde_json::Value = client
-        .get(format!("{base}/overview"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(overview["jobs-running"], 1, "the demo job runs: {overview}");
+    let started = Instant::now();
+    loop {
+        let overview: serde_json::Value = client
+            .get(format!("{base}/overview"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if overview["jobs-running"] == 1 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the demo job never ran: {overview}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 
     let answer = client
         .delete(format!("{base}/cluster"))

@@ -37,11 +37,8 @@ pub async fn dashboard_config(State(state): State<RestState>) -> RestResult {
 }
 
 pub async fn overview(State(state): State<RestState>) -> RestResult {
-    let (resources, jobs) = tokio::join!(
-        state.resource_manager.overview(),
-        state.dispatcher.job_counts()
-    );
-    let (resources, jobs) = (resources?, jobs?);
+    let resources = state.resource_manager.overview();
+    let jobs = state.dispatcher.job_counts();
     Ok(ok(&ClusterOverview {
         taskmanagers: resources.task_managers,
         slots_total: resources.slots_total,

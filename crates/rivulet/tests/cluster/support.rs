@@ -124,6 +124,23 @@ impl TestCluster {
         }
     }
 
+    /// Polls `/overview` until `field` equals `value` (state settles across
+    /// actors within milliseconds), failing after two seconds.
+    pub async fn wait_for_overview(&self, field: &str, value: u64) -> Value {
+        let started = Instant::now();
+        loop {
+            let overview = self.get("/overview").await;
+            if overview[field] == value {
+                return overview;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "{field} never became {value}: {overview}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Polls until every subtask of the job is RUNNING.
     pub async fn wait_for_all_running(&self, job: &str) {
         let started = Instant::now();
