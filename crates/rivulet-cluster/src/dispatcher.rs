@@ -114,13 +114,7 @@ impl DispatcherHandle {
         &self,
         make: impl FnOnce(oneshot::Sender<T>) -> Message,
     ) -> Result<T, ClusterError> {
-        let (reply, answer) = oneshot::channel();
-        self.sender
-            .send(make(reply))
-            .map_err(|_| ClusterError::unreachable("Dispatcher"))?;
-        answer
-            .await
-            .map_err(|_| ClusterError::unreachable("Dispatcher"))
+        crate::actor::ask(&self.sender, "Dispatcher", make).await
     }
 
     pub async fn submit_job(&self, graph: JobGraph) -> Result<JobId, ClusterError> {
@@ -264,12 +258,7 @@ impl DispatcherActor {
     async fn run(mut self, mut mailbox: mpsc::UnboundedReceiver<Message>) {
         while let Some(message) = mailbox.recv().await {
             self.handle(message);
-            let current = self.counts();
-            self.counts.send_if_modified(|published| {
-                let changed = *published != current;
-                *published = current;
-                changed
-            });
+            crate::actor::publish(&self.counts, self.counts());
         }
     }
 

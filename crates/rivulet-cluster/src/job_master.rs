@@ -73,13 +73,7 @@ impl JobMasterHandle {
         &self,
         make: impl FnOnce(oneshot::Sender<T>) -> Message,
     ) -> Result<T, ClusterError> {
-        let (reply, answer) = oneshot::channel();
-        self.sender
-            .send(make(reply))
-            .map_err(|_| ClusterError::unreachable("JobMaster"))?;
-        answer
-            .await
-            .map_err(|_| ClusterError::unreachable("JobMaster"))
+        crate::actor::ask(&self.sender, "JobMaster", make).await
     }
 
     pub async fn cancel(&self) -> Result<(), ClusterError> {

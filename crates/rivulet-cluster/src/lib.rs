@@ -15,6 +15,7 @@
 //! The gateways a remote process will implement over the network are traits in
 //! [`gateways`]; nothing above them knows whether a peer is local.
 
+mod actor;
 pub mod cluster;
 pub mod dispatcher;
 pub mod error;

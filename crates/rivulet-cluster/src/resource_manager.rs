@@ -112,11 +112,7 @@ impl ResourceManagerHandle {
         &self,
         make: impl FnOnce(oneshot::Sender<T>) -> Message,
     ) -> Result<T, ClusterError> {
-        let (reply, answer) = oneshot::channel();
-        self.send(make(reply))?;
-        answer
-            .await
-            .map_err(|_| ClusterError::unreachable("ResourceManager"))
+        crate::actor::ask(&self.sender, "ResourceManager", make).await
     }
 
     /// Asks for `count` slots for a job; the answer comes once they are free.
@@ -225,12 +221,7 @@ impl ResourceManagerActor {
     async fn run(mut self, mut mailbox: mpsc::UnboundedReceiver<Message>) {
         while let Some(message) = mailbox.recv().await {
             self.handle(message);
-            let current = self.overview();
-            self.overview.send_if_modified(|published| {
-                let changed = *published != current;
-                *published = current;
-                changed
-            });
+            crate::actor::publish(&self.overview, self.overview());
         }
     }
 
