@@ -17,6 +17,11 @@ pub struct TaskIoMetrics {
     bytes_out: AtomicU64,
     idle_nanos: AtomicU64,
     backpressured_nanos: AtomicU64,
+    /// When the current wait began (nanos since `origin`, plus one; 0 = none),
+    /// so a wait in progress counts before it ends.
+    idle_since: AtomicU64,
+    backpressured_since: AtomicU64,
+    origin: OnceLock<Instant>,
     running_since: OnceLock<Instant>,
     ran_for: OnceLock<Duration>,
 }
@@ -55,6 +60,8 @@ impl TaskIoMetrics {
 
     /// Freezes the wall time so busy time stops growing after the task ended.
     pub fn mark_ended(&self) {
+        self.end_idle();
+        self.end_backpressure();
         if let Some(start) = self.running_since.get() {
             let _ = self.ran_for.set(start.elapsed());
         }
@@ -70,19 +77,50 @@ impl TaskIoMetrics {
         self.bytes_out.fetch_add(bytes, Ordering::Relaxed);
     }
 
-    pub fn add_idle(&self, time: Duration) {
-        self.idle_nanos
-            .fetch_add(time.as_nanos() as u64, Ordering::Relaxed);
+    fn clock(&self) -> u64 {
+        self.origin.get_or_init(Instant::now).elapsed().as_nanos() as u64 + 1
     }
 
-    pub fn add_backpressured(&self, time: Duration) {
-        self.backpressured_nanos
-            .fetch_add(time.as_nanos() as u64, Ordering::Relaxed);
+    fn begin(&self, since: &AtomicU64) {
+        since.store(self.clock(), Ordering::Relaxed);
+    }
+
+    fn end(&self, since: &AtomicU64, total: &AtomicU64) {
+        let began = since.swap(0, Ordering::Relaxed);
+        if began > 0 {
+            total.fetch_add(self.clock().saturating_sub(began), Ordering::Relaxed);
+        }
+    }
+
+    fn ongoing(&self, since: &AtomicU64) -> u64 {
+        match since.load(Ordering::Relaxed) {
+            0 => 0,
+            began => self.clock().saturating_sub(began),
+        }
+    }
+
+    /// The task starts waiting for input.
+    pub fn begin_idle(&self) {
+        self.begin(&self.idle_since);
+    }
+
+    pub fn end_idle(&self) {
+        self.end(&self.idle_since, &self.idle_nanos);
+    }
+
+    /// The task starts waiting for room downstream.
+    pub fn begin_backpressure(&self) {
+        self.begin(&self.backpressured_since);
+    }
+
+    pub fn end_backpressure(&self) {
+        self.end(&self.backpressured_since, &self.backpressured_nanos);
     }
 
     pub fn snapshot(&self) -> IoMetricsSnapshot {
-        let idle = self.idle_nanos.load(Ordering::Relaxed);
-        let backpressured = self.backpressured_nanos.load(Ordering::Relaxed);
+        let idle = self.idle_nanos.load(Ordering::Relaxed) + self.ongoing(&self.idle_since);
+        let backpressured = self.backpressured_nanos.load(Ordering::Relaxed)
+            + self.ongoing(&self.backpressured_since);
         let wall = match (self.ran_for.get(), self.running_since.get()) {
             (Some(total), _) => total.as_nanos() as u64,
             (None, Some(start)) => start.elapsed().as_nanos() as u64,

@@ -9,7 +9,6 @@
 //! downstream as back-pressured time. Cancellation is checked at every wait.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
@@ -163,12 +162,12 @@ impl RunningTask<'_> {
                     }
                 }
                 SourcePoll::Idle(wait) => {
-                    let started = Instant::now();
+                    self.metrics.begin_idle();
                     tokio::select! {
                         _ = self.cancel.cancelled() => return Ok(TaskOutcome::Canceled),
                         _ = tokio::time::sleep(wait) => {}
                     }
-                    self.metrics.add_idle(started.elapsed());
+                    self.metrics.end_idle();
                 }
                 SourcePoll::End => return self.end_of_input().await,
             }
@@ -187,12 +186,12 @@ impl RunningTask<'_> {
             let element = match input.try_recv() {
                 Ok(element) => element,
                 Err(_) => {
-                    let started = Instant::now();
+                    self.metrics.begin_idle();
                     let received = tokio::select! {
                         _ = self.cancel.cancelled() => return Ok(TaskOutcome::Canceled),
                         received = input.recv() => received,
                     };
-                    self.metrics.add_idle(started.elapsed());
+                    self.metrics.end_idle();
                     received.ok_or_else(|| RuntimeError::ChannelClosed("input".into()))?
                 }
             };
@@ -433,12 +432,12 @@ impl OutputWriter {
                 "subtask {target} of the next task"
             ))),
             Err(TrySendError::Full(tagged)) => {
-                let started = Instant::now();
+                metrics.begin_backpressure();
                 let sent = tokio::select! {
                     _ = cancel.cancelled() => return Ok(SendResult::Cancelled),
                     sent = sender.send(tagged) => sent,
                 };
-                metrics.add_backpressured(started.elapsed());
+                metrics.end_backpressure();
                 sent.map(|_| SendResult::Sent).map_err(|_| {
                     RuntimeError::ChannelClosed(format!("subtask {target} of the next task"))
                 })
@@ -492,4 +491,130 @@ fn finish_through(chain: &mut [Box<dyn Operator>], out: &mut Vec<RecordBatch>) -
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::operators::GeneratorSpec;
+
+    fn generator_task(target: JobVertexId) -> TaskDescriptor {
+        let generator: GeneratorSpec = serde_json::from_str(r#"{"batchSize": 16}"#).unwrap();
+        TaskDescriptor {
+            job_id: JobId::random(),
+            vertex_id: JobVertexId::random(),
+            task_name: "Source: generator".into(),
+            subtask_index: 0,
+            parallelism: 1,
+            max_parallelism: 128,
+            operators: vec![OperatorSpec::Generator(generator)],
+            input_schema: None,
+            num_input_channels: 0,
+            outputs: vec![OutputDescriptor {
+                target_vertex: target,
+                target_parallelism: 1,
+                target_max_parallelism: 128,
+                strategy: ShipStrategy::Forward,
+                key_column: None,
+                channel_offset: 0,
+            }],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_consumer_that_does_not_read_back_pressures_its_producer_until_cancelled() {
+        let channels = Arc::new(LocalChannels::new(2));
+        let metrics = Arc::new(TaskIoMetrics::default());
+        let cancel = CancellationToken::new();
+        let task = tokio::spawn(run_task(
+            generator_task(JobVertexId::random()),
+            channels.clone(),
+            metrics.clone(),
+            cancel.clone(),
+            |_| {},
+        ));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let snapshot = metrics.snapshot();
+        assert_eq!(
+            snapshot.write_records, 32,
+            "two batches of 16 fill the queue"
+        );
+        assert!(snapshot.backpressured_millis >= 200, "{snapshot:?}");
+        cancel.cancel();
+        let outcome = tokio::time::timeout(Duration::from_secs(1), task).await;
+        assert_eq!(outcome.unwrap().unwrap().unwrap(), TaskOutcome::Canceled);
+    }
+
+    #[tokio::test]
+    async fn watermarks_advance_with_the_slowest_live_input_and_end_at_the_maximum() {
+        let channels = Arc::new(LocalChannels::new(16));
+        let consumer = JobVertexId::random();
+        let job_id = JobId::random();
+        let next = JobVertexId::random();
+        // A chain without operators forwards what it receives.
+        let descriptor = TaskDescriptor {
+            job_id,
+            vertex_id: consumer,
+            task_name: "forwarder".into(),
+            subtask_index: 0,
+            parallelism: 1,
+            max_parallelism: 128,
+            operators: vec![],
+            input_schema: Some(GeneratorSpec::schema()),
+            num_input_channels: 2,
+            outputs: vec![OutputDescriptor {
+                target_vertex: next,
+                target_parallelism: 1,
+                target_max_parallelism: 128,
+                strategy: ShipStrategy::Forward,
+                key_column: None,
+                channel_offset: 0,
+            }],
+        };
+        let input = channels.sender(ChannelKey {
+            job_id,
+            vertex_id: consumer,
+            subtask: 0,
+        });
+        let mut output = channels
+            .take_receiver(ChannelKey {
+                job_id,
+                vertex_id: next,
+                subtask: 0,
+            })
+            .unwrap();
+        let task = tokio::spawn(run_task(
+            descriptor,
+            channels.clone(),
+            Arc::new(TaskIoMetrics::default()),
+            CancellationToken::new(),
+            |_| {},
+        ));
+        let send = |channel, element| {
+            let input = input.clone();
+            async move {
+                input
+                    .send(ChannelElement { channel, element })
+                    .await
+                    .unwrap()
+            }
+        };
+        let mut watermarks = Vec::new();
+        send(0, StreamElement::Watermark(10)).await;
+        send(1, StreamElement::Watermark(5)).await;
+        send(0, StreamElement::Watermark(20)).await;
+        send(1, StreamElement::EndOfData).await;
+        send(0, StreamElement::EndOfData).await;
+        while let Some(ChannelElement { element, .. }) = output.recv().await {
+            match element {
+                StreamElement::Watermark(w) => watermarks.push(w),
+                StreamElement::EndOfData => break,
+                _ => {}
+            }
+        }
+        assert_eq!(watermarks, vec![5, 20, MAX_WATERMARK]);
+        assert_eq!(task.await.unwrap().unwrap(), TaskOutcome::Finished);
+    }
 }

@@ -286,3 +286,41 @@ async fn an_attached_client_that_stops_heartbeating_gets_its_job_cancelled() {
         .await;
     cluster.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chunked_multipart_submission_works_like_the_flink_cli_sends_it() {
+    use reqwest::multipart::{Form, Part};
+    let cluster = TestCluster::start(&[]).await;
+    let job = serde_json::to_vec(&json!({
+        "vertices": [{"id": "s", "operators": [{"type": "generator", "count": 5}, {"type": "discard_sink"}]}]
+    }))
+    .unwrap();
+    // A streamed part has no known length, so the whole body goes chunked.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        job.chunks(7).map(|c| Ok(c.to_vec())).collect();
+    let body = reqwest::Body::wrap_stream(futures::stream::iter(chunks));
+    let form = Form::new()
+        .part(
+            "request",
+            Part::text(r#"{"executionPlanFileName":"plan.bin","jobJarFileNames":[]}"#),
+        )
+        .part("file_0", Part::stream(body).file_name("plan.bin"));
+    let response = cluster
+        .client
+        .post(cluster.url("/v1/jobs"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let url: Value = response.json().await.unwrap();
+    let job_id = url["jobUrl"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("/jobs/")
+        .to_string();
+    cluster
+        .wait_for_status(&job_id, "FINISHED", std::time::Duration::from_secs(10))
+        .await;
+    cluster.stop().await;
+}

@@ -302,3 +302,65 @@ async fn subtask_views_report_attempts_times_and_locations() {
     assert_eq!(config["execution-config"]["job-parallelism"], 2);
     cluster.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_archive_keeps_the_newest_jobs_up_to_jobstore_max_capacity() {
+    let cluster = TestCluster::start(&[("jobstore.max-capacity", "2")]).await;
+    let small = json!({"vertices": [{"id": "s", "operators": [{"type": "generator", "count": 10}, {"type": "discard_sink"}]}]});
+    let mut jobs = Vec::new();
+    for _ in 0..3 {
+        let job = cluster.submit(&small).await;
+        cluster
+            .wait_for_status(&job, "FINISHED", Duration::from_secs(10))
+            .await;
+        jobs.push(job);
+    }
+    let listed: Vec<String> = cluster.get("/jobs").await["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(listed, jobs[1..].to_vec());
+    assert_eq!(
+        cluster.call("GET", &format!("/jobs/{}", jobs[0])).await.0,
+        404
+    );
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configuration_in_effect_is_shown_and_used() {
+    let cluster = TestCluster::start(&[
+        ("parallelism.default", "3"),
+        ("taskmanager.numberOfTaskSlots", "3"),
+        ("my.custom.key", "kept"),
+    ])
+    .await;
+    let entries = cluster.get("/jobmanager/config").await;
+    let value = |key: &str| {
+        entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["key"] == key)
+            .map(|e| e["value"].as_str().unwrap().to_string())
+    };
+    assert_eq!(value("parallelism.default").as_deref(), Some("3"));
+    assert_eq!(value("my.custom.key").as_deref(), Some("kept"));
+    assert_eq!(
+        value("heartbeat.timeout").as_deref(),
+        Some("50000"),
+        "defaults in effect are listed"
+    );
+    let job = cluster
+        .submit(&json!({"vertices": [{"id": "s", "operators": [{"type": "generator", "rate": 10}, {"type": "discard_sink"}]}]}))
+        .await;
+    let details = cluster.get(&format!("/jobs/{job}")).await;
+    assert_eq!(details["vertices"][0]["parallelism"], 3);
+    assert_eq!(
+        cluster.get("/taskmanagers").await["taskmanagers"][0]["slotsNumber"],
+        3
+    );
+    cluster.stop().await;
+}
