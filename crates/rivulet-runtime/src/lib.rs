@@ -12,6 +12,7 @@
 pub mod channel;
 pub mod element;
 pub mod error;
+pub mod functions;
 pub mod job_graph;
 pub mod key_groups;
 pub mod metrics;

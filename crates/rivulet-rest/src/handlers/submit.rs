@@ -61,11 +61,18 @@ pub async fn submit(State(state): State<RestState>, mut multipart: Multipart) ->
             "The job graph file is a serialized Java JobGraph. Rivulet runs jobs described in its JSON job graph format (see docs/job-graph.md).",
         ));
     }
-    let spec: JobGraphSpec = serde_json::from_slice(bytes).map_err(|e| {
-        RestError::bad_request(format!(
-            "Could not parse the job graph file '{file_name}': {e}"
-        ))
-    })?;
+    let spec = if is_sql_script(&file_name, bytes) {
+        let script = std::str::from_utf8(bytes).map_err(|_| {
+            RestError::bad_request(format!("The SQL script '{file_name}' is not UTF-8 text."))
+        })?;
+        plan_sql(&state, script).await?
+    } else {
+        serde_json::from_slice::<JobGraphSpec>(bytes).map_err(|e| {
+            RestError::bad_request(format!(
+                "Could not parse the job graph file '{file_name}': {e}"
+            ))
+        })?
+    };
     let job_id = state.dispatcher.submit_job_spec(spec).await?;
     Ok(json_response(
         StatusCode::ACCEPTED,
@@ -73,4 +80,29 @@ pub async fn submit(State(state): State<RestState>, mut multipart: Multipart) ->
             job_url: format!("/jobs/{job_id}"),
         },
     ))
+}
+
+/// A job file is a SQL script if it is named `*.sql` or does not start like JSON.
+fn is_sql_script(file_name: &str, bytes: &[u8]) -> bool {
+    file_name.to_ascii_lowercase().ends_with(".sql")
+        || bytes
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_none_or(|b| *b != b'{')
+}
+
+/// Plans a Flink SQL script with the cluster's default parallelism.
+pub async fn plan_sql(state: &RestState, script: &str) -> Result<JobGraphSpec, RestError> {
+    let default_parallelism = state
+        .config
+        .get_i64(&rivulet_common::config::options::PARALLELISM_DEFAULT)
+        .map_err(RestError::internal)?
+        .max(1) as u32;
+    let options = rivulet_sql::PlanOptions {
+        default_parallelism,
+        ..Default::default()
+    };
+    rivulet_sql::plan_script(script, &options)
+        .await
+        .map_err(|e| RestError::bad_request(e.to_string()))
 }

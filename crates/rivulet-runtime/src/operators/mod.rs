@@ -5,6 +5,8 @@
 //! builds the running operator for one subtask. Sources implement
 //! [`SourceFunction`]; every other operator implements [`Operator`].
 
+pub mod calc;
+mod datagen;
 mod discard_sink;
 mod file_sink;
 mod generator;
@@ -19,6 +21,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, RuntimeError};
 
+pub use calc::{CalcSpec, Projection};
+pub use datagen::{DatagenSpec, FieldGenerator, FieldKind};
 pub use discard_sink::DiscardSinkSpec;
 pub use file_sink::FileSinkSpec;
 pub use generator::GeneratorSpec;
@@ -73,6 +77,8 @@ pub trait Operator: Send {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OperatorSpec {
     Generator(GeneratorSpec),
+    Datagen(DatagenSpec),
+    Calc(CalcSpec),
     KeyedCount(KeyedCountSpec),
     FileSink(FileSinkSpec),
     PrintSink(PrintSinkSpec),
@@ -87,7 +93,7 @@ pub enum RunningOperator {
 
 impl OperatorSpec {
     pub fn is_source(&self) -> bool {
-        matches!(self, OperatorSpec::Generator(_))
+        matches!(self, OperatorSpec::Generator(_) | OperatorSpec::Datagen(_))
     }
 
     pub fn is_sink(&self) -> bool {
@@ -109,7 +115,9 @@ impl OperatorSpec {
     pub fn display_name(&self) -> String {
         match self {
             OperatorSpec::Generator(s) => format!("Source: {}", s.name()),
+            OperatorSpec::Datagen(s) => format!("Source: {}", s.name()),
             OperatorSpec::KeyedCount(s) => s.name(),
+            OperatorSpec::Calc(s) => s.name(),
             OperatorSpec::FileSink(s) => format!("Sink: {}", s.name()),
             OperatorSpec::PrintSink(s) => format!("Sink: {}", s.name()),
             OperatorSpec::DiscardSink(s) => format!("Sink: {}", s.name()),
@@ -129,7 +137,9 @@ impl OperatorSpec {
         };
         match self {
             OperatorSpec::Generator(_) => Ok(Some(GeneratorSpec::schema())),
+            OperatorSpec::Datagen(spec) => Ok(Some(std::sync::Arc::new(spec.schema.clone()))),
             OperatorSpec::KeyedCount(spec) => spec.output_schema(&require_input()?).map(Some),
+            OperatorSpec::Calc(spec) => spec.output_schema(&require_input()?).map(Some),
             OperatorSpec::FileSink(_)
             | OperatorSpec::PrintSink(_)
             | OperatorSpec::DiscardSink(_) => {
@@ -143,6 +153,7 @@ impl OperatorSpec {
     pub fn validate(&self) -> Result<()> {
         match self {
             OperatorSpec::Generator(spec) => spec.validate(),
+            OperatorSpec::Datagen(spec) => spec.validate(),
             OperatorSpec::FileSink(spec) => spec.validate(),
             _ => Ok(()),
         }
@@ -163,7 +174,11 @@ impl OperatorSpec {
             OperatorSpec::Generator(spec) => {
                 RunningOperator::Source(Box::new(spec.create(context)))
             }
+            OperatorSpec::Datagen(spec) => RunningOperator::Source(Box::new(spec.create(context))),
             OperatorSpec::KeyedCount(spec) => {
+                RunningOperator::Operator(Box::new(spec.create(&input_schema()?)?))
+            }
+            OperatorSpec::Calc(spec) => {
                 RunningOperator::Operator(Box::new(spec.create(&input_schema()?)?))
             }
             OperatorSpec::FileSink(spec) => {

@@ -1,0 +1,164 @@
+//! `Calc`: a projection and an optional filter, as Flink's SQL planner names
+//! the stateless part of a query. Expressions travel in the job graph as SQL
+//! text and are compiled with DataFusion against the input schema when the
+//! task starts, then evaluated vectorised on every batch.
+
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use datafusion::common::DFSchema;
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use serde::{Deserialize, Serialize};
+
+use super::{Operator, name_or};
+use crate::error::{Result, RuntimeError};
+
+/// One output column: its name and the SQL expression computing it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Projection {
+    pub name: String,
+    pub expression: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CalcSpec {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Rows for which this is not true are dropped (before projecting).
+    #[serde(default)]
+    pub filter: Option<String>,
+    pub projections: Vec<Projection>,
+}
+
+/// A DataFusion context for compiling expressions the way Flink reads them:
+/// identifiers keep their case, and Flink's function names are registered.
+pub fn expression_context() -> SessionContext {
+    let config =
+        SessionConfig::new().set_bool("datafusion.sql_parser.enable_ident_normalization", false);
+    let context = SessionContext::new_with_config(config);
+    crate::functions::register(&context);
+    context
+}
+
+fn compile(
+    context: &SessionContext,
+    operator: &str,
+    sql: &str,
+    schema: &SchemaRef,
+) -> Result<Arc<dyn PhysicalExpr>> {
+    let failed = |e: datafusion::error::DataFusionError| RuntimeError::Operator {
+        operator: operator.to_string(),
+        message: format!("cannot compile '{sql}': {e}"),
+    };
+    let df_schema = DFSchema::try_from(schema.as_ref().clone()).map_err(failed)?;
+    let expr = context.parse_sql_expr(sql, &df_schema).map_err(failed)?;
+    context
+        .create_physical_expr(expr, &df_schema)
+        .map_err(failed)
+}
+
+impl CalcSpec {
+    pub fn name(&self) -> String {
+        name_or(&self.name, "Calc")
+    }
+
+    pub fn output_schema(&self, input: &SchemaRef) -> Result<SchemaRef> {
+        Ok(self.create(input)?.output_schema)
+    }
+
+    pub(super) fn create(&self, input: &SchemaRef) -> Result<Calc> {
+        let context = expression_context();
+        let name = self.name();
+        let filter = match &self.filter {
+            Some(sql) => {
+                let filter = compile(&context, &name, sql, input)?;
+                let data_type = filter
+                    .data_type(input)
+                    .map_err(|e| RuntimeError::Operator {
+                        operator: name.clone(),
+                        message: e.to_string(),
+                    })?;
+                if data_type != DataType::Boolean {
+                    return Err(RuntimeError::Operator {
+                        operator: name.clone(),
+                        message: format!("the filter '{sql}' is {data_type}, not BOOLEAN"),
+                    });
+                }
+                Some(filter)
+            }
+            None => None,
+        };
+        let mut projections = Vec::new();
+        let mut fields = Vec::new();
+        for projection in &self.projections {
+            let expr = compile(&context, &name, &projection.expression, input)?;
+            let describe = |e: datafusion::error::DataFusionError| RuntimeError::Operator {
+                operator: name.clone(),
+                message: e.to_string(),
+            };
+            let data_type = expr.data_type(input).map_err(describe)?;
+            let nullable = expr.nullable(input).map_err(describe)?;
+            fields.push(Field::new(&projection.name, data_type, nullable));
+            projections.push(expr);
+        }
+        Ok(Calc {
+            name,
+            filter,
+            projections,
+            output_schema: Arc::new(Schema::new(fields)),
+        })
+    }
+}
+
+pub struct Calc {
+    name: String,
+    filter: Option<Arc<dyn PhysicalExpr>>,
+    projections: Vec<Arc<dyn PhysicalExpr>>,
+    output_schema: SchemaRef,
+}
+
+impl Calc {
+    fn failed(&self, e: impl std::fmt::Display) -> RuntimeError {
+        RuntimeError::Operator {
+            operator: self.name.clone(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl Operator for Calc {
+    fn process_batch(&mut self, batch: RecordBatch, out: &mut Vec<RecordBatch>) -> Result<()> {
+        let batch = match &self.filter {
+            None => batch,
+            Some(filter) => {
+                let mask = filter
+                    .evaluate(&batch)
+                    .and_then(|v| v.into_array(batch.num_rows()))
+                    .map_err(|e| self.failed(e))?;
+                arrow_select::filter::filter_record_batch(&batch, mask.as_boolean())
+                    .map_err(|e| self.failed(e))?
+            }
+        };
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        let columns: Vec<ArrayRef> = self
+            .projections
+            .iter()
+            .map(|p| {
+                p.evaluate(&batch)
+                    .and_then(|v| v.into_array(batch.num_rows()))
+            })
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.failed(e))?;
+        let output = RecordBatch::try_new(self.output_schema.clone(), columns)
+            .map_err(|e| self.failed(e))?;
+        out.push(output);
+        Ok(())
+    }
+}

@@ -1,0 +1,820 @@
+//! Planning a Flink SQL script into a Rivulet job graph.
+//!
+//! DDL builds a catalog (tables become DataFusion tables with their full
+//! schema, views DataFusion views); each INSERT's query is planned and
+//! optimised by DataFusion, and the logical plan is lowered to vertices of
+//! chained operators: a table scan becomes the table's source connector,
+//! filters and projections become `Calc` operators (merged as Flink merges
+//! them), a UNION ALL becomes a vertex fed by its inputs, and the INSERT's
+//! table becomes the sink. Operators are named as Flink names them
+//! (`Source: orders[1] -> Calc[2] -> Sink: out[3]`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use arrow_schema::{Field, Schema, SchemaRef};
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{Column, DFSchema};
+use datafusion::datasource::empty::EmptyTable;
+use datafusion::logical_expr::{Expr, LogicalPlan};
+use datafusion::prelude::SessionContext;
+use rivulet_runtime::job_graph::{EdgeSpec, JobGraphSpec, JobType, ShipStrategy, VertexSpec};
+use rivulet_runtime::operators::calc::expression_context;
+use rivulet_runtime::operators::{CalcSpec, OperatorSpec, Projection};
+
+use crate::connectors;
+use crate::error::SqlError;
+use crate::script::{ScriptStatement, split_statements};
+use crate::statements::{ColumnDefinition, Statement, TableDefinition, parse_statement};
+use crate::types::parse_type;
+
+/// What a script is planned with besides its text.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// The cluster's `parallelism.default`, unless the script SETs one.
+    pub default_parallelism: u32,
+    /// A parallelism requested with the submission; wins over the script.
+    pub parallelism: Option<u32>,
+    /// Values for `${name}` placeholders in the script.
+    pub parameters: BTreeMap<String, String>,
+}
+
+struct CatalogTable {
+    definition: TableDefinition,
+    physical: Schema,
+    statement: ScriptStatement,
+}
+
+fn error_at(
+    statement: &ScriptStatement,
+    offset: usize,
+    message: impl Into<String>,
+    parse: bool,
+) -> SqlError {
+    let (line, column) = statement.position_of(offset);
+    let message = message.into();
+    let statement = statement.text.clone();
+    if parse {
+        SqlError::Parse {
+            message,
+            statement,
+            line,
+            column,
+        }
+    } else {
+        SqlError::Plan {
+            message,
+            statement,
+            line,
+            column,
+        }
+    }
+}
+
+/// Replaces `${name}` with its value; an unknown name is an error.
+pub fn substitute_parameters(
+    script: &str,
+    parameters: &BTreeMap<String, String>,
+) -> Result<String, SqlError> {
+    let mut out = String::with_capacity(script.len());
+    let mut rest = script;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            return Ok(out);
+        };
+        let name = &after[..end];
+        match parameters.get(name) {
+            Some(value) => out.push_str(value),
+            None => {
+                let consumed = &script[..script.len() - rest.len() + start];
+                let line = consumed.matches('\n').count() + 1;
+                let column = consumed
+                    .rsplit('\n')
+                    .next()
+                    .map(|l| l.chars().count())
+                    .unwrap_or(0)
+                    + 1;
+                return Err(SqlError::Parse {
+                    message: format!(
+                        "no value for parameter '${{{name}}}'; pass it as a program argument {name}=<value>"
+                    ),
+                    statement: script
+                        .lines()
+                        .nth(line - 1)
+                        .unwrap_or("")
+                        .trim()
+                        .to_string(),
+                    line,
+                    column,
+                });
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Plans `script` into a job graph, or says precisely why it cannot run.
+pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraphSpec, SqlError> {
+    let script = substitute_parameters(script, &options.parameters)?;
+    let statements = split_statements(&script).map_err(|e| SqlError::Parse {
+        message: e.message,
+        statement: String::new(),
+        line: e.line,
+        column: e.column,
+    })?;
+    let context = expression_context();
+    let mut tables: HashMap<String, CatalogTable> = HashMap::new();
+    let mut config: BTreeMap<String, String> = BTreeMap::new();
+    let mut inserts = Vec::new();
+    for statement in &statements {
+        let parsed = parse_statement(statement)
+            .map_err(|p| error_at(statement, p.offset, p.message, true))?;
+        match parsed {
+            Statement::Set { key, value } => {
+                config.insert(key, value);
+            }
+            Statement::CreateTable(definition) => {
+                if tables.contains_key(&definition.name) {
+                    return Err(error_at(
+                        statement,
+                        0,
+                        format!("Table '{}' already exists", definition.name),
+                        false,
+                    ));
+                }
+                let table = catalog_table(&context, statement, definition).await?;
+                tables.insert(table.definition.name.clone(), table);
+            }
+            Statement::CreateView(view) => {
+                let plan = context
+                    .state()
+                    .create_logical_plan(&view.query)
+                    .await
+                    .map_err(|e| {
+                        error_at(statement, view.query_offset, datafusion_message(&e), false)
+                    })?;
+                let view_table =
+                    datafusion::catalog::view::ViewTable::new(plan, Some(view.query.clone()));
+                context
+                    .register_table(view.name.as_str(), Arc::new(view_table))
+                    .map_err(|e| error_at(statement, 0, datafusion_message(&e), false))?;
+            }
+            Statement::Insert(insert) => inserts.push(insert),
+            Statement::StatementSet(set) => inserts.extend(set),
+        }
+    }
+    if inserts.is_empty() {
+        return Err(SqlError::NoJob);
+    }
+    let parallelism = match options.parallelism {
+        Some(p) => p,
+        None => script_parallelism(&config)?.unwrap_or(options.default_parallelism.max(1)),
+    };
+    let mut builder = GraphBuilder {
+        context: &context,
+        vertices: Vec::new(),
+        edges: Vec::new(),
+        next_operator: 1,
+        parallelism,
+        tables: &tables,
+    };
+    let mut sinks = Vec::new();
+    for insert in &inserts {
+        let statement = &insert.statement;
+        let at = |offset: usize, message: String| error_at(statement, offset, message, false);
+        let sink = tables.get(&insert.table).ok_or_else(|| {
+            at(
+                0,
+                format!(
+                    "Object '{}' not found within 'default_catalog.default_database'",
+                    insert.table
+                ),
+            )
+        })?;
+        let plan = context
+            .state()
+            .create_logical_plan(&insert.query)
+            .await
+            .and_then(|plan| context.state().optimize(&plan))
+            .map_err(|e| at(insert.query_offset, datafusion_message(&e)))?;
+        if std::env::var("RIVULET_DEBUG_PLAN").is_ok() {
+            eprintln!("{}", plan.display_indent());
+        }
+        let stream = builder
+            .lower(&plan)
+            .map_err(|m| at(insert.query_offset, m))?;
+        builder
+            .sink(stream, sink)
+            .map_err(|m| at(insert.query_offset, m))?;
+        sinks.push(format!("default_catalog.default_database.{}", insert.table));
+    }
+    let name = config
+        .get("pipeline.name")
+        .cloned()
+        .unwrap_or_else(|| format!("insert-into_{}", sinks.join(",")));
+    let job_type = match config
+        .get("execution.runtime-mode")
+        .map(|m| m.to_ascii_lowercase())
+    {
+        Some(mode) if mode == "batch" => JobType::Batch,
+        _ => JobType::Streaming,
+    };
+    Ok(JobGraphSpec {
+        name: Some(name),
+        job_id: None,
+        parallelism: Some(parallelism),
+        max_parallelism: None,
+        job_type: Some(job_type),
+        config,
+        vertices: builder.vertices,
+        edges: builder.edges,
+    })
+}
+
+fn script_parallelism(config: &BTreeMap<String, String>) -> Result<Option<u32>, SqlError> {
+    for key in [
+        "parallelism.default",
+        "table.exec.resource.default-parallelism",
+    ] {
+        if let Some(value) = config.get(key) {
+            let parsed: i64 = value.trim().parse().map_err(|_| SqlError::Plan {
+                message: format!("'{key}' must be a number, got '{value}'"),
+                statement: format!("SET '{key}' = '{value}'"),
+                line: 0,
+                column: 0,
+            })?;
+            if parsed > 0 {
+                return Ok(Some(parsed as u32));
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn datafusion_message(error: &datafusion::error::DataFusionError) -> String {
+    error
+        .to_string()
+        .replace("Error during planning: ", "")
+        .replace("Schema error: ", "")
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+async fn catalog_table(
+    context: &SessionContext,
+    statement: &ScriptStatement,
+    definition: TableDefinition,
+) -> Result<CatalogTable, SqlError> {
+    let mut physical = Vec::new();
+    for column in &definition.columns {
+        if let ColumnDefinition::Physical {
+            name,
+            type_text,
+            offset,
+        } = column
+        {
+            let parsed =
+                parse_type(type_text).map_err(|m| error_at(statement, *offset, m, true))?;
+            physical.push(Field::new(name, parsed.data_type, parsed.nullable));
+        }
+    }
+    let physical = Schema::new(physical);
+    let physical_ref: SchemaRef = Arc::new(physical.clone());
+    let mut full = Vec::new();
+    let mut has_computed = false;
+    for column in &definition.columns {
+        match column {
+            ColumnDefinition::Physical { name, .. } => {
+                full.push(
+                    physical
+                        .field_with_name(name)
+                        .cloned()
+                        .map_err(|e| error_at(statement, 0, e.to_string(), false))?,
+                );
+            }
+            ColumnDefinition::Computed {
+                name,
+                expression,
+                offset,
+            } => {
+                let calc = CalcSpec {
+                    name: None,
+                    filter: None,
+                    projections: vec![Projection {
+                        name: name.clone(),
+                        expression: expression.clone(),
+                    }],
+                };
+                let schema = calc
+                    .output_schema(&physical_ref)
+                    .map_err(|e| error_at(statement, *offset, e.to_string(), false))?;
+                full.push(schema.field(0).clone());
+                has_computed = true;
+            }
+        }
+    }
+    if let Some(watermark) = &definition.watermark {
+        if !full.iter().any(|f| f.name() == &watermark.column) {
+            return Err(error_at(
+                statement,
+                watermark.offset,
+                format!(
+                    "The rowtime attribute field '{}' is not defined in the table schema",
+                    watermark.column
+                ),
+                false,
+            ));
+        }
+        let calc = CalcSpec {
+            name: None,
+            filter: None,
+            projections: vec![Projection {
+                name: "watermark".into(),
+                expression: watermark.expression.clone(),
+            }],
+        };
+        let full_schema: SchemaRef = Arc::new(Schema::new(full.clone()));
+        calc.output_schema(&full_schema)
+            .map_err(|e| error_at(statement, watermark.offset, e.to_string(), false))?;
+    }
+    for key in &definition.primary_key {
+        if !full.iter().any(|f| f.name() == key) {
+            return Err(error_at(
+                statement,
+                0,
+                format!("primary key column '{key}' is not a column of the table"),
+                false,
+            ));
+        }
+    }
+    // Computed columns live in a view over the physical table, so DataFusion
+    // merges them into the query's own projections and filters.
+    let register = |name: &str, table: Arc<dyn datafusion::catalog::TableProvider>| {
+        context
+            .register_table(name, table)
+            .map(drop)
+            .map_err(|e| error_at(statement, 0, datafusion_message(&e), false))
+    };
+    if !has_computed {
+        register(
+            &definition.name,
+            Arc::new(EmptyTable::new(physical_ref.clone())),
+        )?;
+    } else {
+        let physical_name = physical_table_name(&definition.name);
+        register(
+            &physical_name,
+            Arc::new(EmptyTable::new(physical_ref.clone())),
+        )?;
+        let columns: Vec<String> = definition
+            .columns
+            .iter()
+            .map(|c| match c {
+                ColumnDefinition::Physical { name, .. } => quote(name),
+                ColumnDefinition::Computed {
+                    name, expression, ..
+                } => format!("{expression} AS {}", quote(name)),
+            })
+            .collect();
+        let query = format!(
+            "SELECT {} FROM {}",
+            columns.join(", "),
+            quote(&physical_name)
+        );
+        let plan = context
+            .state()
+            .create_logical_plan(&query)
+            .await
+            .map_err(|e| error_at(statement, 0, datafusion_message(&e), false))?;
+        register(
+            &definition.name,
+            Arc::new(datafusion::catalog::view::ViewTable::new(plan, Some(query))),
+        )?;
+    }
+    Ok(CatalogTable {
+        definition,
+        physical,
+        statement: statement.clone(),
+    })
+}
+
+/// The name under which a table with computed columns keeps its physical columns.
+fn physical_table_name(table: &str) -> String {
+    format!("__physical_{table}")
+}
+
+/// An open pipeline: the vertex being built and the columns it produces.
+struct Stream {
+    vertex: usize,
+    schema: SchemaRef,
+}
+
+struct GraphBuilder<'a> {
+    context: &'a SessionContext,
+    vertices: Vec<VertexSpec>,
+    edges: Vec<EdgeSpec>,
+    next_operator: usize,
+    parallelism: u32,
+    tables: &'a HashMap<String, CatalogTable>,
+}
+
+/// SQL text of an expression over unqualified input columns.
+fn expression_sql(expr: &Expr) -> Result<String, String> {
+    let expr = match expr {
+        Expr::Alias(alias) => alias.expr.as_ref().clone(),
+        other => other.clone(),
+    };
+    let unqualified = expr
+        .transform(|e| {
+            Ok(match e {
+                Expr::Column(column) => {
+                    Transformed::yes(Expr::Column(Column::new_unqualified(column.name)))
+                }
+                other => Transformed::no(other),
+            })
+        })
+        .map_err(|e| e.to_string())?
+        .data;
+    datafusion::sql::unparser::expr_to_sql(&unqualified)
+        .map(|sql| sql.to_string())
+        .map_err(|e| format!("cannot express '{unqualified}' for the runtime: {e}"))
+}
+
+/// `next` (filter and projections over `previous`'s output) rewritten over
+/// `previous`'s input, as one Calc.
+fn compose(
+    context: &SessionContext,
+    previous: &CalcSpec,
+    input: &SchemaRef,
+    output: &SchemaRef,
+    filter: Option<String>,
+    projections: Vec<Projection>,
+) -> Result<CalcSpec, String> {
+    let schema = |s: &SchemaRef| DFSchema::try_from(s.as_ref().clone()).map_err(|e| e.to_string());
+    let (input_schema, output_schema) = (schema(input)?, schema(output)?);
+    let definitions: HashMap<String, Expr> = previous
+        .projections
+        .iter()
+        .map(|p| {
+            context
+                .parse_sql_expr(&p.expression, &input_schema)
+                .map(|e| (p.name.clone(), e))
+                .map_err(|e| e.to_string())
+        })
+        .collect::<Result<_, _>>()?;
+    let substitute = |sql: &str| -> Result<String, String> {
+        let expr = context
+            .parse_sql_expr(sql, &output_schema)
+            .map_err(|e| e.to_string())?;
+        let rewritten = expr
+            .transform(|e| {
+                Ok(match e {
+                    Expr::Column(column) => match definitions.get(&column.name) {
+                        Some(definition) => Transformed::yes(definition.clone()),
+                        None => Transformed::no(Expr::Column(column)),
+                    },
+                    other => Transformed::no(other),
+                })
+            })
+            .map_err(|e| e.to_string())?
+            .data;
+        expression_sql(&rewritten)
+    };
+    let filter = match (
+        previous.filter.clone(),
+        filter.as_deref().map(substitute).transpose()?,
+    ) {
+        (Some(a), Some(b)) => Some(format!("({a}) AND ({b})")),
+        (a, b) => a.or(b),
+    };
+    let projections = projections
+        .iter()
+        .map(|p| {
+            Ok(Projection {
+                name: p.name.clone(),
+                expression: substitute(&p.expression)?,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(CalcSpec {
+        name: previous.name.clone(),
+        filter,
+        projections,
+    })
+}
+
+fn identity_projections(schema: &SchemaRef) -> Vec<Projection> {
+    schema
+        .fields()
+        .iter()
+        .map(|f| Projection {
+            name: f.name().clone(),
+            expression: quote(f.name()),
+        })
+        .collect()
+}
+
+impl GraphBuilder<'_> {
+    fn operator_name(&mut self, base: &str) -> String {
+        let name = format!("{base}[{}]", self.next_operator);
+        self.next_operator += 1;
+        name
+    }
+
+    fn new_vertex(&mut self, operators: Vec<OperatorSpec>) -> usize {
+        let id = format!("v{}", self.vertices.len() + 1);
+        self.vertices.push(VertexSpec {
+            id,
+            parallelism: Some(self.parallelism),
+            max_parallelism: None,
+            operators,
+        });
+        self.vertices.len() - 1
+    }
+
+    /// The input schema of the next operator appended to `vertex`.
+    fn push_operator(&mut self, stream: &mut Stream, operator: OperatorSpec) -> Result<(), String> {
+        let schema = operator
+            .output_schema(Some(&stream.schema))
+            .map_err(|e| e.to_string())?
+            .ok_or("an operator follows a sink")?;
+        self.vertices[stream.vertex].operators.push(operator);
+        stream.schema = schema;
+        Ok(())
+    }
+
+    /// Appends a Calc, or composes it with the Calc the vertex already ends
+    /// with, as Flink merges adjacent Calcs: the new filter and projections are
+    /// rewritten over the previous Calc's input.
+    fn push_calc(
+        &mut self,
+        stream: &mut Stream,
+        filter: Option<String>,
+        projections: Vec<Projection>,
+    ) -> Result<(), String> {
+        if let Some(OperatorSpec::Calc(previous)) = self.vertices[stream.vertex].operators.last() {
+            let previous = previous.clone();
+            let input = self.schema_before_last(stream.vertex)?;
+            let composed = compose(
+                self.context,
+                &previous,
+                &input,
+                &stream.schema,
+                filter,
+                projections,
+            )?;
+            self.vertices[stream.vertex].operators.pop();
+            stream.schema = input;
+            return self.push_operator(stream, OperatorSpec::Calc(composed));
+        }
+        let name = self.operator_name("Calc");
+        self.push_operator(
+            stream,
+            OperatorSpec::Calc(CalcSpec {
+                name: Some(name),
+                filter,
+                projections,
+            }),
+        )
+    }
+
+    /// The schema entering the last operator of `vertex`.
+    fn schema_before_last(&self, vertex: usize) -> Result<SchemaRef, String> {
+        let operators = &self.vertices[vertex].operators;
+        let mut schema: Option<SchemaRef> = self.vertex_input_schema(vertex);
+        for op in &operators[..operators.len().saturating_sub(1)] {
+            schema = op
+                .output_schema(schema.as_ref())
+                .map_err(|e| e.to_string())?;
+        }
+        schema.ok_or_else(|| "internal: no schema before the last operator".to_string())
+    }
+
+    /// What flows into `vertex` over its input edges, if it has any.
+    fn vertex_input_schema(&self, vertex: usize) -> Option<SchemaRef> {
+        let id = &self.vertices[vertex].id;
+        let edge = self.edges.iter().find(|e| &e.to == id)?;
+        let source = self.vertices.iter().position(|v| v.id == edge.from)?;
+        let mut schema = self.vertex_input_schema(source);
+        for op in &self.vertices[source].operators {
+            schema = op.output_schema(schema.as_ref()).ok()?;
+        }
+        schema
+    }
+
+    fn lower(&mut self, plan: &LogicalPlan) -> Result<Stream, String> {
+        match plan {
+            LogicalPlan::TableScan(scan) => {
+                let scanned = scan.table_name.table().to_string();
+                let table_name = scanned
+                    .strip_prefix("__physical_")
+                    .unwrap_or(&scanned)
+                    .to_string();
+                let table = self
+                    .tables
+                    .get(&table_name)
+                    .ok_or_else(|| format!("Object '{table_name}' not found"))?;
+                let name = self.operator_name(&table_name);
+                // Projection push-down: the source makes only the columns read.
+                let projected = Schema::new(
+                    scan.projected_schema
+                        .fields()
+                        .iter()
+                        .map(|f| table.physical.field_with_name(f.name()).cloned())
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| e.to_string())?,
+                );
+                let source = connectors::source_operator(
+                    &table.definition.options,
+                    &table.physical,
+                    &projected,
+                    name,
+                )
+                .map_err(|m| {
+                    format!(
+                        "{m}\n(table '{table_name}' defined at line {})",
+                        table.statement.line
+                    )
+                })?;
+                let vertex = self.new_vertex(vec![source]);
+                let mut stream = Stream {
+                    vertex,
+                    schema: Arc::new(projected),
+                };
+                if !scan.filters.is_empty() {
+                    let filter = scan
+                        .filters
+                        .iter()
+                        .map(expression_sql)
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let projections = identity_projections(&stream.schema);
+                    self.push_calc(&mut stream, Some(filter.join(" AND ")), projections)?;
+                }
+                Ok(stream)
+            }
+            LogicalPlan::Projection(projection) => {
+                let mut stream = self.lower(&projection.input)?;
+                let projections = projection
+                    .expr
+                    .iter()
+                    .zip(projection.schema.fields())
+                    .map(|(expr, field)| {
+                        Ok(Projection {
+                            name: field.name().clone(),
+                            expression: expression_sql(expr)?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, String>>()?;
+                if projections.len() == stream.schema.fields().len()
+                    && projections
+                        .iter()
+                        .zip(stream.schema.fields())
+                        .all(|(p, f)| &p.name == f.name() && p.expression == quote(f.name()))
+                {
+                    return Ok(stream);
+                }
+                self.push_calc(&mut stream, None, projections)?;
+                Ok(stream)
+            }
+            LogicalPlan::Filter(filter) => {
+                let mut stream = self.lower(&filter.input)?;
+                let predicate = expression_sql(&filter.predicate)?;
+                let projections = identity_projections(&stream.schema);
+                self.push_calc(&mut stream, Some(predicate), projections)?;
+                Ok(stream)
+            }
+            LogicalPlan::SubqueryAlias(alias) => self.lower(&alias.input),
+            LogicalPlan::Union(union) => {
+                let output: Vec<String> = union
+                    .schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect();
+                let mut inputs = Vec::new();
+                for input in &union.inputs {
+                    let mut stream = self.lower(input)?;
+                    let names: Vec<String> = stream
+                        .schema
+                        .fields()
+                        .iter()
+                        .map(|f| f.name().clone())
+                        .collect();
+                    if names != output {
+                        let projections = names
+                            .iter()
+                            .zip(&output)
+                            .map(|(from, to)| Projection {
+                                name: to.clone(),
+                                expression: quote(from),
+                            })
+                            .collect();
+                        self.push_calc(&mut stream, None, projections)?;
+                    }
+                    inputs.push(stream);
+                }
+                let vertex = self.new_vertex(vec![]);
+                for input in &inputs {
+                    self.edges.push(EdgeSpec {
+                        from: self.vertices[input.vertex].id.clone(),
+                        to: self.vertices[vertex].id.clone(),
+                        strategy: ShipStrategy::Forward,
+                        key: None,
+                    });
+                }
+                let schema = inputs
+                    .first()
+                    .map(|s| s.schema.clone())
+                    .ok_or("UNION without inputs")?;
+                Ok(Stream { vertex, schema })
+            }
+            other => Err(format!(
+                "{} is not supported yet: Rivulet runs stateless queries (projection, filter, UNION ALL) for now",
+                describe(other)
+            )),
+        }
+    }
+
+    fn sink(&mut self, mut stream: Stream, table: &CatalogTable) -> Result<(), String> {
+        let sink_name = &table.definition.name;
+        let query: Vec<&Field> = stream.schema.fields().iter().map(|f| f.as_ref()).collect();
+        let sink: Vec<&Field> = table.physical.fields().iter().map(|f| f.as_ref()).collect();
+        let show = |fields: &[&Field]| {
+            fields
+                .iter()
+                .map(|f| format!("{}: {}", f.name(), f.data_type()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if query.len() != sink.len() {
+            return Err(format!(
+                "Column types of query result and sink for 'default_catalog.default_database.{sink_name}' do not match.\nCause: Different number of columns.\n\nQuery schema: [{}]\nSink schema:  [{}]",
+                show(&query),
+                show(&sink)
+            ));
+        }
+        let mut needs_cast = false;
+        let mut projections = Vec::new();
+        for (q, s) in query.iter().zip(&sink) {
+            if q.data_type() != s.data_type() {
+                if !arrow_cast_can(q.data_type(), s.data_type()) {
+                    return Err(format!(
+                        "Column types of query result and sink for 'default_catalog.default_database.{sink_name}' do not match.\nCause: Incompatible types for sink column '{}' at position {}.\n\nQuery schema: [{}]\nSink schema:  [{}]",
+                        s.name(),
+                        projections.len(),
+                        show(&query),
+                        show(&sink)
+                    ));
+                }
+                needs_cast = true;
+                projections.push(Projection {
+                    name: s.name().clone(),
+                    expression: format!("arrow_cast({}, '{}')", quote(q.name()), s.data_type()),
+                });
+            } else {
+                needs_cast |= q.name() != s.name();
+                projections.push(Projection {
+                    name: s.name().clone(),
+                    expression: quote(q.name()),
+                });
+            }
+        }
+        if needs_cast {
+            self.push_calc(&mut stream, None, projections)?;
+        }
+        let name = self.operator_name(sink_name);
+        let operator = connectors::sink_operator(&table.definition.options, name).map_err(|m| {
+            format!(
+                "{m}\n(table '{sink_name}' defined at line {})",
+                table.statement.line
+            )
+        })?;
+        self.vertices[stream.vertex].operators.push(operator);
+        Ok(())
+    }
+}
+
+fn arrow_cast_can(from: &arrow_schema::DataType, to: &arrow_schema::DataType) -> bool {
+    datafusion::arrow::compute::can_cast_types(from, to)
+}
+
+fn describe(plan: &LogicalPlan) -> &'static str {
+    match plan {
+        LogicalPlan::Aggregate(_) => "GROUP BY aggregation",
+        LogicalPlan::Join(_) => "JOIN",
+        LogicalPlan::Sort(_) => "ORDER BY",
+        LogicalPlan::Limit(_) => "LIMIT",
+        LogicalPlan::Window(_) => "OVER aggregation",
+        LogicalPlan::Distinct(_) => "SELECT DISTINCT",
+        LogicalPlan::Values(_) => "VALUES",
+        LogicalPlan::EmptyRelation(_) => "a query without FROM",
+        _ => "this query shape",
+    }
+}
