@@ -776,7 +776,7 @@ impl GraphBuilder<'_> {
                 needs_cast = true;
                 projections.push(Projection {
                     name: s.name().clone(),
-                    expression: format!("arrow_cast({}, '{}')", quote(q.name()), s.data_type()),
+                    expression: cast_sql(&quote(q.name()), s.data_type()),
                 });
             } else {
                 needs_cast |= q.name() != s.name();
@@ -799,6 +799,25 @@ impl GraphBuilder<'_> {
         self.vertices[stream.vertex].operators.push(operator);
         Ok(())
     }
+}
+
+/// `CAST(expr AS type)` in SQL DataFusion reads back as the Arrow type.
+fn cast_sql(expr: &str, to: &arrow_schema::DataType) -> String {
+    use arrow_schema::DataType::*;
+    let sql_type = match to {
+        Int8 => "TINYINT".to_string(),
+        Int16 => "SMALLINT".to_string(),
+        Int32 => "INT".to_string(),
+        Int64 => "BIGINT".to_string(),
+        Float32 => "FLOAT".to_string(),
+        Float64 => "DOUBLE".to_string(),
+        Utf8 => "VARCHAR".to_string(),
+        Boolean => "BOOLEAN".to_string(),
+        Date32 => "DATE".to_string(),
+        Decimal128(p, s) => format!("DECIMAL({p}, {s})"),
+        other => return format!("arrow_cast({expr}, '{other}')"),
+    };
+    format!("CAST({expr} AS {sql_type})")
 }
 
 fn arrow_cast_can(from: &arrow_schema::DataType, to: &arrow_schema::DataType) -> bool {

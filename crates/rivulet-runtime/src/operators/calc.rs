@@ -9,6 +9,8 @@ use arrow_array::cast::AsArray;
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::DFSchema;
+use datafusion::logical_expr::simplify::SimplifyContext;
+use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::{Deserialize, Serialize};
@@ -55,8 +57,15 @@ fn compile(
         operator: operator.to_string(),
         message: format!("cannot compile '{sql}': {e}"),
     };
-    let df_schema = DFSchema::try_from(schema.as_ref().clone()).map_err(failed)?;
+    let df_schema = Arc::new(DFSchema::try_from(schema.as_ref().clone()).map_err(failed)?);
     let expr = context.parse_sql_expr(sql, &df_schema).map_err(failed)?;
+    // Simplifying rewrites functions such as arrow_cast into their physical form.
+    let simplify = SimplifyContext::builder()
+        .with_schema(df_schema.clone())
+        .build();
+    let expr = ExprSimplifier::new(simplify)
+        .simplify(expr)
+        .map_err(failed)?;
     context
         .create_physical_expr(expr, &df_schema)
         .map_err(failed)

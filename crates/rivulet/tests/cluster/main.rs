@@ -6,3 +6,4 @@ mod support;
 mod compatibility;
 mod errors;
 mod lifecycle;
+mod sql_golden;

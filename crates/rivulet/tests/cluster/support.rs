@@ -116,6 +116,10 @@ impl TestCluster {
             if status == wanted {
                 return;
             }
+            if matches!(status.as_str(), "FINISHED" | "FAILED" | "CANCELED") {
+                let exceptions = self.get(&format!("/jobs/{job}/exceptions")).await;
+                panic!("job {job} ended {status}, not {wanted}: {exceptions}");
+            }
             assert!(
                 started.elapsed() < timeout,
                 "job {job} is {status}, not {wanted}, after {timeout:?}"
