@@ -1,7 +1,134 @@
 //! Flink's SQL functions that DataFusion lacks or names differently,
 //! registered on every context that plans or evaluates expressions.
+//!
+//! - `IF(condition, a, b)`: `a` where the condition is true, else `b` (a NULL
+//!   condition counts as false).
+//! - `SPLIT_INDEX(text, separator, index)`: the 0-based `index`-th piece of
+//!   `text` split by `separator`, NULL when out of range.
 
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::Int64Type;
+use arrow_array::{Array, ArrayRef, StringArray};
+use arrow_schema::DataType;
+use datafusion::common::{Result, exec_err, plan_err};
+use datafusion::logical_expr::type_coercion::binary::comparison_coercion;
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
 use datafusion::prelude::SessionContext;
 
 /// Registers Rivulet's Flink-compatible functions on `context`.
-pub fn register(_context: &SessionContext) {}
+pub fn register(context: &SessionContext) {
+    context.register_udf(ScalarUDF::new_from_impl(If::new()));
+    context.register_udf(ScalarUDF::new_from_impl(SplitIndex::new()));
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct If {
+    signature: Signature,
+}
+
+impl If {
+    fn new() -> Self {
+        If {
+            signature: Signature::user_defined(Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for If {
+    fn name(&self) -> &str {
+        "if"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        let [_, a, b] = arg_types else {
+            return plan_err!("IF takes 3 arguments: IF(condition, value_if_true, value_if_false)");
+        };
+        let Some(common) = comparison_coercion(a, b) else {
+            return plan_err!("IF branches have incompatible types {a} and {b}");
+        };
+        Ok(vec![DataType::Boolean, common.clone(), common])
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        Ok(arg_types[1].clone())
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let condition = arrays[0].as_boolean();
+        let chosen = arrow_select::zip::zip(condition, &arrays[1], &arrays[2])?;
+        Ok(ColumnarValue::Array(chosen))
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct SplitIndex {
+    signature: Signature,
+}
+
+impl SplitIndex {
+    fn new() -> Self {
+        SplitIndex {
+            signature: Signature::user_defined(Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for SplitIndex {
+    fn name(&self) -> &str {
+        "split_index"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        if arg_types.len() != 3 {
+            return plan_err!("SPLIT_INDEX takes 3 arguments: SPLIT_INDEX(text, separator, index)");
+        }
+        Ok(vec![DataType::Utf8, DataType::Utf8, DataType::Int64])
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let (texts, separators, indices) = (
+            arrays[0].as_string::<i32>(),
+            arrays[1].as_string::<i32>(),
+            arrays[2].as_primitive::<Int64Type>(),
+        );
+        if texts.len() != separators.len() || texts.len() != indices.len() {
+            return exec_err!("SPLIT_INDEX arguments have different lengths");
+        }
+        let pieces: StringArray = (0..texts.len())
+            .map(|row| {
+                if texts.is_null(row) || separators.is_null(row) || indices.is_null(row) {
+                    return None;
+                }
+                let index = usize::try_from(indices.value(row)).ok()?;
+                let separator = separators.value(row);
+                if separator.is_empty() {
+                    return None;
+                }
+                texts
+                    .value(row)
+                    .split(separator)
+                    .nth(index)
+                    .map(str::to_string)
+            })
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(pieces) as ArrayRef))
+    }
+}

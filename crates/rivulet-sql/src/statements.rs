@@ -284,6 +284,12 @@ fn split_top_level(text: &str) -> Vec<(usize, &str)> {
         }
     }
     pieces.push((start, &text[start..]));
+    trimmed_pieces(pieces)
+}
+
+/// Trims each piece, keeping its offset pointing at its first character, and
+/// drops empty pieces.
+fn trimmed_pieces(pieces: Vec<(usize, &str)>) -> Vec<(usize, &str)> {
     pieces
         .into_iter()
         .map(|(offset, piece)| {
@@ -384,14 +390,7 @@ fn split_statement_set(body: &str) -> Vec<(usize, &str)> {
         }
     }
     pieces.push((start, &body[start..]));
-    pieces
-        .into_iter()
-        .map(|(offset, piece)| {
-            let trimmed = piece.trim_start();
-            (offset + piece.len() - trimmed.len(), trimmed.trim_end())
-        })
-        .filter(|(_, p)| !p.is_empty())
-        .collect()
+    trimmed_pieces(pieces)
 }
 
 fn parse_set(cursor: &mut Cursor) -> Result<Statement, ParseProblem> {

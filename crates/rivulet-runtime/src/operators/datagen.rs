@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use arrow_array::builder::{
     BooleanBuilder, Date32Builder, Decimal128Builder, Float32Builder, Float64Builder, Int8Builder,
@@ -19,6 +18,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use super::pacing::{Allowance, RowBudget};
 use super::{SourceFunction, SourcePoll, SubtaskContext, name_or};
 use crate::error::{Result, RuntimeError};
 
@@ -201,11 +201,9 @@ impl DatagenSpec {
             schema,
             first_row: i,
             stride: p,
-            rows_for_subtask,
-            rate_per_subtask: self.rows_per_second.map(|r| r / p as f64),
+            budget: RowBudget::new(rows_for_subtask, self.rows_per_second.map(|r| r / p as f64)),
             batch_size: self.batch_size.max(1),
             emitted: 0,
-            started: None,
             rng: SmallRng::from_os_rng(),
             name: self.name(),
         }
@@ -217,11 +215,9 @@ pub struct Datagen {
     generators: Vec<FieldGenerator>,
     first_row: u64,
     stride: u64,
-    rows_for_subtask: Option<u64>,
-    rate_per_subtask: Option<f64>,
+    budget: RowBudget,
     batch_size: usize,
     emitted: u64,
-    started: Option<Instant>,
     rng: SmallRng,
     name: String,
 }
@@ -379,24 +375,11 @@ impl Datagen {
 
 impl SourceFunction for Datagen {
     fn poll_next(&mut self) -> Result<SourcePoll> {
-        let started = *self.started.get_or_insert_with(Instant::now);
-        let mut rows = self.batch_size as u64;
-        if let Some(total) = self.rows_for_subtask {
-            if self.emitted >= total {
-                return Ok(SourcePoll::End);
-            }
-            rows = rows.min(total - self.emitted);
-        }
-        if let Some(rate) = self.rate_per_subtask {
-            let allowed = (started.elapsed().as_secs_f64() * rate) as u64 + 1;
-            if allowed <= self.emitted {
-                let wait = Duration::from_secs_f64(self.emitted as f64 / rate)
-                    .saturating_sub(started.elapsed())
-                    .clamp(Duration::from_millis(1), Duration::from_millis(100));
-                return Ok(SourcePoll::Idle(wait));
-            }
-            rows = rows.min(allowed - self.emitted);
-        }
+        let rows = match self.budget.next(self.emitted, self.batch_size as u64) {
+            Allowance::End => return Ok(SourcePoll::End),
+            Allowance::Wait(wait) => return Ok(SourcePoll::Idle(wait)),
+            Allowance::Rows(rows) => rows,
+        };
         let row_ids: Vec<u64> = (self.emitted..self.emitted + rows)
             .map(|n| self.first_row + n * self.stride)
             .collect();

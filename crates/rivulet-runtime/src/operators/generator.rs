@@ -4,12 +4,12 @@
 //! subtask `i` of `p` emits the ids `i, i + p, i + 2p, …`.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use arrow_array::{Int64Array, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use serde::{Deserialize, Serialize};
 
+use super::pacing::{Allowance, RowBudget};
 use super::{SourceFunction, SourcePoll, SubtaskContext, name_or};
 use crate::error::{Result, RuntimeError};
 
@@ -86,11 +86,9 @@ impl GeneratorSpec {
             first_id: i,
             stride: p,
             keys: self.keys,
-            rows_for_subtask,
-            rate_per_subtask: self.rate.map(|r| r / p as f64),
+            budget: RowBudget::new(rows_for_subtask, self.rate.map(|r| r / p as f64)),
             batch_size: self.batch_size,
             emitted: 0,
-            started: None,
             schema: Self::schema(),
         }
     }
@@ -100,35 +98,19 @@ pub struct Generator {
     first_id: u64,
     stride: u64,
     keys: u64,
-    rows_for_subtask: Option<u64>,
-    rate_per_subtask: Option<f64>,
+    budget: RowBudget,
     batch_size: usize,
     emitted: u64,
-    started: Option<Instant>,
     schema: SchemaRef,
 }
 
 impl SourceFunction for Generator {
     fn poll_next(&mut self) -> Result<SourcePoll> {
-        let started = *self.started.get_or_insert_with(Instant::now);
-        let mut rows = self.batch_size as u64;
-        if let Some(total) = self.rows_for_subtask {
-            if self.emitted >= total {
-                return Ok(SourcePoll::End);
-            }
-            rows = rows.min(total - self.emitted);
-        }
-        if let Some(rate) = self.rate_per_subtask {
-            let allowed = (started.elapsed().as_secs_f64() * rate) as u64 + 1;
-            if allowed <= self.emitted {
-                let next_due = (self.emitted as f64) / rate;
-                let wait = Duration::from_secs_f64(next_due)
-                    .saturating_sub(started.elapsed())
-                    .clamp(Duration::from_millis(1), Duration::from_millis(100));
-                return Ok(SourcePoll::Idle(wait));
-            }
-            rows = rows.min(allowed - self.emitted);
-        }
+        let rows = match self.budget.next(self.emitted, self.batch_size as u64) {
+            Allowance::End => return Ok(SourcePoll::End),
+            Allowance::Wait(wait) => return Ok(SourcePoll::Idle(wait)),
+            Allowance::Rows(rows) => rows,
+        };
         let ids: Vec<i64> = (self.emitted..self.emitted + rows)
             .map(|n| (self.first_id + n * self.stride) as i64)
             .collect();

@@ -11,6 +11,7 @@ mod discard_sink;
 mod file_sink;
 mod generator;
 pub(crate) mod keyed_count;
+mod pacing;
 mod print_sink;
 
 use std::time::Duration;

@@ -1,0 +1,8 @@
+-- Flink functions DataFusion does not have under these names.
+CREATE TABLE src (n INT) WITH ('connector' = 'datagen',
+  'fields.n.kind' = 'sequence', 'fields.n.start' = '1', 'fields.n.end' = '5');
+CREATE TABLE out (n INT, parity STRING, piece STRING) WITH (
+  'connector' = 'filesystem', 'path' = '${output}', 'format' = 'csv');
+INSERT INTO out
+SELECT n, IF(n % 2 = 0, 'even', 'odd'), SPLIT_INDEX('a,b,c,d', ',', n - 1)
+FROM src;
