@@ -5,6 +5,8 @@
 //!   condition counts as false).
 //! - `SPLIT_INDEX(text, separator, index)`: the 0-based `index`-th piece of
 //!   `text` split by `separator`, NULL when out of range.
+//! - `REGEXP_EXTRACT(text, regex[, group])`: the `group`-th capture group of the
+//!   first match (0, the default, is the whole match); NULL when nothing matches.
 
 use std::sync::Arc;
 
@@ -23,6 +25,7 @@ use datafusion::prelude::SessionContext;
 pub fn register(context: &SessionContext) {
     context.register_udf(ScalarUDF::new_from_impl(If::new()));
     context.register_udf(ScalarUDF::new_from_impl(SplitIndex::new()));
+    context.register_udf(ScalarUDF::new_from_impl(RegexpExtract::new()));
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -130,5 +133,72 @@ impl ScalarUDFImpl for SplitIndex {
             })
             .collect();
         Ok(ColumnarValue::Array(Arc::new(pieces) as ArrayRef))
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct RegexpExtract {
+    signature: Signature,
+}
+
+impl RegexpExtract {
+    fn new() -> Self {
+        RegexpExtract {
+            signature: Signature::user_defined(Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for RegexpExtract {
+    fn name(&self) -> &str {
+        "regexp_extract"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        match arg_types.len() {
+            2 => Ok(vec![DataType::Utf8, DataType::Utf8]),
+            3 => Ok(vec![DataType::Utf8, DataType::Utf8, DataType::Int64]),
+            _ => plan_err!(
+                "REGEXP_EXTRACT takes 2 or 3 arguments: REGEXP_EXTRACT(text, regex[, group])"
+            ),
+        }
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let texts = arrays[0].as_string::<i32>();
+        let patterns = arrays[1].as_string::<i32>();
+        let groups = arrays.get(2).map(|a| a.as_primitive::<Int64Type>());
+        let mut compiled: std::collections::HashMap<&str, Option<regex::Regex>> =
+            std::collections::HashMap::new();
+        let extracted: StringArray = (0..texts.len())
+            .map(|row| {
+                if texts.is_null(row) || patterns.is_null(row) {
+                    return None;
+                }
+                let group = match groups {
+                    Some(g) if g.is_null(row) => return None,
+                    Some(g) => usize::try_from(g.value(row)).ok()?,
+                    None => 0,
+                };
+                let pattern = patterns.value(row);
+                // An invalid pattern yields NULL, as Flink's evaluation failures do.
+                let regex = compiled
+                    .entry(pattern)
+                    .or_insert_with(|| regex::Regex::new(pattern).ok())
+                    .as_ref()?;
+                let captures = regex.captures(texts.value(row))?;
+                captures.get(group).map(|m| m.as_str().to_string())
+            })
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(extracted) as ArrayRef))
     }
 }
