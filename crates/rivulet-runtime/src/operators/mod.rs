@@ -9,6 +9,7 @@ pub mod calc;
 mod datagen;
 mod discard_sink;
 mod file_sink;
+mod file_source;
 mod generator;
 pub(crate) mod keyed_count;
 mod pacing;
@@ -26,6 +27,7 @@ pub use calc::{CalcSpec, Projection};
 pub use datagen::{DatagenSpec, FieldGenerator, FieldKind};
 pub use discard_sink::DiscardSinkSpec;
 pub use file_sink::FileSinkSpec;
+pub use file_source::FileSourceSpec;
 pub use generator::GeneratorSpec;
 pub use keyed_count::KeyedCountSpec;
 pub use print_sink::PrintSinkSpec;
@@ -79,6 +81,7 @@ pub trait Operator: Send {
 pub enum OperatorSpec {
     Generator(GeneratorSpec),
     Datagen(DatagenSpec),
+    FileSource(FileSourceSpec),
     Calc(CalcSpec),
     KeyedCount(KeyedCountSpec),
     FileSink(FileSinkSpec),
@@ -94,7 +97,10 @@ pub enum RunningOperator {
 
 impl OperatorSpec {
     pub fn is_source(&self) -> bool {
-        matches!(self, OperatorSpec::Generator(_) | OperatorSpec::Datagen(_))
+        matches!(
+            self,
+            OperatorSpec::Generator(_) | OperatorSpec::Datagen(_) | OperatorSpec::FileSource(_)
+        )
     }
 
     pub fn is_sink(&self) -> bool {
@@ -117,6 +123,7 @@ impl OperatorSpec {
         match self {
             OperatorSpec::Generator(s) => format!("Source: {}", s.name()),
             OperatorSpec::Datagen(s) => format!("Source: {}", s.name()),
+            OperatorSpec::FileSource(s) => format!("Source: {}", s.name()),
             OperatorSpec::KeyedCount(s) => s.name(),
             OperatorSpec::Calc(s) => s.name(),
             OperatorSpec::FileSink(s) => format!("Sink: {}", s.name()),
@@ -139,6 +146,7 @@ impl OperatorSpec {
         match self {
             OperatorSpec::Generator(_) => Ok(Some(GeneratorSpec::schema())),
             OperatorSpec::Datagen(spec) => Ok(Some(std::sync::Arc::new(spec.schema.clone()))),
+            OperatorSpec::FileSource(spec) => spec.output_schema().map(Some),
             OperatorSpec::KeyedCount(spec) => spec.output_schema(&require_input()?).map(Some),
             OperatorSpec::Calc(spec) => spec.output_schema(&require_input()?).map(Some),
             OperatorSpec::FileSink(_)
@@ -155,6 +163,7 @@ impl OperatorSpec {
         match self {
             OperatorSpec::Generator(spec) => spec.validate(),
             OperatorSpec::Datagen(spec) => spec.validate(),
+            OperatorSpec::FileSource(spec) => spec.validate(),
             OperatorSpec::FileSink(spec) => spec.validate(),
             _ => Ok(()),
         }
@@ -176,6 +185,9 @@ impl OperatorSpec {
                 RunningOperator::Source(Box::new(spec.create(context)))
             }
             OperatorSpec::Datagen(spec) => RunningOperator::Source(Box::new(spec.create(context))),
+            OperatorSpec::FileSource(spec) => {
+                RunningOperator::Source(Box::new(spec.create(context)?))
+            }
             OperatorSpec::KeyedCount(spec) => {
                 RunningOperator::Operator(Box::new(spec.create(&input_schema()?)?))
             }

@@ -27,7 +27,9 @@ async fn run_case(cluster: &TestCluster, case: &Path, parallelism: u32) -> Resul
     let output = tempfile::tempdir().unwrap();
     let script = format!(
         "SET 'parallelism.default' = '{parallelism}';\n{}",
-        read(&case.join("query.sql")).replace("${output}", output.path().to_str().unwrap())
+        read(&case.join("query.sql"))
+            .replace("${output}", output.path().to_str().unwrap())
+            .replace("${input}", case.join("input").to_str().unwrap())
     );
     let (status, body) = cluster
         .submit_raw(
