@@ -31,7 +31,7 @@ pub struct LocalClusterOptions {
 }
 
 fn config_error(e: rivulet_common::CommonError) -> ClusterError {
-    ClusterError::InvalidJobGraph(e.to_string())
+    ClusterError::Configuration(e.to_string())
 }
 
 impl LocalClusterOptions {
@@ -39,7 +39,7 @@ impl LocalClusterOptions {
         let positive = |option: &rivulet_common::ConfigOption| -> Result<i64, ClusterError> {
             let value = config.get_i64(option).map_err(config_error)?;
             if value < 1 {
-                return Err(ClusterError::InvalidJobGraph(format!(
+                return Err(ClusterError::Configuration(format!(
                     "{} must be at least 1, got {value}",
                     option.key
                 )));

@@ -12,11 +12,13 @@ use std::time::Duration;
 
 use rivulet_common::JobId;
 use rivulet_common::clock::now_millis;
-use rivulet_runtime::job_graph::{JobGraph, JobGraphSpec, check_keyed_inputs};
+use rivulet_runtime::job_graph::{JobGraph, JobGraphSpec};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::error::ClusterError;
-use crate::job_master::{JobMasterHandle, JobMasterSettings, JobStatusListener, start_job_master};
+use crate::job_master::{
+    JobMasterHandle, JobMasterSettings, JobStatusListener, SnapshotDetail, start_job_master,
+};
 use crate::resource_manager::ResourceManagerHandle;
 use crate::snapshot::{JobCounts, JobOverview, JobSnapshot};
 use crate::status::JobStatus;
@@ -28,12 +30,12 @@ enum JobLocation {
 }
 
 enum Message {
-    Submit(JobGraph, oneshot::Sender<Result<JobId, ClusterError>>),
     SubmitSpec(
         Box<JobGraphSpec>,
         oneshot::Sender<Result<JobId, ClusterError>>,
     ),
     ListJobs(oneshot::Sender<Vec<(JobId, JobStatus)>>),
+    Status(JobId, oneshot::Sender<Option<JobStatus>>),
     Locate(JobId, oneshot::Sender<Option<JobLocation>>),
     LocateAll(oneshot::Sender<Vec<(JobId, JobLocation)>>),
     StatusChanged(JobId, JobStatus),
@@ -117,10 +119,6 @@ impl DispatcherHandle {
         crate::actor::ask(&self.sender, "Dispatcher", make).await
     }
 
-    pub async fn submit_job(&self, graph: JobGraph) -> Result<JobId, ClusterError> {
-        self.ask(|reply| Message::Submit(graph, reply)).await?
-    }
-
     /// Checks a submitted job graph and submits it. An invalid graph is
     /// rejected with the reason and leaves nothing behind.
     pub async fn submit_job_spec(&self, spec: JobGraphSpec) -> Result<JobId, ClusterError> {
@@ -149,12 +147,16 @@ impl DispatcherHandle {
             .ok_or(ClusterError::JobNotFound(job_id))
     }
 
-    /// The job's current snapshot with live metrics.
-    pub async fn job_snapshot(&self, job_id: JobId) -> Result<JobSnapshot, ClusterError> {
+    /// The job's current snapshot, with live task metrics if `detail` asks.
+    pub async fn job_snapshot(
+        &self,
+        job_id: JobId,
+        detail: SnapshotDetail,
+    ) -> Result<JobSnapshot, ClusterError> {
         for _ in 0..3 {
             match self.locate(job_id).await? {
                 JobLocation::Archived(snapshot) => return Ok((*snapshot).clone()),
-                JobLocation::Active(job_master) => match job_master.snapshot().await {
+                JobLocation::Active(job_master) => match job_master.snapshot(detail).await {
                     Ok(snapshot) => return Ok(snapshot),
                     // The job ended between the lookup and the call: look again.
                     Err(ClusterError::Unreachable { .. }) => continue,
@@ -166,11 +168,8 @@ impl DispatcherHandle {
     }
 
     pub async fn job_status(&self, job_id: JobId) -> Result<JobStatus, ClusterError> {
-        self.list_jobs()
+        self.ask(|reply| Message::Status(job_id, reply))
             .await?
-            .into_iter()
-            .find(|(id, _)| *id == job_id)
-            .map(|(_, status)| status)
             .ok_or(ClusterError::JobNotFound(job_id))
     }
 
@@ -184,7 +183,7 @@ impl DispatcherHandle {
                     JobLocation::Active(job_master) => match job_master.overview().await {
                         Ok(overview) => Some(overview),
                         Err(_) => self
-                            .job_snapshot(job_id)
+                            .job_snapshot(job_id, SnapshotDetail::StateOnly)
                             .await
                             .ok()
                             .map(|s| JobOverview::from_snapshot(&s)),
@@ -277,12 +276,8 @@ impl DispatcherActor {
 
     fn handle(&mut self, message: Message) {
         match message {
-            Message::Submit(graph, reply) => {
-                let _ = reply.send(self.submit(graph));
-            }
             Message::SubmitSpec(spec, reply) => {
                 let graph = JobGraph::from_spec(*spec, self.settings.default_parallelism)
-                    .and_then(|graph| check_keyed_inputs(&graph).map(|_| graph))
                     .map_err(|e| ClusterError::InvalidJobGraph(e.to_string()));
                 let _ = reply.send(graph.and_then(|graph| self.submit(graph)));
             }
@@ -293,6 +288,9 @@ impl DispatcherActor {
                     .filter_map(|id| self.statuses.get(id).map(|s| (*id, *s)))
                     .collect();
                 let _ = reply.send(jobs);
+            }
+            Message::Status(job_id, reply) => {
+                let _ = reply.send(self.statuses.get(&job_id).copied());
             }
             Message::Locate(job_id, reply) => {
                 let _ = reply.send(self.location(job_id));

@@ -22,6 +22,8 @@ pub enum ClusterError {
     TaskManagerNotFound(String),
     #[error("{0}")]
     InvalidJobGraph(String),
+    #[error("Invalid configuration: {0}")]
+    Configuration(String),
     #[error("Job has already been submitted: {0}")]
     DuplicateJob(JobId),
     #[error(

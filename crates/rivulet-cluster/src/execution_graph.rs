@@ -14,8 +14,8 @@ use rivulet_runtime::job_graph::JobGraph;
 use rivulet_runtime::metrics::IoMetricsSnapshot;
 
 use crate::snapshot::{
-    AttemptSnapshot, EdgeSnapshot, ExceptionEntry, JobSnapshot, SubtaskSnapshot, TaskLocation,
-    VertexSnapshot,
+    AttemptSnapshot, EdgeSnapshot, ExceptionEntry, JobOverview, JobSnapshot, OverviewParts,
+    SubtaskSnapshot, TaskLocation, VertexSnapshot,
 };
 use crate::status::{ExecutionState, JobStatus};
 
@@ -245,6 +245,23 @@ impl ExecutionGraph {
             JobStatus::Running => Some(JobStatus::Failed),
             _ => None,
         }
+    }
+
+    /// The summary `/jobs/overview` lists, without copying the whole graph.
+    pub fn overview(&self) -> JobOverview {
+        let mut task_counts = [0; 10];
+        for (_, _, state) in self.current_executions() {
+            task_counts[state.index()] += 1;
+        }
+        JobOverview::new(OverviewParts {
+            job_id: self.graph.job_id,
+            name: self.graph.name.clone(),
+            job_type: self.graph.job_type,
+            status: self.status,
+            status_timestamps: self.status_timestamps,
+            task_counts,
+            now: now_millis(),
+        })
     }
 
     /// A copy of the graph; `live` holds current metrics of running attempts.

@@ -26,6 +26,15 @@ use crate::resource_manager::{ResourceManagerHandle, SlotGrant};
 use crate::snapshot::{ExceptionEntry, JobOverview, JobSnapshot, TaskLocation};
 use crate::status::{ExecutionState, JobStatus};
 
+/// How much a job snapshot must hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotDetail {
+    /// States, timestamps, plan and exceptions; metrics only of ended tasks.
+    StateOnly,
+    /// Also the current I/O metrics of running tasks, asked of their TaskExecutors.
+    WithLiveMetrics,
+}
+
 /// Who hears about a job's status (the Dispatcher).
 pub trait JobStatusListener: Send + Sync {
     fn job_status_changed(&self, job_id: JobId, status: JobStatus);
@@ -40,7 +49,7 @@ enum Message {
     DeployFailed(ExecutionAttemptId, ClusterError),
     TaskManagerLost(String, String),
     Cancel(oneshot::Sender<Result<(), ClusterError>>),
-    Snapshot(oneshot::Sender<JobSnapshot>),
+    Snapshot(SnapshotDetail, oneshot::Sender<JobSnapshot>),
     Overview(oneshot::Sender<JobOverview>),
     Stop,
 }
@@ -48,7 +57,6 @@ enum Message {
 /// The gateway of a JobMaster.
 #[derive(Clone)]
 pub struct JobMasterHandle {
-    job_id: JobId,
     sender: mpsc::UnboundedSender<Message>,
 }
 
@@ -65,10 +73,6 @@ impl JobMasterGateway for JobMasterHandle {
 }
 
 impl JobMasterHandle {
-    pub fn job_id(&self) -> JobId {
-        self.job_id
-    }
-
     async fn ask<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<T>) -> Message,
@@ -80,8 +84,8 @@ impl JobMasterHandle {
         self.ask(Message::Cancel).await?
     }
 
-    pub async fn snapshot(&self) -> Result<JobSnapshot, ClusterError> {
-        self.ask(Message::Snapshot).await
+    pub async fn snapshot(&self, detail: SnapshotDetail) -> Result<JobSnapshot, ClusterError> {
+        self.ask(|reply| Message::Snapshot(detail, reply)).await
     }
 
     pub async fn overview(&self) -> Result<JobOverview, ClusterError> {
@@ -109,10 +113,7 @@ pub fn start_job_master(
     settings: JobMasterSettings,
 ) -> JobMasterHandle {
     let (sender, mailbox) = mpsc::unbounded_channel();
-    let handle = JobMasterHandle {
-        job_id: graph.job_id,
-        sender,
-    };
+    let handle = JobMasterHandle { sender };
     let actor = JobMasterActor {
         graph: ExecutionGraph::new(Arc::new(graph), submitted_at),
         resource_manager,
@@ -169,11 +170,12 @@ impl JobMasterActor {
             Message::Cancel(reply) => {
                 let _ = reply.send(self.cancel());
             }
-            Message::Snapshot(reply) => self.snapshot(reply),
+            Message::Snapshot(SnapshotDetail::StateOnly, reply) => {
+                let _ = reply.send(self.graph.snapshot(&HashMap::new()));
+            }
+            Message::Snapshot(SnapshotDetail::WithLiveMetrics, reply) => self.snapshot(reply),
             Message::Overview(reply) => {
-                let _ = reply.send(JobOverview::from_snapshot(
-                    &self.graph.snapshot(&HashMap::new()),
-                ));
+                let _ = reply.send(self.graph.overview());
             }
             Message::Stop => {}
         }

@@ -315,6 +315,7 @@ impl ResourceManagerActor {
 
     fn snapshots(&self) -> Vec<(TaskManagerSnapshot, Arc<dyn TaskExecutorGateway>)> {
         let memory = system_info::process_memory();
+        let free_memory = system_info::hardware().free_memory;
         self.ordered()
             .into_iter()
             .map(|tm| {
@@ -340,7 +341,7 @@ impl ResourceManagerActor {
                     free_slots: tm.slots.iter().filter(|s| s.is_none()).count() as u32,
                     allocated,
                     hardware: system_info::HardwareDescription {
-                        free_memory: system_info::hardware().free_memory,
+                        free_memory,
                         ..reg.hardware
                     },
                     memory,

@@ -37,16 +37,12 @@ impl JobSnapshot {
 
     /// Submission time: when the job entered INITIALIZING.
     pub fn start_time(&self) -> i64 {
-        self.timestamp(JobStatus::Initializing)
+        start_time(&self.status_timestamps)
     }
 
     /// When the job reached its terminal state, or -1.
     pub fn end_time(&self) -> i64 {
-        if self.status.is_globally_terminal() {
-            self.timestamp(self.status)
-        } else {
-            -1
-        }
+        end_time(self.status, &self.status_timestamps)
     }
 
     pub fn duration(&self) -> i64 {
@@ -56,11 +52,7 @@ impl JobSnapshot {
 
     /// The latest status change.
     pub fn last_modification(&self) -> i64 {
-        self.status_timestamps.iter().copied().max().unwrap_or(0)
-    }
-
-    pub fn vertex(&self, id: JobVertexId) -> Option<&VertexSnapshot> {
-        self.vertices.iter().find(|v| v.id == id)
+        last_modification(&self.status_timestamps)
     }
 
     /// How many subtasks are in each execution state, by `ExecutionState::index`.
@@ -82,10 +74,6 @@ impl JobSnapshot {
         }
         counts
     }
-
-    pub fn total_tasks(&self) -> usize {
-        self.vertices.iter().map(|v| v.subtasks.len()).sum()
-    }
 }
 
 /// The lightweight summary behind `/jobs/overview` (Flink's `JobDetails`).
@@ -103,20 +91,59 @@ pub struct JobOverview {
     pub now: i64,
 }
 
+fn start_time(status_timestamps: &[i64; 11]) -> i64 {
+    status_timestamps[JobStatus::Initializing.index()]
+}
+
+fn end_time(status: JobStatus, status_timestamps: &[i64; 11]) -> i64 {
+    if status.is_globally_terminal() {
+        status_timestamps[status.index()]
+    } else {
+        -1
+    }
+}
+
+fn last_modification(status_timestamps: &[i64; 11]) -> i64 {
+    status_timestamps.iter().copied().max().unwrap_or(0)
+}
+
+/// What a job overview is made of, however it was gathered.
+pub struct OverviewParts {
+    pub job_id: JobId,
+    pub name: String,
+    pub job_type: JobType,
+    pub status: JobStatus,
+    pub status_timestamps: [i64; 11],
+    pub task_counts: [usize; 10],
+    pub now: i64,
+}
+
 impl JobOverview {
-    pub fn from_snapshot(job: &JobSnapshot) -> JobOverview {
+    pub fn new(parts: OverviewParts) -> JobOverview {
         JobOverview {
+            job_id: parts.job_id,
+            name: parts.name,
+            job_type: parts.job_type,
+            status: parts.status,
+            start_time: start_time(&parts.status_timestamps),
+            end_time: end_time(parts.status, &parts.status_timestamps),
+            last_modification: last_modification(&parts.status_timestamps),
+            task_counts: parts.task_counts,
+            total_tasks: parts.task_counts.iter().sum(),
+            now: parts.now,
+        }
+    }
+
+    pub fn from_snapshot(job: &JobSnapshot) -> JobOverview {
+        JobOverview::new(OverviewParts {
             job_id: job.job_id,
             name: job.name.clone(),
             job_type: job.job_type,
             status: job.status,
-            start_time: job.start_time(),
-            end_time: job.end_time(),
-            last_modification: job.last_modification(),
+            status_timestamps: job.status_timestamps,
             task_counts: job.task_counts(),
-            total_tasks: job.total_tasks(),
             now: job.now,
-        }
+        })
     }
 
     pub fn duration(&self) -> i64 {

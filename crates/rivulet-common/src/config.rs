@@ -253,11 +253,6 @@ impl Configuration {
         }
         merged.into_iter().collect()
     }
-
-    /// Only the explicitly set entries.
-    pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
-    }
 }
 
 fn flatten_yaml(

@@ -62,6 +62,7 @@ impl From<ClusterError> for RestError {
             }
             ClusterError::ShuttingDown => RestError::new(StatusCode::SERVICE_UNAVAILABLE, message),
             ClusterError::TaskManagerNotFound(_)
+            | ClusterError::Configuration(_)
             | ClusterError::Unreachable { .. }
             | ClusterError::NoResources { .. } => RestError::internal(message),
         }

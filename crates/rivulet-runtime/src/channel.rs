@@ -73,13 +73,4 @@ impl LocalChannels {
         let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
         queues.retain(|key, _| key.job_id != job_id);
     }
-
-    /// Number of queues currently registered (for tests and diagnostics).
-    pub fn len(&self) -> usize {
-        self.queues.lock().unwrap_or_else(|p| p.into_inner()).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }

@@ -259,7 +259,7 @@ impl JobGraph {
         }
 
         let vertices: Vec<JobVertex> = order.iter().filter_map(|&v| vertices[v].take()).collect();
-        Ok(JobGraph {
+        let graph = JobGraph {
             job_id,
             name: spec.name.unwrap_or_else(|| "rivulet-job".into()),
             job_type: spec.job_type.unwrap_or(JobType::Streaming),
@@ -268,11 +268,9 @@ impl JobGraph {
             config: spec.config,
             vertices,
             edges: resolved_edges,
-        })
-    }
-
-    pub fn vertex(&self, id: JobVertexId) -> Option<(usize, &JobVertex)> {
-        self.vertices.iter().enumerate().find(|(_, v)| v.id == id)
+        };
+        check_keyed_inputs(&graph)?;
+        Ok(graph)
     }
 
     /// Edges arriving at vertex `index`, in a fixed order.
@@ -459,7 +457,7 @@ fn build_vertex(
 }
 
 /// Checks that every keyed operator is fed only by hash edges on its key.
-pub fn check_keyed_inputs(graph: &JobGraph) -> Result<()> {
+fn check_keyed_inputs(graph: &JobGraph) -> Result<()> {
     for (index, vertex) in graph.vertices.iter().enumerate() {
         let Some(key) = vertex.operators.first().and_then(OperatorSpec::key_column) else {
             continue;
@@ -487,9 +485,7 @@ mod tests {
 
     fn parse(json: &str) -> Result<JobGraph> {
         let spec: JobGraphSpec = serde_json::from_str(json).map_err(|e| invalid(e.to_string()))?;
-        let graph = JobGraph::from_spec(spec, 1)?;
-        check_keyed_inputs(&graph)?;
-        Ok(graph)
+        JobGraph::from_spec(spec, 1)
     }
 
     const GOOD: &str = r#"{

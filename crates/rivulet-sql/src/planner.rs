@@ -35,7 +35,7 @@ pub struct PlanOptions {
     pub default_parallelism: u32,
     /// A parallelism requested with the submission; wins over the script.
     pub parallelism: Option<u32>,
-    /// Values for `${name}` placeholders in the script.
+    /// Values for the script's `${name}` parameters.
     pub parameters: BTreeMap<String, String>,
 }
 
@@ -414,6 +414,9 @@ fn physical_table_name(table: &str) -> String {
 struct Stream {
     vertex: usize,
     schema: SchemaRef,
+    /// The columns entering the vertex's last operator, kept so a following
+    /// Calc can be composed with it.
+    last_input: Option<SchemaRef>,
 }
 
 struct GraphBuilder<'a> {
@@ -546,7 +549,7 @@ impl GraphBuilder<'_> {
             .map_err(|e| e.to_string())?
             .ok_or("an operator follows a sink")?;
         self.vertices[stream.vertex].operators.push(operator);
-        stream.schema = schema;
+        stream.last_input = Some(std::mem::replace(&mut stream.schema, schema));
         Ok(())
     }
 
@@ -559,9 +562,11 @@ impl GraphBuilder<'_> {
         filter: Option<String>,
         projections: Vec<Projection>,
     ) -> Result<(), String> {
-        if let Some(OperatorSpec::Calc(previous)) = self.vertices[stream.vertex].operators.last() {
+        if let (Some(OperatorSpec::Calc(previous)), Some(input)) = (
+            self.vertices[stream.vertex].operators.last(),
+            stream.last_input.clone(),
+        ) {
             let previous = previous.clone();
-            let input = self.schema_before_last(stream.vertex)?;
             let composed = compose(
                 self.context,
                 &previous,
@@ -583,30 +588,6 @@ impl GraphBuilder<'_> {
                 projections,
             }),
         )
-    }
-
-    /// The schema entering the last operator of `vertex`.
-    fn schema_before_last(&self, vertex: usize) -> Result<SchemaRef, String> {
-        let operators = &self.vertices[vertex].operators;
-        let mut schema: Option<SchemaRef> = self.vertex_input_schema(vertex);
-        for op in &operators[..operators.len().saturating_sub(1)] {
-            schema = op
-                .output_schema(schema.as_ref())
-                .map_err(|e| e.to_string())?;
-        }
-        schema.ok_or_else(|| "internal: no schema before the last operator".to_string())
-    }
-
-    /// What flows into `vertex` over its input edges, if it has any.
-    fn vertex_input_schema(&self, vertex: usize) -> Option<SchemaRef> {
-        let id = &self.vertices[vertex].id;
-        let edge = self.edges.iter().find(|e| &e.to == id)?;
-        let source = self.vertices.iter().position(|v| v.id == edge.from)?;
-        let mut schema = self.vertex_input_schema(source);
-        for op in &self.vertices[source].operators {
-            schema = op.output_schema(schema.as_ref()).ok()?;
-        }
-        schema
     }
 
     fn lower(&mut self, plan: &LogicalPlan) -> Result<Stream, String> {
@@ -647,6 +628,7 @@ impl GraphBuilder<'_> {
                 let mut stream = Stream {
                     vertex,
                     schema: Arc::new(projected),
+                    last_input: None,
                 };
                 if !scan.filters.is_empty() {
                     let filter = scan
@@ -661,6 +643,14 @@ impl GraphBuilder<'_> {
             }
             LogicalPlan::Projection(projection) => {
                 let mut stream = self.lower(&projection.input)?;
+                // A projection that passes every column through unchanged needs no Calc.
+                let passes_through = projection.expr.len() == stream.schema.fields().len()
+                    && projection.expr.iter().zip(stream.schema.fields()).all(
+                        |(expr, field)| matches!(expr, Expr::Column(c) if &c.name == field.name()),
+                    );
+                if passes_through {
+                    return Ok(stream);
+                }
                 let projections = projection
                     .expr
                     .iter()
@@ -672,14 +662,6 @@ impl GraphBuilder<'_> {
                         })
                     })
                     .collect::<Result<Vec<_>, String>>()?;
-                if projections.len() == stream.schema.fields().len()
-                    && projections
-                        .iter()
-                        .zip(stream.schema.fields())
-                        .all(|(p, f)| &p.name == f.name() && p.expression == quote(f.name()))
-                {
-                    return Ok(stream);
-                }
                 self.push_calc(&mut stream, None, projections)?;
                 Ok(stream)
             }
@@ -733,7 +715,11 @@ impl GraphBuilder<'_> {
                     .first()
                     .map(|s| s.schema.clone())
                     .ok_or("UNION without inputs")?;
-                Ok(Stream { vertex, schema })
+                Ok(Stream {
+                    vertex,
+                    schema,
+                    last_input: None,
+                })
             }
             other => Err(format!(
                 "{} is not supported yet: Rivulet runs stateless queries (projection, filter, UNION ALL) for now",

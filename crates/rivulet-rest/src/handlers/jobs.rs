@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use rivulet_cluster::job_master::SnapshotDetail;
 use rivulet_rest_api::EmptyResponse;
 use rivulet_rest_api::jobs::{
     ExecutionConfigInfo, JobAccumulatorsInfo, JobClientHeartbeatRequest, JobConfigInfo,
@@ -40,7 +41,10 @@ pub async fn overview(State(state): State<RestState>) -> RestResult {
 }
 
 pub async fn details(State(state): State<RestState>, Path(job): Path<String>) -> RestResult {
-    let job = state.dispatcher.job_snapshot(params::job_id(&job)?).await?;
+    let job = state
+        .dispatcher
+        .job_snapshot(params::job_id(&job)?, SnapshotDetail::WithLiveMetrics)
+        .await?;
     Ok(ok(&convert::job_details_info(&job)))
 }
 
@@ -52,14 +56,20 @@ pub async fn status(State(state): State<RestState>, Path(job): Path<String>) -> 
 }
 
 pub async fn plan(State(state): State<RestState>, Path(job): Path<String>) -> RestResult {
-    let job = state.dispatcher.job_snapshot(params::job_id(&job)?).await?;
+    let job = state
+        .dispatcher
+        .job_snapshot(params::job_id(&job)?, SnapshotDetail::StateOnly)
+        .await?;
     Ok(ok(&JobPlanInfo {
         plan: convert::plan(&job),
     }))
 }
 
 pub async fn config(State(state): State<RestState>, Path(job): Path<String>) -> RestResult {
-    let job = state.dispatcher.job_snapshot(params::job_id(&job)?).await?;
+    let job = state
+        .dispatcher
+        .job_snapshot(params::job_id(&job)?, SnapshotDetail::StateOnly)
+        .await?;
     Ok(ok(&JobConfigInfo {
         jid: job.job_id.to_string(),
         name: job.name.clone(),
@@ -117,7 +127,10 @@ pub async fn execution_result(
             job_execution_result: None,
         }));
     }
-    let job = state.dispatcher.job_snapshot(job_id).await?;
+    let job = state
+        .dispatcher
+        .job_snapshot(job_id, SnapshotDetail::StateOnly)
+        .await?;
     Ok(ok(&JobExecutionResultResponse {
         status: QueueStatus {
             id: "COMPLETED".into(),
@@ -133,7 +146,10 @@ pub async fn exceptions(
 ) -> RestResult {
     let job_id = params::job_id(&job)?;
     let max: usize = params::query(&query, "maxExceptions")?.unwrap_or(20);
-    let job = state.dispatcher.job_snapshot(job_id).await?;
+    let job = state
+        .dispatcher
+        .job_snapshot(job_id, SnapshotDetail::StateOnly)
+        .await?;
     // Newest first, as Flink lists its history.
     let entries: Vec<_> = job
         .exceptions
@@ -158,7 +174,7 @@ pub async fn accumulators(
     let job_id = params::job_id(&job)?;
     let _include_serialized: Option<bool> = params::query(&query, "includeSerializedValue")?;
     // Rivulet's operators register no accumulators: the lists are really empty.
-    state.dispatcher.job_snapshot(job_id).await?;
+    state.dispatcher.job_status(job_id).await?;
     Ok(ok(&JobAccumulatorsInfo {
         job_accumulators: Vec::new(),
         user_task_accumulators: Vec::new(),

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
 use rivulet_cluster::ClusterError;
+use rivulet_cluster::job_master::SnapshotDetail;
 use rivulet_cluster::snapshot::{JobSnapshot, VertexSnapshot};
 use rivulet_cluster::status::ExecutionState;
 use rivulet_rest_api::vertices::{
@@ -20,7 +21,10 @@ use crate::params;
 async fn load(state: &RestState, job: &str, vertex: &str) -> RestResult<(JobSnapshot, usize)> {
     let job_id = params::job_id(job)?;
     let vertex_id = params::vertex_id(vertex)?;
-    let job = state.dispatcher.job_snapshot(job_id).await?;
+    let job = state
+        .dispatcher
+        .job_snapshot(job_id, SnapshotDetail::WithLiveMetrics)
+        .await?;
     let index = job
         .vertices
         .iter()

@@ -231,17 +231,13 @@ impl Datagen {
             |rng: &mut SmallRng| generator.null_rate > 0.0 && rng.random_bool(generator.null_rate);
         let sequence = |row: u64| generator.start.unwrap_or(0) + row as i64;
         let random = generator.kind == FieldKind::Random;
-        macro_rules! integers {
-            ($builder:ty, $t:ty) => {{
+        // `$bound` is the type the min/max options are read in: i128 for
+        // integers (every integer type fits), f64 for floating point.
+        macro_rules! numbers {
+            ($builder:ty, $t:ty, $bound:ty, $low:expr, $high:expr) => {{
                 let mut builder = <$builder>::with_capacity(rows.len());
-                let low = generator
-                    .min
-                    .map(|m| m as i128)
-                    .unwrap_or(<$t>::MIN as i128);
-                let high = generator
-                    .max
-                    .map(|m| m as i128)
-                    .unwrap_or(<$t>::MAX as i128);
+                let low = generator.min.map(|m| m as $bound).unwrap_or($low);
+                let high = generator.max.map(|m| m as $bound).unwrap_or($high);
                 for &row in rows {
                     if is_null(rng) {
                         builder.append_null();
@@ -254,22 +250,21 @@ impl Datagen {
                 Arc::new(builder.finish()) as ArrayRef
             }};
         }
+        macro_rules! integers {
+            ($builder:ty, $t:ty) => {
+                numbers!($builder, $t, i128, <$t>::MIN as i128, <$t>::MAX as i128)
+            };
+        }
         macro_rules! floats {
-            ($builder:ty, $t:ty) => {{
-                let mut builder = <$builder>::with_capacity(rows.len());
-                let low = generator.min.unwrap_or(<$t>::MIN as f64 / 2.0);
-                let high = generator.max.unwrap_or(<$t>::MAX as f64 / 2.0);
-                for &row in rows {
-                    if is_null(rng) {
-                        builder.append_null();
-                    } else if random {
-                        builder.append_value(rng.random_range(low..=high.max(low)) as $t);
-                    } else {
-                        builder.append_value(sequence(row) as $t);
-                    }
-                }
-                Arc::new(builder.finish()) as ArrayRef
-            }};
+            ($builder:ty, $t:ty) => {
+                numbers!(
+                    $builder,
+                    $t,
+                    f64,
+                    <$t>::MIN as f64 / 2.0,
+                    <$t>::MAX as f64 / 2.0
+                )
+            };
         }
         Ok(match field.data_type() {
             DataType::Int8 => integers!(Int8Builder, i8),

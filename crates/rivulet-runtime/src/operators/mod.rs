@@ -103,13 +103,6 @@ impl OperatorSpec {
         )
     }
 
-    pub fn is_sink(&self) -> bool {
-        matches!(
-            self,
-            OperatorSpec::FileSink(_) | OperatorSpec::PrintSink(_) | OperatorSpec::DiscardSink(_)
-        )
-    }
-
     /// Whether this operator keeps per-key state and so needs hash-partitioned input.
     pub fn key_column(&self) -> Option<&str> {
         match self {
