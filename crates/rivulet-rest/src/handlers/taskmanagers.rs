@@ -52,8 +52,8 @@ fn info(tm: &TaskManagerSnapshot) -> TaskManagerInfo {
             managed_memory: 0,
             jvm_metaspace: 0,
             jvm_overhead: 0,
-            total_flink_memory: tm.memory.resident_bytes,
-            total_process_memory: tm.memory.resident_bytes,
+            total_flink_memory: 0,
+            total_process_memory: 0,
         },
     }
 }
