@@ -94,6 +94,12 @@ pub mod options {
     option!(WEB_SUBMIT_ENABLE, "web.submit.enable", "true", Boolean);
     option!(WEB_CANCEL_ENABLE, "web.cancel.enable", "true", Boolean);
     option!(WEB_RESCALE_ENABLE, "web.rescale.enable", "false", Boolean);
+    // Where uploaded job packages live. Both default to nothing set: the
+    // packages then go to a fresh directory under the system's temp dir,
+    // removed at shutdown, as Flink does under `java.io.tmpdir`. They are
+    // not in [`ALL`] because they have no fixed default to show.
+    option!(WEB_UPLOAD_DIR, "web.upload.dir", "", Text);
+    option!(WEB_TMP_DIR, "web.tmpdir", "", Text);
     option!(
         CLIENT_HEARTBEAT_TIMEOUT,
         "client.heartbeat.timeout",

@@ -4,6 +4,7 @@
 //! crate knows nothing of the runtime or the cluster.
 
 pub mod cluster;
+pub mod jars;
 pub mod jobs;
 pub mod stats;
 pub mod taskmanagers;

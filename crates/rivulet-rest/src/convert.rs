@@ -11,7 +11,7 @@ use rivulet_rest_api::jobs::{
 };
 use rivulet_rest_api::stats::StatsSummary;
 use rivulet_rest_api::vertices::{AggregatedSubtasks, IoMetricsInfo, SubtaskAttemptInfo};
-use rivulet_runtime::job_graph::JobType;
+use rivulet_runtime::job_graph::{JobGraph, JobType, ShipStrategy};
 use rivulet_runtime::metrics::IoMetricsSnapshot;
 
 pub fn job_type_name(job_type: JobType) -> String {
@@ -75,47 +75,99 @@ fn slot_sharing_group_id(job: &JobSnapshot) -> String {
     )
 }
 
+/// One node of Flink's plan JSON: the chain's operator names as the
+/// description, one input per incoming edge.
+fn plan_node(
+    id: String,
+    parallelism: u32,
+    operator_names: &[String],
+    inputs: Vec<PlanInput>,
+) -> PlanNode {
+    let mut description = String::new();
+    for (i, name) in operator_names.iter().enumerate() {
+        if i > 0 {
+            description.push_str("+- ");
+        }
+        description.push_str(name);
+        description.push_str("<br/>");
+    }
+    PlanNode {
+        id,
+        operator: String::new(),
+        parallelism,
+        operator_strategy: String::new(),
+        description,
+        optimizer_properties: BTreeMap::new(),
+        inputs,
+    }
+}
+
+fn plan_input(num: usize, source: String, strategy: ShipStrategy) -> PlanInput {
+    PlanInput {
+        num,
+        id: source,
+        ship_strategy: strategy.flink_name().into(),
+        exchange: "pipelined_bounded".into(),
+    }
+}
+
+/// The plan of a running or finished job. Flink lists sinks first.
 pub fn plan(job: &JobSnapshot) -> Plan {
     let nodes = job
         .vertices
         .iter()
         .rev()
         .map(|vertex| {
-            let mut description = String::new();
-            for (i, name) in vertex.operator_names.iter().enumerate() {
-                if i > 0 {
-                    description.push_str("+- ");
-                }
-                description.push_str(name);
-                description.push_str("<br/>");
-            }
             let inputs = job
                 .edges
                 .iter()
                 .filter(|e| e.target == vertex.id)
                 .enumerate()
-                .map(|(num, edge)| PlanInput {
-                    num,
-                    id: edge.source.to_string(),
-                    ship_strategy: edge.strategy.flink_name().into(),
-                    exchange: "pipelined_bounded".into(),
-                })
+                .map(|(num, edge)| plan_input(num, edge.source.to_string(), edge.strategy))
                 .collect();
-            PlanNode {
-                id: vertex.id.to_string(),
-                operator: String::new(),
-                parallelism: vertex.parallelism,
-                operator_strategy: String::new(),
-                description,
-                optimizer_properties: BTreeMap::new(),
+            plan_node(
+                vertex.id.to_string(),
+                vertex.parallelism,
+                &vertex.operator_names,
                 inputs,
-            }
+            )
         })
         .collect();
     Plan {
         jid: job.job_id.to_string(),
         name: job.name.clone(),
         job_type: job_type_name(job.job_type),
+        nodes,
+    }
+}
+
+/// The plan of a job graph that has not been submitted (`/jars/{id}/plan`).
+pub fn plan_of_graph(graph: &JobGraph) -> Plan {
+    let nodes = graph
+        .vertices
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(index, vertex)| {
+            let inputs = graph
+                .inputs_of(index)
+                .enumerate()
+                .map(|(num, edge)| {
+                    plan_input(
+                        num,
+                        graph.vertices[edge.source].id.to_string(),
+                        edge.strategy,
+                    )
+                })
+                .collect();
+            let names: Vec<String> = vertex.operators.iter().map(|o| o.display_name()).collect();
+            plan_node(vertex.id.to_string(), vertex.parallelism, &names, inputs)
+        })
+        .collect();
+    Plan {
+        jid: graph.job_id.to_string(),
+        name: graph.name.clone(),
+        job_type: job_type_name(graph.job_type),
         nodes,
     }
 }

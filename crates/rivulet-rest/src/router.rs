@@ -4,16 +4,31 @@
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::routing::{get, patch};
+use axum::routing::{get, patch, post};
 use rivulet_common::config::options;
 
 use crate::RestState;
 use crate::error::RestError;
-use crate::handlers::{cluster, jobs, submit, taskmanagers, vertices};
+use crate::handlers::{cluster, jars, jobs, submit, taskmanagers, vertices};
 use crate::headers::flink_headers;
 
-fn api() -> Router<RestState> {
+/// Flink's web submission routes, present only with `web.submit.enable`.
+fn jar_routes() -> Router<RestState> {
     Router::new()
+        .route("/jars", get(jars::list))
+        .route("/jars/upload", post(jars::upload))
+        .route("/jars/{jarid}", axum::routing::delete(jars::delete))
+        .route("/jars/{jarid}/plan", get(jars::plan).post(jars::plan))
+        .route("/jars/{jarid}/run", post(jars::run))
+}
+
+fn api(web_submit: bool) -> Router<RestState> {
+    let routes = if web_submit {
+        jar_routes()
+    } else {
+        Router::new()
+    };
+    routes
         .route("/config", get(cluster::dashboard_config))
         .route("/overview", get(cluster::overview))
         .route("/cluster", axum::routing::delete(cluster::shutdown_cluster))
@@ -79,9 +94,10 @@ pub fn build(state: RestState) -> Router {
         .ok()
         .filter(|l| *l > 0)
         .unwrap_or(104_857_600) as usize;
+    let web_submit = state.jars.is_some();
     Router::new()
-        .merge(api())
-        .nest("/v1", api())
+        .merge(api(web_submit))
+        .nest("/v1", api(web_submit))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(flink_headers))

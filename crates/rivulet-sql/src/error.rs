@@ -22,6 +22,9 @@ pub enum SqlError {
         line: usize,
         column: usize,
     },
+    /// A job package that cannot be read, or an entry it does not hold.
+    #[error("{0}")]
+    Package(String),
     #[error("The script has no INSERT statement, so there is no job to run.")]
     NoJob,
 }

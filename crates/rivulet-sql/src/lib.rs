@@ -3,16 +3,19 @@
 //! [`script`] splits a script into statements, [`statements`] parses Flink's
 //! DDL and DML forms, [`types`] maps Flink types to Arrow, [`connectors`] knows
 //! each connector's options, and [`planner`] plans queries with DataFusion and
-//! lowers them to a [`rivulet_runtime::job_graph::JobGraphSpec`]. Every error
+//! lowers them to a [`rivulet_runtime::job_graph::JobGraphSpec`]; [`package`]
+//! reads job packages (a `.sql` script or a `.jar` of scripts). Every error
 //! carries the statement and its line and column; nothing runs unless the
 //! whole script plans.
 
 pub mod connectors;
 pub mod error;
+pub mod package;
 pub mod planner;
 pub mod script;
 pub mod statements;
 pub mod types;
 
 pub use error::SqlError;
+pub use package::JobPackage;
 pub use planner::{PlanOptions, plan_script};

@@ -37,6 +37,9 @@ pub struct PlanOptions {
     pub parallelism: Option<u32>,
     /// Values for the script's `${name}` parameters.
     pub parameters: BTreeMap<String, String>,
+    /// Configuration given with the submission (Flink's `flinkConfiguration`);
+    /// the script's own `SET`s win over it.
+    pub config: BTreeMap<String, String>,
 }
 
 struct CatalogTable {
@@ -129,7 +132,7 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
     })?;
     let context = expression_context();
     let mut tables: HashMap<String, CatalogTable> = HashMap::new();
-    let mut config: BTreeMap<String, String> = BTreeMap::new();
+    let mut config: BTreeMap<String, String> = options.config.clone();
     let mut inserts = Vec::new();
     for statement in &statements {
         let parsed = parse_statement(statement)

@@ -50,11 +50,11 @@ fn rest_bind_address(config: &Configuration) -> anyhow::Result<SocketAddr> {
 pub async fn start(config: Configuration) -> anyhow::Result<Standalone> {
     let address = rest_bind_address(&config)?;
     let cluster = LocalCluster::start(config).await?;
-    let state = RestState {
-        dispatcher: cluster.dispatcher.clone(),
-        resource_manager: cluster.resource_manager.clone(),
-        config: cluster.config.clone(),
-    };
+    let state = RestState::new(
+        cluster.dispatcher.clone(),
+        cluster.resource_manager.clone(),
+        cluster.config.clone(),
+    );
     let rest = match RestServer::start(state, address).await {
         Ok(rest) => rest,
         Err(e) => {

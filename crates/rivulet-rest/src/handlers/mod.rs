@@ -1,6 +1,7 @@
 //! Request handlers, one module per resource.
 
 pub mod cluster;
+pub mod jars;
 pub mod jobs;
 pub mod submit;
 pub mod taskmanagers;

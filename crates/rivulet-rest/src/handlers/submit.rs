@@ -15,7 +15,7 @@ use crate::RestState;
 use crate::error::{RestError, RestResult};
 use crate::headers::json_response;
 
-fn multipart_error(error: axum::extract::multipart::MultipartError) -> RestError {
+pub(crate) fn multipart_error(error: axum::extract::multipart::MultipartError) -> RestError {
     RestError::new(error.status(), error.body_text())
 }
 
@@ -91,15 +91,19 @@ fn is_sql_script(file_name: &str, bytes: &[u8]) -> bool {
             .is_none_or(|b| *b != b'{')
 }
 
-/// Plans a Flink SQL script with the cluster's default parallelism.
-pub async fn plan_sql(state: &RestState, script: &str) -> Result<JobGraphSpec, RestError> {
-    let default_parallelism = state
+/// The cluster's `parallelism.default`.
+pub(crate) fn default_parallelism(state: &RestState) -> Result<u32, RestError> {
+    let parallelism = state
         .config
         .get_i64(&rivulet_common::config::options::PARALLELISM_DEFAULT)
-        .map_err(RestError::internal)?
-        .max(1) as u32;
+        .map_err(RestError::internal)?;
+    Ok(u32::try_from(parallelism.max(1)).unwrap_or(u32::MAX))
+}
+
+/// Plans a Flink SQL script with the cluster's default parallelism.
+pub async fn plan_sql(state: &RestState, script: &str) -> Result<JobGraphSpec, RestError> {
     let options = rivulet_sql::PlanOptions {
-        default_parallelism,
+        default_parallelism: default_parallelism(state)?,
         ..Default::default()
     };
     rivulet_sql::plan_script(script, &options)

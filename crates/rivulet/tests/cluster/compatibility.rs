@@ -153,30 +153,82 @@ fn fill(path: &str, ids: &Ids) -> String {
         .replace("{taskmanagerid}", &ids.taskmanager)
 }
 
+/// Holds one answer against the reference `name`.
+fn check(name: &str, reference: &Reference, status: u16, body: &Value, problems: &mut Vec<String>) {
+    if status != reference.status {
+        problems.push(format!(
+            "{name}: status {status}, Flink {}: {body}",
+            reference.status
+        ));
+        return;
+    }
+    if status >= 400 {
+        let ok = body["errors"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty() && e.iter().all(Value::is_string));
+        if !ok {
+            problems.push(format!(
+                "{name}: error body is not {{\"errors\": [strings]}}: {body}"
+            ));
+        }
+        return;
+    }
+    compare(&reference.body, body, name, problems);
+}
+
 async fn replay(cluster: &TestCluster, names: &[&str], ids: &Ids, problems: &mut Vec<String>) {
     for name in names {
         let reference = load(name);
         let path = fill(&reference.path, ids);
         let (status, body) = cluster.call(&reference.method, &path).await;
-        if status != reference.status {
-            problems.push(format!(
-                "{name}: status {status}, Flink {}: {body}",
-                reference.status
-            ));
-            continue;
-        }
-        if status >= 400 {
-            let ok = body["errors"]
-                .as_array()
-                .is_some_and(|e| !e.is_empty() && e.iter().all(Value::is_string));
-            if !ok {
-                problems.push(format!(
-                    "{name}: error body is not {{\"errors\": [strings]}}: {body}"
-                ));
+        check(name, &reference, status, &body, problems);
+    }
+}
+
+/// The `/jars` references in the order Flink's recording made them: list,
+/// upload, list, plan, run, a bad upload, an unknown jar, delete twice.
+async fn replay_jars(cluster: &TestCluster, problems: &mut Vec<String>) {
+    // Two sources unioned into one sink: like Flink's reference job, the
+    // first plan node has an input.
+    let script = "CREATE TABLE a (n INT) WITH ('connector' = 'datagen', 'number-of-rows' = '10');
+CREATE TABLE b (n INT) WITH ('connector' = 'datagen', 'number-of-rows' = '10');
+CREATE TABLE snk (n INT) WITH ('connector' = 'blackhole');
+INSERT INTO snk SELECT n FROM a UNION ALL SELECT n FROM b;";
+    let mut upload_answer = Value::Null;
+    let names = [
+        "GET_jars_empty",
+        "POST_jars_upload",
+        "GET_jars",
+        "GET_jars_jarid_plan",
+        "POST_jars_jarid_plan",
+        "POST_jars_jarid_run",
+        "POST_jars_upload_not_a_jar",
+        "POST_jars_unknown_run",
+        "DELETE_jars_jarid",
+        "DELETE_jars_jarid_again",
+    ];
+    for name in names {
+        let reference = load(name);
+        let jar_id = upload_answer["filename"]
+            .as_str()
+            .and_then(|f| f.rsplit('/').next())
+            .unwrap_or("none")
+            .to_string();
+        let (status, body) = match name {
+            "POST_jars_upload" => cluster.upload("job.sql", script.as_bytes().to_vec()).await,
+            "POST_jars_upload_not_a_jar" => cluster.upload("job.txt", b"x".to_vec()).await,
+            _ => {
+                let path = reference
+                    .path
+                    .replace("{jarid}", &jar_id)
+                    .replace("{unknown-jarid}", "0000_nonexistent.jar");
+                cluster.call(&reference.method, &path).await
             }
-            continue;
+        };
+        if name == "POST_jars_upload" {
+            upload_answer = body.clone();
         }
-        compare(&reference.body, &body, name, problems);
+        check(name, &reference, status, &body, problems);
     }
 }
 
@@ -228,6 +280,7 @@ async fn implemented_responses_have_flinks_keys_types_and_status_codes() {
         ..ids
     };
     replay(&cluster, AFTER_FINISH, &finished_ids, &mut problems).await;
+    replay_jars(&cluster, &mut problems).await;
 
     assert!(
         problems.is_empty(),

@@ -5,5 +5,6 @@ mod support;
 
 mod compatibility;
 mod errors;
+mod jars;
 mod lifecycle;
 mod sql_golden;

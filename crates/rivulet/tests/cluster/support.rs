@@ -56,6 +56,40 @@ impl TestCluster {
         (status, body)
     }
 
+    /// Sends a request with a JSON body and returns (status, JSON body).
+    pub async fn send_json(&self, method: &str, path: &str, body: &Value) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let response = self
+            .client
+            .request(method, self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request is answered");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Uploads a job package as the web UI does: one multipart `jarfile` part.
+    pub async fn upload(&self, file_name: &str, bytes: Vec<u8>) -> (u16, Value) {
+        let form = Form::new().part(
+            "jarfile",
+            Part::bytes(bytes)
+                .file_name(file_name.to_string())
+                .mime_str("application/x-java-archive")
+                .unwrap(),
+        );
+        let response = self
+            .client
+            .post(self.url("/jars/upload"))
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload is answered");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn get(&self, path: &str) -> Value {
         let (status, body) = self.call("GET", path).await;
         assert_eq!(status, 200, "GET {path} answered {body}");
