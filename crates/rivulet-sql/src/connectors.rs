@@ -6,9 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use arrow_schema::Schema;
 use rivulet_common::config::parse_duration_millis;
 use rivulet_runtime::operators::{
-    DatagenSpec, DiscardSinkSpec, FieldGenerator, FieldKind, FileSinkSpec, FileSourceSpec,
-    OperatorSpec, PrintSinkSpec,
+    DatagenSpec, DiscardSinkSpec, FieldGenerator, FieldKind, FileSourceSpec, OperatorSpec,
+    PrintSinkSpec,
 };
+
+use crate::filesystem;
 
 /// The connectors Rivulet has, as Flink lists its factory identifiers.
 pub const CONNECTORS: &[&str] = &["blackhole", "datagen", "filesystem", "print"];
@@ -28,7 +30,7 @@ fn connector_of(options: &BTreeMap<String, String>) -> Result<&str, String> {
 }
 
 /// Fails on options the connector does not know, listing the ones it does.
-fn check_options(
+pub(crate) fn check_options(
     connector: &str,
     options: &BTreeMap<String, String>,
     allowed: impl Fn(&str) -> bool,
@@ -63,7 +65,7 @@ fn number<T: std::str::FromStr>(
         .transpose()
 }
 
-fn required<'a>(
+pub(crate) fn required<'a>(
     options: &'a BTreeMap<String, String>,
     connector: &str,
     key: &str,
@@ -138,6 +140,7 @@ pub fn source_operator(
 /// The sink operator for a table written by an INSERT.
 pub fn sink_operator(
     options: &BTreeMap<String, String>,
+    physical: &Schema,
     name: String,
 ) -> Result<OperatorSpec, String> {
     match connector_of(options)? {
@@ -170,26 +173,7 @@ pub fn sink_operator(
                 name: Some(name),
             }))
         }
-        "filesystem" => {
-            check_options(
-                "filesystem",
-                options,
-                |k| matches!(k, "path" | "format"),
-                &["format", "path"],
-            )?;
-            let path = required(options, "filesystem", "path")?;
-            let format = required(options, "filesystem", "format")?;
-            if format != "csv" {
-                return Err(format!(
-                    "filesystem format '{format}' is not supported yet; use 'csv'"
-                ));
-            }
-            Ok(OperatorSpec::FileSink(FileSinkSpec {
-                name: Some(name),
-                path: path.trim_start_matches("file://").to_string(),
-                format: format.to_string(),
-            }))
-        }
+        "filesystem" => filesystem::sink(options, physical, name).map(OperatorSpec::FileSink),
         other => Err(format!(
             "Connector '{other}' can only be used as a source. It cannot be used as a sink."
         )),

@@ -2,13 +2,14 @@
 //!
 //! [`script`] splits a script into statements, [`statements`] parses Flink's
 //! DDL and DML forms, [`types`] maps Flink types to Arrow, [`connectors`] knows
-//! each connector's options, and [`planner`] plans queries with DataFusion and
+//! each connector's options ([`filesystem`] its formats' too), and [`planner`] plans queries with DataFusion and
 //! lowers them to a [`rivulet_runtime::job_graph::JobGraphSpec`]. Every error
 //! carries the statement and its line and column; nothing runs unless the
 //! whole script plans.
 
 pub mod connectors;
 pub mod error;
+pub mod filesystem;
 pub mod planner;
 pub mod script;
 pub mod statements;

@@ -1,17 +1,18 @@
 //! A sink that writes CSV part files into a directory. Each subtask writes
 //! `.part-<subtask>-0.csv.inprogress` and renames it to `part-<subtask>-0.csv`
-//! when its input ends, so a finished file is a complete one.
+//! when its input ends, so a finished file is a complete one. Values are
+//! written as Flink's csv format writes them ([`CsvEncoding`]).
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use arrow_array::RecordBatch;
-use arrow_csv::Writer;
 use serde::{Deserialize, Serialize};
 
 use super::{Operator, SubtaskContext, name_or};
 use crate::error::{Result, RuntimeError};
+use crate::formats::csv_encode::CsvEncoding;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -66,7 +67,7 @@ pub struct FileSink {
     dir: PathBuf,
     in_progress: PathBuf,
     finished: PathBuf,
-    writer: Option<Writer<BufWriter<File>>>,
+    writer: Option<BufWriter<File>>,
     name: String,
 }
 
@@ -85,11 +86,7 @@ impl Operator for FileSink {
         std::fs::create_dir_all(&self.dir).map_err(|e| self.io_error(&self.dir, e))?;
         let file =
             File::create(&self.in_progress).map_err(|e| self.io_error(&self.in_progress, e))?;
-        self.writer = Some(
-            arrow_csv::WriterBuilder::new()
-                .with_header(false)
-                .build(BufWriter::new(file)),
-        );
+        self.writer = Some(BufWriter::new(file));
         Ok(())
     }
 
@@ -100,16 +97,26 @@ impl Operator for FileSink {
                 message: "written before it was opened".into(),
             });
         };
-        writer.write(&batch).map_err(|source| RuntimeError::Arrow {
-            operator: self.name.clone(),
-            source,
-        })
+        let mut text = String::new();
+        CsvEncoding::default()
+            .write_batch(&batch, &mut text)
+            .map_err(|message| RuntimeError::Operator {
+                operator: self.name.clone(),
+                message,
+            })?;
+        writer
+            .write_all(text.as_bytes())
+            .map_err(|source| RuntimeError::Io {
+                operator: self.name.clone(),
+                path: self.in_progress.display().to_string(),
+                source,
+            })
     }
 
     fn finish(&mut self, _out: &mut Vec<RecordBatch>) -> Result<()> {
-        if let Some(writer) = self.writer.take() {
-            let mut buffered = writer.into_inner();
-            std::io::Write::flush(&mut buffered)
+        if let Some(mut writer) = self.writer.take() {
+            writer
+                .flush()
                 .map_err(|e| self.io_error(&self.in_progress, e))?;
         }
         std::fs::rename(&self.in_progress, &self.finished)
