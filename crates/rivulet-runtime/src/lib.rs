@@ -4,7 +4,7 @@
 //! organised: the serializable [`job_graph::JobGraph`] (vertices holding operator
 //! chains, edges with a partitioning strategy), the [`element::StreamElement`]s that
 //! flow between subtasks (Arrow batches with watermarks, checkpoint barriers and
-//! end-of-data in-band), the built-in [`operators`], the [`partition`]ing of
+//! end-of-data in-band), the built-in [`operators`] and the file [`formats`] they read and write, the [`partition`]ing of
 //! batches over channels, the bounded [`channel`]s that carry them (so a slow
 //! consumer back-pressures its producers), and the [`task`] loop that runs one
 //! subtask and measures its busy, idle and back-pressured time.
@@ -12,6 +12,7 @@
 pub mod channel;
 pub mod element;
 pub mod error;
+pub mod formats;
 pub mod functions;
 pub mod job_graph;
 pub mod key_groups;

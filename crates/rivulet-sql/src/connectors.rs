@@ -6,9 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use arrow_schema::Schema;
 use rivulet_common::config::parse_duration_millis;
 use rivulet_runtime::operators::{
-    DatagenSpec, DiscardSinkSpec, FieldGenerator, FieldKind, FileSinkSpec, FileSourceSpec,
-    OperatorSpec, PrintSinkSpec,
+    DatagenSpec, DiscardSinkSpec, FieldGenerator, FieldKind, OperatorSpec, PrintSinkSpec,
 };
+
+use crate::filesystem;
 
 /// The connectors Rivulet has, as Flink lists its factory identifiers.
 pub const CONNECTORS: &[&str] = &["blackhole", "datagen", "filesystem", "print"];
@@ -28,7 +29,7 @@ fn connector_of(options: &BTreeMap<String, String>) -> Result<&str, String> {
 }
 
 /// Fails on options the connector does not know, listing the ones it does.
-fn check_options(
+pub(crate) fn check_options(
     connector: &str,
     options: &BTreeMap<String, String>,
     allowed: impl Fn(&str) -> bool,
@@ -63,7 +64,7 @@ fn number<T: std::str::FromStr>(
         .transpose()
 }
 
-fn required<'a>(
+pub(crate) fn required<'a>(
     options: &'a BTreeMap<String, String>,
     connector: &str,
     key: &str,
@@ -93,41 +94,7 @@ pub fn source_operator(
             OperatorSpec::Datagen(spec)
         }),
         "filesystem" => {
-            check_options(
-                "filesystem",
-                options,
-                |k| matches!(k, "path" | "format" | "csv.field-delimiter"),
-                &["csv.field-delimiter", "format", "path"],
-            )?;
-            let path = required(options, "filesystem", "path")?;
-            let format = required(options, "filesystem", "format")?;
-            let delimiter = match options
-                .get("csv.field-delimiter")
-                .map(|d| unescape_delimiter(d))
-            {
-                None => ',',
-                Some(Some(d)) => d,
-                Some(None) => {
-                    return Err("Option 'csv.field-delimiter' must be a single character.".into());
-                }
-            };
-            let projection = projected
-                .fields()
-                .iter()
-                .map(|f| physical.index_of(f.name()))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| e.to_string())?;
-            let spec = FileSourceSpec {
-                name: Some(name),
-                path: path.trim_start_matches("file://").to_string(),
-                format: format.to_string(),
-                schema: physical.clone(),
-                projection: Some(projection),
-                field_delimiter: delimiter,
-                batch_size: 8192,
-            };
-            spec.validate().map_err(|e| e.to_string())?;
-            Ok(OperatorSpec::FileSource(spec))
+            filesystem::source(options, physical, projected, name).map(OperatorSpec::FileSource)
         }
         other => Err(format!(
             "Connector '{other}' can only be used as a sink. It cannot be used as a source."
@@ -138,6 +105,7 @@ pub fn source_operator(
 /// The sink operator for a table written by an INSERT.
 pub fn sink_operator(
     options: &BTreeMap<String, String>,
+    physical: &Schema,
     name: String,
 ) -> Result<OperatorSpec, String> {
     match connector_of(options)? {
@@ -170,41 +138,10 @@ pub fn sink_operator(
                 name: Some(name),
             }))
         }
-        "filesystem" => {
-            check_options(
-                "filesystem",
-                options,
-                |k| matches!(k, "path" | "format"),
-                &["format", "path"],
-            )?;
-            let path = required(options, "filesystem", "path")?;
-            let format = required(options, "filesystem", "format")?;
-            if format != "csv" {
-                return Err(format!(
-                    "filesystem format '{format}' is not supported yet; use 'csv'"
-                ));
-            }
-            Ok(OperatorSpec::FileSink(FileSinkSpec {
-                name: Some(name),
-                path: path.trim_start_matches("file://").to_string(),
-                format: format.to_string(),
-            }))
-        }
+        "filesystem" => filesystem::sink(options, physical, name).map(OperatorSpec::FileSink),
         other => Err(format!(
             "Connector '{other}' can only be used as a source. It cannot be used as a sink."
         )),
-    }
-}
-
-/// Flink accepts `\t` written out for a tab.
-fn unescape_delimiter(text: &str) -> Option<char> {
-    match text {
-        "\\t" => Some('\t'),
-        _ => {
-            let mut chars = text.chars();
-            let first = chars.next()?;
-            chars.next().is_none().then_some(first)
-        }
     }
 }
 

@@ -2,14 +2,16 @@
 //!
 //! [`script`] splits a script into statements, [`statements`] parses Flink's
 //! DDL and DML forms, [`types`] maps Flink types to Arrow, [`connectors`] knows
-//! each connector's options, and [`planner`] plans queries with DataFusion and
-//! lowers them to a [`rivulet_runtime::job_graph::JobGraphSpec`]; [`package`]
-//! reads job packages (a `.sql` script or a `.jar` of scripts). Every error
+//! each connector's options ([`filesystem`] its formats' too), and [`planner`]
+//! plans queries with DataFusion and lowers them to a
+//! [`rivulet_runtime::job_graph::JobGraphSpec`]; [`package`] reads job packages
+//! (a `.sql` script or a `.jar` of scripts). Every error
 //! carries the statement and its line and column; nothing runs unless the
 //! whole script plans.
 
 pub mod connectors;
 pub mod error;
+pub mod filesystem;
 pub mod package;
 pub mod planner;
 pub mod script;

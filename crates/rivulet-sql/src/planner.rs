@@ -779,12 +779,13 @@ impl GraphBuilder<'_> {
             self.push_calc(&mut stream, None, projections)?;
         }
         let name = self.operator_name(sink_name);
-        let operator = connectors::sink_operator(&table.definition.options, name).map_err(|m| {
-            format!(
-                "{m}\n(table '{sink_name}' defined at line {})",
-                table.statement.line
-            )
-        })?;
+        let operator = connectors::sink_operator(&table.definition.options, &table.physical, name)
+            .map_err(|m| {
+                format!(
+                    "{m}\n(table '{sink_name}' defined at line {})",
+                    table.statement.line
+                )
+            })?;
         self.vertices[stream.vertex].operators.push(operator);
         Ok(())
     }

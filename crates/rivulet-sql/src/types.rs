@@ -256,6 +256,64 @@ impl TypeParser {
     }
 }
 
+/// A type as Flink's `asSummaryString` names it, e.g. `MAP<STRING, INT>`.
+/// (STRING stands for every character string: Arrow keeps no length.)
+pub fn type_name(data_type: &DataType, nullable: bool) -> String {
+    let precision = |unit: &TimeUnit| match unit {
+        TimeUnit::Second => 0,
+        TimeUnit::Millisecond => 3,
+        TimeUnit::Microsecond => 6,
+        TimeUnit::Nanosecond => 9,
+    };
+    let name = match data_type {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "STRING".to_string(),
+        DataType::Boolean => "BOOLEAN".to_string(),
+        DataType::Int8 => "TINYINT".to_string(),
+        DataType::Int16 => "SMALLINT".to_string(),
+        DataType::Int32 => "INT".to_string(),
+        DataType::Int64 => "BIGINT".to_string(),
+        DataType::Float32 => "FLOAT".to_string(),
+        DataType::Float64 => "DOUBLE".to_string(),
+        DataType::Decimal128(p, s) => format!("DECIMAL({p}, {s})"),
+        DataType::Date32 => "DATE".to_string(),
+        DataType::Time32(unit) | DataType::Time64(unit) => format!("TIME({})", precision(unit)),
+        DataType::Timestamp(unit, None) => format!("TIMESTAMP({})", precision(unit)),
+        DataType::Timestamp(unit, Some(_)) => format!("TIMESTAMP_LTZ({})", precision(unit)),
+        DataType::Binary | DataType::LargeBinary => "BYTES".to_string(),
+        DataType::List(element) | DataType::LargeList(element) => format!(
+            "ARRAY<{}>",
+            type_name(element.data_type(), element.is_nullable())
+        ),
+        DataType::Map(entries, _) => match entries.data_type() {
+            // Arrow requires map keys to be non-null; Flink's type says nothing.
+            DataType::Struct(kv) if kv.len() == 2 => format!(
+                "MAP<{}, {}>",
+                type_name(kv[0].data_type(), true),
+                type_name(kv[1].data_type(), kv[1].is_nullable())
+            ),
+            other => other.to_string(),
+        },
+        DataType::Struct(fields) => format!(
+            "ROW<{}>",
+            fields
+                .iter()
+                .map(|f| format!(
+                    "`{}` {}",
+                    f.name(),
+                    type_name(f.data_type(), f.is_nullable())
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    };
+    if nullable {
+        name
+    } else {
+        format!("{name} NOT NULL")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,6 +347,21 @@ mod tests {
         };
         assert_eq!(fields.len(), 2);
         assert!(!parse_type("BIGINT NOT NULL").unwrap().nullable);
+    }
+
+    #[test]
+    fn types_are_named_as_flink_names_them() {
+        let name = |text: &str| {
+            let parsed = parse_type(text).unwrap();
+            type_name(&parsed.data_type, parsed.nullable)
+        };
+        assert_eq!(name("MAP<STRING, INT>"), "MAP<STRING, INT>");
+        assert_eq!(name("DECIMAL(10, 2) NOT NULL"), "DECIMAL(10, 2) NOT NULL");
+        assert_eq!(name("TIMESTAMP_LTZ(3)"), "TIMESTAMP_LTZ(3)");
+        assert_eq!(
+            name("ROW<a INT, b ARRAY<STRING>>"),
+            "ROW<`a` INT, `b` ARRAY<STRING>>"
+        );
     }
 
     #[test]

@@ -1,17 +1,25 @@
-//! A sink that writes CSV part files into a directory. Each subtask writes
-//! `.part-<subtask>-0.csv.inprogress` and renames it to `part-<subtask>-0.csv`
-//! when its input ends, so a finished file is a complete one.
+//! The `filesystem` connector as a sink: each subtask writes one part file
+//! in Flink's naming, `part-<uuid>-<subtask>-0.<format>`, first as a hidden
+//! `.part-….inprogress` file renamed when its input ends, so a visible part
+//! file is a complete one. Rows are encoded by [`crate::formats`]: csv and
+//! json as lines, parquet as one file with the sink's schema.
 
 use std::fs::File;
-use std::io::BufWriter;
-use std::path::PathBuf;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
 
+use ::parquet::arrow::ArrowWriter;
 use arrow_array::RecordBatch;
-use arrow_csv::Writer;
+use arrow_schema::SchemaRef;
 use serde::{Deserialize, Serialize};
 
 use super::{Operator, SubtaskContext, name_or};
 use crate::error::{Result, RuntimeError};
+use crate::formats::csv_encode::CsvEncoding;
+use crate::formats::{json_encode, parquet};
+
+/// The formats a filesystem sink writes.
+pub const SINK_FORMATS: &[&str] = &["csv", "json", "parquet"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -20,13 +28,23 @@ pub struct FileSinkSpec {
     pub name: Option<String>,
     /// The output directory; created when missing.
     pub path: String,
-    /// Only `csv` for now.
+    /// `csv`, `json` (JSON lines) or `parquet`.
     #[serde(default = "default_format")]
     pub format: String,
+    /// Flink's `csv.field-delimiter`.
+    #[serde(default = "default_delimiter")]
+    pub field_delimiter: char,
+    /// Flink's `csv.null-literal`: how NULL is written (empty by default).
+    #[serde(default)]
+    pub null_literal: Option<String>,
 }
 
 fn default_format() -> String {
     "csv".into()
+}
+
+fn default_delimiter() -> char {
+    ','
 }
 
 impl FileSinkSpec {
@@ -35,10 +53,11 @@ impl FileSinkSpec {
     }
 
     pub fn validate(&self) -> Result<()> {
-        if self.format != "csv" {
+        if !SINK_FORMATS.contains(&self.format.as_str()) {
             return Err(RuntimeError::InvalidJobGraph(format!(
-                "file_sink format '{}' is not supported; use 'csv'",
-                self.format
+                "file_sink format '{}' is not supported; use one of {}",
+                self.format,
+                SINK_FORMATS.join(", ")
             )));
         }
         if self.path.trim().is_empty() {
@@ -49,35 +68,73 @@ impl FileSinkSpec {
         Ok(())
     }
 
-    pub(super) fn create(&self, context: &SubtaskContext) -> FileSink {
+    pub(super) fn create(&self, context: &SubtaskContext, input: &SchemaRef) -> FileSink {
         let dir = PathBuf::from(&self.path);
-        let final_name = format!("part-{}-0.csv", context.subtask_index);
+        // Like Flink's part files: a random prefix per writer, then subtask and counter.
+        let final_name = format!(
+            "part-{}-{}-0.{}",
+            uuid::Uuid::new_v4(),
+            context.subtask_index,
+            self.format
+        );
         FileSink {
             in_progress: dir.join(format!(".{final_name}.inprogress")),
             finished: dir.join(final_name),
             dir,
             writer: None,
+            spec: self.clone(),
+            schema: input.clone(),
             name: self.name(),
         }
     }
+}
+
+/// An open part file.
+enum PartWriter {
+    /// csv or json: text lines, encoded a batch at a time.
+    Lines(BufWriter<File>),
+    Parquet(Box<ArrowWriter<File>>),
 }
 
 pub struct FileSink {
     dir: PathBuf,
     in_progress: PathBuf,
     finished: PathBuf,
-    writer: Option<Writer<BufWriter<File>>>,
+    writer: Option<PartWriter>,
+    spec: FileSinkSpec,
+    schema: SchemaRef,
     name: String,
 }
 
 impl FileSink {
-    fn io_error(&self, path: &std::path::Path, source: std::io::Error) -> RuntimeError {
+    fn io_error(&self, path: &Path, source: std::io::Error) -> RuntimeError {
         RuntimeError::Io {
             operator: self.name.clone(),
             path: path.display().to_string(),
             source,
         }
     }
+
+    fn failed(&self, message: impl Into<String>) -> RuntimeError {
+        RuntimeError::Operator {
+            operator: self.name.clone(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A batch as csv or json lines.
+fn encode_lines(spec: &FileSinkSpec, batch: &RecordBatch) -> std::result::Result<String, String> {
+    let mut text = String::new();
+    match spec.format.as_str() {
+        "json" => json_encode::write_batch(batch, &mut text)?,
+        _ => CsvEncoding {
+            field_delimiter: spec.field_delimiter,
+            null_literal: spec.null_literal.clone(),
+        }
+        .write_batch(batch, &mut text)?,
+    }
+    Ok(text)
 }
 
 impl Operator for FileSink {
@@ -85,32 +142,52 @@ impl Operator for FileSink {
         std::fs::create_dir_all(&self.dir).map_err(|e| self.io_error(&self.dir, e))?;
         let file =
             File::create(&self.in_progress).map_err(|e| self.io_error(&self.in_progress, e))?;
-        self.writer = Some(
-            arrow_csv::WriterBuilder::new()
-                .with_header(false)
-                .build(BufWriter::new(file)),
-        );
+        self.writer = Some(if self.spec.format == "parquet" {
+            PartWriter::Parquet(Box::new(
+                parquet::writer(file, &self.schema).map_err(|m| self.failed(m))?,
+            ))
+        } else {
+            PartWriter::Lines(BufWriter::new(file))
+        });
         Ok(())
     }
 
     fn process_batch(&mut self, batch: RecordBatch, _out: &mut Vec<RecordBatch>) -> Result<()> {
-        let Some(writer) = self.writer.as_mut() else {
-            return Err(RuntimeError::Operator {
-                operator: self.name.clone(),
-                message: "written before it was opened".into(),
-            });
-        };
-        writer.write(&batch).map_err(|source| RuntimeError::Arrow {
+        let failed = |message: String| RuntimeError::Operator {
             operator: self.name.clone(),
-            source,
-        })
+            message,
+        };
+        match self.writer.as_mut() {
+            Some(PartWriter::Lines(file)) => {
+                let text = encode_lines(&self.spec, &batch).map_err(failed)?;
+                file.write_all(text.as_bytes())
+                    .map_err(|source| RuntimeError::Io {
+                        operator: self.name.clone(),
+                        path: self.in_progress.display().to_string(),
+                        source,
+                    })
+            }
+            Some(PartWriter::Parquet(writer)) => {
+                // The file has the sink's schema; a batch has the same columns,
+                // possibly under other names or nullability.
+                let batch = RecordBatch::try_new(self.schema.clone(), batch.columns().to_vec())
+                    .map_err(|e| failed(e.to_string()))?;
+                writer.write(&batch).map_err(|e| failed(e.to_string()))
+            }
+            None => Err(failed("written before it was opened".into())),
+        }
     }
 
     fn finish(&mut self, _out: &mut Vec<RecordBatch>) -> Result<()> {
-        if let Some(writer) = self.writer.take() {
-            let mut buffered = writer.into_inner();
-            std::io::Write::flush(&mut buffered)
-                .map_err(|e| self.io_error(&self.in_progress, e))?;
+        match self.writer.take() {
+            Some(PartWriter::Lines(mut file)) => {
+                file.flush()
+                    .map_err(|e| self.io_error(&self.in_progress, e))?;
+            }
+            Some(PartWriter::Parquet(writer)) => {
+                writer.close().map_err(|e| self.failed(e.to_string()))?;
+            }
+            None => {}
         }
         std::fs::rename(&self.in_progress, &self.finished)
             .map_err(|e| self.io_error(&self.finished, e))

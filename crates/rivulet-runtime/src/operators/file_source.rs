@@ -1,18 +1,23 @@
-//! The `filesystem` connector as a source: CSV or JSON-lines files, one file
-//! or every visible file of a directory, split across subtasks (file `j` goes
-//! to subtask `j % parallelism`), read as Arrow batches of the table's schema.
+//! The `filesystem` connector as a source: csv, JSON-lines or parquet files,
+//! one file or every visible file of a directory, split across subtasks
+//! (file `j` goes to subtask `j % parallelism`), read as Arrow batches of the
+//! table's schema by the readers in [`crate::formats`].
 
-use std::fs::File;
-use std::io::BufReader;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use arrow_schema::{ArrowError, Schema, SchemaRef};
+use arrow_schema::{Schema, SchemaRef};
 use serde::{Deserialize, Serialize};
 
 use super::{SourceFunction, SourcePoll, SubtaskContext, name_or};
 use crate::error::{Result, RuntimeError};
+use crate::formats::csv_decode::{self, CsvDecoding, CsvFileReader};
+use crate::formats::json_decode::{JsonDecoding, JsonLinesReader};
+use crate::formats::parquet::ParquetFileReader;
+
+/// The formats a filesystem source reads.
+pub const SOURCE_FORMATS: &[&str] = &["csv", "json", "parquet"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -21,7 +26,7 @@ pub struct FileSourceSpec {
     pub name: Option<String>,
     /// A file, or a directory whose visible files are read.
     pub path: String,
-    /// `csv` or `json` (JSON lines).
+    /// `csv`, `json` (JSON lines) or `parquet`.
     pub format: String,
     /// The file's columns, in order.
     pub schema: Schema,
@@ -31,6 +36,18 @@ pub struct FileSourceSpec {
     /// Flink's `csv.field-delimiter`.
     #[serde(default = "default_delimiter")]
     pub field_delimiter: char,
+    /// Flink's `csv.allow-comments`: lines starting with `#` are skipped.
+    #[serde(default)]
+    pub allow_comments: bool,
+    /// Flink's `csv.null-literal`: this text reads as NULL.
+    #[serde(default)]
+    pub null_literal: Option<String>,
+    /// Flink's `csv.ignore-parse-errors` / `json.ignore-parse-errors`.
+    #[serde(default)]
+    pub ignore_parse_errors: bool,
+    /// Flink's `json.fail-on-missing-field`.
+    #[serde(default)]
+    pub fail_on_missing_field: bool,
     #[serde(default = "default_batch_size")]
     pub batch_size: usize,
 }
@@ -43,7 +60,7 @@ fn default_batch_size() -> usize {
     8192
 }
 
-type BatchReader = Box<dyn Iterator<Item = std::result::Result<RecordBatch, ArrowError>> + Send>;
+type BatchReader = Box<dyn Iterator<Item = std::result::Result<RecordBatch, String>> + Send>;
 
 impl FileSourceSpec {
     pub fn name(&self) -> String {
@@ -66,17 +83,29 @@ impl FileSourceSpec {
     }
 
     pub fn validate(&self) -> Result<()> {
-        self.output_schema()?;
-        if !matches!(self.format.as_str(), "csv" | "json") {
+        let output = self.output_schema()?;
+        if !SOURCE_FORMATS.contains(&self.format.as_str()) {
             return Err(RuntimeError::InvalidJobGraph(format!(
-                "filesystem source format '{}' is not supported; use 'csv' or 'json'",
-                self.format
+                "filesystem source format '{}' is not supported; use one of {}",
+                self.format,
+                SOURCE_FORMATS.join(", ")
             )));
         }
         if !self.field_delimiter.is_ascii() {
             return Err(RuntimeError::InvalidJobGraph(
                 "csv.field-delimiter must be a single ASCII character".into(),
             ));
+        }
+        let unreadable = output
+            .fields()
+            .iter()
+            .find(|f| !csv_decode::readable(f.data_type()));
+        if let (Some(field), "csv") = (unreadable, self.format.as_str()) {
+            return Err(RuntimeError::InvalidJobGraph(format!(
+                "the csv source cannot read column '{}' of type {}",
+                field.name(),
+                field.data_type()
+            )));
         }
         Ok(())
     }
@@ -118,7 +147,6 @@ impl FileSourceSpec {
             .collect();
         Ok(FileSource {
             spec: self.clone(),
-            schema: Arc::new(self.schema.clone()),
             output: self.output_schema()?,
             pending: mine,
             current: None,
@@ -128,7 +156,6 @@ impl FileSourceSpec {
 
 pub struct FileSource {
     spec: FileSourceSpec,
-    schema: SchemaRef,
     output: SchemaRef,
     /// Files still to read, last first.
     pending: Vec<PathBuf>,
@@ -136,36 +163,47 @@ pub struct FileSource {
 }
 
 impl FileSource {
-    fn open(&self, path: &PathBuf) -> Result<BatchReader> {
-        let file = File::open(path).map_err(|source| RuntimeError::Io {
-            operator: self.spec.name(),
-            path: path.display().to_string(),
-            source,
-        })?;
-        let arrow = |source| RuntimeError::Arrow {
-            operator: self.spec.name(),
-            source,
-        };
-        Ok(match self.spec.format.as_str() {
+    fn open(&self, path: &Path) -> Result<BatchReader> {
+        let spec = &self.spec;
+        let opened: std::result::Result<BatchReader, String> = match spec.format.as_str() {
             "csv" => {
-                let mut builder = arrow_csv::ReaderBuilder::new(self.schema.clone());
-                if let Some(projection) = &self.spec.projection {
-                    builder = builder.with_projection(projection.clone());
-                }
-                Box::new(
-                    builder
-                        .with_header(false)
-                        .with_delimiter(self.spec.field_delimiter as u8)
-                        .with_batch_size(self.spec.batch_size)
-                        .build(file)
-                        .map_err(arrow)?,
+                let projection = spec
+                    .projection
+                    .clone()
+                    .unwrap_or_else(|| (0..spec.schema.fields().len()).collect());
+                let decoding = CsvDecoding {
+                    field_delimiter: spec.field_delimiter,
+                    allow_comments: spec.allow_comments,
+                    ignore_parse_errors: spec.ignore_parse_errors,
+                    null_literal: spec.null_literal.clone(),
+                };
+                CsvFileReader::open(
+                    path,
+                    spec.schema.fields().len(),
+                    projection,
+                    self.output.clone(),
+                    decoding,
+                    spec.batch_size,
                 )
+                .map(|r| Box::new(r) as BatchReader)
             }
-            _ => Box::new(
-                arrow_json::ReaderBuilder::new(self.output.clone())
-                    .with_batch_size(self.spec.batch_size)
-                    .build(BufReader::new(file))
-                    .map_err(arrow)?,
+            "parquet" => ParquetFileReader::open(path, self.output.clone(), spec.batch_size)
+                .map(|r| Box::new(r) as BatchReader),
+            _ => {
+                let decoding = JsonDecoding {
+                    ignore_parse_errors: spec.ignore_parse_errors,
+                    fail_on_missing_field: spec.fail_on_missing_field,
+                };
+                JsonLinesReader::open(path, self.output.clone(), decoding, spec.batch_size)
+                    .map(|r| Box::new(r) as BatchReader)
+            }
+        };
+        opened.map_err(|message| RuntimeError::Operator {
+            operator: spec.name(),
+            message: format!(
+                "cannot read {} as {}: {message}",
+                path.display(),
+                spec.format
             ),
         })
     }
@@ -174,17 +212,14 @@ impl FileSource {
 impl SourceFunction for FileSource {
     fn poll_next(&mut self) -> Result<SourcePoll> {
         loop {
-            if let Some((path, reader)) = self.current.as_mut() {
+            if let Some((_, reader)) = self.current.as_mut() {
                 match reader.next() {
                     Some(Ok(batch)) => return Ok(SourcePoll::Batch(batch)),
-                    Some(Err(e)) => {
+                    // Readers name the file (and line) in their errors.
+                    Some(Err(message)) => {
                         return Err(RuntimeError::Operator {
                             operator: self.spec.name(),
-                            message: format!(
-                                "cannot parse {} as {}: {e}",
-                                path.display(),
-                                self.spec.format
-                            ),
+                            message,
                         });
                     }
                     None => self.current = None,

@@ -26,8 +26,8 @@ use crate::error::{Result, RuntimeError};
 pub use calc::{CalcSpec, Projection};
 pub use datagen::{DatagenSpec, FieldGenerator, FieldKind};
 pub use discard_sink::DiscardSinkSpec;
-pub use file_sink::FileSinkSpec;
-pub use file_source::FileSourceSpec;
+pub use file_sink::{FileSinkSpec, SINK_FORMATS};
+pub use file_source::{FileSourceSpec, SOURCE_FORMATS};
 pub use generator::GeneratorSpec;
 pub use keyed_count::KeyedCountSpec;
 pub use print_sink::PrintSinkSpec;
@@ -188,7 +188,7 @@ impl OperatorSpec {
                 RunningOperator::Operator(Box::new(spec.create(&input_schema()?)?))
             }
             OperatorSpec::FileSink(spec) => {
-                RunningOperator::Operator(Box::new(spec.create(context)))
+                RunningOperator::Operator(Box::new(spec.create(context, &input_schema()?)))
             }
             OperatorSpec::PrintSink(spec) => {
                 RunningOperator::Operator(Box::new(spec.create(context)))

@@ -1,15 +1,16 @@
 //! A sink that prints rows to the TaskManager's stdout in Flink's format:
-//! `+I[v1, v2]`, prefixed by `identifier> ` and, when parallel, by the
-//! 1-based subtask number (`identifier:2> ` or `2> `).
+//! `+I[v1, v2]` with values as Java shows them (see
+//! [`crate::formats::row_string`]), prefixed by `identifier> ` and, when
+//! parallel, by the 1-based subtask number (`identifier:2> ` or `2> `).
 
 use std::io::Write;
 
 use arrow_array::RecordBatch;
-use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use serde::{Deserialize, Serialize};
 
 use super::{Operator, SubtaskContext, name_or};
 use crate::error::{Result, RuntimeError};
+use crate::formats::row_string::write_row;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -48,23 +49,14 @@ pub struct PrintSink {
 
 impl Operator for PrintSink {
     fn process_batch(&mut self, batch: RecordBatch, _out: &mut Vec<RecordBatch>) -> Result<()> {
-        let options = FormatOptions::default().with_null("null");
-        let formatters = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|source| RuntimeError::Arrow {
-                operator: self.name.clone(),
-                source,
-            })?;
         let mut text = String::new();
         for row in 0..batch.num_rows() {
-            let values: Vec<String> = formatters
-                .iter()
-                .map(|f| f.value(row).to_string())
-                .collect();
-            text.push_str(&format!("{}+I[{}]\n", self.prefix, values.join(", ")));
+            text.push_str(&self.prefix);
+            write_row(&batch, row, &mut text).map_err(|message| RuntimeError::Operator {
+                operator: self.name.clone(),
+                message,
+            })?;
+            text.push('\n');
         }
         let stdout = std::io::stdout();
         let mut lock = stdout.lock();

@@ -1,5 +1,6 @@
 //! Golden SQL cases (`tests/sql/*`), each run through a real cluster over
-//! HTTP at parallelism 1 and 3, comparing the sink's rows or the error.
+//! HTTP at parallelism 1 and 3, comparing the sink's rows, the rejection,
+//! or the job's failure.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -62,9 +63,34 @@ async fn run_case(cluster: &TestCluster, case: &Path, parallelism: u32) -> Resul
         .unwrap()
         .trim_start_matches("/jobs/")
         .to_string();
-    cluster
-        .wait_for_status(&job, "FINISHED", Duration::from_secs(20))
-        .await;
+    let status = final_status(cluster, &job).await;
+    let failure_file = case.join("failure.txt");
+    if failure_file.exists() {
+        if status != "FAILED" {
+            return Err(format!(
+                "{name} (p={parallelism}): expected FAILED, got {status}"
+            ));
+        }
+        let exceptions = cluster.get(&format!("/jobs/{job}/exceptions")).await;
+        let cause = exceptions["exceptionHistory"]["entries"][0]["stacktrace"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        for needle in read(&failure_file).lines().filter(|l| !l.trim().is_empty()) {
+            if !cause.contains(needle) {
+                return Err(format!(
+                    "{name} (p={parallelism}): failure lacks '{needle}':\n{cause}"
+                ));
+            }
+        }
+        return Ok(());
+    }
+    if status != "FINISHED" {
+        let exceptions = cluster.get(&format!("/jobs/{job}/exceptions")).await;
+        return Err(format!(
+            "{name} (p={parallelism}): job ended {status}: {exceptions}"
+        ));
+    }
     let mut rows: Vec<String> = read_parts(output.path()).into_values().flatten().collect();
     rows.sort();
     let mut expected: Vec<String> = read(&case.join("expected.csv"))
@@ -79,6 +105,20 @@ async fn run_case(cluster: &TestCluster, case: &Path, parallelism: u32) -> Resul
         ));
     }
     Ok(())
+}
+
+/// Waits for the job to end, returning how it ended.
+async fn final_status(cluster: &TestCluster, job: &str) -> String {
+    let started = std::time::Instant::now();
+    loop {
+        let status = cluster.status(job).await;
+        if matches!(status.as_str(), "FINISHED" | "FAILED" | "CANCELED")
+            || started.elapsed() > Duration::from_secs(20)
+        {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 fn shift_line_numbers(needle: &str) -> String {
@@ -106,13 +146,25 @@ async fn golden_sql_cases_at_parallelism_1_and_3() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-    let jobs = cluster.get("/jobs").await;
-    let failed = jobs["jobs"]
-        .as_array()
-        .unwrap()
+    // Every job ended, and only the cases that expect a failure failed.
+    let expected_failures = 2 * cases
         .iter()
-        .filter(|j| j["status"] != "FINISHED")
+        .filter(|c| c.join("failure.txt").exists())
         .count();
-    assert_eq!(failed, 0, "{jobs}");
+    let jobs = cluster.get("/jobs").await;
+    let count = |status: &str| {
+        jobs["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|j| j["status"] == status)
+            .count()
+    };
+    assert_eq!(count("FAILED"), expected_failures, "{jobs}");
+    assert_eq!(
+        count("FINISHED") + expected_failures,
+        jobs["jobs"].as_array().unwrap().len(),
+        "{jobs}"
+    );
     cluster.stop().await;
 }

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 use reqwest::multipart::{Form, Part};
 use rivulet::standalone::{self, Standalone};
 use rivulet_common::Configuration;
+use rivulet_runtime::formats::csv_encode::CsvEncoding;
+use rivulet_runtime::formats::parquet;
 use serde_json::Value;
 
 pub struct TestCluster {
@@ -201,7 +203,8 @@ impl TestCluster {
     }
 }
 
-/// Reads every CSV part file in `dir` into lines, per file.
+/// Reads every finished part file in `dir` into lines, per file: csv and
+/// json part files as they are, parquet ones as csv lines.
 pub fn read_parts(dir: &Path) -> HashMap<PathBuf, Vec<String>> {
     std::fs::read_dir(dir)
         .expect("output directory exists")
@@ -212,8 +215,23 @@ pub fn read_parts(dir: &Path) -> HashMap<PathBuf, Vec<String>> {
                 .is_some_and(|n| n.to_string_lossy().starts_with("part-"))
         })
         .map(|p| {
-            let text = std::fs::read_to_string(&p).expect("readable part file");
+            let text = if p.extension().is_some_and(|e| e == "parquet") {
+                parquet_as_csv(&p)
+            } else {
+                std::fs::read_to_string(&p).expect("readable part file")
+            };
             (p, text.lines().map(str::to_string).collect())
         })
         .collect()
+}
+
+fn parquet_as_csv(path: &Path) -> String {
+    let encoding = CsvEncoding::default();
+    let mut text = String::new();
+    for batch in parquet::read_file(path).expect("readable parquet part file") {
+        encoding
+            .write_batch(&batch, &mut text)
+            .expect("parquet rows encode as csv");
+    }
+    text
 }

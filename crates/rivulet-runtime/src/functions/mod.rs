@@ -7,6 +7,13 @@
 //!   `text` split by `separator`, NULL when out of range.
 //! - `REGEXP_EXTRACT(text, regex[, group])`: the `group`-th capture group of the
 //!   first match (0, the default, is the whole match); NULL when nothing matches.
+//! - `CONCAT` with Flink's NULL handling ([`concat`]).
+//! - `DATE_FORMAT` and `TO_TIMESTAMP` with Java patterns ([`temporal`],
+//!   [`java_datetime`]).
+
+mod concat;
+pub mod java_datetime;
+mod temporal;
 
 use std::sync::Arc;
 
@@ -26,6 +33,19 @@ pub fn register(context: &SessionContext) {
     context.register_udf(ScalarUDF::new_from_impl(If::new()));
     context.register_udf(ScalarUDF::new_from_impl(SplitIndex::new()));
     context.register_udf(ScalarUDF::new_from_impl(RegexpExtract::new()));
+    context.register_udf(ScalarUDF::new_from_impl(concat::Concat::new()));
+    context.register_udf(ScalarUDF::new_from_impl(temporal::DateFormat::new()));
+    context.register_udf(ScalarUDF::new_from_impl(temporal::ToTimestamp::new()));
+}
+
+/// A result computed from `args` as arrays, as a scalar when every argument
+/// was one (so a constant call stays a constant rather than a 1-row column).
+fn shaped_like(args: &[ColumnarValue], result: ArrayRef) -> Result<ColumnarValue> {
+    if args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_))) {
+        return datafusion::common::ScalarValue::try_from_array(&result, 0)
+            .map(ColumnarValue::Scalar);
+    }
+    Ok(ColumnarValue::Array(result))
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]

@@ -1,0 +1,16 @@
+//! Flink's file formats (`csv`, `json`, `parquet`): how rows are read from
+//! and written to files, value by value the way Flink writes them, plus the
+//! `print` connector's row text.
+//!
+//! Readers turn one file into Arrow batches of the table's schema; encoders
+//! turn batches into text. [`cell`] reads one Arrow value as a Flink value,
+//! [`text`] holds Java's and Flink's ways of writing scalars.
+
+pub mod cell;
+pub mod csv_decode;
+pub mod csv_encode;
+pub mod json_decode;
+pub mod json_encode;
+pub mod parquet;
+pub mod row_string;
+pub mod text;

@@ -1,0 +1,180 @@
+//! Flink's `parquet` format on arrow-rs: columns are matched by name, a
+//! column the file lacks reads as NULL, and a file column of another type is
+//! cast to the table's type.
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, RecordBatch, new_null_array};
+use arrow_schema::SchemaRef;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+
+/// Where each output column comes from in a file's projected batches.
+enum Source {
+    Column(usize),
+    Missing,
+}
+
+/// Reads one parquet file as batches of `schema`.
+pub struct ParquetFileReader {
+    path: String,
+    reader: ParquetRecordBatchReader,
+    schema: SchemaRef,
+    sources: Vec<Source>,
+}
+
+impl ParquetFileReader {
+    pub fn open(path: &Path, schema: SchemaRef, batch_size: usize) -> Result<Self, String> {
+        let file = File::open(path).map_err(|e| e.to_string())?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| e.to_string())?;
+        let file_schema = builder.schema().clone();
+        // Read only the file's columns the table has, in file order.
+        let mut wanted: Vec<usize> = schema
+            .fields()
+            .iter()
+            .filter_map(|f| file_schema.index_of(f.name()).ok())
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut sources = Vec::new();
+        for field in schema.fields() {
+            match file_schema.index_of(field.name()) {
+                Ok(index) => sources.push(Source::Column(
+                    wanted.iter().position(|w| *w == index).unwrap_or_default(),
+                )),
+                Err(_) if field.is_nullable() => sources.push(Source::Missing),
+                Err(_) => {
+                    return Err(format!(
+                        "the file has no column '{}', which is NOT NULL",
+                        field.name()
+                    ));
+                }
+            }
+        }
+        let mask = ProjectionMask::roots(builder.parquet_schema(), wanted);
+        let reader = builder
+            .with_projection(mask)
+            .with_batch_size(batch_size)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(ParquetFileReader {
+            path: path.display().to_string(),
+            reader,
+            schema,
+            sources,
+        })
+    }
+
+    fn conform(&self, batch: RecordBatch) -> Result<RecordBatch, String> {
+        let columns = self
+            .schema
+            .fields()
+            .iter()
+            .zip(&self.sources)
+            .map(|(field, source)| match source {
+                Source::Missing => Ok(new_null_array(field.data_type(), batch.num_rows())),
+                Source::Column(at) => {
+                    let column: &ArrayRef = batch.columns().get(*at).ok_or_else(|| {
+                        format!("column '{}' is missing from a batch", field.name())
+                    })?;
+                    if column.data_type() == field.data_type() {
+                        Ok(column.clone())
+                    } else {
+                        arrow_cast::cast(column, field.data_type()).map_err(|e| {
+                            format!(
+                                "column '{}' cannot be read as {}: {e}",
+                                field.name(),
+                                field.data_type()
+                            )
+                        })
+                    }
+                }
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        RecordBatch::try_new(self.schema.clone(), columns).map_err(|e| e.to_string())
+    }
+}
+
+impl Iterator for ParquetFileReader {
+    type Item = Result<RecordBatch, String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let batch = self.reader.next()?;
+        Some(
+            batch
+                .map_err(|e| e.to_string())
+                .and_then(|b| self.conform(b))
+                .map_err(|e| format!("{}: {e}", self.path)),
+        )
+    }
+}
+
+/// Every row of a parquet file, as its own schema has them.
+pub fn read_file(path: &Path) -> Result<Vec<RecordBatch>, String> {
+    let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .map(|b| b.map_err(|e| format!("{}: {e}", path.display())))
+        .collect()
+}
+
+/// A new file writer for batches of `schema`, snappy-compressed as Flink's
+/// `parquet.compression` default is.
+pub fn writer(file: File, schema: &SchemaRef) -> Result<parquet::arrow::ArrowWriter<File>, String> {
+    let properties = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::SNAPPY)
+        .build();
+    parquet::arrow::ArrowWriter::try_new(file, Arc::clone(schema), Some(properties))
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::Int64Type;
+    use arrow_array::{Int32Array, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+
+    #[test]
+    fn columns_are_read_by_name_cast_and_missing_ones_are_null() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data.parquet");
+        let written = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int32, false),
+            Field::new("name", DataType::Utf8, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            written.clone(),
+            vec![
+                Arc::new(Int32Array::from(vec![1, 2])),
+                Arc::new(StringArray::from(vec![Some("a"), None])),
+            ],
+        )
+        .unwrap();
+        let mut w = writer(File::create(&path).unwrap(), &written).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+
+        let wanted = Arc::new(Schema::new(vec![
+            Field::new("note", DataType::Utf8, true),
+            Field::new("id", DataType::Int64, false),
+        ]));
+        let batches: Vec<RecordBatch> = ParquetFileReader::open(&path, wanted.clone(), 10)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(batches.len(), 1);
+        assert_eq!(batches[0].schema(), wanted);
+        assert_eq!(batches[0].column(0).null_count(), 2);
+        let ids = batches[0].column(1).as_primitive::<Int64Type>();
+        assert_eq!(ids.values().to_vec(), vec![1, 2]);
+
+        let required = Arc::new(Schema::new(vec![Field::new("gone", DataType::Utf8, false)]));
+        assert!(ParquetFileReader::open(&path, required, 10).is_err());
+        assert_eq!(read_file(&path).unwrap()[0], batch);
+    }
+}

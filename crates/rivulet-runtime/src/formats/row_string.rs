@@ -1,0 +1,142 @@
+//! Rows as Flink's `print` connector shows them: `Row.toString` of the
+//! external Java values, `+I[1, 2024-01-01T12:00, [a, b], {k=v}]`.
+
+use arrow_array::{Array, ArrayRef, RecordBatch};
+
+use super::cell::{Cell, cell_at};
+use super::text::{
+    iso_date, java_double, java_float, java_instant, java_local_date_time, java_local_time,
+};
+
+/// Appends row `row` of `batch` as `+I[...]` (without a line break).
+pub fn write_row(batch: &RecordBatch, row: usize, out: &mut String) -> Result<(), String> {
+    out.push_str("+I[");
+    write_fields(batch.columns(), row, out)?;
+    out.push(']');
+    Ok(())
+}
+
+fn write_fields(columns: &[ArrayRef], row: usize, out: &mut String) -> Result<(), String> {
+    for (i, column) in columns.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        write_value(column.as_ref(), row, out)?;
+    }
+    Ok(())
+}
+
+fn write_all(array: &dyn Array, separator: &str, out: &mut String) -> Result<(), String> {
+    for i in 0..array.len() {
+        if i > 0 {
+            out.push_str(separator);
+        }
+        write_value(array, i, out)?;
+    }
+    Ok(())
+}
+
+fn write_value(array: &dyn Array, row: usize, out: &mut String) -> Result<(), String> {
+    match cell_at(array, row)? {
+        Cell::Null => out.push_str("null"),
+        Cell::Boolean(b) => out.push_str(if b { "true" } else { "false" }),
+        Cell::Integer(i) => out.push_str(&i.to_string()),
+        Cell::Unsigned(u) => out.push_str(&u.to_string()),
+        Cell::Float(f) => out.push_str(&java_float(f)),
+        Cell::Double(d) => out.push_str(&java_double(d)),
+        Cell::Decimal(d) => out.push_str(&d),
+        Cell::Text(t) => out.push_str(t),
+        // byte[] prints through Arrays.toString: signed bytes.
+        Cell::Bytes(bytes) => {
+            let shown: Vec<String> = bytes.iter().map(|b| (*b as i8).to_string()).collect();
+            out.push_str(&format!("[{}]", shown.join(", ")));
+        }
+        Cell::Date(d) => iso_date(&d, out),
+        Cell::Time(t) => java_local_time(&t, out),
+        Cell::Timestamp {
+            value,
+            local_zone: false,
+        } => java_local_date_time(&value, out),
+        Cell::Timestamp {
+            value,
+            local_zone: true,
+        } => java_instant(&value, out),
+        Cell::List(elements) => {
+            out.push('[');
+            write_all(elements.as_ref(), ", ", out)?;
+            out.push(']');
+        }
+        Cell::Row(fields, at) => {
+            out.push_str("+I[");
+            write_fields(fields.columns(), at, out)?;
+            out.push(']');
+        }
+        Cell::Map(keys, values) => {
+            out.push('{');
+            for i in 0..keys.len() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_value(keys.as_ref(), i, out)?;
+                out.push('=');
+                write_value(values.as_ref(), i, out)?;
+            }
+            out.push('}');
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::builder::{Int32Builder, MapBuilder, StringBuilder};
+    use arrow_array::{
+        Float64Array, ListArray, StructArray, TimestampMillisecondArray, types::Int32Type,
+    };
+    use arrow_schema::{DataType, Field};
+
+    use super::*;
+
+    #[test]
+    fn rows_print_as_flink_row_to_string() {
+        let mut map = MapBuilder::new(None, StringBuilder::new(), Int32Builder::new());
+        map.keys().append_value("k");
+        map.values().append_value(1);
+        map.append(true).unwrap();
+        let row = StructArray::from(vec![(
+            Arc::new(Field::new("x", DataType::Int32, true)),
+            Arc::new(arrow_array::Int32Array::from(vec![7])) as ArrayRef,
+        )]);
+        let columns: Vec<(&str, ArrayRef)> = vec![
+            ("d", Arc::new(Float64Array::from(vec![1e10]))),
+            (
+                "ts",
+                Arc::new(TimestampMillisecondArray::from(vec![1_704_110_400_000])),
+            ),
+            (
+                "ltz",
+                Arc::new(
+                    TimestampMillisecondArray::from(vec![1_704_110_400_000]).with_timezone("UTC"),
+                ),
+            ),
+            (
+                "a",
+                Arc::new(ListArray::from_iter_primitive::<Int32Type, _, _>(vec![
+                    Some(vec![Some(1), None]),
+                ])),
+            ),
+            ("r", Arc::new(row)),
+            ("m", Arc::new(map.finish())),
+            ("n", Arc::new(Float64Array::from(vec![None]))),
+        ];
+        let batch = RecordBatch::try_from_iter(columns).unwrap();
+        let mut text = String::new();
+        write_row(&batch, 0, &mut text).unwrap();
+        assert_eq!(
+            text,
+            "+I[1.0E10, 2024-01-01T12:00, 2024-01-01T12:00:00Z, [1, null], +I[7], {k=1}, null]"
+        );
+    }
+}

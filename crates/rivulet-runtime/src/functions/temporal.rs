@@ -1,0 +1,235 @@
+//! Flink's `DATE_FORMAT` and `TO_TIMESTAMP`, on whole Arrow columns.
+//!
+//! - `DATE_FORMAT(timestamp, pattern)`: the timestamp as text in a Java
+//!   pattern. A string argument is read first as `yyyy-MM-dd HH:mm:ss` the
+//!   lenient way Flink reads it (text after the seconds is ignored); one that
+//!   does not read gives NULL. `TIMESTAMP_LTZ` values are shown in UTC, the
+//!   session time zone Rivulet has.
+//! - `TO_TIMESTAMP(text[, pattern])`: a `TIMESTAMP(3)`; without a pattern
+//!   `yyyy-MM-dd[ HH:mm:ss[.fraction]]`. Text that does not read gives NULL.
+//!
+//! A pattern Java would reject fails the query, as it fails Flink's job.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::temporal_conversions::{
+    timestamp_ms_to_datetime, timestamp_ns_to_datetime, timestamp_s_to_datetime,
+    timestamp_us_to_datetime,
+};
+use arrow_array::types::{
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType,
+};
+use arrow_array::{Array, ArrayRef, StringArray, TimestampMillisecondArray};
+use arrow_schema::{DataType, TimeUnit};
+use chrono::NaiveDateTime;
+use datafusion::common::{DataFusionError, Result, exec_err, plan_err};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
+};
+
+use super::java_datetime::{
+    JavaPattern, parse_default_timestamp, parse_leading_timestamp, parse_sql_fallback,
+};
+
+/// Compiled patterns of one call, so a constant pattern is translated once.
+#[derive(Default)]
+struct Patterns<'a> {
+    compiled: HashMap<&'a str, JavaPattern>,
+}
+
+impl<'a> Patterns<'a> {
+    fn get(&mut self, function: &str, pattern: &'a str) -> Result<&JavaPattern> {
+        if !self.compiled.contains_key(pattern) {
+            let compiled = JavaPattern::new(pattern).map_err(|e| {
+                DataFusionError::Execution(format!("{function}: invalid pattern '{pattern}': {e}"))
+            })?;
+            self.compiled.insert(pattern, compiled);
+        }
+        self.compiled
+            .get(pattern)
+            .ok_or_else(|| DataFusionError::Internal("pattern cache lost an entry".into()))
+    }
+}
+
+fn is_string(data_type: &DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
+    )
+}
+
+/// The timestamps of a column as local date-times (UTC for `TIMESTAMP_LTZ`).
+fn date_times(array: &ArrayRef) -> Result<Vec<Option<NaiveDateTime>>> {
+    fn convert<T: arrow_array::types::ArrowPrimitiveType<Native = i64>>(
+        array: &ArrayRef,
+        to: fn(i64) -> Option<NaiveDateTime>,
+    ) -> Vec<Option<NaiveDateTime>> {
+        array
+            .as_primitive::<T>()
+            .iter()
+            .map(|v| v.and_then(to))
+            .collect()
+    }
+    Ok(match array.data_type() {
+        DataType::Timestamp(TimeUnit::Second, _) => {
+            convert::<TimestampSecondType>(array, timestamp_s_to_datetime)
+        }
+        DataType::Timestamp(TimeUnit::Millisecond, _) => {
+            convert::<TimestampMillisecondType>(array, timestamp_ms_to_datetime)
+        }
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            convert::<TimestampMicrosecondType>(array, timestamp_us_to_datetime)
+        }
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+            convert::<TimestampNanosecondType>(array, timestamp_ns_to_datetime)
+        }
+        DataType::Utf8 => array
+            .as_string::<i32>()
+            .iter()
+            .map(|v| v.and_then(parse_leading_timestamp))
+            .collect(),
+        other => return exec_err!("DATE_FORMAT cannot format {other}"),
+    })
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(super) struct DateFormat {
+    signature: Signature,
+}
+
+impl DateFormat {
+    pub(super) fn new() -> Self {
+        DateFormat {
+            signature: Signature::user_defined(Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for DateFormat {
+    fn name(&self) -> &str {
+        "date_format"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        let [value, pattern] = arg_types else {
+            return plan_err!("DATE_FORMAT takes 2 arguments: DATE_FORMAT(timestamp, pattern)");
+        };
+        let value = match value {
+            DataType::Timestamp(..) => value.clone(),
+            DataType::Date32 | DataType::Date64 => DataType::Timestamp(TimeUnit::Millisecond, None),
+            v if is_string(v) => DataType::Utf8,
+            other => {
+                return plan_err!("DATE_FORMAT formats a TIMESTAMP or a STRING, not {other}");
+            }
+        };
+        if !is_string(pattern) {
+            return plan_err!("DATE_FORMAT's pattern must be a STRING, not {pattern}");
+        }
+        Ok(vec![value, DataType::Utf8])
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let values = date_times(&arrays[0])?;
+        let patterns = arrays[1].as_string::<i32>();
+        let mut compiled = Patterns::default();
+        let mut text = String::new();
+        let mut formatted = Vec::with_capacity(values.len());
+        for (row, value) in values.iter().enumerate() {
+            let (Some(value), false) = (value, patterns.is_null(row)) else {
+                formatted.push(None);
+                continue;
+            };
+            let pattern = compiled.get("DATE_FORMAT", patterns.value(row))?;
+            text.clear();
+            pattern.format_into(value, &mut text).map_err(|_| {
+                DataFusionError::Execution(format!(
+                    "DATE_FORMAT cannot format {value} with '{}'",
+                    patterns.value(row)
+                ))
+            })?;
+            formatted.push(Some(text.clone()));
+        }
+        super::shaped_like(
+            &args.args,
+            Arc::new(StringArray::from(formatted)) as ArrayRef,
+        )
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(super) struct ToTimestamp {
+    signature: Signature,
+}
+
+impl ToTimestamp {
+    pub(super) fn new() -> Self {
+        ToTimestamp {
+            signature: Signature::user_defined(Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for ToTimestamp {
+    fn name(&self) -> &str {
+        "to_timestamp"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        if !(1..=2).contains(&arg_types.len()) {
+            return plan_err!("TO_TIMESTAMP takes 1 or 2 arguments: TO_TIMESTAMP(text[, pattern])");
+        }
+        if let Some(other) = arg_types.iter().find(|t| !is_string(t)) {
+            return plan_err!("TO_TIMESTAMP reads a STRING, not {other}");
+        }
+        Ok(vec![DataType::Utf8; arg_types.len()])
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Timestamp(TimeUnit::Millisecond, None))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let texts = arrays[0].as_string::<i32>();
+        let patterns = arrays.get(1).map(|p| p.as_string::<i32>());
+        let mut compiled = Patterns::default();
+        let mut millis = Vec::with_capacity(texts.len());
+        for row in 0..texts.len() {
+            if texts.is_null(row) {
+                millis.push(None);
+                continue;
+            }
+            let text = texts.value(row);
+            let parsed = match patterns {
+                None => parse_default_timestamp(text),
+                Some(p) if p.is_null(row) => None,
+                Some(p) => compiled
+                    .get("TO_TIMESTAMP", p.value(row))?
+                    .parse(text)
+                    .or_else(|| parse_sql_fallback(text)),
+            };
+            // TIMESTAMP(3): a finer fraction is cut to milliseconds.
+            millis.push(parsed.map(|t| t.and_utc().timestamp_millis()));
+        }
+        super::shaped_like(
+            &args.args,
+            Arc::new(TimestampMillisecondArray::from(millis)) as ArrayRef,
+        )
+    }
+}
