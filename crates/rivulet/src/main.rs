@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use rivulet::client::{self, ListFilter, RestClient, RunOptions};
 use rivulet_common::Configuration;
+use rivulet_rest_api::jars::JarRequest;
 
 #[derive(Parser)]
 #[command(
@@ -21,6 +23,86 @@ struct Cli {
 enum Command {
     /// Run a JobManager and TaskManagers in one process (REST on 127.0.0.1:8081).
     Standalone(StandaloneArgs),
+    /// Submit a SQL script, a job package (.jar) or a JSON job graph to a cluster.
+    Run(RunArgs),
+    /// List the jobs of a cluster.
+    List(ListArgs),
+    /// Cancel a job.
+    Cancel(CancelArgs),
+    /// Show the plan of a SQL script or package without running it.
+    Info(InfoArgs),
+}
+
+/// Where the JobManager's REST endpoint is, as Flink's `-m`.
+#[derive(clap::Args)]
+struct Target {
+    /// The JobManager to talk to (host:port).
+    #[arg(short = 'm', long = "jobmanager", default_value = "localhost:8081")]
+    jobmanager: String,
+}
+
+impl Target {
+    fn client(&self) -> RestClient {
+        RestClient::new(&self.jobmanager)
+    }
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// A Flink SQL script, a .jar of scripts, or a .json job graph.
+    file: PathBuf,
+    /// Parallelism of the job (wins over the script's SET).
+    #[arg(short = 'p', long)]
+    parallelism: Option<u32>,
+    /// Return once the job is submitted instead of waiting for its result.
+    #[arg(short = 'd', long)]
+    detached: bool,
+    /// A value for a `${name}` parameter of the script (repeatable).
+    #[arg(long = "arg", value_name = "NAME=VALUE")]
+    args: Vec<String>,
+    /// The script to run from a package that holds several (Flink's entry-class).
+    #[arg(short = 'c', long = "entry")]
+    entry: Option<String>,
+    #[command(flatten)]
+    target: Target,
+}
+
+#[derive(clap::Args)]
+struct ListArgs {
+    /// Show running and restarting jobs only.
+    #[arg(short = 'r', long)]
+    running: bool,
+    /// Show scheduled jobs only.
+    #[arg(short = 's', long)]
+    scheduled: bool,
+    /// Show all jobs, terminated ones included.
+    #[arg(short = 'a', long)]
+    all: bool,
+    #[command(flatten)]
+    target: Target,
+}
+
+#[derive(clap::Args)]
+struct CancelArgs {
+    /// The id of the job to cancel.
+    job_id: String,
+    #[command(flatten)]
+    target: Target,
+}
+
+#[derive(clap::Args)]
+struct InfoArgs {
+    /// A Flink SQL script or a .jar of scripts.
+    file: PathBuf,
+    #[arg(short = 'p', long)]
+    parallelism: Option<u32>,
+    /// A value for a `${name}` parameter of the script (repeatable).
+    #[arg(long = "arg", value_name = "NAME=VALUE")]
+    args: Vec<String>,
+    #[arg(short = 'c', long = "entry")]
+    entry: Option<String>,
+    #[command(flatten)]
+    target: Target,
 }
 
 #[derive(clap::Args)]
@@ -72,7 +154,19 @@ impl StandaloneArgs {
     }
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() {
+    match run_cli() {
+        Ok(code) => std::process::exit(code),
+        Err(error) => {
+            // The chain of causes, without a backtrace: this is for users.
+            eprintln!("Error: {error:#}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Runs the command; answers the process exit code.
+fn run_cli() -> anyhow::Result<i32> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -86,9 +180,46 @@ fn main() -> anyhow::Result<()> {
         .thread_name("rivulet-control")
         .build()
         .context("could not start the control-plane runtime")?;
-    match cli.command {
-        Command::Standalone(args) => runtime.block_on(standalone(args)),
-    }
+    let code = match cli.command {
+        Command::Standalone(args) => runtime.block_on(standalone(args)).map(|()| 0),
+        Command::Run(args) => {
+            let client = args.target.client();
+            let options = RunOptions {
+                file: args.file,
+                parallelism: args.parallelism,
+                detached: args.detached,
+                args: args.args,
+                entry: args.entry,
+            };
+            runtime.block_on(client::run(&client, options))
+        }
+        Command::List(args) => {
+            let only = args.running || args.scheduled;
+            let filter = ListFilter {
+                running: args.all || args.running || !only,
+                scheduled: args.all || args.scheduled || !only,
+                terminated: args.all,
+            };
+            runtime
+                .block_on(client::list(&args.target.client(), filter))
+                .map(|()| 0)
+        }
+        Command::Cancel(args) => runtime
+            .block_on(client::cancel(&args.target.client(), &args.job_id))
+            .map(|()| 0),
+        Command::Info(args) => {
+            let request = JarRequest {
+                entry_class: args.entry,
+                program_args_list: Some(args.args),
+                parallelism: args.parallelism.map(i64::from),
+                ..JarRequest::default()
+            };
+            runtime
+                .block_on(client::info(&args.target.client(), &args.file, request))
+                .map(|()| 0)
+        }
+    }?;
+    Ok(code)
 }
 
 async fn standalone(args: StandaloneArgs) -> anyhow::Result<()> {

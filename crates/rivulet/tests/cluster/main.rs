@@ -3,6 +3,7 @@
 
 mod support;
 
+mod cli;
 mod compatibility;
 mod errors;
 mod jars;
