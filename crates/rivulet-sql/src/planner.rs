@@ -26,7 +26,7 @@ use crate::connectors;
 use crate::error::SqlError;
 use crate::script::{ScriptStatement, split_statements};
 use crate::statements::{ColumnDefinition, Statement, TableDefinition, parse_statement};
-use crate::types::parse_type;
+use crate::types::{parse_type, type_name};
 
 /// What a script is planned with besides its text.
 #[derive(Debug, Clone, Default)]
@@ -139,6 +139,11 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
             .map_err(|p| error_at(statement, p.offset, p.message, true))?;
         match parsed {
             Statement::Set { key, value } => {
+                // A bad value is reported at its SET, where it can be fixed.
+                let single = BTreeMap::from([(key.clone(), value.clone())]);
+                runtime_mode(&single)
+                    .and(script_parallelism(&single))
+                    .map_err(|e| error_at(statement, 0, e, false))?;
                 config.insert(key, value);
             }
             Statement::CreateTable(definition) => {
@@ -176,7 +181,9 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
     }
     let parallelism = match options.parallelism {
         Some(p) => p,
-        None => script_parallelism(&config)?.unwrap_or(options.default_parallelism.max(1)),
+        None => script_parallelism(&config)
+            .map_err(configuration_error)?
+            .unwrap_or(options.default_parallelism.max(1)),
     };
     let mut builder = GraphBuilder {
         context: &context,
@@ -220,13 +227,7 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
         .get("pipeline.name")
         .cloned()
         .unwrap_or_else(|| format!("insert-into_{}", sinks.join(",")));
-    let job_type = match config
-        .get("execution.runtime-mode")
-        .map(|m| m.to_ascii_lowercase())
-    {
-        Some(mode) if mode == "batch" => JobType::Batch,
-        _ => JobType::Streaming,
-    };
+    let job_type = runtime_mode(&config).map_err(configuration_error)?;
     Ok(JobGraphSpec {
         name: Some(name),
         job_id: None,
@@ -239,17 +240,43 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
     })
 }
 
-fn script_parallelism(config: &BTreeMap<String, String>) -> Result<Option<u32>, SqlError> {
+/// A bad value in the submission's own configuration (a script's `SET` is
+/// checked where it stands, so there is no statement to point at).
+fn configuration_error(message: String) -> SqlError {
+    SqlError::Plan {
+        message,
+        statement: "(the submission's configuration)".into(),
+        line: 0,
+        column: 0,
+    }
+}
+
+/// Flink's `execution.runtime-mode`; AUTOMATIC runs streaming, as every
+/// source Rivulet has may be unbounded.
+fn runtime_mode(config: &BTreeMap<String, String>) -> Result<JobType, String> {
+    const KEY: &str = "execution.runtime-mode";
+    let Some(value) = config.get(KEY) else {
+        return Ok(JobType::Streaming);
+    };
+    match value.trim().to_ascii_uppercase().as_str() {
+        "STREAMING" | "AUTOMATIC" => Ok(JobType::Streaming),
+        "BATCH" => Ok(JobType::Batch),
+        _ => Err(format!(
+            "Could not parse value '{value}' for key '{KEY}'. Expected one of: [STREAMING, BATCH, AUTOMATIC]"
+        )),
+    }
+}
+
+/// The job's parallelism from the script: the table planner's
+/// `table.exec.resource.default-parallelism` wins over `parallelism.default`.
+fn script_parallelism(config: &BTreeMap<String, String>) -> Result<Option<u32>, String> {
     for key in [
-        "parallelism.default",
         "table.exec.resource.default-parallelism",
+        "parallelism.default",
     ] {
         if let Some(value) = config.get(key) {
-            let parsed: i64 = value.trim().parse().map_err(|_| SqlError::Plan {
-                message: format!("'{key}' must be a number, got '{value}'"),
-                statement: format!("SET '{key}' = '{value}'"),
-                line: 0,
-                column: 0,
+            let parsed: i64 = value.trim().parse().map_err(|_| {
+                format!("Could not parse value '{value}' for key '{key}': not a number")
             })?;
             if parsed > 0 {
                 return Ok(Some(parsed as u32));
@@ -259,11 +286,23 @@ fn script_parallelism(config: &BTreeMap<String, String>) -> Result<Option<u32>, 
     Ok(None)
 }
 
+/// DataFusion's message in Flink's words where they differ: an unknown
+/// table is an object not found in Flink's default catalog and database.
 fn datafusion_message(error: &datafusion::error::DataFusionError) -> String {
-    error
+    let message = error
         .to_string()
         .replace("Error during planning: ", "")
-        .replace("Schema error: ", "")
+        .replace("Schema error: ", "");
+    let unknown_table = message
+        .strip_prefix("table '")
+        .and_then(|rest| rest.strip_suffix("' not found"));
+    match unknown_table {
+        Some(qualified) => format!(
+            "Object '{}' not found within 'default_catalog.default_database'",
+            qualified.rsplit('.').next().unwrap_or(qualified)
+        ),
+        None => message,
+    }
 }
 
 fn quote(name: &str) -> String {
@@ -738,7 +777,13 @@ impl GraphBuilder<'_> {
         let show = |fields: &[&Field]| {
             fields
                 .iter()
-                .map(|f| format!("{}: {}", f.name(), f.data_type()))
+                .map(|f| {
+                    format!(
+                        "{}: {}",
+                        f.name(),
+                        type_name(f.data_type(), f.is_nullable())
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         };

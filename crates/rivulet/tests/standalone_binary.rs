@@ -1,5 +1,5 @@
-//! The `rivulet standalone` process: it starts, serves, and exits with 0 on
-//! `DELETE /cluster`.
+//! The `rivulet standalone` process: it starts, serves, prints what `print`
+//! sinks write on its stdout, and exits with 0 on `DELETE /cluster`.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -60,4 +60,113 @@ async fn delete_cluster_shuts_the_process_down_with_exit_code_zero() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(status.success(), "exit status {status}");
+}
+
+/// The `print` connector writes to the TaskManager's stdout in Flink's row
+/// format, prefixed by `print-identifier` and, when parallel, the subtask.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn print_sinks_write_flinks_row_format_to_stdout() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rivulet"))
+        .args([
+            "standalone",
+            "--no-demo",
+            "--slots",
+            "2",
+            "-D",
+            "rest.port=0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("rivulet starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().expect("a line").expect("text");
+    let base = first
+        .strip_prefix("Rivulet REST endpoint: ")
+        .unwrap_or_else(|| panic!("unexpected first line {first}"))
+        .to_string();
+    let printed = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let collector = {
+        let printed = printed.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                printed.lock().unwrap().push(line);
+            }
+        })
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let script = |identifier: &str, parallelism: u32| {
+        let identifier = if identifier.is_empty() {
+            String::new()
+        } else {
+            format!(", 'print-identifier' = '{identifier}'")
+        };
+        format!(
+            "SET 'parallelism.default' = '{parallelism}';
+CREATE TABLE s (n INT, t TIMESTAMP(3)) WITH ('connector' = 'datagen',
+  'fields.n.kind' = 'sequence', 'fields.n.start' = '1', 'fields.n.end' = '4');
+CREATE TABLE p (n INT, word STRING, t TIMESTAMP(3), d DOUBLE) WITH ('connector' = 'print'{identifier});
+INSERT INTO p SELECT n, IF(n % 2 = 0, 'even', CAST(NULL AS STRING)),
+  TO_TIMESTAMP('2024-01-0' || CAST(n AS STRING) || ' 10:00:00'), n / 2.0 FROM s;"
+        )
+    };
+    for (name, identifier, parallelism) in [
+        ("plain", "", 1),
+        ("named", "seen", 1),
+        ("parallel", "par", 2),
+    ] {
+        let file = dir.path().join(format!("{name}.sql"));
+        std::fs::write(&file, script(identifier, parallelism)).unwrap();
+        let run = Command::new(env!("CARGO_BIN_EXE_rivulet"))
+            .args([
+                "run",
+                file.to_str().unwrap(),
+                "-m",
+                base.trim_start_matches("http://"),
+            ])
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{run:?}");
+    }
+    let client = reqwest::Client::new();
+    let answer = client
+        .delete(format!("{base}/cluster"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+    collector.join().unwrap();
+
+    let rows = [
+        "+I[1, null, 2024-01-01T10:00, 0.5]",
+        "+I[2, even, 2024-01-02T10:00, 1.0]",
+        "+I[3, null, 2024-01-03T10:00, 1.5]",
+        "+I[4, even, 2024-01-04T10:00, 2.0]",
+    ];
+    let printed = printed.lock().unwrap().clone();
+    let mut plain: Vec<&str> = printed
+        .iter()
+        .filter(|l| l.starts_with("+I["))
+        .map(String::as_str)
+        .collect();
+    plain.sort();
+    assert_eq!(plain, rows, "{printed:?}");
+    let mut named: Vec<&str> = printed
+        .iter()
+        .filter_map(|l| l.strip_prefix("seen> "))
+        .collect();
+    named.sort();
+    assert_eq!(named, rows, "{printed:?}");
+    let mut parallel: Vec<&str> = printed
+        .iter()
+        .filter_map(|l| {
+            l.strip_prefix("par:1> ")
+                .or_else(|| l.strip_prefix("par:2> "))
+        })
+        .collect();
+    parallel.sort();
+    assert_eq!(parallel, rows, "{printed:?}");
 }

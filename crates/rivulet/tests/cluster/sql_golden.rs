@@ -168,3 +168,52 @@ async fn golden_sql_cases_at_parallelism_1_and_3() {
     );
     cluster.stop().await;
 }
+
+/// `SET` keys that shape the job rather than its rows: its name, its type
+/// and its default parallelism, as `/jobs/{id}` shows them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_statements_name_the_job_and_choose_its_mode_and_parallelism() {
+    let cluster = TestCluster::start(&[("taskmanager.numberOfTaskSlots", "2")]).await;
+    let script = "SET 'pipeline.name' = 'nightly-export';
+SET 'execution.runtime-mode' = 'batch';
+SET 'table.exec.resource.default-parallelism' = '2';
+CREATE TABLE s (n INT) WITH ('connector' = 'datagen', 'number-of-rows' = '10');
+CREATE TABLE b (n INT) WITH ('connector' = 'blackhole');
+INSERT INTO b SELECT n FROM s;";
+    let (status, body) = cluster
+        .submit_raw(
+            script.as_bytes().to_vec(),
+            r#"{"executionPlanFileName":"job.json"}"#,
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let job = body["jobUrl"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("/jobs/")
+        .to_string();
+    cluster
+        .wait_for_status(&job, "FINISHED", Duration::from_secs(20))
+        .await;
+    let details = cluster.get(&format!("/jobs/{job}")).await;
+    assert_eq!(details["name"], "nightly-export");
+    assert_eq!(details["job-type"], "BATCH");
+    assert_eq!(details["vertices"][0]["parallelism"], 2);
+    let config = cluster.get(&format!("/jobs/{job}/config")).await;
+    assert_eq!(config["execution-config"]["job-parallelism"], 2, "{config}");
+
+    let (status, body) = cluster
+        .submit_raw(
+            b"SET 'execution.runtime-mode' = 'sometimes';\nCREATE TABLE s (n INT) WITH ('connector' = 'datagen');\nCREATE TABLE b (n INT) WITH ('connector' = 'blackhole');\nINSERT INTO b SELECT n FROM s;".to_vec(),
+            r#"{"executionPlanFileName":"job.json"}"#,
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let error = body["errors"][0].as_str().unwrap();
+    assert!(
+        error.contains("Could not parse value 'sometimes' for key 'execution.runtime-mode'"),
+        "{error}"
+    );
+    assert!(error.contains("at line 1"), "{error}");
+    cluster.stop().await;
+}

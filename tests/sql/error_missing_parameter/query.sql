@@ -1,0 +1,3 @@
+CREATE TABLE src (id INT) WITH ('connector' = 'datagen', 'number-of-rows' = '${rows}');
+CREATE TABLE out (id INT) WITH ('connector' = 'blackhole');
+INSERT INTO out SELECT id FROM src;

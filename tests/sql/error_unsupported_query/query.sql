@@ -1,0 +1,3 @@
+CREATE TABLE src (id INT, k STRING) WITH ('connector' = 'datagen', 'number-of-rows' = '3');
+CREATE TABLE out (k STRING, c BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO out SELECT k, COUNT(*) FROM src GROUP BY k;
