@@ -47,22 +47,29 @@ impl Target {
     }
 }
 
+/// What a job is made of: its file and the values that shape it.
 #[derive(clap::Args)]
-struct RunArgs {
-    /// A Flink SQL script, a .jar of scripts, or a .json job graph.
+struct JobInputs {
+    /// A Flink SQL script, a .jar of scripts, or (for `run`) a .json job graph.
     file: PathBuf,
     /// Parallelism of the job (wins over the script's SET).
     #[arg(short = 'p', long)]
     parallelism: Option<u32>,
-    /// Return once the job is submitted instead of waiting for its result.
-    #[arg(short = 'd', long)]
-    detached: bool,
     /// A value for a `${name}` parameter of the script (repeatable).
     #[arg(long = "arg", value_name = "NAME=VALUE")]
     args: Vec<String>,
     /// The script to run from a package that holds several (Flink's entry-class).
     #[arg(short = 'c', long = "entry")]
     entry: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    #[command(flatten)]
+    job: JobInputs,
+    /// Return once the job is submitted instead of waiting for its result.
+    #[arg(short = 'd', long)]
+    detached: bool,
     #[command(flatten)]
     target: Target,
 }
@@ -92,15 +99,8 @@ struct CancelArgs {
 
 #[derive(clap::Args)]
 struct InfoArgs {
-    /// A Flink SQL script or a .jar of scripts.
-    file: PathBuf,
-    #[arg(short = 'p', long)]
-    parallelism: Option<u32>,
-    /// A value for a `${name}` parameter of the script (repeatable).
-    #[arg(long = "arg", value_name = "NAME=VALUE")]
-    args: Vec<String>,
-    #[arg(short = 'c', long = "entry")]
-    entry: Option<String>,
+    #[command(flatten)]
+    job: JobInputs,
     #[command(flatten)]
     target: Target,
 }
@@ -185,11 +185,11 @@ fn run_cli() -> anyhow::Result<i32> {
         Command::Run(args) => {
             let client = args.target.client();
             let options = RunOptions {
-                file: args.file,
-                parallelism: args.parallelism,
+                file: args.job.file,
+                parallelism: args.job.parallelism,
                 detached: args.detached,
-                args: args.args,
-                entry: args.entry,
+                args: args.job.args,
+                entry: args.job.entry,
             };
             runtime.block_on(client::run(&client, options))
         }
@@ -209,13 +209,13 @@ fn run_cli() -> anyhow::Result<i32> {
             .map(|()| 0),
         Command::Info(args) => {
             let request = JarRequest {
-                entry_class: args.entry,
-                program_args_list: Some(args.args),
-                parallelism: args.parallelism.map(i64::from),
+                entry_class: args.job.entry,
+                program_args_list: Some(args.job.args),
+                parallelism: args.job.parallelism.map(i64::from),
                 ..JarRequest::default()
             };
             runtime
-                .block_on(client::info(&args.target.client(), &args.file, request))
+                .block_on(client::info(&args.target.client(), &args.job.file, request))
                 .map(|()| 0)
         }
     }?;

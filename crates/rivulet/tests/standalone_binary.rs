@@ -5,10 +5,15 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn delete_cluster_shuts_the_process_down_with_exit_code_zero() {
+type StdoutLines = std::io::Lines<BufReader<std::process::ChildStdout>>;
+
+/// Starts `rivulet standalone` on an ephemeral port; answers the process,
+/// its REST base URL (from its first line) and the rest of its stdout.
+fn start_standalone(args: &[&str]) -> (std::process::Child, String, StdoutLines) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rivulet"))
-        .args(["standalone", "--demo", "-D", "rest.port=0"])
+        .arg("standalone")
+        .args(args)
+        .args(["-D", "rest.port=0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -20,6 +25,12 @@ async fn delete_cluster_shuts_the_process_down_with_exit_code_zero() {
         .strip_prefix("Rivulet REST endpoint: ")
         .unwrap_or_else(|| panic!("unexpected first line {first}"))
         .to_string();
+    (child, base, lines)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_cluster_shuts_the_process_down_with_exit_code_zero() {
+    let (mut child, base, _lines) = start_standalone(&["--demo"]);
     let client = reqwest::Client::new();
     let started = Instant::now();
     loop {
@@ -66,26 +77,7 @@ async fn delete_cluster_shuts_the_process_down_with_exit_code_zero() {
 /// format, prefixed by `print-identifier` and, when parallel, the subtask.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn print_sinks_write_flinks_row_format_to_stdout() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rivulet"))
-        .args([
-            "standalone",
-            "--no-demo",
-            "--slots",
-            "2",
-            "-D",
-            "rest.port=0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("rivulet starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let first = lines.next().expect("a line").expect("text");
-    let base = first
-        .strip_prefix("Rivulet REST endpoint: ")
-        .unwrap_or_else(|| panic!("unexpected first line {first}"))
-        .to_string();
+    let (mut child, base, lines) = start_standalone(&["--no-demo", "--slots", "2"]);
     let printed = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let collector = {
         let printed = printed.clone();

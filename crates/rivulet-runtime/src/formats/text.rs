@@ -9,33 +9,46 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 /// Java's `Double.toString`: plain between 10^-3 and 10^7, scientific
 /// (`1.0E10`) outside, always with a fractional digit.
 pub fn java_double(value: f64) -> String {
-    if value.is_nan() {
-        return "NaN".into();
-    }
-    if value.is_infinite() {
-        return if value > 0.0 { "Infinity" } else { "-Infinity" }.into();
-    }
-    let magnitude = value.abs();
-    if magnitude == 0.0 || (1e-3..1e7).contains(&magnitude) {
-        with_fraction(value.to_string())
-    } else {
-        java_scientific(format!("{value:e}"))
-    }
+    java_floating(
+        value.is_nan(),
+        value.is_infinite(),
+        value > 0.0,
+        value.abs(),
+        || (value.to_string(), format!("{value:e}")),
+    )
 }
 
 /// Java's `Float.toString`, the same rules on the shortest `f32` digits.
 pub fn java_float(value: f32) -> String {
-    if value.is_nan() {
+    java_floating(
+        value.is_nan(),
+        value.is_infinite(),
+        value > 0.0,
+        f64::from(value).abs(),
+        || (value.to_string(), format!("{value:e}")),
+    )
+}
+
+/// Java's rules for both widths; `digits` gives the shortest plain and
+/// scientific forms at the value's own width.
+fn java_floating(
+    nan: bool,
+    infinite: bool,
+    positive: bool,
+    magnitude: f64,
+    digits: impl FnOnce() -> (String, String),
+) -> String {
+    if nan {
         return "NaN".into();
     }
-    if value.is_infinite() {
-        return if value > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    if infinite {
+        return if positive { "Infinity" } else { "-Infinity" }.into();
     }
-    let magnitude = value.abs();
+    let (plain, scientific) = digits();
     if magnitude == 0.0 || (1e-3..1e7).contains(&magnitude) {
-        with_fraction(value.to_string())
+        with_fraction(plain)
     } else {
-        java_scientific(format!("{value:e}"))
+        java_scientific(scientific)
     }
 }
 

@@ -210,7 +210,13 @@ fn fraction(text: &str) -> Option<(u32, &str)> {
 /// Flink's default timestamp reading (`TO_TIMESTAMP(string)`):
 /// `yyyy-M[M]-d[d]`, optionally followed by ` H[H]:m[m]:s[s]` and a fraction.
 pub fn parse_default_timestamp(text: &str) -> Option<NaiveDateTime> {
-    let (year, rest) = digits(text, 4, 9)?;
+    date_and_optional_time(text, 9)
+}
+
+/// `yyyy-M[M]-d[d]` with up to `max_year_digits` year digits, optionally
+/// followed by ` H[H]:m[m]:s[s][.fraction]`; midnight when the time is absent.
+fn date_and_optional_time(text: &str, max_year_digits: usize) -> Option<NaiveDateTime> {
+    let (year, rest) = digits(text, 4, max_year_digits)?;
     let (month, rest) = digits(expect(rest, '-')?, 1, 2)?;
     let (day, rest) = digits(expect(rest, '-')?, 1, 2)?;
     let date = NaiveDate::from_ymd_opt(year as i32, month, day)?;
@@ -239,16 +245,7 @@ fn time_of_day(text: &str, min_digits: usize) -> Option<(NaiveTime, &str)> {
 /// `java.sql.Timestamp.valueOf` or, without a space, `java.sql.Date.valueOf`:
 /// Flink's fallback when a `TO_TIMESTAMP` pattern does not match.
 pub fn parse_sql_fallback(text: &str) -> Option<NaiveDateTime> {
-    let text = text.trim();
-    let (year, rest) = digits(text, 4, 4)?;
-    let (month, rest) = digits(expect(rest, '-')?, 1, 2)?;
-    let (day, rest) = digits(expect(rest, '-')?, 1, 2)?;
-    let date = NaiveDate::from_ymd_opt(year as i32, month, day)?;
-    if rest.is_empty() {
-        return date.and_hms_opt(0, 0, 0);
-    }
-    let (time, rest) = time_of_day(expect(rest, ' ')?, 1)?;
-    rest.is_empty().then(|| date.and_time(time))
+    date_and_optional_time(text.trim(), 4)
 }
 
 /// How Flink reads a string given to `DATE_FORMAT`: `yyyy-MM-dd HH:mm:ss` as a
