@@ -411,5 +411,6 @@ fn error_kind(error: &rivulet_runtime::RuntimeError) -> &'static str {
         Arrow { .. } => "rivulet.runtime.ArrowError",
         Io { .. } => "rivulet.runtime.IoError",
         ChannelClosed(_) => "rivulet.runtime.ChannelClosed",
+        State(_) => "rivulet.runtime.StateError",
     }
 }

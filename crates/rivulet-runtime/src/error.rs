@@ -22,6 +22,9 @@ pub enum RuntimeError {
         path: String,
         source: std::io::Error,
     },
+    /// Keyed state or timers could not be read, written, snapshotted or restored.
+    #[error("State error: {0}")]
+    State(String),
     /// A downstream or upstream channel closed while the task still needed it.
     #[error("Channel to {0} closed unexpectedly")]
     ChannelClosed(String),

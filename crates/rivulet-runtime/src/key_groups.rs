@@ -39,6 +39,34 @@ pub fn operator_index_for_key_group(max_parallelism: u32, parallelism: u32, key_
     ((key_group as u64 * parallelism as u64) / max_parallelism as u64) as u32
 }
 
+/// A contiguous, inclusive range of key groups: what one subtask owns, and
+/// the unit in which keyed state is snapshotted and restored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct KeyGroupRange {
+    pub start: u32,
+    /// Inclusive.
+    pub end: u32,
+}
+
+impl KeyGroupRange {
+    pub fn new(start: u32, end: u32) -> KeyGroupRange {
+        KeyGroupRange { start, end }
+    }
+
+    /// The key groups subtask `index` of `parallelism` owns, as Flink's
+    /// `computeKeyGroupRangeForOperatorIndex` assigns them.
+    pub fn for_subtask(max_parallelism: u32, parallelism: u32, index: u32) -> KeyGroupRange {
+        let (max, p, i) = (max_parallelism as u64, parallelism as u64, index as u64);
+        let start = (i * max).div_ceil(p);
+        let end = ((i + 1) * max - 1) / p;
+        KeyGroupRange::new(start as u32, end as u32)
+    }
+
+    pub fn contains(&self, key_group: u32) -> bool {
+        (self.start..=self.end).contains(&key_group)
+    }
+}
+
 /// Java's `Long.hashCode`.
 pub fn java_long_hash(value: i64) -> i32 {
     (value ^ ((value as u64) >> 32) as i64) as i32
@@ -81,6 +109,34 @@ mod tests {
             assert!(owners.windows(2).all(|w| w[0] <= w[1]));
             assert_eq!(owners[0], 0);
             assert_eq!(*owners.last().unwrap(), parallelism - 1);
+        }
+    }
+
+    #[test]
+    fn subtask_ranges_match_flinks_assignment_and_cover_every_group_once() {
+        // Flink: max parallelism 128 at parallelism 3 gives 0-42, 43-85, 86-127.
+        assert_eq!(
+            KeyGroupRange::for_subtask(128, 3, 0),
+            KeyGroupRange::new(0, 42)
+        );
+        assert_eq!(
+            KeyGroupRange::for_subtask(128, 3, 1),
+            KeyGroupRange::new(43, 85)
+        );
+        assert_eq!(
+            KeyGroupRange::for_subtask(128, 3, 2),
+            KeyGroupRange::new(86, 127)
+        );
+        for parallelism in [1, 2, 5, 7, 128] {
+            for key_group in 0..128 {
+                let owner = operator_index_for_key_group(128, parallelism, key_group);
+                let owning: Vec<u32> = (0..parallelism)
+                    .filter(|i| {
+                        KeyGroupRange::for_subtask(128, parallelism, *i).contains(key_group)
+                    })
+                    .collect();
+                assert_eq!(owning, [owner], "p={parallelism} kg={key_group}");
+            }
         }
     }
 

@@ -1,0 +1,279 @@
+//! Value, list and map state of the current key, per namespace (a window,
+//! or the empty namespace), over any [`StateStore`].
+//!
+//! Stored key: `key group (2) | state id (2) | key length (4) | key |
+//! namespace length (4) | namespace [| map key]`, so the entries of one key
+//! and namespace share a prefix, and a key group is one key range. Values
+//! are encoded with postcard.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{StateStore, key_group_prefix, state_error};
+use crate::error::{Result, RuntimeError};
+use crate::key_groups::KeyGroupRange;
+
+/// Names one piece of state of an operator (e.g. "count", "window-contents").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StateId(pub u16);
+
+pub struct KeyedState {
+    store: Box<dyn StateStore>,
+    /// The key groups this subtask owns; a key outside is a routing bug.
+    owned: KeyGroupRange,
+    current: Option<(u32, Vec<u8>)>,
+}
+
+impl KeyedState {
+    pub fn new(store: Box<dyn StateStore>, owned: KeyGroupRange) -> KeyedState {
+        KeyedState {
+            store,
+            owned,
+            current: None,
+        }
+    }
+
+    /// Makes `key` (in `key_group`) the key later calls read and write.
+    pub fn set_current_key(&mut self, key_group: u32, key: &[u8]) -> Result<()> {
+        if !self.owned.contains(key_group) {
+            return Err(RuntimeError::State(format!(
+                "key group {key_group} is not in this subtask's range {}-{}",
+                self.owned.start, self.owned.end
+            )));
+        }
+        self.current = Some((key_group, key.to_vec()));
+        Ok(())
+    }
+
+    pub fn store(&self) -> &dyn StateStore {
+        self.store.as_ref()
+    }
+
+    fn prefix(&self, state: StateId, namespace: &[u8]) -> Result<Vec<u8>> {
+        let Some((key_group, key)) = &self.current else {
+            return Err(RuntimeError::State(
+                "keyed state used without a current key".into(),
+            ));
+        };
+        let mut out = Vec::with_capacity(12 + key.len() + namespace.len());
+        out.extend_from_slice(&key_group_prefix(*key_group));
+        out.extend_from_slice(&state.0.to_be_bytes());
+        out.extend_from_slice(&(key.len() as u32).to_be_bytes());
+        out.extend_from_slice(key);
+        out.extend_from_slice(&(namespace.len() as u32).to_be_bytes());
+        out.extend_from_slice(namespace);
+        Ok(out)
+    }
+
+    pub fn value<T: DeserializeOwned>(
+        &self,
+        state: StateId,
+        namespace: &[u8],
+    ) -> Result<Option<T>> {
+        let key = self.prefix(state, namespace)?;
+        self.store
+            .get(&key)?
+            .map(|bytes| decode(&bytes))
+            .transpose()
+    }
+
+    pub fn set_value<T: Serialize>(
+        &mut self,
+        state: StateId,
+        namespace: &[u8],
+        value: &T,
+    ) -> Result<()> {
+        let key = self.prefix(state, namespace)?;
+        self.store.put(key, encode(value)?)
+    }
+
+    /// Clears value or list state of the current key in `namespace`.
+    pub fn clear(&mut self, state: StateId, namespace: &[u8]) -> Result<()> {
+        let key = self.prefix(state, namespace)?;
+        self.store.delete(&key)
+    }
+
+    pub fn list<T: DeserializeOwned>(&self, state: StateId, namespace: &[u8]) -> Result<Vec<T>> {
+        Ok(self.value(state, namespace)?.unwrap_or_default())
+    }
+
+    pub fn add_to_list<T: Serialize + DeserializeOwned>(
+        &mut self,
+        state: StateId,
+        namespace: &[u8],
+        element: T,
+    ) -> Result<()> {
+        let mut list: Vec<T> = self.list(state, namespace)?;
+        list.push(element);
+        self.set_value(state, namespace, &list)
+    }
+
+    fn map_key<K: Serialize>(
+        &self,
+        state: StateId,
+        namespace: &[u8],
+        user_key: &K,
+    ) -> Result<Vec<u8>> {
+        let mut key = self.prefix(state, namespace)?;
+        key.extend_from_slice(&encode(user_key)?);
+        Ok(key)
+    }
+
+    pub fn map_get<K: Serialize, V: DeserializeOwned>(
+        &self,
+        state: StateId,
+        namespace: &[u8],
+        user_key: &K,
+    ) -> Result<Option<V>> {
+        let key = self.map_key(state, namespace, user_key)?;
+        self.store
+            .get(&key)?
+            .map(|bytes| decode(&bytes))
+            .transpose()
+    }
+
+    pub fn map_put<K: Serialize, V: Serialize>(
+        &mut self,
+        state: StateId,
+        namespace: &[u8],
+        user_key: &K,
+        value: &V,
+    ) -> Result<()> {
+        let key = self.map_key(state, namespace, user_key)?;
+        self.store.put(key, encode(value)?)
+    }
+
+    pub fn map_remove<K: Serialize>(
+        &mut self,
+        state: StateId,
+        namespace: &[u8],
+        user_key: &K,
+    ) -> Result<()> {
+        let key = self.map_key(state, namespace, user_key)?;
+        self.store.delete(&key)
+    }
+
+    /// Every entry of the current key's map in `namespace`.
+    pub fn map_entries<K: DeserializeOwned, V: DeserializeOwned>(
+        &self,
+        state: StateId,
+        namespace: &[u8],
+    ) -> Result<Vec<(K, V)>> {
+        let prefix = self.prefix(state, namespace)?;
+        self.store
+            .scan_prefix(&prefix)?
+            .into_iter()
+            // A longer namespace could share the prefix; map keys follow it directly.
+            .filter(|(k, _)| k.len() > prefix.len())
+            .map(|(k, v)| Ok((decode(&k[prefix.len()..])?, decode(&v)?)))
+            .collect()
+    }
+
+    pub fn map_clear(&mut self, state: StateId, namespace: &[u8]) -> Result<()> {
+        let prefix = self.prefix(state, namespace)?;
+        for (key, _) in self.store.scan_prefix(&prefix)? {
+            self.store.delete(&key)?;
+        }
+        Ok(())
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    postcard::to_stdvec(value).map_err(state_error)
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    postcard::from_bytes(bytes).map_err(state_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key_groups::{java_string_hash, key_group_for_hash};
+    use crate::state::disk::DiskStateStore;
+    use crate::state::memory::MemoryStateStore;
+
+    const COUNT: StateId = StateId(1);
+    const SEEN: StateId = StateId(2);
+    const PRICES: StateId = StateId(3);
+
+    fn exercise(store: Box<dyn StateStore>) {
+        let mut state = KeyedState::new(store, KeyGroupRange::new(0, 127));
+        assert!(
+            state.value::<i64>(COUNT, b"").is_err(),
+            "no current key yet"
+        );
+        for key in ["alice", "bob"] {
+            let kg = key_group_for_hash(java_string_hash(key), 128);
+            state.set_current_key(kg, key.as_bytes()).unwrap();
+            let count: i64 = state.value(COUNT, b"").unwrap().unwrap_or(0);
+            state
+                .set_value(COUNT, b"", &(count + key.len() as i64))
+                .unwrap();
+            state.add_to_list(SEEN, b"w1", key.to_string()).unwrap();
+            state.add_to_list(SEEN, b"w1", "again".to_string()).unwrap();
+            state.map_put(PRICES, b"w1", &"x", &1.5f64).unwrap();
+            state.map_put(PRICES, b"w1", &"y", &2.5f64).unwrap();
+            state.map_put(PRICES, b"w10", &"z", &9.0f64).unwrap();
+        }
+        let kg = key_group_for_hash(java_string_hash("alice"), 128);
+        state.set_current_key(kg, b"alice").unwrap();
+        assert_eq!(state.value::<i64>(COUNT, b"").unwrap(), Some(5));
+        assert_eq!(
+            state.list::<String>(SEEN, b"w1").unwrap(),
+            ["alice", "again"]
+        );
+        assert!(
+            state.list::<String>(SEEN, b"w2").unwrap().is_empty(),
+            "namespaces are apart"
+        );
+        let mut prices: Vec<(String, f64)> = state.map_entries(PRICES, b"w1").unwrap();
+        prices.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(prices, [("x".to_string(), 1.5), ("y".to_string(), 2.5)]);
+        state.map_remove(PRICES, b"w1", &"x").unwrap();
+        assert_eq!(state.map_get::<_, f64>(PRICES, b"w1", &"x").unwrap(), None);
+        state.map_clear(PRICES, b"w1").unwrap();
+        assert!(
+            state
+                .map_entries::<String, f64>(PRICES, b"w1")
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            state
+                .map_entries::<String, f64>(PRICES, b"w10")
+                .unwrap()
+                .len(),
+            1
+        );
+        state.clear(COUNT, b"").unwrap();
+        assert_eq!(state.value::<i64>(COUNT, b"").unwrap(), None);
+        let bob = key_group_for_hash(java_string_hash("bob"), 128);
+        state.set_current_key(bob, b"bob").unwrap();
+        assert_eq!(
+            state.value::<i64>(COUNT, b"").unwrap(),
+            Some(3),
+            "keys are apart"
+        );
+    }
+
+    #[test]
+    fn value_list_and_map_state_in_memory() {
+        exercise(Box::new(MemoryStateStore::new()));
+    }
+
+    #[test]
+    fn value_list_and_map_state_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        exercise(Box::new(
+            DiskStateStore::open(&dir.path().join("s")).unwrap(),
+        ));
+    }
+
+    #[test]
+    fn a_key_outside_the_subtasks_range_is_refused() {
+        let mut state =
+            KeyedState::new(Box::new(MemoryStateStore::new()), KeyGroupRange::new(0, 42));
+        assert!(state.set_current_key(43, b"k").is_err());
+    }
+}
