@@ -9,10 +9,10 @@ use rivulet_runtime::operators::{
     DatagenSpec, DiscardSinkSpec, FieldGenerator, FieldKind, OperatorSpec, PrintSinkSpec,
 };
 
-use crate::filesystem;
+use crate::{filesystem, nexmark};
 
 /// The connectors Rivulet has, as Flink lists its factory identifiers.
-pub const CONNECTORS: &[&str] = &["blackhole", "datagen", "filesystem", "print"];
+pub const CONNECTORS: &[&str] = &["blackhole", "datagen", "filesystem", "nexmark", "print"];
 
 fn connector_of(options: &BTreeMap<String, String>) -> Result<&str, String> {
     let connector = options.get("connector").ok_or_else(|| {
@@ -50,7 +50,7 @@ pub(crate) fn check_options(
     ))
 }
 
-fn number<T: std::str::FromStr>(
+pub(crate) fn number<T: std::str::FromStr>(
     options: &BTreeMap<String, String>,
     key: &str,
 ) -> Result<Option<T>, String> {
@@ -96,6 +96,7 @@ pub fn source_operator(
         "filesystem" => {
             filesystem::source(options, physical, projected, name).map(OperatorSpec::FileSource)
         }
+        "nexmark" => nexmark::source(options, projected, name).map(OperatorSpec::Nexmark),
         other => Err(format!(
             "Connector '{other}' can only be used as a sink. It cannot be used as a source."
         )),

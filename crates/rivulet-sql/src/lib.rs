@@ -9,9 +9,11 @@
 //! carries the statement and its line and column; nothing runs unless the
 //! whole script plans.
 
+mod column_names;
 pub mod connectors;
 pub mod error;
 pub mod filesystem;
+pub mod nexmark;
 pub mod package;
 pub mod planner;
 pub mod script;

@@ -22,6 +22,7 @@ use rivulet_runtime::job_graph::{EdgeSpec, JobGraphSpec, JobType, ShipStrategy, 
 use rivulet_runtime::operators::calc::expression_context;
 use rivulet_runtime::operators::{CalcSpec, OperatorSpec, Projection};
 
+use crate::column_names::flink_column_names;
 use crate::connectors;
 use crate::error::SqlError;
 use crate::script::{ScriptStatement, split_statements};
@@ -163,6 +164,7 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
                     .state()
                     .create_logical_plan(&view.query)
                     .await
+                    .and_then(flink_column_names)
                     .map_err(|e| {
                         error_at(statement, view.query_offset, datafusion_message(&e), false)
                     })?;

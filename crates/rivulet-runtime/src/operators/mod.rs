@@ -12,6 +12,7 @@ mod file_sink;
 mod file_source;
 mod generator;
 pub(crate) mod keyed_count;
+mod nexmark;
 mod pacing;
 mod print_sink;
 
@@ -30,6 +31,7 @@ pub use file_sink::{FileSinkSpec, SINK_FORMATS};
 pub use file_source::{FileSourceSpec, SOURCE_FORMATS};
 pub use generator::GeneratorSpec;
 pub use keyed_count::KeyedCountSpec;
+pub use nexmark::{DEFAULT_BASE_TIME, NexmarkSpec, nexmark_schema};
 pub use print_sink::PrintSinkSpec;
 
 /// Where a subtask runs: what an operator may need to know about its place.
@@ -81,6 +83,7 @@ pub trait Operator: Send {
 pub enum OperatorSpec {
     Generator(GeneratorSpec),
     Datagen(DatagenSpec),
+    Nexmark(NexmarkSpec),
     FileSource(FileSourceSpec),
     Calc(CalcSpec),
     KeyedCount(KeyedCountSpec),
@@ -99,7 +102,10 @@ impl OperatorSpec {
     pub fn is_source(&self) -> bool {
         matches!(
             self,
-            OperatorSpec::Generator(_) | OperatorSpec::Datagen(_) | OperatorSpec::FileSource(_)
+            OperatorSpec::Generator(_)
+                | OperatorSpec::Datagen(_)
+                | OperatorSpec::Nexmark(_)
+                | OperatorSpec::FileSource(_)
         )
     }
 
@@ -116,6 +122,7 @@ impl OperatorSpec {
         match self {
             OperatorSpec::Generator(s) => format!("Source: {}", s.name()),
             OperatorSpec::Datagen(s) => format!("Source: {}", s.name()),
+            OperatorSpec::Nexmark(s) => format!("Source: {}", s.name()),
             OperatorSpec::FileSource(s) => format!("Source: {}", s.name()),
             OperatorSpec::KeyedCount(s) => s.name(),
             OperatorSpec::Calc(s) => s.name(),
@@ -139,6 +146,7 @@ impl OperatorSpec {
         match self {
             OperatorSpec::Generator(_) => Ok(Some(GeneratorSpec::schema())),
             OperatorSpec::Datagen(spec) => Ok(Some(std::sync::Arc::new(spec.schema.clone()))),
+            OperatorSpec::Nexmark(spec) => Ok(Some(spec.output_schema())),
             OperatorSpec::FileSource(spec) => spec.output_schema().map(Some),
             OperatorSpec::KeyedCount(spec) => spec.output_schema(&require_input()?).map(Some),
             OperatorSpec::Calc(spec) => spec.output_schema(&require_input()?).map(Some),
@@ -156,6 +164,7 @@ impl OperatorSpec {
         match self {
             OperatorSpec::Generator(spec) => spec.validate(),
             OperatorSpec::Datagen(spec) => spec.validate(),
+            OperatorSpec::Nexmark(spec) => spec.validate(),
             OperatorSpec::FileSource(spec) => spec.validate(),
             OperatorSpec::FileSink(spec) => spec.validate(),
             _ => Ok(()),
@@ -178,6 +187,7 @@ impl OperatorSpec {
                 RunningOperator::Source(Box::new(spec.create(context)))
             }
             OperatorSpec::Datagen(spec) => RunningOperator::Source(Box::new(spec.create(context))),
+            OperatorSpec::Nexmark(spec) => RunningOperator::Source(Box::new(spec.create(context))),
             OperatorSpec::FileSource(spec) => {
                 RunningOperator::Source(Box::new(spec.create(context)?))
             }
