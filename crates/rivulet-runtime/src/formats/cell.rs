@@ -132,3 +132,21 @@ pub fn cell_at(array: &dyn Array, row: usize) -> Result<Cell<'_>, String> {
 fn time(value: Option<NaiveTime>, data_type: &DataType) -> Result<Cell<'static>, String> {
     value.map(Cell::Time).ok_or_else(|| out_of_range(data_type))
 }
+
+impl Cell<'_> {
+    /// Writes a boolean, number or string as Java's `toString` shows it,
+    /// which every text format shares; false for any other cell.
+    pub fn write_scalar(&self, out: &mut String) -> bool {
+        match self {
+            Cell::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
+            Cell::Integer(i) => out.push_str(&i.to_string()),
+            Cell::Unsigned(u) => out.push_str(&u.to_string()),
+            Cell::Float(f) => out.push_str(&super::text::java_float(*f)),
+            Cell::Double(d) => out.push_str(&super::text::java_double(*d)),
+            Cell::Decimal(d) => out.push_str(d),
+            Cell::Text(t) => out.push_str(t),
+            _ => return false,
+        }
+        true
+    }
+}

@@ -8,7 +8,7 @@ use arrow_array::{Array, RecordBatch};
 use base64::Engine;
 
 use super::cell::{Cell, cell_at};
-use super::text::{iso_date, java_double, java_float, sql_time, sql_timestamp};
+use super::text::{iso_date, sql_time, sql_timestamp};
 
 /// How fields are separated and NULL is written.
 #[derive(Debug, Clone)]
@@ -66,15 +66,19 @@ impl CsvEncoding {
 }
 
 fn write_value(array: &dyn Array, row: usize, out: &mut String) -> Result<(), String> {
-    match cell_at(array, row)? {
+    let cell = cell_at(array, row)?;
+    if cell.write_scalar(out) {
+        return Ok(());
+    }
+    match cell {
         Cell::Null => {}
-        Cell::Boolean(b) => out.push_str(if b { "true" } else { "false" }),
-        Cell::Integer(i) => out.push_str(&i.to_string()),
-        Cell::Unsigned(u) => out.push_str(&u.to_string()),
-        Cell::Float(f) => out.push_str(&java_float(f)),
-        Cell::Double(d) => out.push_str(&java_double(d)),
-        Cell::Decimal(d) => out.push_str(&d),
-        Cell::Text(t) => out.push_str(t),
+        Cell::Boolean(_)
+        | Cell::Integer(_)
+        | Cell::Unsigned(_)
+        | Cell::Float(_)
+        | Cell::Double(_)
+        | Cell::Decimal(_)
+        | Cell::Text(_) => {}
         Cell::Bytes(bytes) => {
             out.push_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
         }

@@ -4,9 +4,7 @@
 use arrow_array::{Array, ArrayRef, RecordBatch};
 
 use super::cell::{Cell, cell_at};
-use super::text::{
-    iso_date, java_double, java_float, java_instant, java_local_date_time, java_local_time,
-};
+use super::text::{iso_date, java_instant, java_local_date_time, java_local_time};
 
 /// Appends row `row` of `batch` as `+I[...]` (without a line break).
 pub fn write_row(batch: &RecordBatch, row: usize, out: &mut String) -> Result<(), String> {
@@ -37,15 +35,19 @@ fn write_all(array: &dyn Array, separator: &str, out: &mut String) -> Result<(),
 }
 
 fn write_value(array: &dyn Array, row: usize, out: &mut String) -> Result<(), String> {
-    match cell_at(array, row)? {
+    let cell = cell_at(array, row)?;
+    if cell.write_scalar(out) {
+        return Ok(());
+    }
+    match cell {
         Cell::Null => out.push_str("null"),
-        Cell::Boolean(b) => out.push_str(if b { "true" } else { "false" }),
-        Cell::Integer(i) => out.push_str(&i.to_string()),
-        Cell::Unsigned(u) => out.push_str(&u.to_string()),
-        Cell::Float(f) => out.push_str(&java_float(f)),
-        Cell::Double(d) => out.push_str(&java_double(d)),
-        Cell::Decimal(d) => out.push_str(&d),
-        Cell::Text(t) => out.push_str(t),
+        Cell::Boolean(_)
+        | Cell::Integer(_)
+        | Cell::Unsigned(_)
+        | Cell::Float(_)
+        | Cell::Double(_)
+        | Cell::Decimal(_)
+        | Cell::Text(_) => {}
         // byte[] prints through Arrays.toString: signed bytes.
         Cell::Bytes(bytes) => {
             let shown: Vec<String> = bytes.iter().map(|b| (*b as i8).to_string()).collect();
