@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-const SEED: u64 = 0x5249_5655_4c45_54; // "RIVULET"
+const SEED: u64 = 0x0052_4956_554c_4554; // "RIVULET"
 
 /// Where generated inputs and job outputs live: `RIVULET_BENCH_DATA`, else
 /// `bench-data/` in the cargo target directory.

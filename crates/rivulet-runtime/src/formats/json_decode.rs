@@ -327,6 +327,9 @@ mod tests {
         let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
         let mut reader = JsonLinesReader::open(&path, schema, JsonDecoding::default(), 8).unwrap();
         let error = reader.next().unwrap().unwrap_err();
-        assert!(error.ends_with("stream did not contain valid UTF-8"), "{error}");
+        assert!(
+            error.ends_with("stream did not contain valid UTF-8"),
+            "{error}"
+        );
     }
 }
