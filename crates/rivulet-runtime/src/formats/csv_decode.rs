@@ -6,10 +6,10 @@
 //! NULL for what is missing or unreadable, as Flink does.
 
 use std::fs::File;
-use std::io::BufReader;
 use std::path::Path;
 use std::sync::Arc;
 
+use arrow_array::builder::StringBuilder;
 use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray};
 use arrow_schema::{DataType, SchemaRef};
 
@@ -28,16 +28,27 @@ pub fn readable(data_type: &DataType) -> bool {
     !data_type.is_nested()
 }
 
-/// Per output column the records' texts, and each record's line number.
-type Texts = (Vec<Vec<Option<String>>>, Vec<u64>);
+/// The csv reader's own buffer: large reads keep system calls rare.
+const READ_BUFFER: usize = 1 << 20;
+
+fn is_text(data_type: &DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+    )
+}
 
 pub struct CsvFileReader {
-    records: csv::StringRecordsIntoIter<BufReader<File>>,
+    reader: csv::Reader<File>,
+    /// Reused for every record, so reading allocates nothing per row.
+    record: csv::StringRecord,
     path: String,
     /// The table's column count, for Flink's row-length check.
     arity: usize,
     /// For each output column, its index in a record.
     projection: Vec<usize>,
+    /// For each output column, whether its text is trimmed (all but STRING).
+    trimmed: Vec<bool>,
     output: SchemaRef,
     decoding: CsvDecoding,
     batch_size: usize,
@@ -53,18 +64,25 @@ impl CsvFileReader {
         batch_size: usize,
     ) -> Result<Self, String> {
         let file = File::open(path).map_err(|e| e.to_string())?;
-        let records = csv::ReaderBuilder::new()
+        let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(decoding.field_delimiter as u8)
             .comment(decoding.allow_comments.then_some(b'#'))
-            .from_reader(BufReader::new(file))
-            .into_records();
+            .buffer_capacity(READ_BUFFER)
+            .from_reader(file);
+        let trimmed = output
+            .fields()
+            .iter()
+            .map(|f| !is_text(f.data_type()))
+            .collect();
         Ok(CsvFileReader {
-            records,
+            reader,
+            record: csv::StringRecord::new(),
             path: path.display().to_string(),
             arity,
             projection,
+            trimmed,
             output,
             decoding,
             batch_size: batch_size.max(1),
@@ -78,16 +96,20 @@ impl CsvFileReader {
         )
     }
 
-    /// The next up to `batch_size` records as text, with their line numbers.
-    fn next_texts(&mut self) -> Result<Texts, String> {
-        let mut columns = vec![Vec::new(); self.projection.len()];
-        let mut lines = Vec::new();
+    /// The next up to `batch_size` records as text, per output column (STRING
+    /// columns as they are, others trimmed with empty as NULL), with each
+    /// record's line number.
+    fn next_texts(&mut self) -> Result<(Vec<StringArray>, Vec<u64>), String> {
+        let mut columns: Vec<StringBuilder> = self
+            .projection
+            .iter()
+            .map(|_| StringBuilder::with_capacity(self.batch_size, self.batch_size * 16))
+            .collect();
+        let mut lines = Vec::with_capacity(self.batch_size);
         while lines.len() < self.batch_size {
-            let Some(record) = self.records.next() else {
-                break;
-            };
-            let record = match record {
-                Ok(record) => record,
+            match self.reader.read_record(&mut self.record) {
+                Ok(true) => {}
+                Ok(false) => break,
                 Err(e) if self.decoding.ignore_parse_errors => {
                     tracing::debug!("skipping an unreadable csv record: {e}");
                     continue;
@@ -96,7 +118,8 @@ impl CsvFileReader {
                     let line = e.position().map_or(0, |p| p.line());
                     return Err(self.fail(line, e));
                 }
-            };
+            }
+            let record = &self.record;
             let line = record.position().map_or(0, |p| p.line());
             if record.len() != self.arity && !self.decoding.ignore_parse_errors {
                 return Err(self.fail(
@@ -108,53 +131,60 @@ impl CsvFileReader {
                     ),
                 ));
             }
-            for (column, index) in columns.iter_mut().zip(&self.projection) {
+            let null_literal = self.decoding.null_literal.as_deref();
+            for ((column, index), trimmed) in
+                columns.iter_mut().zip(&self.projection).zip(&self.trimmed)
+            {
                 let value = record
                     .get(*index)
-                    .filter(|v| self.decoding.null_literal.as_deref() != Some(*v));
-                column.push(value.map(str::to_string));
+                    .filter(|v| null_literal != Some(*v))
+                    .map(|v| if *trimmed { v.trim() } else { v })
+                    .filter(|v| !*trimmed || !v.is_empty());
+                column.append_option(value);
             }
             lines.push(line);
         }
-        Ok((columns, lines))
+        Ok((
+            columns.iter_mut().map(StringBuilder::finish).collect(),
+            lines,
+        ))
     }
 
     fn convert(
         &self,
-        texts: Vec<Option<String>>,
+        strings: StringArray,
         data_type: &DataType,
         name: &str,
         lines: &[u64],
     ) -> Result<ArrayRef, String> {
-        if matches!(
-            data_type,
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-        ) {
-            let strings = Arc::new(StringArray::from(texts)) as ArrayRef;
+        if is_text(data_type) {
+            let strings = Arc::new(strings) as ArrayRef;
+            if strings.data_type() == data_type {
+                return Ok(strings);
+            }
             return arrow_cast::cast(&strings, data_type).map_err(|e| e.to_string());
         }
-        // Numbers and the like are trimmed, and empty means NULL.
-        let trimmed: Vec<Option<String>> = texts
-            .into_iter()
-            .map(|t| t.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()))
-            .collect();
+        // Numbers and the like were trimmed, and empty read as NULL.
         if *data_type == DataType::Boolean {
             // Java's Boolean.parseBoolean: anything but "true" is false.
-            let values: BooleanArray = trimmed
+            let values: BooleanArray = strings
                 .iter()
-                .map(|t| t.as_ref().map(|t| t.eq_ignore_ascii_case("true")))
+                .map(|t| t.map(|t| t.eq_ignore_ascii_case("true")))
                 .collect();
             return Ok(Arc::new(values));
         }
-        let strings = Arc::new(StringArray::from(trimmed)) as ArrayRef;
+        let strings = Arc::new(strings) as ArrayRef;
         let options = arrow_cast::CastOptions {
             safe: true,
             ..Default::default()
         };
         let values = arrow_cast::cast_with_options(&strings, data_type, &options)
             .map_err(|e| e.to_string())?;
-        // A text that did not become a value is an error unless errors are ignored.
-        let unreadable = (0..strings.len()).find(|&r| strings.is_valid(r) && values.is_null(r));
+        // A text that did not become a value is an error unless errors are
+        // ignored; equal NULL counts mean every text read.
+        let unreadable = (values.null_count() != strings.null_count())
+            .then(|| (0..strings.len()).find(|&r| strings.is_valid(r) && values.is_null(r)))
+            .flatten();
         if let (Some(row), false) = (unreadable, self.decoding.ignore_parse_errors) {
             let text = strings
                 .as_any()
@@ -190,5 +220,41 @@ impl Iterator for CsvFileReader {
             let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(lines.len()));
             RecordBatch::try_new_with_options(output, arrays, &options).map_err(|e| e.to_string())
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::Int32Type;
+    use arrow_schema::{Field, Schema};
+
+    use super::*;
+
+    #[test]
+    fn texts_are_trimmed_for_numbers_kept_for_strings_and_null_literals_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rows.csv");
+        std::fs::write(&path, " 1 , a ,TRUE\n,N/A,no\n3,,\n").unwrap();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int32, true),
+            Field::new("name", DataType::Utf8View, true),
+            Field::new("flag", DataType::Boolean, true),
+        ]));
+        let decoding = CsvDecoding {
+            field_delimiter: ',',
+            null_literal: Some("N/A".into()),
+            ..Default::default()
+        };
+        let reader = CsvFileReader::open(&path, 3, vec![0, 1, 2], schema, decoding, 2).unwrap();
+        let batches: Vec<RecordBatch> = reader.collect::<Result<_, _>>().unwrap();
+        assert_eq!(batches.len(), 2);
+        let batch = arrow_select::concat::concat_batches(&batches[0].schema(), &batches).unwrap();
+        let ids: Vec<Option<i32>> = batch.column(0).as_primitive::<Int32Type>().iter().collect();
+        assert_eq!(ids, [Some(1), None, Some(3)]);
+        let names: Vec<Option<&str>> = batch.column(1).as_string_view().iter().collect();
+        assert_eq!(names, [Some(" a "), None, Some("")]);
+        let flags: Vec<Option<bool>> = batch.column(2).as_boolean().iter().collect();
+        assert_eq!(flags, [Some(true), Some(false), None]);
     }
 }

@@ -3,11 +3,14 @@
 //! error). A line that does not read fails the job naming the file and line,
 //! or with `json.ignore-parse-errors` is skipped, as Flink skips it.
 //!
-//! Lines are decoded a batch at a time; only when a batch fails is it
-//! decoded again line by line, to find and name (or skip) the bad lines.
+//! The file is read in large blocks and split into lines in place; a chunk
+//! of lines is fed to one reused arrow-json decoder. Only when a chunk does
+//! not decode as exactly one row per line is it decoded again line by line,
+//! to find and name (or skip) the bad lines.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::Read;
+use std::ops::Range;
 use std::path::Path;
 
 use arrow_array::RecordBatch;
@@ -21,13 +24,28 @@ pub struct JsonDecoding {
     pub fail_on_missing_field: bool,
 }
 
+/// How much is read from the file at a time.
+const READ_SIZE: usize = 1 << 20;
+
+/// One line of a chunk: its number in the file and where it is in the buffer.
+struct Line {
+    number: u64,
+    bytes: Range<usize>,
+}
+
 pub struct JsonLinesReader {
-    lines: std::io::Lines<BufReader<File>>,
+    file: File,
+    /// Bytes read from the file; `buffer[next..]` is not yet split into lines.
+    buffer: Vec<u8>,
+    next: usize,
+    end_of_file: bool,
     line_number: u64,
     path: String,
     schema: SchemaRef,
     decoding: JsonDecoding,
     batch_size: usize,
+    /// Reused from chunk to chunk; replaced when a chunk fails to decode.
+    decoder: Decoder,
 }
 
 impl JsonLinesReader {
@@ -38,22 +56,19 @@ impl JsonLinesReader {
         batch_size: usize,
     ) -> Result<Self, String> {
         let file = File::open(path).map_err(|e| e.to_string())?;
+        let batch_size = batch_size.max(1);
         Ok(JsonLinesReader {
-            lines: BufReader::new(file).lines(),
+            file,
+            buffer: Vec::new(),
+            next: 0,
+            end_of_file: false,
             line_number: 0,
             path: path.display().to_string(),
+            decoder: new_decoder(&schema, batch_size)?,
             schema,
             decoding,
-            batch_size: batch_size.max(1),
+            batch_size,
         })
-    }
-
-    fn decoder(&self) -> Result<Decoder, String> {
-        // One more row than a chunk holds, so a chunk is never cut short.
-        arrow_json::ReaderBuilder::new(self.schema.clone())
-            .with_batch_size(self.batch_size + 1)
-            .build_decoder()
-            .map_err(|e| e.to_string())
     }
 
     fn fail(&self, line: &str, number: u64, cause: impl std::fmt::Display) -> String {
@@ -75,44 +90,108 @@ impl JsonLinesReader {
         }
     }
 
+    /// The next line's bytes without its `\n`, or as `BufRead::lines` has
+    /// it without `\r\n`, reading more of the file as needed; `None` at the
+    /// end of the file.
+    fn read_line(&mut self) -> Result<Option<Range<usize>>, String> {
+        let mut searched = self.next;
+        loop {
+            if let Some(at) = memchr::memchr(b'\n', &self.buffer[searched..]) {
+                let start = self.next;
+                let mut end = searched + at;
+                self.next = end + 1;
+                if end > start && self.buffer[end - 1] == b'\r' {
+                    end -= 1;
+                }
+                return Ok(Some(start..end));
+            }
+            searched = self.buffer.len();
+            if self.end_of_file {
+                if self.next == self.buffer.len() {
+                    return Ok(None);
+                }
+                let start = self.next;
+                self.next = self.buffer.len();
+                return Ok(Some(start..self.buffer.len()));
+            }
+            let filled = self.buffer.len();
+            self.buffer.resize(filled + READ_SIZE, 0);
+            let read = self.file.read(&mut self.buffer[filled..]);
+            let read = read.map_err(|e| format!("{}: {e}", self.path));
+            self.buffer.truncate(filled + *read.as_ref().unwrap_or(&0));
+            if read? == 0 {
+                self.end_of_file = true;
+            }
+        }
+    }
+
+    /// The text of a line of the current chunk.
+    fn text(&self, line: &Line) -> &str {
+        // Chunk lines were checked to be UTF-8 when they were read.
+        std::str::from_utf8(&self.buffer[line.bytes.clone()]).unwrap_or_default()
+    }
+
     /// The next chunk of lines that are JSON, with their line numbers.
-    fn next_chunk(&mut self) -> Result<Vec<(u64, String)>, String> {
-        let mut chunk = Vec::new();
+    fn next_chunk(&mut self) -> Result<Vec<Line>, String> {
+        // Lines of the last chunk are done with; keep only what follows them.
+        self.buffer.drain(..self.next);
+        self.next = 0;
+        let mut chunk = Vec::with_capacity(self.batch_size);
         while chunk.len() < self.batch_size {
-            let Some(line) = self.lines.next() else {
+            let Some(bytes) = self.read_line()? else {
                 break;
             };
             self.line_number += 1;
-            let line = line.map_err(|e| format!("{}: {e}", self.path))?;
+            let line = std::str::from_utf8(&self.buffer[bytes.clone()])
+                .map_err(|_| format!("{}: stream did not contain valid UTF-8", self.path))?;
             if line.trim().is_empty() {
                 continue;
             }
-            match self.check(&line) {
-                Ok(()) => chunk.push((self.line_number, line)),
+            match self.check(line) {
+                Ok(()) => chunk.push(Line {
+                    number: self.line_number,
+                    bytes,
+                }),
                 Err(_) if self.decoding.ignore_parse_errors => {}
-                Err(cause) => return Err(self.fail(&line, self.line_number, cause)),
+                Err(cause) => return Err(self.fail(line, self.line_number, cause)),
             }
         }
         Ok(chunk)
     }
 
-    fn decode(&self, lines: &[(u64, String)]) -> Result<Option<RecordBatch>, String> {
-        let mut decoder = self.decoder()?;
-        for (_, line) in lines {
-            decoder.decode(line.as_bytes()).map_err(|e| e.to_string())?;
+    /// Decodes the chunk with the reused decoder, if every line is exactly
+    /// one row; `None` when the chunk needs decoding line by line.
+    fn decode_fast(&mut self, lines: &[Line]) -> Option<RecordBatch> {
+        for line in lines {
+            let before = self.decoder.len();
+            let decoded = self.decoder.decode(&self.buffer[line.bytes.clone()]);
+            let one_row = self.decoder.len() == before + 1 && !self.decoder.has_partial_record();
+            if decoded.is_err() || !one_row {
+                return None;
+            }
+        }
+        self.decoder.flush().ok().flatten()
+    }
+
+    fn decode(&self, lines: &[Line]) -> Result<Option<RecordBatch>, String> {
+        let mut decoder = new_decoder(&self.schema, self.batch_size)?;
+        for line in lines {
+            decoder
+                .decode(&self.buffer[line.bytes.clone()])
+                .map_err(|e| e.to_string())?;
             decoder.decode(b"\n").map_err(|e| e.to_string())?;
         }
         decoder.flush().map_err(|e| e.to_string())
     }
 
     /// Decodes `lines` one at a time, skipping or naming the ones that fail.
-    fn decode_each(&self, lines: &[(u64, String)]) -> Result<Option<RecordBatch>, String> {
+    fn decode_each(&self, lines: &[Line]) -> Result<Option<RecordBatch>, String> {
         let mut batches = Vec::new();
-        for entry in lines {
-            match self.decode(std::slice::from_ref(entry)) {
+        for line in lines {
+            match self.decode(std::slice::from_ref(line)) {
                 Ok(batch) => batches.extend(batch),
                 Err(_) if self.decoding.ignore_parse_errors => {}
-                Err(cause) => return Err(self.fail(&entry.1, entry.0, cause)),
+                Err(cause) => return Err(self.fail(self.text(line), line.number, cause)),
             }
         }
         if batches.is_empty() {
@@ -122,6 +201,23 @@ impl JsonLinesReader {
             .map(Some)
             .map_err(|e| e.to_string())
     }
+
+    fn decode_chunk(&mut self, lines: &[Line]) -> Result<Option<RecordBatch>, String> {
+        if let Some(batch) = self.decode_fast(lines) {
+            return Ok(Some(batch));
+        }
+        // The decoder may hold part of the chunk; start the next one afresh.
+        self.decoder = new_decoder(&self.schema, self.batch_size)?;
+        self.decode(lines).or_else(|_| self.decode_each(lines))
+    }
+}
+
+fn new_decoder(schema: &SchemaRef, batch_size: usize) -> Result<Decoder, String> {
+    // One more row than a chunk holds, so a chunk is never cut short.
+    arrow_json::ReaderBuilder::new(schema.clone())
+        .with_batch_size(batch_size + 1)
+        .build_decoder()
+        .map_err(|e| e.to_string())
 }
 
 /// Flink's missing-field error for the first field `value` lacks, nested
@@ -160,13 +256,80 @@ impl Iterator for JsonLinesReader {
             if chunk.is_empty() {
                 return None;
             }
-            let decoded = self.decode(&chunk).or_else(|_| self.decode_each(&chunk));
-            match decoded {
+            match self.decode_chunk(&chunk) {
                 Ok(Some(batch)) => return Some(Ok(batch)),
                 // Every line of the chunk was skipped; read on.
                 Ok(None) => continue,
                 Err(e) => return Some(Err(e)),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::Int64Type;
+    use arrow_schema::{Field, Schema};
+
+    use super::*;
+
+    fn read(text: &str, decoding: JsonDecoding, batch_size: usize) -> Result<Vec<i64>, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lines.json");
+        std::fs::write(&path, text).unwrap();
+        let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
+        let reader = JsonLinesReader::open(&path, schema, decoding, batch_size)?;
+        let mut ids = Vec::new();
+        for batch in reader {
+            let batch = batch?;
+            ids.extend(batch.column(0).as_primitive::<Int64Type>().iter().flatten());
+        }
+        Ok(ids)
+    }
+
+    #[test]
+    fn lines_across_read_blocks_all_arrive_in_order() {
+        let padding = "x".repeat(100);
+        let text: String = (0..30_000)
+            .map(|i| format!("{{\"id\": {i}, \"pad\": \"{padding}\"}}\n"))
+            .collect();
+        assert!(text.len() > 2 * READ_SIZE);
+        let ids = read(&text, JsonDecoding::default(), 1000).unwrap();
+        assert_eq!(ids, (0..30_000).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn crlf_blank_lines_and_a_last_line_without_newline_read() {
+        let text = "{\"id\": 1}\r\n\r\n  \n{\"id\": 2}\n{\"id\": 3}";
+        assert_eq!(read(text, JsonDecoding::default(), 2).unwrap(), [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_line_that_is_not_one_object_is_named_or_skipped() {
+        let text = "{\"id\": 1}\n{\"id\": 2} {\"id\": 3}\n{\"id\": 4}\n";
+        let error = read(text, JsonDecoding::default(), 8).unwrap_err();
+        assert!(error.contains("at line 2"), "{error}");
+        let skipping = JsonDecoding {
+            ignore_parse_errors: true,
+            ..Default::default()
+        };
+        assert_eq!(read(text, skipping, 8).unwrap(), [1, 4]);
+    }
+
+    #[test]
+    fn invalid_utf8_fails_as_reading_lines_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.json");
+        std::fs::write(&path, b"{\"id\": 1}\n{\"id\": \xff}\n").unwrap();
+        let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
+        let mut reader = JsonLinesReader::open(&path, schema, JsonDecoding::default(), 8).unwrap();
+        let error = reader.next().unwrap().unwrap_err();
+        assert!(
+            error.ends_with("stream did not contain valid UTF-8"),
+            "{error}"
+        );
     }
 }

@@ -1,0 +1,80 @@
+//! The decoders alone: the runtime's csv and JSON-lines readers over the
+//! benchmark's files, with no cluster, no operators and no sink, plus
+//! plainly reading the file's bytes for the disk/page-cache ceiling.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_schema::{DataType, Field, Fields, Schema, TimeUnit};
+use rivulet_runtime::formats::csv_decode::{CsvDecoding, CsvFileReader};
+use rivulet_runtime::formats::json_decode::{JsonDecoding, JsonLinesReader};
+
+use crate::measure::{Figures, Stopwatch};
+
+/// The batch size the filesystem source reads with.
+const BATCH_SIZE: usize = 8192;
+
+fn timestamp() -> DataType {
+    DataType::Timestamp(TimeUnit::Millisecond, None)
+}
+
+fn bid_fields() -> Vec<Field> {
+    vec![
+        Field::new("auction", DataType::Int64, true),
+        Field::new("bidder", DataType::Int64, true),
+        Field::new("price", DataType::Int64, true),
+        Field::new("channel", DataType::Utf8, true),
+        Field::new("url", DataType::Utf8, true),
+        Field::new("dateTime", timestamp(), true),
+        Field::new("extra", DataType::Utf8, true),
+    ]
+}
+
+/// Reads the file's bytes through a 1 MiB buffer and nothing else.
+pub fn read_bytes(case: &str, path: &Path, rows: u64) -> Figures {
+    let watch = Stopwatch::start();
+    let mut file = std::fs::File::open(path).unwrap();
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let n = file.read(&mut buffer).unwrap();
+        if n == 0 {
+            break;
+        }
+        bytes += n as u64;
+    }
+    watch.stop(case, rows, &format!("{:.2} GB read", bytes as f64 / 1e9))
+}
+
+/// The csv reader over the bids file, every column.
+pub fn csv(path: &Path) -> Figures {
+    let schema = Arc::new(Schema::new(bid_fields()));
+    let decoding = CsvDecoding {
+        field_delimiter: ',',
+        ..Default::default()
+    };
+    let watch = Stopwatch::start();
+    let reader = CsvFileReader::open(path, 7, (0..7).collect(), schema, decoding, BATCH_SIZE);
+    let rows = reader
+        .unwrap()
+        .map(|batch| batch.unwrap().num_rows() as u64)
+        .sum();
+    watch.stop("csv-parse", rows, "CsvFileReader, 7 columns")
+}
+
+/// The JSON-lines reader over the Nexmark file, with the columns q0 reads
+/// (`event_type` and the `bid` row), as the filesystem source asks for them.
+pub fn json(path: &Path) -> Figures {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("event_type", DataType::Int32, true),
+        Field::new("bid", DataType::Struct(Fields::from(bid_fields())), true),
+    ]));
+    let watch = Stopwatch::start();
+    let reader = JsonLinesReader::open(path, schema, JsonDecoding::default(), BATCH_SIZE);
+    let rows = reader
+        .unwrap()
+        .map(|batch| batch.unwrap().num_rows() as u64)
+        .sum();
+    watch.stop("json-parse", rows, "JsonLinesReader, event_type + bid")
+}
