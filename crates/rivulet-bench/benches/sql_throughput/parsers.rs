@@ -6,29 +6,25 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_schema::{DataType, Field, Fields, Schema, TimeUnit};
+use arrow_schema::{DataType, Field, Fields, Schema};
 use rivulet_runtime::formats::csv_decode::{CsvDecoding, CsvFileReader};
 use rivulet_runtime::formats::json_decode::{JsonDecoding, JsonLinesReader};
+use rivulet_runtime::operators::nexmark_schema;
 
 use crate::measure::{Figures, Stopwatch};
 
 /// The batch size the filesystem source reads with.
 const BATCH_SIZE: usize = 8192;
 
-fn timestamp() -> DataType {
-    DataType::Timestamp(TimeUnit::Millisecond, None)
-}
-
-fn bid_fields() -> Vec<Field> {
-    vec![
-        Field::new("auction", DataType::Int64, true),
-        Field::new("bidder", DataType::Int64, true),
-        Field::new("price", DataType::Int64, true),
-        Field::new("channel", DataType::Utf8, true),
-        Field::new("url", DataType::Utf8, true),
-        Field::new("dateTime", timestamp(), true),
-        Field::new("extra", DataType::Utf8, true),
-    ]
+/// The bid row of the Nexmark table: the same columns as the bids csv.
+fn bid_fields() -> Fields {
+    match nexmark_schema()
+        .field_with_name("bid")
+        .map(|f| f.data_type().clone())
+    {
+        Ok(DataType::Struct(fields)) => fields,
+        other => panic!("the nexmark schema has a bid row: {other:?}"),
+    }
 }
 
 /// Reads the file's bytes through a 1 MiB buffer and nothing else.
@@ -68,7 +64,7 @@ pub fn csv(path: &Path) -> Figures {
 pub fn json(path: &Path) -> Figures {
     let schema = Arc::new(Schema::new(vec![
         Field::new("event_type", DataType::Int32, true),
-        Field::new("bid", DataType::Struct(Fields::from(bid_fields())), true),
+        Field::new("bid", DataType::Struct(bid_fields()), true),
     ]));
     let watch = Stopwatch::start();
     let reader = JsonLinesReader::open(path, schema, JsonDecoding::default(), BATCH_SIZE);
