@@ -28,6 +28,29 @@ fn start_standalone(args: &[&str]) -> (std::process::Child, String, StdoutLines)
     (child, base, lines)
 }
 
+/// `DELETE /cluster` answers `{}` and the process exits with 0 within 10 s.
+async fn shut_down(client: &reqwest::Client, base: &str, child: &mut std::process::Child) {
+    let answer = client
+        .delete(format!("{base}/cluster"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.text().await.unwrap(), "{}");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("rivulet did not exit after DELETE /cluster");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "exit status {status}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_cluster_shuts_the_process_down_with_exit_code_zero() {
     let (mut child, base, _lines) = start_standalone(&["--demo"]);
@@ -52,25 +75,7 @@ async fn delete_cluster_shuts_the_process_down_with_exit_code_zero() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 
-    let answer = client
-        .delete(format!("{base}/cluster"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200);
-    assert_eq!(answer.text().await.unwrap(), "{}");
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > Duration::from_secs(10) {
-            let _ = child.kill();
-            panic!("rivulet did not exit after DELETE /cluster");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    assert!(status.success(), "exit status {status}");
+    shut_down(&client, &base, &mut child).await;
 }
 
 /// The `print` connector writes to the TaskManager's stdout in Flink's row
@@ -121,15 +126,7 @@ INSERT INTO p SELECT n, IF(n % 2 = 0, 'even', CAST(NULL AS STRING)),
             .unwrap();
         assert!(run.status.success(), "{run:?}");
     }
-    let client = reqwest::Client::new();
-    let answer = client
-        .delete(format!("{base}/cluster"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200);
-    let status = child.wait().unwrap();
-    assert!(status.success(), "exit status {status}");
+    shut_down(&reqwest::Client::new(), &base, &mut child).await;
     collector.join().unwrap();
 
     let rows = [

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::response::Response;
 use rivulet_common::JobId;
 use rivulet_rest_api::EmptyResponse;
 use rivulet_rest_api::jars::{
@@ -134,14 +133,11 @@ pub async fn run(
     refuse_restore(&request, &query)?;
     let spec = plan_entry(&state, &id, &query, &request).await?;
     let job_id = state.dispatcher.submit_job_spec(spec).await?;
-    Ok(run_response(job_id))
-}
-
-fn run_response(job_id: JobId) -> Response {
-    ok(&JarRunResponse {
+    // Flink 2.3 runs a one-job jar as an application with the job's id.
+    Ok(ok(&JarRunResponse {
         jobid: job_id.to_string(),
         application_id: job_id.to_string(),
-    })
+    }))
 }
 
 fn parse_body(body: &Bytes, body_class: &str) -> Result<JarRequest, RestError> {
@@ -195,7 +191,7 @@ async fn plan_entry(
     let store = store(state)?;
     let jar = store.find(id).ok_or_else(|| {
         RestError::internal(format!(
-            "org.apache.flink.runtime.rest.handler.RestHandlerException: Jar file {} does not exist",
+            "Jar file {} does not exist",
             store.path_for(id).display()
         ))
     })?;

@@ -133,6 +133,23 @@ fn time(value: Option<NaiveTime>, data_type: &DataType) -> Result<Cell<'static>,
     value.map(Cell::Time).ok_or_else(|| out_of_range(data_type))
 }
 
+/// Writes `count` items with `separator` between them, as every text format
+/// joins fields, list elements and map entries.
+pub fn write_separated(
+    out: &mut String,
+    count: usize,
+    separator: &str,
+    mut item: impl FnMut(usize, &mut String) -> Result<(), String>,
+) -> Result<(), String> {
+    for i in 0..count {
+        if i > 0 {
+            out.push_str(separator);
+        }
+        item(i, out)?;
+    }
+    Ok(())
+}
+
 impl Cell<'_> {
     /// Writes a boolean, number or string as Java's `toString` shows it,
     /// which every text format shares; false for any other cell.

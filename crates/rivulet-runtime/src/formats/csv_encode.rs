@@ -7,7 +7,7 @@
 use arrow_array::{Array, RecordBatch};
 use base64::Engine;
 
-use super::cell::{Cell, cell_at};
+use super::cell::{Cell, cell_at, write_separated};
 use super::text::{iso_date, sql_time, sql_timestamp};
 
 /// How fields are separated and NULL is written.
@@ -27,7 +27,7 @@ impl Default for CsvEncoding {
 }
 
 /// Flink's `csv.array-element-delimiter` default.
-const ARRAY_ELEMENT_DELIMITER: char = ';';
+const ARRAY_ELEMENT_DELIMITER: &str = ";";
 
 impl CsvEncoding {
     /// Appends every row of `batch` as a line.
@@ -86,20 +86,15 @@ fn write_value(array: &dyn Array, row: usize, out: &mut String) -> Result<(), St
         Cell::Time(t) => sql_time(&t, out),
         Cell::Timestamp { value, local_zone } => sql_timestamp(&value, local_zone, out),
         Cell::List(elements) => {
-            for i in 0..elements.len() {
-                if i > 0 {
-                    out.push(ARRAY_ELEMENT_DELIMITER);
-                }
-                write_value(elements.as_ref(), i, out)?;
-            }
+            write_separated(out, elements.len(), ARRAY_ELEMENT_DELIMITER, |i, out| {
+                write_value(elements.as_ref(), i, out)
+            })?;
         }
         Cell::Row(fields, at) => {
-            for (i, column) in fields.columns().iter().enumerate() {
-                if i > 0 {
-                    out.push(ARRAY_ELEMENT_DELIMITER);
-                }
-                write_value(column.as_ref(), at, out)?;
-            }
+            let columns = fields.columns();
+            write_separated(out, columns.len(), ARRAY_ELEMENT_DELIMITER, |i, out| {
+                write_value(columns[i].as_ref(), at, out)
+            })?;
         }
         Cell::Map(..) => return Err("the csv format cannot write MAP values".into()),
     }

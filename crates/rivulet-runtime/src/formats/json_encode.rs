@@ -8,7 +8,7 @@ use arrow_array::{Array, RecordBatch};
 use arrow_schema::Fields;
 use base64::Engine;
 
-use super::cell::{Cell, cell_at};
+use super::cell::{Cell, cell_at, write_separated};
 use super::text::{iso_date, java_double, java_float, sql_time, sql_timestamp};
 
 /// Appends every row of `batch` as a JSON line.
@@ -28,14 +28,11 @@ fn write_object(
     out: &mut String,
 ) -> Result<(), String> {
     out.push('{');
-    for (i, (field, column)) in fields.iter().zip(columns).enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        write_string(field.name(), out);
+    write_separated(out, fields.len().min(columns.len()), ",", |i, out| {
+        write_string(fields[i].name(), out);
         out.push(':');
-        write_value(column.as_ref(), row, out)?;
-    }
+        write_value(columns[i].as_ref(), row, out)
+    })?;
     out.push('}');
     Ok(())
 }
@@ -83,28 +80,22 @@ fn write_value(array: &dyn Array, row: usize, out: &mut String) -> Result<(), St
         }
         Cell::List(elements) => {
             out.push('[');
-            for i in 0..elements.len() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_value(elements.as_ref(), i, out)?;
-            }
+            write_separated(out, elements.len(), ",", |i, out| {
+                write_value(elements.as_ref(), i, out)
+            })?;
             out.push(']');
         }
         Cell::Row(fields, at) => write_object(fields.fields(), fields.columns(), at, out)?,
         Cell::Map(keys, values) => {
             out.push('{');
-            for i in 0..keys.len() {
-                if i > 0 {
-                    out.push(',');
-                }
+            write_separated(out, keys.len(), ",", |i, out| {
                 match cell_at(keys.as_ref(), i)? {
                     Cell::Text(key) => write_string(key, out),
                     _ => return Err("the json format writes MAP keys of type STRING only".into()),
                 }
                 out.push(':');
-                write_value(values.as_ref(), i, out)?;
-            }
+                write_value(values.as_ref(), i, out)
+            })?;
             out.push('}');
         }
     }

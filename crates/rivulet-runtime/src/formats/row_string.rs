@@ -3,7 +3,7 @@
 
 use arrow_array::{Array, ArrayRef, RecordBatch};
 
-use super::cell::{Cell, cell_at};
+use super::cell::{Cell, cell_at, write_separated};
 use super::text::{iso_date, java_instant, java_local_date_time, java_local_time};
 
 /// Appends row `row` of `batch` as `+I[...]` (without a line break).
@@ -15,23 +15,15 @@ pub fn write_row(batch: &RecordBatch, row: usize, out: &mut String) -> Result<()
 }
 
 fn write_fields(columns: &[ArrayRef], row: usize, out: &mut String) -> Result<(), String> {
-    for (i, column) in columns.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        write_value(column.as_ref(), row, out)?;
-    }
-    Ok(())
+    write_separated(out, columns.len(), ", ", |i, out| {
+        write_value(columns[i].as_ref(), row, out)
+    })
 }
 
 fn write_all(array: &dyn Array, separator: &str, out: &mut String) -> Result<(), String> {
-    for i in 0..array.len() {
-        if i > 0 {
-            out.push_str(separator);
-        }
-        write_value(array, i, out)?;
-    }
-    Ok(())
+    write_separated(out, array.len(), separator, |i, out| {
+        write_value(array, i, out)
+    })
 }
 
 fn write_value(array: &dyn Array, row: usize, out: &mut String) -> Result<(), String> {
@@ -75,14 +67,11 @@ fn write_value(array: &dyn Array, row: usize, out: &mut String) -> Result<(), St
         }
         Cell::Map(keys, values) => {
             out.push('{');
-            for i in 0..keys.len() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
+            write_separated(out, keys.len(), ", ", |i, out| {
                 write_value(keys.as_ref(), i, out)?;
                 out.push('=');
-                write_value(values.as_ref(), i, out)?;
-            }
+                write_value(values.as_ref(), i, out)
+            })?;
             out.push('}');
         }
     }
