@@ -3,10 +3,13 @@
 //! error). A line that does not read fails the job naming the file and line,
 //! or with `json.ignore-parse-errors` is skipped, as Flink skips it.
 //!
-//! The file is read in large blocks and split into lines in place; a chunk
-//! of lines is fed to one reused arrow-json decoder. Only when a chunk does
-//! not decode as exactly one row per line is it decoded again line by line,
-//! to find and name (or skip) the bad lines.
+//! The file is read in large blocks and split into lines in place. A chunk
+//! of lines goes first to the single-pass decoder of [`super::json_columns`],
+//! which checks and decodes each line at once. When it steps aside (a line
+//! it is not sure of, or a schema it does not build), each line of the chunk
+//! is checked with `serde_json` and the chunk is fed to one reused arrow-json
+//! decoder; only when that does not give exactly one row per line is the
+//! chunk decoded line by line, to find and name (or skip) the bad lines.
 
 use std::fs::File;
 use std::io::Read;
@@ -16,6 +19,8 @@ use std::path::Path;
 use arrow_array::RecordBatch;
 use arrow_json::reader::Decoder;
 use arrow_schema::{DataType, Fields, SchemaRef};
+
+use super::json_columns::FastJsonDecoder;
 
 /// What a json source reads besides its schema.
 #[derive(Debug, Clone, Copy, Default)]
@@ -46,6 +51,10 @@ pub struct JsonLinesReader {
     batch_size: usize,
     /// Reused from chunk to chunk; replaced when a chunk fails to decode.
     decoder: Decoder,
+    /// The single-pass decoder, when it builds every type of the schema.
+    fast: Option<FastJsonDecoder>,
+    /// An error met while reading a chunk, given after the chunk's lines.
+    pending_error: Option<String>,
 }
 
 impl JsonLinesReader {
@@ -65,6 +74,8 @@ impl JsonLinesReader {
             line_number: 0,
             path: path.display().to_string(),
             decoder: new_decoder(&schema, batch_size)?,
+            fast: FastJsonDecoder::for_schema(&schema, decoding.fail_on_missing_field),
+            pending_error: None,
             schema,
             decoding,
             batch_size,
@@ -131,37 +142,82 @@ impl JsonLinesReader {
         std::str::from_utf8(&self.buffer[line.bytes.clone()]).unwrap_or_default()
     }
 
-    /// The next chunk of lines that are JSON, with their line numbers.
+    /// The next chunk of non-blank lines, with their line numbers. A line
+    /// that is not UTF-8 ends the chunk; its error comes after the chunk.
     fn next_chunk(&mut self) -> Result<Vec<Line>, String> {
+        if let Some(error) = self.pending_error.take() {
+            return Err(error);
+        }
         // Lines of the last chunk are done with; keep only what follows them.
         self.buffer.drain(..self.next);
         self.next = 0;
         let mut chunk = Vec::with_capacity(self.batch_size);
         while chunk.len() < self.batch_size {
-            let Some(bytes) = self.read_line()? else {
-                break;
+            let bytes = match self.read_line() {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => break,
+                Err(error) if chunk.is_empty() => return Err(error),
+                Err(error) => {
+                    self.pending_error = Some(error);
+                    break;
+                }
             };
             self.line_number += 1;
-            let line = std::str::from_utf8(&self.buffer[bytes.clone()])
-                .map_err(|_| format!("{}: stream did not contain valid UTF-8", self.path))?;
+            let Ok(line) = std::str::from_utf8(&self.buffer[bytes.clone()]) else {
+                let error = format!("{}: stream did not contain valid UTF-8", self.path);
+                if chunk.is_empty() {
+                    return Err(error);
+                }
+                self.pending_error = Some(error);
+                break;
+            };
             if line.trim().is_empty() {
                 continue;
             }
-            match self.check(line) {
-                Ok(()) => chunk.push(Line {
-                    number: self.line_number,
-                    bytes,
-                }),
-                Err(_) if self.decoding.ignore_parse_errors => {}
-                Err(cause) => return Err(self.fail(line, self.line_number, cause)),
-            }
+            chunk.push(Line {
+                number: self.line_number,
+                bytes,
+            });
         }
         Ok(chunk)
     }
 
-    /// Decodes the chunk with the reused decoder, if every line is exactly
+    /// The chunk's rows from the single-pass decoder, or `None` when it is
+    /// not sure of some line (or cannot build the schema).
+    fn decode_single_pass(&mut self, lines: &[Line]) -> Option<RecordBatch> {
+        let fast = self.fast.as_mut()?;
+        for line in lines {
+            if fast.decode_line(&self.buffer[line.bytes.clone()]).is_err() {
+                fast.clear();
+                return None;
+            }
+        }
+        match fast.flush() {
+            Ok(batch) => batch,
+            Err(_) => {
+                fast.clear();
+                None
+            }
+        }
+    }
+
+    /// The chunk's lines that are JSON: a line that is not fails the chunk,
+    /// or with `json.ignore-parse-errors` is left out.
+    fn checked(&self, lines: Vec<Line>) -> Result<Vec<Line>, String> {
+        let mut json = Vec::with_capacity(lines.len());
+        for line in lines {
+            match self.check(self.text(&line)) {
+                Ok(()) => json.push(line),
+                Err(_) if self.decoding.ignore_parse_errors => {}
+                Err(cause) => return Err(self.fail(self.text(&line), line.number, cause)),
+            }
+        }
+        Ok(json)
+    }
+
+    /// Decodes the chunk with the reused arrow-json decoder, if every line is exactly
     /// one row; `None` when the chunk needs decoding line by line.
-    fn decode_fast(&mut self, lines: &[Line]) -> Option<RecordBatch> {
+    fn decode_reused(&mut self, lines: &[Line]) -> Option<RecordBatch> {
         for line in lines {
             let before = self.decoder.len();
             let decoded = self.decoder.decode(&self.buffer[line.bytes.clone()]);
@@ -202,13 +258,20 @@ impl JsonLinesReader {
             .map_err(|e| e.to_string())
     }
 
-    fn decode_chunk(&mut self, lines: &[Line]) -> Result<Option<RecordBatch>, String> {
-        if let Some(batch) = self.decode_fast(lines) {
+    fn decode_chunk(&mut self, lines: Vec<Line>) -> Result<Option<RecordBatch>, String> {
+        if let Some(batch) = self.decode_single_pass(&lines) {
+            return Ok(Some(batch));
+        }
+        let lines = self.checked(lines)?;
+        if lines.is_empty() {
+            return Ok(None);
+        }
+        if let Some(batch) = self.decode_reused(&lines) {
             return Ok(Some(batch));
         }
         // The decoder may hold part of the chunk; start the next one afresh.
         self.decoder = new_decoder(&self.schema, self.batch_size)?;
-        self.decode(lines).or_else(|_| self.decode_each(lines))
+        self.decode(&lines).or_else(|_| self.decode_each(&lines))
     }
 }
 
@@ -256,7 +319,7 @@ impl Iterator for JsonLinesReader {
             if chunk.is_empty() {
                 return None;
             }
-            match self.decode_chunk(&chunk) {
+            match self.decode_chunk(chunk) {
                 Ok(Some(batch)) => return Some(Ok(batch)),
                 // Every line of the chunk was skipped; read on.
                 Ok(None) => continue,
@@ -320,12 +383,14 @@ mod tests {
     }
 
     #[test]
-    fn invalid_utf8_fails_as_reading_lines_does() {
+    fn invalid_utf8_fails_as_reading_lines_does_after_the_lines_before_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.json");
         std::fs::write(&path, b"{\"id\": 1}\n{\"id\": \xff}\n").unwrap();
         let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
         let mut reader = JsonLinesReader::open(&path, schema, JsonDecoding::default(), 8).unwrap();
+        let first = reader.next().unwrap().unwrap();
+        assert_eq!(first.num_rows(), 1);
         let error = reader.next().unwrap().unwrap_err();
         assert!(
             error.ends_with("stream did not contain valid UTF-8"),

@@ -9,8 +9,10 @@
 pub mod cell;
 pub mod csv_decode;
 pub mod csv_encode;
+pub mod json_columns;
 pub mod json_decode;
 pub mod json_encode;
+pub mod json_scan;
 pub mod parquet;
 pub mod row_string;
 pub mod text;

@@ -1,0 +1,639 @@
+//! The fast path of the JSON-lines source: one pass over each line that
+//! checks it and appends its values straight to Arrow columns of the
+//! schema, fields not in the schema checked and passed over.
+//!
+//! It reads what arrow-json reads the same way, value for value, and steps
+//! aside ([`Unsure`]) for everything else: a value of another JSON type than
+//! its column (arrow-json coerces some, rejects others), a number with a
+//! fraction for an integer column, a repeated key, a missing field under
+//! `json.fail-on-missing-field`, a NULL for a NOT NULL column, invalid JSON.
+//! The reader then decodes that chunk with arrow-json, which gives the
+//! answer and the error message. Schemas with types it does not build
+//! (DECIMAL, ARRAY, MAP, …) are not given to it at all.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{
+    BooleanBuilder, Date32Builder, Float32Builder, Float64Builder, Int8Builder, Int16Builder,
+    Int32Builder, Int64Builder, PrimitiveBuilder,
+};
+use arrow_array::timezone::Tz;
+use arrow_array::types::{
+    ArrowPrimitiveType, Date32Type, TimestampMicrosecondType, TimestampMillisecondType,
+    TimestampNanosecondType, TimestampSecondType,
+};
+use arrow_array::{ArrayRef, PrimitiveArray, RecordBatch, StringArray, StructArray};
+use arrow_buffer::{NullBufferBuilder, OffsetBuffer, ScalarBuffer};
+use arrow_cast::parse::{Parser, string_to_datetime};
+use arrow_schema::{DataType, Fields, SchemaRef, TimeUnit};
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::json_scan::{JsonNumber, JsonStr, Scan, Scanner, Unsure};
+
+/// Decodes JSON lines of one schema into record batches.
+pub struct FastJsonDecoder {
+    schema: SchemaRef,
+    root: StructColumn,
+    fail_on_missing_field: bool,
+    /// Reused for strings with escapes that a column parses.
+    scratch: Vec<u8>,
+}
+
+impl FastJsonDecoder {
+    /// A decoder for `schema`, if it builds every one of its types.
+    pub fn for_schema(schema: &SchemaRef, fail_on_missing_field: bool) -> Option<Self> {
+        Some(FastJsonDecoder {
+            root: StructColumn::new(schema.fields())?,
+            schema: schema.clone(),
+            fail_on_missing_field,
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Appends the row of one line. After [`Unsure`] the columns hold part
+    /// of a row: [`Self::clear`] them before going on.
+    pub fn decode_line(&mut self, line: &[u8]) -> Scan<()> {
+        let mut scanner = Scanner::new(line);
+        if scanner.peek() != Some(b'{') {
+            return Err(Unsure);
+        }
+        let reading = Reading {
+            fail_on_missing_field: self.fail_on_missing_field,
+            scratch: &mut self.scratch,
+        };
+        self.root.decode_object(&mut scanner, reading)?;
+        if scanner.at_end() {
+            Ok(())
+        } else {
+            Err(Unsure)
+        }
+    }
+
+    /// Drops every row appended since the last batch.
+    pub fn clear(&mut self) {
+        self.root.clear();
+    }
+
+    /// The rows appended since the last batch; `None` when there are none.
+    pub fn flush(&mut self) -> Result<Option<RecordBatch>, String> {
+        if self.root.rows == 0 {
+            return Ok(None);
+        }
+        let rows = self.root.rows;
+        let columns = self.root.finish_children()?;
+        self.root.clear();
+        let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
+        RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)
+            .map(Some)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// What every column's decoding shares.
+struct Reading<'s> {
+    fail_on_missing_field: bool,
+    scratch: &'s mut Vec<u8>,
+}
+
+impl Reading<'_> {
+    fn reborrow(&mut self) -> Reading<'_> {
+        Reading {
+            fail_on_missing_field: self.fail_on_missing_field,
+            scratch: self.scratch,
+        }
+    }
+}
+
+struct StructColumn {
+    fields: Fields,
+    names: Vec<Box<[u8]>>,
+    children: Vec<Column>,
+    nulls: NullBufferBuilder,
+    /// Which fields the current object has given a value; reused per row.
+    seen: Vec<bool>,
+    rows: usize,
+}
+
+impl StructColumn {
+    fn new(fields: &Fields) -> Option<Self> {
+        let children = fields
+            .iter()
+            .map(|f| Column::new(f.data_type()))
+            .collect::<Option<Vec<_>>>()?;
+        Some(StructColumn {
+            fields: fields.clone(),
+            names: fields.iter().map(|f| f.name().as_bytes().into()).collect(),
+            seen: vec![false; children.len()],
+            children,
+            nulls: NullBufferBuilder::new(0),
+            rows: 0,
+        })
+    }
+
+    /// Reads an object (the scanner at its `{`) into one row.
+    fn decode_object(&mut self, scanner: &mut Scanner, mut reading: Reading) -> Scan<()> {
+        scanner.expect(b'{')?;
+        self.seen.fill(false);
+        if !scanner.eat(b'}') {
+            loop {
+                if scanner.peek() != Some(b'"') {
+                    return Err(Unsure);
+                }
+                let key = scanner.string()?;
+                scanner.expect(b':')?;
+                let index = match key.escaped {
+                    false => self.names.iter().position(|name| **name == *key.raw),
+                    // arrow-json matches the decoded name; leave it to it.
+                    true => return Err(Unsure),
+                };
+                match index {
+                    None => scanner.skip_value()?,
+                    Some(i) if self.seen[i] => return Err(Unsure),
+                    Some(i) => {
+                        self.seen[i] = true;
+                        let nullable = self.fields[i].is_nullable();
+                        self.children[i].decode(scanner, nullable, reading.reborrow())?;
+                    }
+                }
+                if !scanner.eat(b',') {
+                    scanner.expect(b'}')?;
+                    break;
+                }
+            }
+        }
+        for i in 0..self.children.len() {
+            if !self.seen[i] {
+                if reading.fail_on_missing_field || !self.fields[i].is_nullable() {
+                    return Err(Unsure);
+                }
+                self.children[i].append_null()?;
+            }
+        }
+        self.nulls.append_non_null();
+        self.rows += 1;
+        Ok(())
+    }
+
+    fn append_null(&mut self) -> Scan<()> {
+        for (child, field) in self.children.iter_mut().zip(&self.fields) {
+            // A NULL row's NOT NULL children would need a value; arrow-json decides.
+            if !field.is_nullable() {
+                return Err(Unsure);
+            }
+            child.append_null()?;
+        }
+        self.nulls.append_null();
+        self.rows += 1;
+        Ok(())
+    }
+
+    fn finish_children(&mut self) -> Result<Vec<ArrayRef>, String> {
+        self.children.iter_mut().map(Column::finish).collect()
+    }
+
+    fn finish(&mut self) -> Result<ArrayRef, String> {
+        let children = self.finish_children()?;
+        let nulls = self.nulls.finish();
+        self.rows = 0;
+        StructArray::try_new(self.fields.clone(), children, nulls)
+            .map(|array| Arc::new(array) as ArrayRef)
+            .map_err(|e| e.to_string())
+    }
+
+    fn clear(&mut self) {
+        for child in &mut self.children {
+            child.clear();
+        }
+        self.nulls = NullBufferBuilder::new(0);
+        self.rows = 0;
+    }
+}
+
+/// STRING: offsets and bytes kept as they come, checked as UTF-8 once per batch.
+struct Utf8Column {
+    offsets: Vec<i32>,
+    bytes: Vec<u8>,
+    nulls: NullBufferBuilder,
+}
+
+impl Utf8Column {
+    fn new() -> Self {
+        Utf8Column {
+            offsets: Vec::new(),
+            bytes: Vec::new(),
+            nulls: NullBufferBuilder::new(0),
+        }
+    }
+
+    fn end(&mut self) -> Scan<()> {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        let end = i32::try_from(self.bytes.len()).map_err(|_| Unsure)?;
+        self.offsets.push(end);
+        Ok(())
+    }
+
+    fn append(&mut self, string: JsonStr) -> Scan<()> {
+        string.append_to(&mut self.bytes)?;
+        self.nulls.append_non_null();
+        self.end()
+    }
+
+    fn append_null(&mut self) -> Scan<()> {
+        self.nulls.append_null();
+        self.end()
+    }
+
+    fn finish(&mut self) -> Result<ArrayRef, String> {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::take(&mut self.offsets)));
+        let bytes = std::mem::take(&mut self.bytes);
+        let nulls = self.nulls.finish();
+        StringArray::try_new(offsets, bytes.into(), nulls)
+            .map(|array| Arc::new(array) as ArrayRef)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// TIMESTAMP and TIMESTAMP_LTZ: strings read by arrow's own parser, as
+/// arrow-json reads them, in the column's time zone (UTC when it has none).
+struct TimestampColumn {
+    unit: TimeUnit,
+    zone: Option<Arc<str>>,
+    parsed_zone: Option<Tz>,
+    values: Vec<i64>,
+    nulls: NullBufferBuilder,
+}
+
+impl TimestampColumn {
+    fn new(unit: TimeUnit, zone: Option<Arc<str>>) -> Option<Self> {
+        let parsed_zone = match &zone {
+            Some(zone) => Some(zone.parse::<Tz>().ok()?),
+            None => None,
+        };
+        Some(TimestampColumn {
+            unit,
+            zone,
+            parsed_zone,
+            values: Vec::new(),
+            nulls: NullBufferBuilder::new(0),
+        })
+    }
+
+    fn append_text(&mut self, text: &str) -> Scan<()> {
+        let value = match &self.parsed_zone {
+            None => in_unit(
+                string_to_datetime(&Utc, text).map_err(|_| Unsure)?,
+                self.unit,
+            ),
+            Some(zone) => in_unit(
+                string_to_datetime(zone, text).map_err(|_| Unsure)?,
+                self.unit,
+            ),
+        };
+        self.values.push(value.ok_or(Unsure)?);
+        self.nulls.append_non_null();
+        Ok(())
+    }
+
+    fn append_number(&mut self, number: JsonNumber) -> Scan<()> {
+        self.values.push(number.to_i64().ok_or(Unsure)?);
+        self.nulls.append_non_null();
+        Ok(())
+    }
+
+    fn append_null(&mut self) {
+        self.values.push(0);
+        self.nulls.append_null();
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        let values = ScalarBuffer::from(std::mem::take(&mut self.values));
+        let nulls = self.nulls.finish();
+        let zone = self.zone.clone();
+        match self.unit {
+            TimeUnit::Second => timestamps::<TimestampSecondType>(values, nulls, zone),
+            TimeUnit::Millisecond => timestamps::<TimestampMillisecondType>(values, nulls, zone),
+            TimeUnit::Microsecond => timestamps::<TimestampMicrosecondType>(values, nulls, zone),
+            TimeUnit::Nanosecond => timestamps::<TimestampNanosecondType>(values, nulls, zone),
+        }
+    }
+}
+
+fn in_unit<Z: TimeZone>(time: DateTime<Z>, unit: TimeUnit) -> Option<i64> {
+    match unit {
+        TimeUnit::Second => Some(time.timestamp()),
+        TimeUnit::Millisecond => Some(time.timestamp_millis()),
+        TimeUnit::Microsecond => Some(time.timestamp_micros()),
+        TimeUnit::Nanosecond => time.timestamp_nanos_opt(),
+    }
+}
+
+fn timestamps<T: ArrowPrimitiveType<Native = i64> + arrow_array::types::ArrowTimestampType>(
+    values: ScalarBuffer<i64>,
+    nulls: Option<arrow_buffer::NullBuffer>,
+    zone: Option<Arc<str>>,
+) -> ArrayRef {
+    Arc::new(PrimitiveArray::<T>::new(values, nulls).with_timezone_opt(zone))
+}
+
+enum Column {
+    Int8(Int8Builder),
+    Int16(Int16Builder),
+    Int32(Int32Builder),
+    Int64(Int64Builder),
+    Float32(Float32Builder),
+    Float64(Float64Builder),
+    Boolean(BooleanBuilder),
+    Date32(Date32Builder),
+    Utf8(Utf8Column),
+    Timestamp(TimestampColumn),
+    Struct(StructColumn),
+}
+
+/// An integer column's value from a JSON integer that fits it.
+fn append_integer<T: ArrowPrimitiveType>(
+    builder: &mut PrimitiveBuilder<T>,
+    number: JsonNumber,
+) -> Scan<()>
+where
+    T::Native: TryFrom<i64>,
+{
+    let value = number.to_i64().ok_or(Unsure)?;
+    builder.append_value(T::Native::try_from(value).map_err(|_| Unsure)?);
+    Ok(())
+}
+
+impl Column {
+    fn new(data_type: &DataType) -> Option<Self> {
+        Some(match data_type {
+            DataType::Int8 => Column::Int8(Int8Builder::new()),
+            DataType::Int16 => Column::Int16(Int16Builder::new()),
+            DataType::Int32 => Column::Int32(Int32Builder::new()),
+            DataType::Int64 => Column::Int64(Int64Builder::new()),
+            DataType::Float32 => Column::Float32(Float32Builder::new()),
+            DataType::Float64 => Column::Float64(Float64Builder::new()),
+            DataType::Boolean => Column::Boolean(BooleanBuilder::new()),
+            DataType::Date32 => Column::Date32(Date32Builder::new()),
+            DataType::Utf8 => Column::Utf8(Utf8Column::new()),
+            DataType::Timestamp(unit, zone) => {
+                Column::Timestamp(TimestampColumn::new(*unit, zone.clone())?)
+            }
+            DataType::Struct(fields) => Column::Struct(StructColumn::new(fields)?),
+            _ => return None,
+        })
+    }
+
+    /// Reads the next value into this column.
+    fn decode(&mut self, scanner: &mut Scanner, nullable: bool, reading: Reading) -> Scan<()> {
+        if scanner.eat_null()? {
+            return if nullable {
+                self.append_null()
+            } else {
+                Err(Unsure)
+            };
+        }
+        match self {
+            Column::Int8(b) => append_integer(b, scanner.number()?),
+            Column::Int16(b) => append_integer(b, scanner.number()?),
+            Column::Int32(b) => append_integer(b, scanner.number()?),
+            Column::Int64(b) => append_integer(b, scanner.number()?),
+            Column::Float32(b) => {
+                let value = scanner.number()?.as_str().parse().map_err(|_| Unsure)?;
+                b.append_value(value);
+                Ok(())
+            }
+            Column::Float64(b) => {
+                let value = scanner.number()?.as_str().parse().map_err(|_| Unsure)?;
+                b.append_value(value);
+                Ok(())
+            }
+            Column::Boolean(b) => {
+                b.append_value(scanner.boolean()?);
+                Ok(())
+            }
+            Column::Utf8(column) => {
+                if scanner.peek() != Some(b'"') {
+                    return Err(Unsure);
+                }
+                column.append(scanner.string()?)
+            }
+            Column::Date32(b) => {
+                if scanner.peek() == Some(b'"') {
+                    let text = text_of(scanner.string()?, reading.scratch)?;
+                    b.append_value(Date32Type::parse(text).ok_or(Unsure)?);
+                    Ok(())
+                } else {
+                    append_integer(b, scanner.number()?)
+                }
+            }
+            Column::Timestamp(column) => {
+                if scanner.peek() == Some(b'"') {
+                    let text = text_of(scanner.string()?, reading.scratch)?;
+                    column.append_text(text)
+                } else {
+                    column.append_number(scanner.number()?)
+                }
+            }
+            Column::Struct(column) => {
+                if scanner.peek() != Some(b'{') {
+                    return Err(Unsure);
+                }
+                column.decode_object(scanner, reading)
+            }
+        }
+    }
+
+    fn append_null(&mut self) -> Scan<()> {
+        match self {
+            Column::Int8(b) => b.append_null(),
+            Column::Int16(b) => b.append_null(),
+            Column::Int32(b) => b.append_null(),
+            Column::Int64(b) => b.append_null(),
+            Column::Float32(b) => b.append_null(),
+            Column::Float64(b) => b.append_null(),
+            Column::Boolean(b) => b.append_null(),
+            Column::Date32(b) => b.append_null(),
+            Column::Utf8(column) => return column.append_null(),
+            Column::Timestamp(column) => column.append_null(),
+            Column::Struct(column) => return column.append_null(),
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<ArrayRef, String> {
+        Ok(match self {
+            Column::Int8(b) => Arc::new(b.finish()),
+            Column::Int16(b) => Arc::new(b.finish()),
+            Column::Int32(b) => Arc::new(b.finish()),
+            Column::Int64(b) => Arc::new(b.finish()),
+            Column::Float32(b) => Arc::new(b.finish()),
+            Column::Float64(b) => Arc::new(b.finish()),
+            Column::Boolean(b) => Arc::new(b.finish()),
+            Column::Date32(b) => Arc::new(b.finish()),
+            Column::Utf8(column) => return column.finish(),
+            Column::Timestamp(column) => column.finish(),
+            Column::Struct(column) => return column.finish(),
+        })
+    }
+
+    fn clear(&mut self) {
+        // Finishing empties a builder; what it built is dropped.
+        match self {
+            Column::Struct(column) => column.clear(),
+            other => drop(other.finish()),
+        }
+    }
+}
+
+/// A string's text, escapes decoded into `scratch` when it has any.
+fn text_of<'a>(string: JsonStr<'a>, scratch: &'a mut Vec<u8>) -> Scan<&'a str> {
+    let bytes = if string.escaped {
+        scratch.clear();
+        string.append_to(scratch)?;
+        &scratch[..]
+    } else {
+        string.raw
+    };
+    std::str::from_utf8(bytes).map_err(|_| Unsure)
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_schema::{Field, Schema};
+
+    use super::*;
+
+    fn schema() -> SchemaRef {
+        let bid = Fields::from(vec![
+            Field::new("auction", DataType::Int64, true),
+            Field::new("price", DataType::Int32, true),
+            Field::new("ratio", DataType::Float64, true),
+            Field::new("small", DataType::Float32, true),
+            Field::new("channel", DataType::Utf8, true),
+            Field::new(
+                "dateTime",
+                DataType::Timestamp(TimeUnit::Millisecond, None),
+                true,
+            ),
+            Field::new(
+                "ltz",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("+02:00".into())),
+                true,
+            ),
+        ]);
+        Arc::new(Schema::new(vec![
+            Field::new("event_type", DataType::Int8, true),
+            Field::new("flag", DataType::Boolean, true),
+            Field::new("day", DataType::Date32, true),
+            Field::new("bid", DataType::Struct(bid), true),
+        ]))
+    }
+
+    /// What arrow-json makes of one line, or `None` when it fails.
+    fn arrow_json(schema: &SchemaRef, line: &str) -> Option<RecordBatch> {
+        let mut decoder = arrow_json::ReaderBuilder::new(schema.clone())
+            .build_decoder()
+            .ok()?;
+        decoder.decode(line.as_bytes()).ok()?;
+        if decoder.len() != 1 || decoder.has_partial_record() {
+            return None;
+        }
+        decoder.flush().ok().flatten()
+    }
+
+    fn single_pass(schema: &SchemaRef, line: &str) -> Option<RecordBatch> {
+        let mut decoder = FastJsonDecoder::for_schema(schema, false)?;
+        decoder.decode_line(line.as_bytes()).ok()?;
+        decoder.flush().ok().flatten()
+    }
+
+    const LINES: &[&str] = &[
+        r#"{"event_type": 2, "flag": true, "day": "2024-02-29", "bid": {"auction": 1000, "price": -7, "ratio": 0.1, "small": 3.4028235e38, "channel": "Google", "dateTime": "2024-01-01 00:00:00.123", "ltz": "2024-01-01T10:00:00"}}"#,
+        r#"{"bid": null, "event_type": null, "extra": {"deep": [1, {"x": "y"}]}}"#,
+        r#"{"event_type":0,"bid":{"channel":"tab\t\u00e9\"q\"","dateTime":1704067200000,"ltz":null}}"#,
+        r#"{"day": 19723, "bid": {"ratio": 5, "dateTime": "2024-01-01 00:00:00.123456789Z"}}"#,
+        r#"{"bid": {"dateTime": "2024-01-01T00:00:00+05:00"}, "flag": false}"#,
+        r#"{}"#,
+        // Lines the single pass steps aside from; arrow-json decides.
+        r#"{"event_type": 300}"#,
+        r#"{"event_type": 1.5}"#,
+        r#"{"event_type": "2"}"#,
+        r#"{"bid": {"channel": 5}}"#,
+        r#"{"bid": {"price": 1, "price": 2}}"#,
+        r#"{"bid": []}"#,
+        r#"{"bid": {"dateTime": "yesterday"}}"#,
+        r#"{"flag": 1}"#,
+        r#"{"event_type": 1,}"#,
+        r#"{"event_type": 1} {"event_type": 2}"#,
+        r#"[1]"#,
+        r#"{"b\u0069d": {"price": 3}}"#,
+        r#"{"bid": {"channel": "\ud83d\ude00"}}"#,
+    ];
+
+    #[test]
+    fn every_row_it_builds_is_the_row_arrow_json_builds() {
+        let schema = schema();
+        let mut built = 0;
+        for line in LINES {
+            if let Some(batch) = single_pass(&schema, line) {
+                built += 1;
+                assert_eq!(Some(batch), arrow_json(&schema, line), "{line}");
+            }
+        }
+        assert_eq!(built, 6, "the first six lines are read in a single pass");
+    }
+
+    #[test]
+    fn lines_it_steps_aside_from_are_left_whole_to_arrow_json() {
+        let schema = schema();
+        let mut decoder = FastJsonDecoder::for_schema(&schema, false).unwrap();
+        for line in &LINES[6..] {
+            assert_eq!(decoder.decode_line(line.as_bytes()), Err(Unsure), "{line}");
+            decoder.clear();
+        }
+        // After clearing, nothing of the lines it gave up on remains.
+        decoder.decode_line(LINES[0].as_bytes()).unwrap();
+        let batch = decoder.flush().unwrap().unwrap();
+        assert_eq!(Some(batch), arrow_json(&schema, LINES[0]));
+    }
+
+    #[test]
+    fn a_batch_of_many_lines_matches_arrow_json() {
+        let schema = schema();
+        let lines: Vec<&str> = LINES[..6].iter().cycle().take(100).copied().collect();
+        let mut decoder = FastJsonDecoder::for_schema(&schema, false).unwrap();
+        for line in &lines {
+            decoder.decode_line(line.as_bytes()).unwrap();
+        }
+        let batch = decoder.flush().unwrap().unwrap();
+        let text = lines.join("\n");
+        assert_eq!(
+            Some(batch),
+            arrow_json(&schema, &text).or_else(|| {
+                let mut reader = arrow_json::ReaderBuilder::new(schema.clone())
+                    .with_batch_size(1000)
+                    .build(text.as_bytes())
+                    .ok()?;
+                reader.next()?.ok()
+            })
+        );
+        assert_eq!(decoder.flush().unwrap(), None);
+    }
+
+    #[test]
+    fn missing_fields_step_aside_when_they_must_fail() {
+        let schema = schema();
+        let mut decoder = FastJsonDecoder::for_schema(&schema, true).unwrap();
+        assert_eq!(decoder.decode_line(br#"{"event_type": 1}"#), Err(Unsure));
+        let decimal = Arc::new(Schema::new(vec![Field::new(
+            "d",
+            DataType::Decimal128(10, 2),
+            true,
+        )]));
+        assert!(FastJsonDecoder::for_schema(&decimal, false).is_none());
+    }
+}

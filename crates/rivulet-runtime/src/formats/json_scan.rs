@@ -1,0 +1,376 @@
+//! A validating scanner over the bytes of one JSON value, for the fast
+//! JSON-lines decoder ([`super::json_columns`]).
+//!
+//! It accepts only what `serde_json` accepts, and answers [`Unsure`] for
+//! everything else, including valid JSON it does not care to handle (a
+//! surrogate `\u` escape, nesting deeper than [`MAX_DEPTH`]). `Unsure` is
+//! not an error: it hands the line to the full decoder, which decides and
+//! names the error. So the scanner only has to be right when it accepts.
+
+/// The scanner met something it leaves to the full decoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsure;
+
+pub type Scan<T> = Result<T, Unsure>;
+
+/// Deeper nesting than this is left to the full decoder (`serde_json`
+/// itself stops at 128).
+const MAX_DEPTH: usize = 100;
+
+/// A string's content between its quotes, as it is in the line.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonStr<'a> {
+    pub raw: &'a [u8],
+    /// Whether `raw` holds `\` escapes (already checked to be valid).
+    pub escaped: bool,
+}
+
+impl JsonStr<'_> {
+    /// Appends the string's text, escapes decoded, to `out`.
+    pub fn append_to(&self, out: &mut Vec<u8>) -> Scan<()> {
+        if !self.escaped {
+            out.extend_from_slice(self.raw);
+            return Ok(());
+        }
+        let mut rest = self.raw;
+        while let Some(at) = memchr::memchr(b'\\', rest) {
+            out.extend_from_slice(&rest[..at]);
+            let escape = rest.get(at + 1).ok_or(Unsure)?;
+            let mut consumed = 2;
+            match escape {
+                b'"' => out.push(b'"'),
+                b'\\' => out.push(b'\\'),
+                b'/' => out.push(b'/'),
+                b'b' => out.push(0x08),
+                b'f' => out.push(0x0c),
+                b'n' => out.push(b'\n'),
+                b'r' => out.push(b'\r'),
+                b't' => out.push(b'\t'),
+                b'u' => {
+                    let code = hex4(rest.get(at + 2..at + 6).ok_or(Unsure)?)?;
+                    let c = char::from_u32(code).ok_or(Unsure)?;
+                    let mut utf8 = [0; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+                    consumed = 6;
+                }
+                _ => return Err(Unsure),
+            }
+            rest = &rest[at + consumed..];
+        }
+        out.extend_from_slice(rest);
+        Ok(())
+    }
+}
+
+/// The value of four hex digits; surrogates are [`Unsure`] (a pair needs
+/// combining, and a lone one `serde_json` rejects).
+fn hex4(digits: &[u8]) -> Scan<u32> {
+    let mut code = 0;
+    for &d in digits {
+        let value = (d as char).to_digit(16).ok_or(Unsure)?;
+        code = code * 16 + value;
+    }
+    if (0xD800..=0xDFFF).contains(&code) {
+        return Err(Unsure);
+    }
+    Ok(code)
+}
+
+/// A number's text, checked against JSON's grammar.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonNumber<'a> {
+    pub text: &'a [u8],
+    /// No fraction and no exponent.
+    pub integer: bool,
+}
+
+impl JsonNumber<'_> {
+    /// The integer it is, if it has no fraction or exponent and fits.
+    pub fn to_i64(self) -> Option<i64> {
+        if !self.integer {
+            return None;
+        }
+        let (negative, digits) = match self.text.split_first() {
+            Some((b'-', digits)) => (true, digits),
+            _ => (false, self.text),
+        };
+        let mut value: i64 = 0;
+        for &d in digits {
+            let digit = i64::from(d - b'0');
+            value = value.checked_mul(10)?;
+            value = if negative {
+                value.checked_sub(digit)?
+            } else {
+                value.checked_add(digit)?
+            };
+        }
+        Some(value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits, signs, '.', 'e' and 'E' were accepted.
+        std::str::from_utf8(self.text).unwrap_or_default()
+    }
+}
+
+pub struct Scanner<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Scanner<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Scanner { bytes, at: 0 }
+    }
+
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.at) {
+            self.at += 1;
+        }
+    }
+
+    /// The next byte that is not whitespace, not consumed.
+    pub fn peek(&mut self) -> Option<u8> {
+        self.skip_whitespace();
+        self.bytes.get(self.at).copied()
+    }
+
+    /// Consumes `byte` if it comes next.
+    pub fn eat(&mut self, byte: u8) -> bool {
+        let next = self.peek() == Some(byte);
+        if next {
+            self.at += 1;
+        }
+        next
+    }
+
+    pub fn expect(&mut self, byte: u8) -> Scan<()> {
+        if self.eat(byte) { Ok(()) } else { Err(Unsure) }
+    }
+
+    /// Whether nothing but whitespace is left.
+    pub fn at_end(&mut self) -> bool {
+        self.peek().is_none()
+    }
+
+    /// Consumes `null` if it comes next.
+    pub fn eat_null(&mut self) -> Scan<bool> {
+        if self.peek() != Some(b'n') {
+            return Ok(false);
+        }
+        self.literal(b"null")?;
+        Ok(true)
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Scan<()> {
+        if !self.bytes[self.at..].starts_with(word) {
+            return Err(Unsure);
+        }
+        self.at += word.len();
+        Ok(())
+    }
+
+    /// `true` or `false`.
+    pub fn boolean(&mut self) -> Scan<bool> {
+        match self.peek() {
+            Some(b't') => self.literal(b"true").map(|()| true),
+            Some(b'f') => self.literal(b"false").map(|()| false),
+            _ => Err(Unsure),
+        }
+    }
+
+    /// A string; the scanner must be at its opening quote.
+    pub fn string(&mut self) -> Scan<JsonStr<'a>> {
+        self.expect(b'"')?;
+        let start = self.at;
+        let mut escaped = false;
+        loop {
+            let rest = &self.bytes[self.at..];
+            let at = memchr::memchr2(b'"', b'\\', rest).ok_or(Unsure)?;
+            // Raw control characters are not allowed inside strings.
+            if rest[..at].iter().fold(false, |seen, &b| seen | (b < 0x20)) {
+                return Err(Unsure);
+            }
+            self.at += at;
+            if self.bytes[self.at] == b'"' {
+                let raw = &self.bytes[start..self.at];
+                self.at += 1;
+                return Ok(JsonStr { raw, escaped });
+            }
+            escaped = true;
+            self.at += match self.bytes.get(self.at + 1) {
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => 2,
+                Some(b'u') => {
+                    hex4(self.bytes.get(self.at + 2..self.at + 6).ok_or(Unsure)?)?;
+                    6
+                }
+                _ => return Err(Unsure),
+            };
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.at;
+        while self.bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
+            self.at += 1;
+        }
+        self.at - start
+    }
+
+    /// A number: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+    pub fn number(&mut self) -> Scan<JsonNumber<'a>> {
+        self.skip_whitespace();
+        let start = self.at;
+        if self.bytes.get(self.at) == Some(&b'-') {
+            self.at += 1;
+        }
+        let first = self.at;
+        match self.digits() {
+            0 => return Err(Unsure),
+            1 => {}
+            _ if self.bytes[first] == b'0' => return Err(Unsure),
+            _ => {}
+        }
+        let mut integer = true;
+        if self.bytes.get(self.at) == Some(&b'.') {
+            self.at += 1;
+            integer = false;
+            if self.digits() == 0 {
+                return Err(Unsure);
+            }
+        }
+        if let Some(b'e' | b'E') = self.bytes.get(self.at) {
+            self.at += 1;
+            integer = false;
+            if let Some(b'+' | b'-') = self.bytes.get(self.at) {
+                self.at += 1;
+            }
+            if self.digits() == 0 {
+                return Err(Unsure);
+            }
+        }
+        Ok(JsonNumber {
+            text: &self.bytes[start..self.at],
+            integer,
+        })
+    }
+
+    /// Checks and passes over one value of any kind.
+    pub fn skip_value(&mut self) -> Scan<()> {
+        self.skip_nested(0)
+    }
+
+    fn skip_nested(&mut self, depth: usize) -> Scan<()> {
+        if depth > MAX_DEPTH {
+            return Err(Unsure);
+        }
+        match self.peek().ok_or(Unsure)? {
+            b'"' => self.string().map(drop),
+            b'{' => {
+                self.at += 1;
+                if self.eat(b'}') {
+                    return Ok(());
+                }
+                loop {
+                    if self.peek() != Some(b'"') {
+                        return Err(Unsure);
+                    }
+                    self.string()?;
+                    self.expect(b':')?;
+                    self.skip_nested(depth + 1)?;
+                    if !self.eat(b',') {
+                        return self.expect(b'}');
+                    }
+                }
+            }
+            b'[' => {
+                self.at += 1;
+                if self.eat(b']') {
+                    return Ok(());
+                }
+                loop {
+                    self.skip_nested(depth + 1)?;
+                    if !self.eat(b',') {
+                        return self.expect(b']');
+                    }
+                }
+            }
+            b't' | b'f' => self.boolean().map(drop),
+            b'n' => self.literal(b"null"),
+            _ => self.number().map(drop),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether the scanner accepts `text` as one whole value.
+    fn accepts(text: &str) -> bool {
+        let mut scanner = Scanner::new(text.as_bytes());
+        scanner.skip_value().is_ok() && scanner.at_end()
+    }
+
+    #[test]
+    fn what_the_scanner_accepts_serde_json_accepts() {
+        let cases = [
+            r#"{"a": 1, "b": [true, false, null, -0, 0.5, 1e3, -2.5E-3], "c": {"d": "x\"\\\/\b\f\n\r\t\u00e9"}}"#,
+            "  [ ] ",
+            "{}",
+            r#""tab	inside""#,
+            r#""\ud83d\ude00""#,
+            "01",
+            "1.",
+            ".5",
+            "+1",
+            "-",
+            "1e",
+            "tru",
+            "nul",
+            r#"{"a" 1}"#,
+            r#"{"a": 1,}"#,
+            "[1,]",
+            "[1 2]",
+            r#"{"a": 1} x"#,
+            r#""unterminated"#,
+            r#""bad \x escape""#,
+            r#""\u12g4""#,
+            "{1: 2}",
+            "NaN",
+            "ü",
+        ];
+        for case in cases {
+            if accepts(case) {
+                assert!(
+                    serde_json::from_str::<serde::de::IgnoredAny>(case).is_ok(),
+                    "accepted what serde_json rejects: {case}"
+                );
+            }
+        }
+        // And it is not so careful as to be useless.
+        assert!(accepts(cases[0]));
+        assert!(accepts("-12.5e+7"));
+    }
+
+    #[test]
+    fn strings_decode_their_escapes() {
+        let mut scanner = Scanner::new(br#""a\"b\\c\/d\n\u00e9\u20ac""#);
+        let string = scanner.string().unwrap();
+        assert!(string.escaped);
+        let mut out = Vec::new();
+        string.append_to(&mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "a\"b\\c/d\né€");
+    }
+
+    #[test]
+    fn integers_parse_to_the_edges_of_i64() {
+        let parse = |text: &str| Scanner::new(text.as_bytes()).number().unwrap().to_i64();
+        assert_eq!(parse("9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse("-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse("9223372036854775808"), None);
+        assert_eq!(parse("-0"), Some(0));
+        assert_eq!(parse("1.0"), None);
+        assert_eq!(parse("1e2"), None);
+    }
+}
