@@ -9,9 +9,10 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::builder::StringBuilder;
-use arrow_array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray};
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, SchemaRef};
+
+use super::csv_columns::{CsvColumn, Finished};
 
 /// What a csv source reads besides its schema.
 #[derive(Debug, Clone, Default)]
@@ -96,14 +97,15 @@ impl CsvFileReader {
         )
     }
 
-    /// The next up to `batch_size` records as text, per output column (STRING
-    /// columns as they are, others trimmed with empty as NULL), with each
-    /// record's line number.
-    fn next_texts(&mut self) -> Result<(Vec<StringArray>, Vec<u64>), String> {
-        let mut columns: Vec<StringBuilder> = self
-            .projection
+    /// The next up to `batch_size` records, each field parsed into its
+    /// column (STRING columns as they are, others trimmed with empty as
+    /// NULL), with each record's line number.
+    fn next_rows(&mut self) -> Result<(Vec<CsvColumn>, Vec<u64>), String> {
+        let mut columns: Vec<CsvColumn> = self
+            .output
+            .fields()
             .iter()
-            .map(|_| StringBuilder::with_capacity(self.batch_size, self.batch_size * 16))
+            .map(|field| CsvColumn::new(field.data_type(), self.batch_size))
             .collect();
         let mut lines = Vec::with_capacity(self.batch_size);
         while lines.len() < self.batch_size {
@@ -132,22 +134,35 @@ impl CsvFileReader {
                 ));
             }
             let null_literal = self.decoding.null_literal.as_deref();
-            for ((column, index), trimmed) in
-                columns.iter_mut().zip(&self.projection).zip(&self.trimmed)
+            for (((column, index), trimmed), field) in columns
+                .iter_mut()
+                .zip(&self.projection)
+                .zip(&self.trimmed)
+                .zip(self.output.fields())
             {
                 let value = record
                     .get(*index)
                     .filter(|v| null_literal != Some(*v))
                     .map(|v| if *trimmed { v.trim() } else { v })
                     .filter(|v| !*trimmed || !v.is_empty());
-                column.append_option(value);
+                if column.append(value).is_err() {
+                    if !self.decoding.ignore_parse_errors {
+                        return Err(self.fail(
+                            line,
+                            format!(
+                                "cannot read '{}' as {} for field '{}'",
+                                value.unwrap_or_default(),
+                                field.data_type(),
+                                field.name()
+                            ),
+                        ));
+                    }
+                    column.append_null();
+                }
             }
             lines.push(line);
         }
-        Ok((
-            columns.iter_mut().map(StringBuilder::finish).collect(),
-            lines,
-        ))
+        Ok((columns, lines))
     }
 
     fn convert(
@@ -165,14 +180,6 @@ impl CsvFileReader {
             return arrow_cast::cast(&strings, data_type).map_err(|e| e.to_string());
         }
         // Numbers and the like were trimmed, and empty read as NULL.
-        if *data_type == DataType::Boolean {
-            // Java's Boolean.parseBoolean: anything but "true" is false.
-            let values: BooleanArray = strings
-                .iter()
-                .map(|t| t.map(|t| t.eq_ignore_ascii_case("true")))
-                .collect();
-            return Ok(Arc::new(values));
-        }
         let strings = Arc::new(strings) as ArrayRef;
         let options = arrow_cast::CastOptions {
             safe: true,
@@ -203,7 +210,7 @@ impl Iterator for CsvFileReader {
     type Item = Result<RecordBatch, String>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let (columns, lines) = match self.next_texts() {
+        let (mut columns, lines) = match self.next_rows() {
             Ok(read) => read,
             Err(e) => return Some(Err(e)),
         };
@@ -212,9 +219,14 @@ impl Iterator for CsvFileReader {
         }
         let output = self.output.clone();
         let arrays = columns
-            .into_iter()
+            .iter_mut()
             .zip(output.fields())
-            .map(|(texts, field)| self.convert(texts, field.data_type(), field.name(), &lines))
+            .map(|(column, field)| match column.finish() {
+                Finished::Values(values) => Ok(values),
+                Finished::Text(texts, data_type) => {
+                    self.convert(texts, &data_type, field.name(), &lines)
+                }
+            })
             .collect::<Result<Vec<_>, String>>();
         Some(arrays.and_then(|arrays| {
             let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(lines.len()));

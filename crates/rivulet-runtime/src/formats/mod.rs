@@ -7,6 +7,7 @@
 //! [`text`] holds Java's and Flink's ways of writing scalars.
 
 pub mod cell;
+pub mod csv_columns;
 pub mod csv_decode;
 pub mod csv_encode;
 pub mod json_columns;
