@@ -103,6 +103,13 @@ pub fn source_operator(
     }
 }
 
+/// Whether the table's source reads fields by name and skips the others
+/// (JSON lines), so ROW columns may be cut to the fields a query reads.
+pub fn skips_unread_fields(options: &BTreeMap<String, String>) -> bool {
+    connector_of(options) == Ok("filesystem")
+        && options.get("format").map(String::as_str) == Some("json")
+}
+
 /// The sink operator for a table written by an INSERT.
 pub fn sink_operator(
     options: &BTreeMap<String, String>,

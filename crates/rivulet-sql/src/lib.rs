@@ -13,6 +13,7 @@ mod column_names;
 pub mod connectors;
 pub mod error;
 pub mod filesystem;
+mod nested_fields;
 pub mod nexmark;
 pub mod package;
 pub mod planner;

@@ -25,6 +25,7 @@ use rivulet_runtime::operators::{CalcSpec, OperatorSpec, Projection};
 use crate::column_names::flink_column_names;
 use crate::connectors;
 use crate::error::SqlError;
+use crate::nested_fields::NestedFieldUses;
 use crate::script::{ScriptStatement, split_statements};
 use crate::statements::{ColumnDefinition, Statement, TableDefinition, parse_statement};
 use crate::types::{parse_type, type_name};
@@ -194,6 +195,7 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
         next_operator: 1,
         parallelism,
         tables: &tables,
+        nested_uses: NestedFieldUses::default(),
     };
     let mut sinks = Vec::new();
     for insert in &inserts {
@@ -217,6 +219,7 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
         if std::env::var("RIVULET_DEBUG_PLAN").is_ok() {
             eprintln!("{}", plan.display_indent());
         }
+        builder.nested_uses = NestedFieldUses::of_plan(&plan);
         let stream = builder
             .lower(&plan)
             .map_err(|m| at(insert.query_offset, m))?;
@@ -470,6 +473,8 @@ struct GraphBuilder<'a> {
     next_operator: usize,
     parallelism: u32,
     tables: &'a HashMap<String, CatalogTable>,
+    /// The fields of ROW columns the query being lowered reads.
+    nested_uses: NestedFieldUses,
 }
 
 /// SQL text of an expression over unqualified input columns.
@@ -656,9 +661,19 @@ impl GraphBuilder<'_> {
                         .collect::<Result<Vec<_>, _>>()
                         .map_err(|e| e.to_string())?,
                 );
+                // Nested projection push-down, for sources that skip fields.
+                let (physical, projected) =
+                    if connectors::skips_unread_fields(&table.definition.options) {
+                        (
+                            self.nested_uses.narrow(&table.physical),
+                            self.nested_uses.narrow(&projected),
+                        )
+                    } else {
+                        (table.physical.clone(), projected)
+                    };
                 let source = connectors::source_operator(
                     &table.definition.options,
-                    &table.physical,
+                    &physical,
                     &projected,
                     name,
                 )

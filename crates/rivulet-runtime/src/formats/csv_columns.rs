@@ -15,7 +15,7 @@ use arrow_array::types::{
     Int64Type, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
     TimestampSecondType,
 };
-use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, PrimitiveArray, StringArray};
+use arrow_array::{ArrayRef, ArrowPrimitiveType, PrimitiveArray, StringArray};
 use arrow_cast::parse::{Parser, string_to_datetime};
 use arrow_schema::{DataType, TimeUnit};
 use chrono::{TimeZone, Utc};
@@ -207,6 +207,8 @@ fn timestamps<T: ArrowPrimitiveType<Native = i64> + ArrowTimestampType>(
 
 #[cfg(test)]
 mod tests {
+    use arrow_array::Array;
+
     use super::*;
 
     /// Every typed column reads a text as arrow's cast from text does.
@@ -215,13 +217,30 @@ mod tests {
         let cases: &[(DataType, &[&str])] = &[
             (DataType::Int8, &["1", "-128", "128", "+5", "1.5", "x"]),
             (DataType::Int32, &["2147483647", "2147483648", "-7", "1e3"]),
-            (DataType::Int64, &["9223372036854775807", "-0", "00012", " 4"]),
-            (DataType::Float64, &["0.1", "1e308", "NaN", "inf", "-2.5E-3", "x"]),
-            (DataType::Float32, &["3.4028235e38", "1.17549435e-38", "0.1"]),
-            (DataType::Date32, &["2024-02-29", "2023-02-29", "1970-01-01", "x"]),
+            (
+                DataType::Int64,
+                &["9223372036854775807", "-0", "00012", " 4"],
+            ),
+            (
+                DataType::Float64,
+                &["0.1", "1e308", "NaN", "inf", "-2.5E-3", "x"],
+            ),
+            (
+                DataType::Float32,
+                &["3.4028235e38", "1.17549435e-38", "0.1"],
+            ),
+            (
+                DataType::Date32,
+                &["2024-02-29", "2023-02-29", "1970-01-01", "x"],
+            ),
             (
                 DataType::Timestamp(TimeUnit::Millisecond, None),
-                &["2024-01-01 00:00:00.123", "2024-01-01T10:00:00", "2024-01-01", "x"],
+                &[
+                    "2024-01-01 00:00:00.123",
+                    "2024-01-01T10:00:00",
+                    "2024-01-01",
+                    "x",
+                ],
             ),
             (
                 DataType::Timestamp(TimeUnit::Microsecond, Some("+02:00".into())),
