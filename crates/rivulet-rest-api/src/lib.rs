@@ -6,6 +6,7 @@
 pub mod cluster;
 pub mod jars;
 pub mod jobs;
+pub mod metrics;
 pub mod stats;
 pub mod taskmanagers;
 pub mod vertices;

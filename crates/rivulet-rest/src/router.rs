@@ -67,6 +67,10 @@ fn api(web_submit: bool) -> Router<RestState> {
             get(vertices::subtask_times),
         )
         .route(
+            "/jobs/{jobid}/vertices/{vertexid}/watermarks",
+            get(vertices::watermarks),
+        )
+        .route(
             "/jobs/{jobid}/vertices/{vertexid}/taskmanagers",
             get(vertices::task_managers),
         )

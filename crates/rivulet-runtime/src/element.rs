@@ -17,6 +17,9 @@ pub enum StreamElement {
     /// Event time has advanced to this many milliseconds since the epoch.
     Watermark(i64),
     Barrier(CheckpointBarrier),
+    /// The producer is idle (Flink's `WatermarkStatus.IDLE`): leave its channel
+    /// out of the watermark until it sends a batch or a watermark again.
+    Idle,
     /// The producer will send nothing more.
     EndOfData,
 }

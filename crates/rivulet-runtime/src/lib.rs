@@ -7,7 +7,8 @@
 //! end-of-data in-band), the built-in [`operators`] and the file [`formats`] they read and write, the [`partition`]ing of
 //! batches over channels, the bounded [`channel`]s that carry them (so a slow
 //! consumer back-pressures its producers), and the [`task`] loop that runs one
-//! subtask and measures its busy, idle and back-pressured time. Keyed [`state`]
+//! subtask and measures its busy, idle and back-pressured time, with the
+//! [`watermarks`] of its inputs. Keyed [`state`]
 //! (value, list and map state, timers) lives in key groups so it can be
 //! snapshotted and restored by key-group range.
 
@@ -23,5 +24,6 @@ pub mod operators;
 pub mod partition;
 pub mod state;
 pub mod task;
+pub mod watermarks;
 
 pub use error::RuntimeError;

@@ -1,6 +1,7 @@
 //! I/O metrics of one subtask, counted where they happen: records and bytes read
 //! from and written to the network channels, and the time spent idle (waiting for
-//! input), back-pressured (waiting for room downstream) and busy (the rest).
+//! input), back-pressured (waiting for room downstream) and busy (the rest),
+//! and the subtask's current input watermark.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,6 +18,9 @@ pub struct TaskIoMetrics {
     bytes_out: AtomicU64,
     idle_nanos: AtomicU64,
     backpressured_nanos: AtomicU64,
+    /// The input watermark with its sign bit flipped, so that the zero an
+    /// atomic starts at reads as `i64::MIN`, Flink's "no watermark yet".
+    input_watermark: AtomicU64,
     /// When the current wait began (nanos since `origin`, plus one; 0 = none),
     /// so a wait in progress counts before it ends.
     idle_since: AtomicU64,
@@ -27,7 +31,7 @@ pub struct TaskIoMetrics {
 }
 
 /// A point-in-time copy of [`TaskIoMetrics`], in Flink's units (milliseconds).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct IoMetricsSnapshot {
     pub read_bytes: u64,
     pub write_bytes: u64,
@@ -36,7 +40,26 @@ pub struct IoMetricsSnapshot {
     pub backpressured_millis: u64,
     pub idle_millis: u64,
     pub busy_millis: f64,
+    /// Flink's `currentInputWatermark`: `i64::MIN` until there is one.
+    pub input_watermark: i64,
 }
+
+impl Default for IoMetricsSnapshot {
+    fn default() -> Self {
+        IoMetricsSnapshot {
+            read_bytes: 0,
+            write_bytes: 0,
+            read_records: 0,
+            write_records: 0,
+            backpressured_millis: 0,
+            idle_millis: 0,
+            busy_millis: 0.0,
+            input_watermark: i64::MIN,
+        }
+    }
+}
+
+const SIGN: u64 = 1 << 63;
 
 impl IoMetricsSnapshot {
     /// Sums two snapshots (used to aggregate subtasks of a vertex).
@@ -49,6 +72,7 @@ impl IoMetricsSnapshot {
             backpressured_millis: self.backpressured_millis + other.backpressured_millis,
             idle_millis: self.idle_millis + other.idle_millis,
             busy_millis: self.busy_millis + other.busy_millis,
+            input_watermark: self.input_watermark.min(other.input_watermark),
         }
     }
 }
@@ -70,6 +94,11 @@ impl TaskIoMetrics {
     pub fn add_input(&self, records: u64, bytes: u64) {
         self.records_in.fetch_add(records, Ordering::Relaxed);
         self.bytes_in.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    pub fn set_input_watermark(&self, watermark: i64) {
+        self.input_watermark
+            .store(watermark as u64 ^ SIGN, Ordering::Relaxed);
     }
 
     pub fn add_output(&self, records: u64, bytes: u64) {
@@ -135,6 +164,7 @@ impl TaskIoMetrics {
             backpressured_millis: backpressured / 1_000_000,
             idle_millis: idle / 1_000_000,
             busy_millis: (busy / 1_000) as f64 / 1_000.0,
+            input_watermark: (self.input_watermark.load(Ordering::Relaxed) ^ SIGN) as i64,
         }
     }
 }

@@ -22,9 +22,11 @@ use crate::error::{Result, RuntimeError};
 use crate::job_graph::ShipStrategy;
 use crate::metrics::TaskIoMetrics;
 use crate::operators::{
-    Operator, OperatorSpec, RunningOperator, SourceFunction, SourcePoll, SubtaskContext,
+    EventTimeSignal, Operator, OperatorSpec, RunningOperator, SourceFunction, SourcePoll,
+    SubtaskContext,
 };
 use crate::partition::{hash_targets, split_by_targets};
+use crate::watermarks::{InputChange, InputWatermarks};
 
 /// One output edge as the producing subtask sees it.
 #[derive(Debug, Clone)]
@@ -152,7 +154,9 @@ impl RunningTask<'_> {
                 SourcePoll::Batch(batch) => {
                     let mut produced = Vec::new();
                     push_through(&mut self.chain, batch, &mut produced)?;
-                    if self.emit_batches(produced).await? == SendResult::Cancelled {
+                    if self.emit_batches(produced).await? == SendResult::Cancelled
+                        || self.emit_event_time().await? == SendResult::Cancelled
+                    {
                         return Ok(TaskOutcome::Canceled);
                     }
                     since_yield += 1;
@@ -168,6 +172,9 @@ impl RunningTask<'_> {
                         _ = tokio::time::sleep(wait) => {}
                     }
                     self.metrics.end_idle();
+                    if self.emit_event_time().await? == SendResult::Cancelled {
+                        return Ok(TaskOutcome::Canceled);
+                    }
                 }
                 SourcePoll::End => return self.end_of_input().await,
             }
@@ -179,9 +186,7 @@ impl RunningTask<'_> {
         mut input: ElementReceiver,
         channels: usize,
     ) -> Result<TaskOutcome> {
-        let mut watermarks = vec![i64::MIN; channels];
-        let mut ended = vec![false; channels];
-        let mut current_watermark = i64::MIN;
+        let mut inputs = InputWatermarks::new(channels);
         loop {
             let element = match input.try_recv() {
                 Ok(element) => element,
@@ -210,16 +215,26 @@ impl RunningTask<'_> {
                     );
                     let mut produced = Vec::new();
                     push_through(&mut self.chain, batch, &mut produced)?;
-                    if self.emit_batches(produced).await? == SendResult::Cancelled {
+                    if self.emit_batches(produced).await? == SendResult::Cancelled
+                        || self.emit_event_time().await? == SendResult::Cancelled
+                    {
                         return Ok(TaskOutcome::Canceled);
+                    }
+                    if inputs.activate(channel) {
+                        if let Some(step) = self.advance_watermark(&mut inputs).await? {
+                            return Ok(step);
+                        }
                     }
                 }
                 StreamElement::Watermark(watermark) => {
-                    watermarks[channel] = watermarks[channel].max(watermark);
-                    if let Some(step) = self
-                        .advance_watermark(&watermarks, &ended, &mut current_watermark)
-                        .await?
-                    {
+                    inputs.watermark(channel, watermark);
+                    if let Some(step) = self.advance_watermark(&mut inputs).await? {
+                        return Ok(step);
+                    }
+                }
+                StreamElement::Idle => {
+                    inputs.idle(channel);
+                    if let Some(step) = self.advance_watermark(&mut inputs).await? {
                         return Ok(step);
                     }
                 }
@@ -232,14 +247,10 @@ impl RunningTask<'_> {
                     }
                 }
                 StreamElement::EndOfData => {
-                    ended[channel] = true;
-                    if ended.iter().all(|e| *e) {
+                    if inputs.end(channel) {
                         return self.end_of_input().await;
                     }
-                    if let Some(step) = self
-                        .advance_watermark(&watermarks, &ended, &mut current_watermark)
-                        .await?
-                    {
+                    if let Some(step) = self.advance_watermark(&mut inputs).await? {
                         return Ok(step);
                     }
                 }
@@ -247,32 +258,57 @@ impl RunningTask<'_> {
         }
     }
 
-    /// Emits a new task watermark if the minimum over live channels advanced.
+    /// Emits a new task watermark if the minimum over active channels
+    /// advanced, or declares this subtask idle when every live input is.
     async fn advance_watermark(
         &mut self,
-        watermarks: &[i64],
-        ended: &[bool],
-        current: &mut i64,
+        inputs: &mut InputWatermarks,
     ) -> Result<Option<TaskOutcome>> {
-        let minimum = watermarks
-            .iter()
-            .zip(ended)
-            .filter(|(_, ended)| !**ended)
-            .map(|(w, _)| *w)
-            .min()
-            .unwrap_or(MAX_WATERMARK);
-        if minimum <= *current {
-            return Ok(None);
+        match inputs.advance() {
+            InputChange::None => Ok(None),
+            InputChange::AllIdle => Ok((self.broadcast(StreamElement::Idle).await?
+                == SendResult::Cancelled)
+                .then_some(TaskOutcome::Canceled)),
+            InputChange::Watermark(watermark) => {
+                self.metrics.set_input_watermark(watermark);
+                let mut produced = Vec::new();
+                watermark_through(&mut self.chain, watermark, &mut produced)?;
+                if self.emit_batches(produced).await? == SendResult::Cancelled
+                    || self.broadcast(StreamElement::Watermark(watermark)).await?
+                        == SendResult::Cancelled
+                {
+                    return Ok(Some(TaskOutcome::Canceled));
+                }
+                Ok(None)
+            }
         }
-        *current = minimum;
-        let mut produced = Vec::new();
-        watermark_through(&mut self.chain, minimum, &mut produced)?;
-        if self.emit_batches(produced).await? == SendResult::Cancelled
-            || self.broadcast(StreamElement::Watermark(minimum)).await? == SendResult::Cancelled
-        {
-            return Ok(Some(TaskOutcome::Canceled));
+    }
+
+    /// Asks the chain's event-time generators (watermark assigners) for a
+    /// watermark or an idle status and sends it on: a watermark through the
+    /// operators after its generator and to every consumer.
+    async fn emit_event_time(&mut self) -> Result<SendResult> {
+        let now = std::time::Instant::now();
+        for position in 0..self.chain.len() {
+            let Some(signal) = self.chain[position].poll_event_time(now) else {
+                continue;
+            };
+            let element = match signal {
+                EventTimeSignal::Watermark(watermark) => {
+                    let mut produced = Vec::new();
+                    watermark_through(&mut self.chain[position + 1..], watermark, &mut produced)?;
+                    if self.emit_batches(produced).await? == SendResult::Cancelled {
+                        return Ok(SendResult::Cancelled);
+                    }
+                    StreamElement::Watermark(watermark)
+                }
+                EventTimeSignal::Idle => StreamElement::Idle,
+            };
+            if self.broadcast(element).await? == SendResult::Cancelled {
+                return Ok(SendResult::Cancelled);
+            }
         }
-        Ok(None)
+        Ok(SendResult::Sent)
     }
 
     async fn end_of_input(&mut self) -> Result<TaskOutcome> {
@@ -605,16 +641,27 @@ mod tests {
         send(0, StreamElement::Watermark(10)).await;
         send(1, StreamElement::Watermark(5)).await;
         send(0, StreamElement::Watermark(20)).await;
+        // An idle channel is left out until it sends again.
+        send(1, StreamElement::Idle).await;
+        send(0, StreamElement::Watermark(30)).await;
+        send(1, StreamElement::Watermark(25)).await;
+        send(0, StreamElement::Watermark(40)).await;
+        // With every live channel idle, so is the subtask.
+        send(1, StreamElement::Idle).await;
+        send(0, StreamElement::Idle).await;
         send(1, StreamElement::EndOfData).await;
         send(0, StreamElement::EndOfData).await;
+        let mut idle = 0;
         while let Some(ChannelElement { element, .. }) = output.recv().await {
             match element {
                 StreamElement::Watermark(w) => watermarks.push(w),
+                StreamElement::Idle => idle += 1,
                 StreamElement::EndOfData => break,
                 _ => {}
             }
         }
-        assert_eq!(watermarks, vec![5, 20, MAX_WATERMARK]);
+        assert_eq!(watermarks, vec![5, 20, 30, 40, MAX_WATERMARK]);
+        assert_eq!(idle, 1);
         assert_eq!(task.await.unwrap().unwrap(), TaskOutcome::Finished);
     }
 }

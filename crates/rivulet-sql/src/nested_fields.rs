@@ -23,7 +23,7 @@ enum ColumnUse {
 }
 
 /// How a plan uses its columns, by column name.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct NestedFieldUses {
     columns: HashMap<String, ColumnUse>,
 }
@@ -40,6 +40,11 @@ impl NestedFieldUses {
             })
         });
         uses
+    }
+
+    /// Adds the uses of one more expression (a source's watermark).
+    pub fn include(&mut self, expr: &Expr) {
+        self.visit(expr);
     }
 
     fn visit(&mut self, expr: &Expr) {

@@ -18,9 +18,12 @@ use datafusion::common::{Column, DFSchema};
 use datafusion::datasource::empty::EmptyTable;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::prelude::SessionContext;
+use rivulet_common::config::parse_duration_millis;
 use rivulet_runtime::job_graph::{EdgeSpec, JobGraphSpec, JobType, ShipStrategy, VertexSpec};
 use rivulet_runtime::operators::calc::expression_context;
-use rivulet_runtime::operators::{CalcSpec, OperatorSpec, Projection};
+use rivulet_runtime::operators::{
+    CalcSpec, DEFAULT_WATERMARK_INTERVAL_MILLIS, OperatorSpec, Projection, WatermarkAssignerSpec,
+};
 
 use crate::column_names::flink_column_names;
 use crate::connectors;
@@ -48,6 +51,63 @@ struct CatalogTable {
     definition: TableDefinition,
     physical: Schema,
     statement: ScriptStatement,
+    watermark: Option<SourceWatermark>,
+}
+
+/// A table's `WATERMARK` as its source's assigner computes it.
+struct SourceWatermark {
+    /// The watermark expression over the physical columns (computed columns
+    /// written out), as SQL.
+    expression: String,
+    /// The physical columns it reads.
+    columns: Vec<String>,
+    /// The planned expression, so nested projection push-down keeps the
+    /// fields it reads.
+    planned: Expr,
+}
+
+/// Plans `expression` over the registered table `table` and returns it
+/// over the physical columns.
+async fn source_watermark(
+    context: &SessionContext,
+    table: &str,
+    expression: &str,
+) -> Result<SourceWatermark, String> {
+    let query = format!(
+        "SELECT {expression} AS \"__watermark\" FROM {}",
+        quote(table)
+    );
+    let plan = context
+        .state()
+        .create_logical_plan(&query)
+        .await
+        .and_then(|plan| context.state().optimize(&plan))
+        .map_err(|e| datafusion_message(&e))?;
+    let LogicalPlan::Projection(projection) = &plan else {
+        return Err(format!(
+            "cannot place the watermark '{expression}' on the source"
+        ));
+    };
+    let planned = match projection.expr.first() {
+        Some(Expr::Alias(alias)) => alias.expr.as_ref().clone(),
+        Some(other) => other.clone(),
+        None => {
+            return Err(format!(
+                "cannot place the watermark '{expression}' on the source"
+            ));
+        }
+    };
+    let mut columns: Vec<String> = planned
+        .column_refs()
+        .into_iter()
+        .map(|c| c.name.clone())
+        .collect();
+    columns.sort();
+    Ok(SourceWatermark {
+        expression: expression_sql(&planned)?,
+        columns,
+        planned,
+    })
 }
 
 fn error_at(
@@ -145,6 +205,7 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
                 let single = BTreeMap::from([(key.clone(), value.clone())]);
                 runtime_mode(&single)
                     .and(script_parallelism(&single))
+                    .and(event_time_settings(&single))
                     .map_err(|e| error_at(statement, 0, e, false))?;
                 config.insert(key, value);
             }
@@ -196,6 +257,7 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
         parallelism,
         tables: &tables,
         nested_uses: NestedFieldUses::default(),
+        event_time: event_time_settings(&config).map_err(configuration_error)?,
     };
     let mut sinks = Vec::new();
     for insert in &inserts {
@@ -254,6 +316,29 @@ fn configuration_error(message: String) -> SqlError {
         line: 0,
         column: 0,
     }
+}
+
+/// How sources generate event time: Flink's `pipeline.auto-watermark-interval`
+/// (200 ms by default) and `table.exec.source.idle-timeout` (0: never idle).
+#[derive(Debug, Clone, Copy)]
+struct EventTimeSettings {
+    interval_millis: u64,
+    idle_timeout_millis: u64,
+}
+
+fn event_time_settings(config: &BTreeMap<String, String>) -> Result<EventTimeSettings, String> {
+    let duration = |key: &str, default: u64| match config.get(key) {
+        None => Ok(default),
+        Some(value) => parse_duration_millis(value)
+            .map_err(|e| format!("Could not parse value '{value}' for key '{key}': {e}")),
+    };
+    Ok(EventTimeSettings {
+        interval_millis: duration(
+            "pipeline.auto-watermark-interval",
+            DEFAULT_WATERMARK_INTERVAL_MILLIS,
+        )?,
+        idle_timeout_millis: duration("table.exec.source.idle-timeout", 0)?,
+    })
 }
 
 /// Flink's `execution.runtime-mode`; AUTOMATIC runs streaming, as every
@@ -445,10 +530,19 @@ async fn catalog_table(
             Arc::new(datafusion::catalog::view::ViewTable::new(plan, Some(query))),
         )?;
     }
+    let watermark = match &definition.watermark {
+        None => None,
+        Some(watermark) => Some(
+            source_watermark(context, &definition.name, &watermark.expression)
+                .await
+                .map_err(|m| error_at(statement, watermark.offset, m, false))?,
+        ),
+    };
     Ok(CatalogTable {
         definition,
         physical,
         statement: statement.clone(),
+        watermark,
     })
 }
 
@@ -475,6 +569,7 @@ struct GraphBuilder<'a> {
     tables: &'a HashMap<String, CatalogTable>,
     /// The fields of ROW columns the query being lowered reads.
     nested_uses: NestedFieldUses,
+    event_time: EventTimeSettings,
 }
 
 /// SQL text of an expression over unqualified input columns.
@@ -661,13 +756,28 @@ impl GraphBuilder<'_> {
                         .collect::<Result<Vec<_>, _>>()
                         .map_err(|e| e.to_string())?,
                 );
+                // The source also reads what its watermark needs; a Calc
+                // after the assigner drops it again.
+                let query_columns = projected.fields().len();
+                let mut read = projected.fields().iter().cloned().collect::<Vec<_>>();
+                let mut uses = self.nested_uses.clone();
+                if let Some(watermark) = &table.watermark {
+                    uses.include(&watermark.planned);
+                    for column in &watermark.columns {
+                        if read.iter().all(|f| f.name() != column) {
+                            let field = table
+                                .physical
+                                .field_with_name(column)
+                                .map_err(|e| e.to_string())?;
+                            read.push(Arc::new(field.clone()));
+                        }
+                    }
+                }
+                let projected = Schema::new(read);
                 // Nested projection push-down, for sources that skip fields.
                 let (physical, projected) =
                     if connectors::skips_unread_fields(&table.definition.options) {
-                        (
-                            self.nested_uses.narrow(&table.physical),
-                            self.nested_uses.narrow(&projected),
-                        )
+                        (uses.narrow(&table.physical), uses.narrow(&projected))
                     } else {
                         (table.physical.clone(), projected)
                     };
@@ -689,6 +799,24 @@ impl GraphBuilder<'_> {
                     schema: Arc::new(projected),
                     last_input: None,
                 };
+                if let Some(watermark) = &table.watermark {
+                    let assigner = OperatorSpec::WatermarkAssigner(WatermarkAssignerSpec {
+                        name: Some(self.operator_name("WatermarkAssigner")),
+                        expression: watermark.expression.clone(),
+                        interval_millis: self.event_time.interval_millis,
+                        idle_timeout_millis: self.event_time.idle_timeout_millis,
+                    });
+                    self.push_operator(&mut stream, assigner)?;
+                    if stream.schema.fields().len() > query_columns {
+                        let kept = Arc::new(
+                            stream
+                                .schema
+                                .project(&(0..query_columns).collect::<Vec<_>>())
+                                .map_err(|e| e.to_string())?,
+                        );
+                        self.push_calc(&mut stream, None, identity_projections(&kept))?;
+                    }
+                }
                 if !scan.filters.is_empty() {
                     let filter = scan
                         .filters

@@ -7,6 +7,7 @@ use rivulet_cluster::ClusterError;
 use rivulet_cluster::job_master::SnapshotDetail;
 use rivulet_cluster::snapshot::{JobSnapshot, VertexSnapshot};
 use rivulet_cluster::status::ExecutionState;
+use rivulet_rest_api::metrics::Metric;
 use rivulet_rest_api::vertices::{
     JobVertexDetailsInfo, JobVertexTaskManagersInfo, SubtaskTimes, SubtasksTimesInfo,
     VertexTaskManagerInfo,
@@ -187,4 +188,28 @@ pub async fn task_managers(
         now: job.now,
         taskmanagers,
     }))
+}
+
+/// `GET /jobs/{jobid}/vertices/{vertexid}/watermarks`: each subtask's current
+/// input watermark (`i64::MIN` before the first). A source vertex has no
+/// input and so no input watermark: Flink answers `[]` for it.
+pub async fn watermarks(
+    State(state): State<RestState>,
+    Path((job, vertex)): Path<(String, String)>,
+) -> RestResult {
+    let (job, index) = load(&state, &job, &vertex).await?;
+    let vertex = &job.vertices[index];
+    let has_input = job.edges.iter().any(|edge| edge.target == vertex.id);
+    let metrics: Vec<Metric> = match has_input {
+        false => Vec::new(),
+        true => vertex
+            .subtasks
+            .iter()
+            .map(|subtask| Metric {
+                id: format!("{}.currentInputWatermark", subtask.index),
+                value: Some(subtask.current().metrics.input_watermark.to_string()),
+            })
+            .collect(),
+    };
+    Ok(ok(&metrics))
 }

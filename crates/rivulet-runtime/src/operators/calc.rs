@@ -71,6 +71,15 @@ fn compile(
         .map_err(failed)
 }
 
+/// Compiles one SQL expression over `schema`, for operators other than Calc.
+pub(super) fn compile_expression(
+    operator: &str,
+    sql: &str,
+    schema: &SchemaRef,
+) -> Result<Arc<dyn PhysicalExpr>> {
+    compile(&expression_context(), operator, sql, schema)
+}
+
 impl CalcSpec {
     pub fn name(&self) -> String {
         name_or(&self.name, "Calc")

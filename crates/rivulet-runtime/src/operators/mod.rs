@@ -15,8 +15,9 @@ pub(crate) mod keyed_count;
 mod nexmark;
 mod pacing;
 mod print_sink;
+mod watermark_assigner;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
@@ -33,6 +34,7 @@ pub use generator::GeneratorSpec;
 pub use keyed_count::KeyedCountSpec;
 pub use nexmark::{DEFAULT_BASE_TIME, NexmarkSpec, nexmark_schema};
 pub use print_sink::PrintSinkSpec;
+pub use watermark_assigner::{DEFAULT_WATERMARK_INTERVAL_MILLIS, WatermarkAssignerSpec};
 
 /// Where a subtask runs: what an operator may need to know about its place.
 #[derive(Debug, Clone)]
@@ -57,6 +59,16 @@ pub trait SourceFunction: Send {
     fn poll_next(&mut self) -> Result<SourcePoll>;
 }
 
+/// What an operator that generates event time tells the operators after it
+/// and the subtasks downstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventTimeSignal {
+    /// Event time has advanced to this many epoch milliseconds.
+    Watermark(i64),
+    /// No rows for a while: leave this subtask out of the watermark until it sends again.
+    Idle,
+}
+
 /// A non-source operator in a chain.
 pub trait Operator: Send {
     /// Called once before the first element.
@@ -69,6 +81,12 @@ pub trait Operator: Send {
     /// Event time advanced; operators with timers fire them here.
     fn process_watermark(&mut self, _watermark: i64, _out: &mut Vec<RecordBatch>) -> Result<()> {
         Ok(())
+    }
+
+    /// Asked after every batch and while the task waits: a watermark or an
+    /// idle status this operator generates (only watermark assigners do).
+    fn poll_event_time(&mut self, _now: Instant) -> Option<EventTimeSignal> {
+        None
     }
 
     /// The input ended; flush and commit what is pending.
@@ -86,6 +104,7 @@ pub enum OperatorSpec {
     Nexmark(NexmarkSpec),
     FileSource(FileSourceSpec),
     Calc(CalcSpec),
+    WatermarkAssigner(WatermarkAssignerSpec),
     KeyedCount(KeyedCountSpec),
     FileSink(FileSinkSpec),
     PrintSink(PrintSinkSpec),
@@ -126,6 +145,7 @@ impl OperatorSpec {
             OperatorSpec::FileSource(s) => format!("Source: {}", s.name()),
             OperatorSpec::KeyedCount(s) => s.name(),
             OperatorSpec::Calc(s) => s.name(),
+            OperatorSpec::WatermarkAssigner(s) => s.name(),
             OperatorSpec::FileSink(s) => format!("Sink: {}", s.name()),
             OperatorSpec::PrintSink(s) => format!("Sink: {}", s.name()),
             OperatorSpec::DiscardSink(s) => format!("Sink: {}", s.name()),
@@ -150,6 +170,11 @@ impl OperatorSpec {
             OperatorSpec::FileSource(spec) => spec.output_schema().map(Some),
             OperatorSpec::KeyedCount(spec) => spec.output_schema(&require_input()?).map(Some),
             OperatorSpec::Calc(spec) => spec.output_schema(&require_input()?).map(Some),
+            OperatorSpec::WatermarkAssigner(spec) => {
+                let input = require_input()?;
+                spec.validate_input(&input)?;
+                Ok(Some(input))
+            }
             OperatorSpec::FileSink(_)
             | OperatorSpec::PrintSink(_)
             | OperatorSpec::DiscardSink(_) => {
@@ -195,6 +220,9 @@ impl OperatorSpec {
                 RunningOperator::Operator(Box::new(spec.create(&input_schema()?)?))
             }
             OperatorSpec::Calc(spec) => {
+                RunningOperator::Operator(Box::new(spec.create(&input_schema()?)?))
+            }
+            OperatorSpec::WatermarkAssigner(spec) => {
                 RunningOperator::Operator(Box::new(spec.create(&input_schema()?)?))
             }
             OperatorSpec::FileSink(spec) => {

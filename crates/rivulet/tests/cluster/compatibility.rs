@@ -42,6 +42,8 @@ const WHILE_RUNNING: &[&str] = &[
     "GET_jobs_jobid_vertices_v0_subtasktimes",
     "GET_jobs_jobid_vertices_v1_subtasktimes",
     "GET_jobs_jobid_vertices_v0_taskmanagers",
+    "GET_jobs_jobid_vertices_v0_watermarks",
+    "GET_jobs_jobid_vertices_v1_watermarks",
     "GET_jobs_nonexistent",
     "GET_jobs_malformed",
     "GET_jobs_jobid_vertices_nonexistent",
