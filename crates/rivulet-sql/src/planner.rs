@@ -66,6 +66,37 @@ struct SourceWatermark {
     planned: Expr,
 }
 
+/// `expr` over `input` rewritten over the table scan under it: the columns
+/// of the projections in between (a table's computed columns) written out.
+fn over_scan(expr: Expr, input: &LogicalPlan) -> Option<Expr> {
+    match input {
+        LogicalPlan::TableScan(_) => Some(expr),
+        LogicalPlan::SubqueryAlias(alias) => over_scan(expr, &alias.input),
+        LogicalPlan::Projection(projection) => {
+            let rewritten = expr
+                .transform(|e| {
+                    let Expr::Column(column) = &e else {
+                        return Ok(Transformed::no(e));
+                    };
+                    let defined = projection
+                        .schema
+                        .fields()
+                        .iter()
+                        .position(|f| f.name() == &column.name)
+                        .and_then(|i| projection.expr.get(i));
+                    Ok(match defined {
+                        Some(definition) => Transformed::yes(definition.clone().unalias()),
+                        None => Transformed::no(e),
+                    })
+                })
+                .ok()?
+                .data;
+            over_scan(rewritten, &projection.input)
+        }
+        _ => None,
+    }
+}
+
 /// Plans `expression` over the registered table `table` and returns it
 /// over the physical columns.
 async fn source_watermark(
@@ -83,20 +114,17 @@ async fn source_watermark(
         .await
         .and_then(|plan| context.state().optimize(&plan))
         .map_err(|e| datafusion_message(&e))?;
+    let cannot_place = || format!("cannot place the watermark '{expression}' on the source");
     let LogicalPlan::Projection(projection) = &plan else {
-        return Err(format!(
-            "cannot place the watermark '{expression}' on the source"
-        ));
+        return Err(cannot_place());
     };
-    let planned = match projection.expr.first() {
-        Some(Expr::Alias(alias)) => alias.expr.as_ref().clone(),
-        Some(other) => other.clone(),
-        None => {
-            return Err(format!(
-                "cannot place the watermark '{expression}' on the source"
-            ));
-        }
-    };
+    let planned = projection
+        .expr
+        .first()
+        .ok_or_else(cannot_place)?
+        .clone()
+        .unalias();
+    let planned = over_scan(planned, &projection.input).ok_or_else(cannot_place)?;
     let mut columns: Vec<String> = planned
         .column_refs()
         .into_iter()
@@ -473,8 +501,21 @@ async fn catalog_table(
             }],
         };
         let full_schema: SchemaRef = Arc::new(Schema::new(full.clone()));
-        calc.output_schema(&full_schema)
+        let output = calc
+            .output_schema(&full_schema)
             .map_err(|e| error_at(statement, watermark.offset, e.to_string(), false))?;
+        let field = output.field(0);
+        if !matches!(field.data_type(), arrow_schema::DataType::Timestamp(_, _)) {
+            return Err(error_at(
+                statement,
+                watermark.offset,
+                format!(
+                    "Invalid data type of expression for watermark definition. The field must be of type TIMESTAMP(p) or TIMESTAMP_LTZ(p), the supported precision 'p' is from 0 to 3, but the watermark expression type is {}",
+                    type_name(field.data_type(), field.is_nullable())
+                ),
+                false,
+            ));
+        }
     }
     for key in &definition.primary_key {
         if !full.iter().any(|f| f.name() == key) {
@@ -967,6 +1008,27 @@ impl GraphBuilder<'_> {
         }
         if needs_cast {
             self.push_calc(&mut stream, None, projections)?;
+        }
+        // `sink.parallelism` other than the query's: the sink is a vertex of
+        // its own, fed round-robin, as Flink plans it.
+        if let Some(value) = table.definition.options.get("sink.parallelism") {
+            let parallelism = value.trim().parse::<u32>().ok().filter(|p| *p > 0);
+            let parallelism = parallelism.ok_or_else(|| {
+                format!(
+                    "Invalid configured parallelism {value} for table 'default_catalog.default_database.{sink_name}'."
+                )
+            })?;
+            if Some(parallelism) != self.vertices[stream.vertex].parallelism {
+                let vertex = self.new_vertex(vec![]);
+                self.vertices[vertex].parallelism = Some(parallelism);
+                self.edges.push(EdgeSpec {
+                    from: self.vertices[stream.vertex].id.clone(),
+                    to: self.vertices[vertex].id.clone(),
+                    strategy: ShipStrategy::Rebalance,
+                    key: None,
+                });
+                stream.vertex = vertex;
+            }
         }
         let name = self.operator_name(sink_name);
         let operator = connectors::sink_operator(&table.definition.options, &table.physical, name)

@@ -654,6 +654,15 @@ mod tests {
 
     #[test]
     fn create_table_with_everything_flink_allows() {
+        let text = "CREATE TEMPORARY TABLE `cat`.db.orders (
+               id BIGINT NOT NULL,
+               price DECIMAL(10, 2) COMMENT 'the price',
+               tags MAP<STRING, INT>,
+               ts TIMESTAMP(3),
+               total AS price * 2,
+               WATERMARK FOR ts AS ts - INTERVAL '5' SECOND,
+               PRIMARY KEY (id) NOT ENFORCED
+             ) WITH ('connector' = 'datagen', 'fields.id.kind' = 'sequence', 'x' = 'it''s')";
         let Statement::CreateTable(table) = parse(
             "CREATE TEMPORARY TABLE `cat`.db.orders (
                id BIGINT NOT NULL,
@@ -683,6 +692,7 @@ mod tests {
         let watermark = table.watermark.unwrap();
         assert_eq!(watermark.column, "ts");
         assert_eq!(watermark.expression, "ts - INTERVAL '5' SECOND");
+        assert!(text[watermark.offset..].starts_with("ts - INTERVAL"));
         assert_eq!(table.primary_key, vec!["id"]);
         assert_eq!(table.options["connector"], "datagen");
         assert_eq!(table.options["x"], "it's");

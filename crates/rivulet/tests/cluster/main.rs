@@ -6,6 +6,7 @@ mod support;
 mod cli;
 mod compatibility;
 mod errors;
+mod event_time;
 mod jars;
 mod lifecycle;
 mod sql_golden;
