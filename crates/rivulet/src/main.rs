@@ -31,6 +31,22 @@ enum Command {
     Cancel(CancelArgs),
     /// Show the plan of a SQL script or package without running it.
     Info(InfoArgs),
+    /// Write the `nexmark` connector's events as JSON lines in the layout of
+    /// Flink's Nexmark source table.
+    NexmarkJson(NexmarkJsonArgs),
+}
+
+#[derive(clap::Args)]
+struct NexmarkJsonArgs {
+    /// How many events (the connector's `events.num`).
+    #[arg(long, default_value_t = 10_000_000)]
+    events: u64,
+    /// The file to write (standard output when absent).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Another connector option, e.g. --option base-time='2024-06-01 00:00:00' (repeatable).
+    #[arg(long = "option", value_name = "KEY=VALUE")]
+    options: Vec<String>,
 }
 
 /// Where the JobManager's REST endpoint is, as Flink's `-m`.
@@ -207,6 +223,7 @@ fn run_cli() -> anyhow::Result<i32> {
         Command::Cancel(args) => runtime
             .block_on(client::cancel(&args.target.client(), &args.job_id))
             .map(|()| 0),
+        Command::NexmarkJson(args) => nexmark_json(args).map(|()| 0),
         Command::Info(args) => {
             let request = JarRequest {
                 entry_class: args.job.entry,
@@ -220,6 +237,35 @@ fn run_cli() -> anyhow::Result<i32> {
         }
     }?;
     Ok(code)
+}
+
+fn nexmark_json(args: NexmarkJsonArgs) -> anyhow::Result<()> {
+    let mut options = std::collections::BTreeMap::new();
+    for option in &args.options {
+        let (key, value) = option
+            .split_once('=')
+            .with_context(|| format!("--option {option}: expected KEY=VALUE"))?;
+        options.insert(key.trim().to_string(), value.trim().to_string());
+    }
+    options.insert("events.num".into(), args.events.to_string());
+    let spec = rivulet::nexmark_json::spec(&options).map_err(anyhow::Error::msg)?;
+    let written = match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+            rivulet::nexmark_json::write_events(&spec, &mut out)
+                .with_context(|| format!("cannot write {}", path.display()))?
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            rivulet::nexmark_json::write_events(&spec, &mut out)?
+        }
+    };
+    if let Some(path) = &args.output {
+        eprintln!("{written} events written to {}", path.display());
+    }
+    Ok(())
 }
 
 async fn standalone(args: StandaloneArgs) -> anyhow::Result<()> {

@@ -172,6 +172,14 @@ impl NexmarkSpec {
         }
     }
 
+    /// Every event of the stream in order, as one subtask at parallelism 1
+    /// produces them (bounded by `events.num` when set).
+    pub fn all_events(&self) -> impl Iterator<Item = Event> + use<> {
+        let total = self.events.unwrap_or(u64::MAX);
+        nexmark::EventGenerator::new(self.config())
+            .take(usize::try_from(total).unwrap_or(usize::MAX))
+    }
+
     pub(super) fn create(&self, context: &SubtaskContext) -> NexmarkSource {
         let index = context.subtask_index as u64;
         let parallelism = context.parallelism.max(1) as u64;

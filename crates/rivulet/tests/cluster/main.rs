@@ -9,4 +9,5 @@ mod errors;
 mod event_time;
 mod jars;
 mod lifecycle;
+mod nexmark_file;
 mod sql_golden;

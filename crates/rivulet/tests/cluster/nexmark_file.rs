@@ -1,0 +1,90 @@
+//! The Nexmark event stream written by `rivulet nexmark-json` reads back
+//! through the `filesystem` connector as exactly the rows the `nexmark`
+//! connector produces: the two forms in which the Nexmark queries run.
+
+use std::time::Duration;
+
+use crate::support::{TestCluster, read_parts};
+
+/// Every column of the stream that a query could read, flattened.
+const COLUMNS: &str = "event_type, person.id, person.name, person.emailAddress, person.creditCard, \
+    person.city, person.state, person.dateTime, person.extra, auction.id, auction.itemName, \
+    auction.description, auction.initialBid, auction.reserve, auction.dateTime, auction.expires, \
+    auction.seller, auction.category, auction.extra, bid.auction, bid.bidder, bid.price, \
+    bid.channel, bid.url, bid.dateTime, bid.extra";
+
+const NEXMARK_COLUMNS: &str = "event_type INT,
+  person ROW<id BIGINT, name VARCHAR, emailAddress VARCHAR, creditCard VARCHAR,
+             city VARCHAR, state VARCHAR, dateTime TIMESTAMP(3), extra VARCHAR>,
+  auction ROW<id BIGINT, itemName VARCHAR, description VARCHAR, initialBid BIGINT,
+              reserve BIGINT, dateTime TIMESTAMP(3), expires TIMESTAMP(3), seller BIGINT,
+              category BIGINT, extra VARCHAR>,
+  bid ROW<auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR,
+          dateTime TIMESTAMP(3), extra VARCHAR>";
+
+const SINK_COLUMNS: &str = "event_type INT, p_id BIGINT, p_name STRING, p_email STRING, \
+    p_card STRING, p_city STRING, p_state STRING, p_time TIMESTAMP(3), p_extra STRING, \
+    a_id BIGINT, a_item STRING, a_description STRING, a_initial BIGINT, a_reserve BIGINT, \
+    a_time TIMESTAMP(3), a_expires TIMESTAMP(3), a_seller BIGINT, a_category BIGINT, \
+    a_extra STRING, b_auction BIGINT, b_bidder BIGINT, b_price BIGINT, b_channel STRING, \
+    b_url STRING, b_time TIMESTAMP(3), b_extra STRING";
+
+async fn run_to_rows(cluster: &TestCluster, source_options: &str) -> Vec<String> {
+    let output = tempfile::tempdir().unwrap();
+    let script = format!(
+        "SET 'parallelism.default' = '2';
+CREATE TABLE nexmark ({NEXMARK_COLUMNS}) WITH ({source_options});
+CREATE TABLE out ({SINK_COLUMNS}) WITH (
+  'connector' = 'filesystem', 'path' = '{}', 'format' = 'csv');
+INSERT INTO out SELECT {COLUMNS} FROM nexmark;",
+        output.path().display()
+    );
+    let (status, body) = cluster
+        .submit_raw(
+            script.into_bytes(),
+            r#"{"executionPlanFileName":"job.json"}"#,
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let job = body["jobUrl"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("/jobs/")
+        .to_string();
+    cluster
+        .wait_for_status(&job, "FINISHED", Duration::from_secs(30))
+        .await;
+    let mut rows: Vec<String> = read_parts(output.path()).into_values().flatten().collect();
+    rows.sort();
+    rows
+}
+
+#[tokio::test]
+async fn the_json_lines_file_holds_the_connectors_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nexmark.json");
+    let options =
+        std::collections::BTreeMap::from([("events.num".to_string(), "3000".to_string())]);
+    let spec = rivulet::nexmark_json::spec(&options).unwrap();
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    assert_eq!(
+        rivulet::nexmark_json::write_events(&spec, &mut file).unwrap(),
+        3000
+    );
+    drop(file);
+
+    let cluster = TestCluster::start(&[("taskmanager.numberOfTaskSlots", "4")]).await;
+    let from_connector =
+        run_to_rows(&cluster, "'connector' = 'nexmark', 'events.num' = '3000'").await;
+    let from_file = run_to_rows(
+        &cluster,
+        &format!(
+            "'connector' = 'filesystem', 'path' = '{}', 'format' = 'json'",
+            path.display()
+        ),
+    )
+    .await;
+    cluster.stop().await;
+    assert_eq!(from_connector.len(), 3000);
+    assert_eq!(from_connector, from_file);
+}
