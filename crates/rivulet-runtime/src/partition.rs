@@ -17,15 +17,10 @@ use crate::key_groups::{
     java_long_hash, java_string_hash, key_group_for_hash, operator_index_for_key_group,
 };
 
-/// The target subtask of every row of `batch`, keyed on `key_column`.
-pub fn hash_targets(
-    batch: &RecordBatch,
-    key_column: usize,
-    parallelism: u32,
-    max_parallelism: u32,
-) -> Result<Vec<u32>> {
-    let column = batch.column(key_column);
-    let hashes: Vec<i32> = match column.data_type() {
+/// The Java hash code of every key in `column` (0 for NULL), as Flink
+/// hashes a BIGINT, INT or STRING key.
+pub fn key_hashes(column: &dyn Array) -> Result<Vec<i32>> {
+    Ok(match column.data_type() {
         DataType::Int64 => column
             .as_primitive::<Int64Type>()
             .iter()
@@ -47,8 +42,17 @@ pub fn hash_targets(
                 message: format!("cannot hash keys of type {other}"),
             });
         }
-    };
-    Ok(hashes
+    })
+}
+
+/// The target subtask of every row of `batch`, keyed on `key_column`.
+pub fn hash_targets(
+    batch: &RecordBatch,
+    key_column: usize,
+    parallelism: u32,
+    max_parallelism: u32,
+) -> Result<Vec<u32>> {
+    Ok(key_hashes(batch.column(key_column).as_ref())?
         .into_iter()
         .map(|h| {
             let group = key_group_for_hash(h, max_parallelism);

@@ -5,6 +5,7 @@
 //! builds the running operator for one subtask. Sources implement
 //! [`SourceFunction`]; every other operator implements [`Operator`].
 
+pub mod accumulators;
 pub mod calc;
 mod datagen;
 mod discard_sink;
@@ -16,6 +17,7 @@ mod nexmark;
 mod pacing;
 mod print_sink;
 mod watermark_assigner;
+mod window_aggregate;
 
 use std::time::{Duration, Instant};
 
@@ -35,6 +37,7 @@ pub use keyed_count::KeyedCountSpec;
 pub use nexmark::{DEFAULT_BASE_TIME, NexmarkSpec, nexmark_schema};
 pub use print_sink::PrintSinkSpec;
 pub use watermark_assigner::{DEFAULT_WATERMARK_INTERVAL_MILLIS, WatermarkAssignerSpec};
+pub use window_aggregate::{AggregateCall, WindowAggregateSpec};
 
 /// Where a subtask runs: what an operator may need to know about its place.
 #[derive(Debug, Clone)]
@@ -105,6 +108,7 @@ pub enum OperatorSpec {
     FileSource(FileSourceSpec),
     Calc(CalcSpec),
     WatermarkAssigner(WatermarkAssignerSpec),
+    WindowAggregate(WindowAggregateSpec),
     KeyedCount(KeyedCountSpec),
     FileSink(FileSinkSpec),
     PrintSink(PrintSinkSpec),
@@ -132,6 +136,7 @@ impl OperatorSpec {
     pub fn key_column(&self) -> Option<&str> {
         match self {
             OperatorSpec::KeyedCount(spec) => Some(&spec.key),
+            OperatorSpec::WindowAggregate(spec) => spec.key.as_deref(),
             _ => None,
         }
     }
@@ -146,6 +151,7 @@ impl OperatorSpec {
             OperatorSpec::KeyedCount(s) => s.name(),
             OperatorSpec::Calc(s) => s.name(),
             OperatorSpec::WatermarkAssigner(s) => s.name(),
+            OperatorSpec::WindowAggregate(s) => s.name(),
             OperatorSpec::FileSink(s) => format!("Sink: {}", s.name()),
             OperatorSpec::PrintSink(s) => format!("Sink: {}", s.name()),
             OperatorSpec::DiscardSink(s) => format!("Sink: {}", s.name()),
@@ -170,6 +176,7 @@ impl OperatorSpec {
             OperatorSpec::FileSource(spec) => spec.output_schema().map(Some),
             OperatorSpec::KeyedCount(spec) => spec.output_schema(&require_input()?).map(Some),
             OperatorSpec::Calc(spec) => spec.output_schema(&require_input()?).map(Some),
+            OperatorSpec::WindowAggregate(spec) => spec.output_schema(&require_input()?).map(Some),
             OperatorSpec::WatermarkAssigner(spec) => {
                 let input = require_input()?;
                 spec.validate_input(&input)?;
@@ -224,6 +231,9 @@ impl OperatorSpec {
             }
             OperatorSpec::WatermarkAssigner(spec) => {
                 RunningOperator::Operator(Box::new(spec.create(&input_schema()?)?))
+            }
+            OperatorSpec::WindowAggregate(spec) => {
+                RunningOperator::Operator(Box::new(spec.create(&input_schema()?, context)?))
             }
             OperatorSpec::FileSink(spec) => {
                 RunningOperator::Operator(Box::new(spec.create(context, &input_schema()?)))

@@ -1,0 +1,527 @@
+//! `WindowAggregate`: aggregates per key and event-time window, emitted once
+//! when the watermark passes the window's end, as Flink's window aggregation
+//! after a window table function (`TUMBLE`, …) does.
+//!
+//! Its input carries each row's window as two columns (`window_start`,
+//! `window_end`), so the operator does not care how windows were assigned.
+//! Accumulators live in keyed state under the row's key and a namespace
+//! naming the window; an event-time timer at `window_end - 1` fires the
+//! window. A row whose window has already fired is late and dropped, as
+//! Flink drops it. Input must be hash-partitioned on the key (or, without a
+//! key, run at parallelism 1).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::Int64Type;
+use arrow_array::{
+    ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
+};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use serde::{Deserialize, Serialize};
+
+use super::accumulators::{Accumulator, AggregateFunction, NumberKind, Numbers, result_column};
+use super::{Operator, SubtaskContext, name_or};
+use crate::error::{Result, RuntimeError};
+use crate::key_groups::{KeyGroupRange, key_group_for_hash};
+use crate::partition::key_hashes;
+use crate::state::keyed::{KeyedState, StateId};
+use crate::state::memory::MemoryStateStore;
+use crate::state::timers::{TimeDomain, Timer, TimerService};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AggregateCall {
+    pub function: AggregateFunction,
+    /// The column aggregated; absent for `COUNT(*)`.
+    #[serde(default)]
+    pub input: Option<String>,
+    pub output: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WindowAggregateSpec {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The grouping key column (BIGINT, INT or STRING), if any.
+    #[serde(default)]
+    pub key: Option<String>,
+    pub window_start: String,
+    pub window_end: String,
+    pub aggregates: Vec<AggregateCall>,
+}
+
+/// The accumulators of one key and window.
+const ACCUMULATORS: StateId = StateId(1);
+
+/// A grouping key as stored: its value, to be written out when the window fires.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+enum KeyValue {
+    Null,
+    Integer(i64),
+    Text(String),
+}
+
+fn column_of(input: &SchemaRef, name: &str, operator: &str) -> Result<usize> {
+    input
+        .index_of(name)
+        .map_err(|_| RuntimeError::InvalidJobGraph(format!("{operator}: no input column '{name}'")))
+}
+
+fn millis_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Millisecond, None)
+}
+
+impl WindowAggregateSpec {
+    pub fn name(&self) -> String {
+        name_or(&self.name, "WindowAggregate")
+    }
+
+    /// `[key], window_start, window_end, aggregates…`.
+    pub fn output_schema(&self, input: &SchemaRef) -> Result<SchemaRef> {
+        let name = self.name();
+        let mut fields = Vec::new();
+        if let Some(key) = &self.key {
+            let field = input.field(column_of(input, key, &name)?);
+            if !matches!(
+                field.data_type(),
+                DataType::Int64 | DataType::Int32 | DataType::Utf8
+            ) {
+                return Err(RuntimeError::InvalidJobGraph(format!(
+                    "{name}: cannot group by '{key}' of type {}",
+                    field.data_type()
+                )));
+            }
+            fields.push(field.clone());
+        }
+        for column in [&self.window_start, &self.window_end] {
+            let field = input.field(column_of(input, column, &name)?);
+            if !matches!(field.data_type(), DataType::Timestamp(_, _)) {
+                return Err(RuntimeError::InvalidJobGraph(format!(
+                    "{name}: the window column '{column}' is not a TIMESTAMP"
+                )));
+            }
+            fields.push(Field::new(column, millis_type(), false));
+        }
+        for call in &self.aggregates {
+            let kind = self.kind_of(input, call)?;
+            // COUNT is never NULL; the others are NULL over no values.
+            let nullable = !matches!(
+                call.function,
+                AggregateFunction::Count | AggregateFunction::CountStar
+            );
+            fields.push(Field::new(
+                &call.output,
+                call.function.result_type(kind),
+                nullable,
+            ));
+        }
+        Ok(Arc::new(Schema::new(fields)))
+    }
+
+    fn kind_of(&self, input: &SchemaRef, call: &AggregateCall) -> Result<Option<NumberKind>> {
+        let Some(column) = &call.input else {
+            return Ok(None);
+        };
+        let data_type = input
+            .field(column_of(input, column, &self.name())?)
+            .data_type();
+        match (NumberKind::of(data_type), call.function) {
+            (kind, AggregateFunction::Count) => Ok(kind),
+            (Some(kind), _) => Ok(Some(kind)),
+            (None, _) => Err(RuntimeError::InvalidJobGraph(format!(
+                "{}: cannot aggregate '{column}' of type {data_type}",
+                self.name()
+            ))),
+        }
+    }
+
+    pub(super) fn create(
+        &self,
+        input: &SchemaRef,
+        context: &SubtaskContext,
+    ) -> Result<WindowAggregate> {
+        let name = self.name();
+        let output = self.output_schema(input)?;
+        let owned = KeyGroupRange::for_subtask(
+            context.max_parallelism,
+            context.parallelism,
+            context.subtask_index,
+        );
+        let key = match &self.key {
+            Some(key) => Some(column_of(input, key, &name)?),
+            None => None,
+        };
+        let calls = self
+            .aggregates
+            .iter()
+            .map(|call| {
+                let column = match &call.input {
+                    Some(column) => Some(column_of(input, column, &name)?),
+                    None => None,
+                };
+                Ok((call.function, column, self.kind_of(input, call)?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(WindowAggregate {
+            name,
+            key,
+            window_start: column_of(input, &self.window_start, &self.name())?,
+            window_end: column_of(input, &self.window_end, &self.name())?,
+            calls,
+            output,
+            max_parallelism: context.max_parallelism,
+            state: KeyedState::new(Box::new(MemoryStateStore::new()), owned),
+            timers: TimerService::new(),
+            watermark: i64::MIN,
+        })
+    }
+}
+
+pub struct WindowAggregate {
+    name: String,
+    key: Option<usize>,
+    window_start: usize,
+    window_end: usize,
+    calls: Vec<(AggregateFunction, Option<usize>, Option<NumberKind>)>,
+    output: SchemaRef,
+    max_parallelism: u32,
+    state: KeyedState,
+    timers: TimerService,
+    watermark: i64,
+}
+
+/// A window as a state namespace: start and end, big-endian.
+fn namespace(start: i64, end: i64) -> Vec<u8> {
+    let mut bytes = start.to_be_bytes().to_vec();
+    bytes.extend_from_slice(&end.to_be_bytes());
+    bytes
+}
+
+fn window_of(namespace: &[u8]) -> Option<(i64, i64)> {
+    let start = i64::from_be_bytes(namespace.get(..8)?.try_into().ok()?);
+    let end = i64::from_be_bytes(namespace.get(8..16)?.try_into().ok()?);
+    Some((start, end))
+}
+
+/// One key and window's partial aggregate within a batch.
+struct Partial {
+    key_group: u32,
+    key: KeyValue,
+    accumulators: Vec<Accumulator>,
+}
+
+impl WindowAggregate {
+    fn failed(&self, message: impl std::fmt::Display) -> RuntimeError {
+        RuntimeError::Operator {
+            operator: self.name.clone(),
+            message: message.to_string(),
+        }
+    }
+
+    fn millis(&self, column: &ArrayRef) -> Result<Vec<Option<i64>>> {
+        let millis = arrow_cast::cast(column, &millis_type())
+            .and_then(|c| arrow_cast::cast(&c, &DataType::Int64))
+            .map_err(|e| self.failed(e))?;
+        Ok(millis.as_primitive::<Int64Type>().iter().collect())
+    }
+
+    fn keys(&self, batch: &RecordBatch) -> Result<(Vec<KeyValue>, Vec<u32>)> {
+        let rows = batch.num_rows();
+        let Some(index) = self.key else {
+            return Ok((vec![KeyValue::Null; rows], vec![0; rows]));
+        };
+        let column = batch.column(index);
+        let groups = key_hashes(column.as_ref())?
+            .into_iter()
+            .map(|h| key_group_for_hash(h, self.max_parallelism))
+            .collect();
+        let values = match column.data_type() {
+            DataType::Utf8 => column
+                .as_string::<i32>()
+                .iter()
+                .map(|v| v.map_or(KeyValue::Null, |v| KeyValue::Text(v.to_string())))
+                .collect(),
+            _ => {
+                let integers =
+                    arrow_cast::cast(column, &DataType::Int64).map_err(|e| self.failed(e))?;
+                integers
+                    .as_primitive::<Int64Type>()
+                    .iter()
+                    .map(|v| v.map_or(KeyValue::Null, KeyValue::Integer))
+                    .collect()
+            }
+        };
+        Ok((values, groups))
+    }
+
+    /// The batch's rows summed per key and window, late rows left out.
+    fn partials(&self, batch: &RecordBatch) -> Result<HashMap<(Vec<u8>, i64, i64), Partial>> {
+        let (keys, groups) = self.keys(batch)?;
+        let starts = self.millis(batch.column(self.window_start))?;
+        let ends = self.millis(batch.column(self.window_end))?;
+        let inputs = self
+            .calls
+            .iter()
+            .map(|(_, column, _)| column.map(|c| Numbers::of(batch.column(c))).transpose())
+            .collect::<Result<Vec<_>>>()?;
+        let mut partials: HashMap<(Vec<u8>, i64, i64), Partial> = HashMap::new();
+        for row in 0..batch.num_rows() {
+            let (Some(start), Some(end)) = (starts[row], ends[row]) else {
+                continue;
+            };
+            // Late: the window fired when the watermark reached its last millisecond.
+            if end - 1 <= self.watermark {
+                continue;
+            }
+            let key_bytes = postcard::to_stdvec(&keys[row]).map_err(|e| self.failed(e))?;
+            let partial = partials
+                .entry((key_bytes, start, end))
+                .or_insert_with(|| Partial {
+                    key_group: groups[row],
+                    key: keys[row].clone(),
+                    accumulators: self
+                        .calls
+                        .iter()
+                        .map(|(function, _, kind)| function.start(*kind))
+                        .collect(),
+                });
+            for (((function, _, _), accumulator), input) in self
+                .calls
+                .iter()
+                .zip(partial.accumulators.iter_mut())
+                .zip(&inputs)
+            {
+                function.add(accumulator, input.as_ref(), row);
+            }
+        }
+        Ok(partials)
+    }
+
+    /// The output row of each fired window.
+    fn emit(&self, fired: Vec<(KeyValue, i64, i64, Vec<Accumulator>)>) -> Result<RecordBatch> {
+        let mut columns: Vec<ArrayRef> = Vec::new();
+        let mut next = 0;
+        if self.key.is_some() {
+            let field = self.output.field(0);
+            let keys = fired.iter().map(|(k, ..)| k);
+            columns.push(match field.data_type() {
+                DataType::Utf8 => Arc::new(
+                    keys.map(|k| match k {
+                        KeyValue::Text(t) => Some(t.as_str()),
+                        _ => None,
+                    })
+                    .collect::<StringArray>(),
+                ),
+                DataType::Int32 => Arc::new(
+                    keys.map(|k| match k {
+                        KeyValue::Integer(v) => i32::try_from(*v).ok(),
+                        _ => None,
+                    })
+                    .collect::<Int32Array>(),
+                ),
+                _ => Arc::new(
+                    keys.map(|k| match k {
+                        KeyValue::Integer(v) => Some(*v),
+                        _ => None,
+                    })
+                    .collect::<Int64Array>(),
+                ),
+            });
+            next = 1;
+        }
+        columns.push(Arc::new(TimestampMillisecondArray::from_iter_values(
+            fired.iter().map(|(_, start, ..)| *start),
+        )));
+        columns.push(Arc::new(TimestampMillisecondArray::from_iter_values(
+            fired.iter().map(|(_, _, end, _)| *end),
+        )));
+        next += 2;
+        for (i, field) in self.output.fields().iter().skip(next).enumerate() {
+            let values: Vec<Accumulator> = fired.iter().map(|(.., a)| a[i]).collect();
+            columns.push(result_column(&values, field.data_type()));
+        }
+        RecordBatch::try_new(self.output.clone(), columns).map_err(|e| self.failed(e))
+    }
+}
+
+impl Operator for WindowAggregate {
+    fn process_batch(&mut self, batch: RecordBatch, _out: &mut Vec<RecordBatch>) -> Result<()> {
+        for ((key_bytes, start, end), partial) in self.partials(&batch)? {
+            self.state.set_current_key(partial.key_group, &key_bytes)?;
+            let window = namespace(start, end);
+            let stored: Option<(KeyValue, Vec<Accumulator>)> =
+                self.state.value(ACCUMULATORS, &window)?;
+            let merged = match stored {
+                None => partial.accumulators,
+                Some((_, mut accumulators)) => {
+                    for (((function, _, _), into), other) in self
+                        .calls
+                        .iter()
+                        .zip(accumulators.iter_mut())
+                        .zip(partial.accumulators)
+                    {
+                        function.merge(into, other);
+                    }
+                    accumulators
+                }
+            };
+            self.state
+                .set_value(ACCUMULATORS, &window, &(partial.key, merged))?;
+            self.timers.register(
+                TimeDomain::EventTime,
+                Timer {
+                    timestamp: end - 1,
+                    key_group: partial.key_group,
+                    key: key_bytes,
+                    namespace: window,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn process_watermark(&mut self, watermark: i64, out: &mut Vec<RecordBatch>) -> Result<()> {
+        self.watermark = self.watermark.max(watermark);
+        let mut fired = Vec::new();
+        for timer in self.timers.advance(TimeDomain::EventTime, watermark) {
+            let Some((start, end)) = window_of(&timer.namespace) else {
+                continue;
+            };
+            self.state.set_current_key(timer.key_group, &timer.key)?;
+            let stored: Option<(KeyValue, Vec<Accumulator>)> =
+                self.state.value(ACCUMULATORS, &timer.namespace)?;
+            self.state.clear(ACCUMULATORS, &timer.namespace)?;
+            if let Some((key, accumulators)) = stored {
+                fired.push((key, start, end, accumulators));
+            }
+        }
+        if !fired.is_empty() {
+            out.push(self.emit(fired)?);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::Array;
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::TimestampMillisecondType;
+
+    use super::*;
+
+    fn input_schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new("auction", DataType::Int64, true),
+            Field::new("price", DataType::Int64, true),
+            Field::new("window_start", millis_type(), false),
+            Field::new("window_end", millis_type(), false),
+        ]))
+    }
+
+    /// Rows of (auction, price, time) in 10-second tumbling windows.
+    fn batch(rows: &[(i64, Option<i64>, i64)]) -> RecordBatch {
+        let start = |t: i64| t - t.rem_euclid(10_000);
+        RecordBatch::try_new(
+            input_schema(),
+            vec![
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0))),
+                Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.1))),
+                Arc::new(TimestampMillisecondArray::from_iter_values(
+                    rows.iter().map(|r| start(r.2)),
+                )),
+                Arc::new(TimestampMillisecondArray::from_iter_values(
+                    rows.iter().map(|r| start(r.2) + 10_000),
+                )),
+            ],
+        )
+        .unwrap()
+    }
+
+    fn operator() -> WindowAggregate {
+        let spec = WindowAggregateSpec {
+            name: None,
+            key: Some("auction".into()),
+            window_start: "window_start".into(),
+            window_end: "window_end".into(),
+            aggregates: vec![
+                AggregateCall {
+                    function: AggregateFunction::CountStar,
+                    input: None,
+                    output: "bids".into(),
+                },
+                AggregateCall {
+                    function: AggregateFunction::Max,
+                    input: Some("price".into()),
+                    output: "top".into(),
+                },
+            ],
+        };
+        let context = SubtaskContext {
+            task_name: "t".into(),
+            subtask_index: 0,
+            parallelism: 1,
+            max_parallelism: 128,
+        };
+        spec.create(&input_schema(), &context).unwrap()
+    }
+
+    /// (auction, window start, count, max) of every emitted row.
+    fn rows(out: &[RecordBatch]) -> Vec<(i64, i64, i64, Option<i64>)> {
+        let mut rows = Vec::new();
+        for batch in out {
+            for row in 0..batch.num_rows() {
+                let top = batch.column(4).as_primitive::<Int64Type>();
+                rows.push((
+                    batch.column(0).as_primitive::<Int64Type>().value(row),
+                    batch
+                        .column(1)
+                        .as_primitive::<TimestampMillisecondType>()
+                        .value(row),
+                    batch.column(3).as_primitive::<Int64Type>().value(row),
+                    top.is_valid(row).then(|| top.value(row)),
+                ));
+            }
+        }
+        rows.sort();
+        rows
+    }
+
+    #[test]
+    fn windows_fire_once_when_the_watermark_passes_their_end() {
+        let mut operator = operator();
+        let mut out = Vec::new();
+        operator
+            .process_batch(
+                batch(&[(1, Some(5), 1_000), (1, Some(9), 2_000), (2, None, 3_000)]),
+                &mut out,
+            )
+            .unwrap();
+        operator
+            .process_batch(
+                batch(&[(1, Some(7), 12_000), (1, Some(3), 4_000)]),
+                &mut out,
+            )
+            .unwrap();
+        assert!(out.is_empty(), "nothing before the watermark");
+        operator.process_watermark(9_998, &mut out).unwrap();
+        assert!(out.is_empty(), "the window [0, 10 s) ends at 9 999");
+        operator.process_watermark(9_999, &mut out).unwrap();
+        assert_eq!(rows(&out), [(1, 0, 3, Some(9)), (2, 0, 1, None)]);
+        // A row for a fired window is late and dropped; the next window is not.
+        out.clear();
+        operator
+            .process_batch(
+                batch(&[(1, Some(100), 5_000), (1, Some(1), 15_000)]),
+                &mut out,
+            )
+            .unwrap();
+        operator.process_watermark(i64::MAX, &mut out).unwrap();
+        assert_eq!(rows(&out), [(1, 10_000, 2, Some(7))]);
+        operator.process_watermark(i64::MAX, &mut out).unwrap();
+        assert_eq!(out.len(), 1, "every window fires once");
+    }
+}
