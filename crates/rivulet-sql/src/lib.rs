@@ -20,6 +20,8 @@ pub mod planner;
 pub mod script;
 pub mod statements;
 pub mod types;
+mod window_aggregation;
+mod window_tvf;
 
 pub use error::SqlError;
 pub use package::JobPackage;

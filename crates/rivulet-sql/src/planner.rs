@@ -23,6 +23,7 @@ use rivulet_runtime::job_graph::{EdgeSpec, JobGraphSpec, JobType, ShipStrategy, 
 use rivulet_runtime::operators::calc::expression_context;
 use rivulet_runtime::operators::{
     CalcSpec, DEFAULT_WATERMARK_INTERVAL_MILLIS, OperatorSpec, Projection, WatermarkAssignerSpec,
+    WindowAggregateSpec,
 };
 
 use crate::column_names::flink_column_names;
@@ -32,6 +33,8 @@ use crate::nested_fields::NestedFieldUses;
 use crate::script::{ScriptStatement, split_statements};
 use crate::statements::{ColumnDefinition, Statement, TableDefinition, parse_statement};
 use crate::types::{parse_type, type_name};
+use crate::window_aggregation::window_aggregation;
+use crate::window_tvf::rewrite_window_tvfs;
 
 /// What a script is planned with besides its text.
 #[derive(Debug, Clone, Default)]
@@ -250,9 +253,12 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
                 tables.insert(table.definition.name.clone(), table);
             }
             Statement::CreateView(view) => {
+                let query = rewrite_window_tvfs(&view.query).map_err(|(offset, m)| {
+                    error_at(statement, view.query_offset + offset, m, false)
+                })?;
                 let plan = context
                     .state()
-                    .create_logical_plan(&view.query)
+                    .create_logical_plan(&query)
                     .await
                     .and_then(flink_column_names)
                     .map_err(|e| {
@@ -300,9 +306,11 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
                 ),
             )
         })?;
+        let query = rewrite_window_tvfs(&insert.query)
+            .map_err(|(offset, m)| at(insert.query_offset + offset, m))?;
         let plan = context
             .state()
-            .create_logical_plan(&insert.query)
+            .create_logical_plan(&query)
             .await
             .and_then(|plan| context.state().optimize(&plan))
             .map_err(|e| at(insert.query_offset, datafusion_message(&e)))?;
@@ -949,11 +957,68 @@ impl GraphBuilder<'_> {
                     last_input: None,
                 })
             }
+            LogicalPlan::Aggregate(aggregate) => self.lower_window_aggregate(aggregate),
             other => Err(format!(
-                "{} is not supported yet: Rivulet runs stateless queries (projection, filter, UNION ALL) for now",
+                "{} is not supported yet: Rivulet runs stateless queries (projection, filter, UNION ALL) and window aggregations for now",
                 describe(other)
             )),
         }
+    }
+
+    /// A window aggregation: a Calc for its inputs, the aggregate in a
+    /// vertex of its own behind a hash edge on the key (one subtask when
+    /// there is no key), then a Calc giving the query's columns.
+    fn lower_window_aggregate(
+        &mut self,
+        aggregate: &datafusion::logical_expr::Aggregate,
+    ) -> Result<Stream, String> {
+        let plan = window_aggregation(aggregate, expression_sql)?;
+        let mut input = self.lower(&aggregate.input)?;
+        self.push_calc(&mut input, None, plan.before)?;
+        let vertex = self.new_vertex(vec![]);
+        let strategy = match &plan.spec.key {
+            Some(_) => ShipStrategy::Hash,
+            None => {
+                self.vertices[vertex].parallelism = Some(1);
+                ShipStrategy::Rebalance
+            }
+        };
+        self.edges.push(EdgeSpec {
+            from: self.vertices[input.vertex].id.clone(),
+            to: self.vertices[vertex].id.clone(),
+            strategy,
+            key: plan.spec.key.clone(),
+        });
+        let mut stream = Stream {
+            vertex,
+            schema: input.schema,
+            last_input: None,
+        };
+        let spec = WindowAggregateSpec {
+            name: Some(self.operator_name("WindowAggregate")),
+            ..plan.spec
+        };
+        self.push_operator(&mut stream, OperatorSpec::WindowAggregate(spec))?;
+        // The query's columns, cast where the aggregate's type differs (MIN of an INT).
+        let mut projections = Vec::new();
+        for ((name, source), wanted) in plan.after.iter().zip(aggregate.schema.fields()) {
+            let have = stream
+                .schema
+                .field_with_name(source)
+                .map_err(|e| e.to_string())?;
+            let column = quote(source);
+            let expression = if have.data_type() == wanted.data_type() {
+                column
+            } else {
+                cast_sql(&column, wanted.data_type())
+            };
+            projections.push(Projection {
+                name: name.clone(),
+                expression,
+            });
+        }
+        self.push_calc(&mut stream, None, projections)?;
+        Ok(stream)
     }
 
     fn sink(&mut self, mut stream: Stream, table: &CatalogTable) -> Result<(), String> {
