@@ -8,11 +8,13 @@
 //! - `REGEXP_EXTRACT(text, regex[, group])`: the `group`-th capture group of the
 //!   first match (0, the default, is the whole match); NULL when nothing matches.
 //! - `CONCAT` with Flink's NULL handling ([`concat`]).
+//! - `MOD(a, b)` for whole numbers, with Java's remainder ([`modulo`]).
 //! - `DATE_FORMAT` and `TO_TIMESTAMP` with Java patterns ([`temporal`],
 //!   [`java_datetime`]).
 
 mod concat;
 pub mod java_datetime;
+mod modulo;
 mod temporal;
 
 use std::sync::Arc;
@@ -34,6 +36,7 @@ pub fn register(context: &SessionContext) {
     context.register_udf(ScalarUDF::new_from_impl(SplitIndex::new()));
     context.register_udf(ScalarUDF::new_from_impl(RegexpExtract::new()));
     context.register_udf(ScalarUDF::new_from_impl(concat::Concat::new()));
+    context.register_udf(ScalarUDF::new_from_impl(modulo::Mod::new()));
     context.register_udf(ScalarUDF::new_from_impl(temporal::DateFormat::new()));
     context.register_udf(ScalarUDF::new_from_impl(temporal::ToTimestamp::new()));
 }

@@ -10,4 +10,5 @@ mod event_time;
 mod jars;
 mod lifecycle;
 mod nexmark_file;
+mod nexmark_queries;
 mod sql_golden;

@@ -1,0 +1,192 @@
+//! The Nexmark queries shipped in `examples/nexmark/`, run on a bounded
+//! event stream at parallelism 1 and 4 and compared with references
+//! computed here in plain Rust over the same events: same rows, same values.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use nexmark::event::{Bid, Event};
+
+use crate::support::{TestCluster, read_parts};
+
+const EVENTS: u64 = 50_000;
+
+/// How a column is compared: values as text, timestamps as epoch millis,
+/// DECIMAL(_, 3) as thousandths.
+#[derive(Clone, Copy)]
+enum Kind {
+    Text,
+    Time,
+    Thousandths,
+}
+
+fn example(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/nexmark")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn millis(text: &str) -> String {
+    let time = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+        .unwrap_or_else(|e| panic!("'{text}': {e}"));
+    time.and_utc().timestamp_millis().to_string()
+}
+
+fn thousandths(text: &str) -> String {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let fraction = format!("{fraction:0<3}");
+    (whole.parse::<i128>().unwrap() * 1000 + fraction[..3].parse::<i128>().unwrap()).to_string()
+}
+
+/// A csv line of the sink as comparable cells.
+fn cells(line: &str, kinds: &[Kind]) -> Vec<String> {
+    let values: Vec<&str> = line.split(',').collect();
+    assert_eq!(values.len(), kinds.len(), "{line}");
+    values
+        .iter()
+        .zip(kinds)
+        .map(|(value, kind)| match (kind, value.is_empty()) {
+            (_, true) | (Kind::Text, _) => value.to_string(),
+            (Kind::Time, false) => millis(value),
+            (Kind::Thousandths, false) => thousandths(value),
+        })
+        .collect()
+}
+
+async fn run_query(cluster: &TestCluster, query: &str, parallelism: u32) -> Vec<String> {
+    let output = tempfile::tempdir().unwrap();
+    let sink = format!(
+        "'connector' = 'filesystem', 'path' = '{}', 'format' = 'csv'",
+        output.path().display()
+    );
+    let script = format!(
+        "SET 'parallelism.default' = '{parallelism}';\n{}\n{}\n{}",
+        example("source-connector.sql"),
+        example("views.sql"),
+        example(&format!("{query}.sql"))
+    )
+    .replace("${events}", &EVENTS.to_string())
+    .replace("${sink}", &sink);
+    let (status, body) = cluster
+        .submit_raw(
+            script.into_bytes(),
+            r#"{"executionPlanFileName":"job.json"}"#,
+        )
+        .await;
+    assert_eq!(status, 202, "{query}: {body}");
+    let job = body["jobUrl"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("/jobs/")
+        .to_string();
+    cluster
+        .wait_for_status(&job, "FINISHED", Duration::from_secs(60))
+        .await;
+    read_parts(output.path()).into_values().flatten().collect()
+}
+
+fn bids() -> Vec<Bid> {
+    let options = BTreeMap::from([("events.num".to_string(), EVENTS.to_string())]);
+    let spec = rivulet::nexmark_json::spec(&options).unwrap();
+    spec.all_events()
+        .filter_map(|event| match event {
+            Event::Bid(bid) => Some(bid),
+            _ => None,
+        })
+        .collect()
+}
+
+/// q21's channel id: fixed for the known channels, else the URL's
+/// `channel_id` parameter (`(&|^)channel_id=([^&]*)`), if it has one.
+fn channel_id(bid: &Bid) -> Option<String> {
+    let known = ["apple", "google", "facebook", "baidu"];
+    if let Some(id) = known.iter().position(|c| bid.channel.to_lowercase() == *c) {
+        return Some(id.to_string());
+    }
+    let url = &bid.url;
+    let start = if url.starts_with("channel_id=") {
+        Some(0)
+    } else {
+        url.find("&channel_id=").map(|at| at + 1)
+    }?;
+    let value = &url[start + "channel_id=".len()..];
+    Some(value.split('&').next().unwrap_or("").to_string())
+}
+
+/// The reference rows of `query` over the bids, as comparable cells.
+fn reference(query: &str, bids: &[Bid]) -> Vec<Vec<String>> {
+    let text = |v: &dyn ToString| v.to_string();
+    bids.iter()
+        .filter_map(|b| match query {
+            "q0" => Some(vec![
+                text(&b.auction),
+                text(&b.bidder),
+                text(&b.price),
+                text(&b.date_time),
+                b.extra.clone(),
+            ]),
+            "q1" => Some(vec![
+                text(&b.auction),
+                text(&b.bidder),
+                text(&(b.price as i128 * 908)),
+                text(&b.date_time),
+                b.extra.clone(),
+            ]),
+            "q2" => (b.auction % 123 == 0).then(|| vec![text(&b.auction), text(&b.price)]),
+            "q21" => channel_id(b).map(|id| {
+                vec![
+                    text(&b.auction),
+                    text(&b.bidder),
+                    text(&b.price),
+                    b.channel.clone(),
+                    id,
+                ]
+            }),
+            "q22" => {
+                let dir = |i: usize| b.url.split('/').nth(i).unwrap_or("").to_string();
+                Some(vec![
+                    text(&b.auction),
+                    text(&b.bidder),
+                    text(&b.price),
+                    b.channel.clone(),
+                    dir(3),
+                    dir(4),
+                    dir(5),
+                ])
+            }
+            other => panic!("no reference for {other}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn stateless_nexmark_queries_match_their_references_at_parallelism_1_and_4() {
+    use Kind::*;
+    let queries: &[(&str, &[Kind])] = &[
+        ("q0", &[Text, Text, Text, Time, Text]),
+        ("q1", &[Text, Text, Thousandths, Time, Text]),
+        ("q2", &[Text, Text]),
+        ("q21", &[Text, Text, Text, Text, Text]),
+        ("q22", &[Text, Text, Text, Text, Text, Text, Text]),
+    ];
+    let bids = bids();
+    let cluster = TestCluster::start(&[("taskmanager.numberOfTaskSlots", "4")]).await;
+    for (query, kinds) in queries {
+        let mut expected = reference(query, &bids);
+        expected.sort();
+        assert!(!expected.is_empty(), "{query} selects some bids");
+        for parallelism in [1, 4] {
+            let mut rows: Vec<Vec<String>> = run_query(&cluster, query, parallelism)
+                .await
+                .iter()
+                .map(|line| cells(line, kinds))
+                .collect();
+            rows.sort();
+            assert_eq!(rows.len(), expected.len(), "{query} at p={parallelism}");
+            assert!(rows == expected, "{query} at p={parallelism}: rows differ");
+        }
+    }
+    cluster.stop().await;
+}
