@@ -220,10 +220,10 @@ impl RunningTask<'_> {
                     {
                         return Ok(TaskOutcome::Canceled);
                     }
-                    if inputs.activate(channel) {
-                        if let Some(step) = self.advance_watermark(&mut inputs).await? {
-                            return Ok(step);
-                        }
+                    if inputs.activate(channel)
+                        && let Some(step) = self.advance_watermark(&mut inputs).await?
+                    {
+                        return Ok(step);
                     }
                 }
                 StreamElement::Watermark(watermark) => {

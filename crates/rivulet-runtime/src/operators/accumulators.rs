@@ -109,11 +109,7 @@ impl AggregateFunction {
     pub fn add(self, accumulator: &mut Accumulator, input: Option<&Numbers>, row: usize) {
         match (accumulator, input) {
             (Accumulator::Count(count), None) => *count += 1,
-            (Accumulator::Count(count), Some(values)) => {
-                if !values.is_null(row) {
-                    *count += 1;
-                }
-            }
+            (Accumulator::Count(count), Some(values)) if !values.is_null(row) => *count += 1,
             (Accumulator::Integer(total), Some(Numbers::Integer(values))) => {
                 if let Some(value) = values[row] {
                     *total = Some(match *total {

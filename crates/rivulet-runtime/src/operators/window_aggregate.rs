@@ -206,6 +206,9 @@ fn window_of(namespace: &[u8]) -> Option<(i64, i64)> {
     Some((start, end))
 }
 
+/// A key (encoded) and a window (start, end).
+type WindowKey = (Vec<u8>, i64, i64);
+
 /// One key and window's partial aggregate within a batch.
 struct Partial {
     key_group: u32,
@@ -258,7 +261,7 @@ impl WindowAggregate {
     }
 
     /// The batch's rows summed per key and window, late rows left out.
-    fn partials(&self, batch: &RecordBatch) -> Result<HashMap<(Vec<u8>, i64, i64), Partial>> {
+    fn partials(&self, batch: &RecordBatch) -> Result<HashMap<WindowKey, Partial>> {
         let (keys, groups) = self.keys(batch)?;
         let starts = self.millis(batch.column(self.window_start))?;
         let ends = self.millis(batch.column(self.window_end))?;
@@ -267,7 +270,7 @@ impl WindowAggregate {
             .iter()
             .map(|(_, column, _)| column.map(|c| Numbers::of(batch.column(c))).transpose())
             .collect::<Result<Vec<_>>>()?;
-        let mut partials: HashMap<(Vec<u8>, i64, i64), Partial> = HashMap::new();
+        let mut partials: HashMap<WindowKey, Partial> = HashMap::new();
         for row in 0..batch.num_rows() {
             let (Some(start), Some(end)) = (starts[row], ends[row]) else {
                 continue;
