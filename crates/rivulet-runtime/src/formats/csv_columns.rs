@@ -9,16 +9,14 @@ use arrow_array::builder::{
     BooleanBuilder, Date32Builder, Float32Builder, Float64Builder, Int8Builder, Int16Builder,
     Int32Builder, Int64Builder, PrimitiveBuilder, StringBuilder,
 };
-use arrow_array::timezone::Tz;
 use arrow_array::types::{
-    ArrowTimestampType, Date32Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
-    Int64Type, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
-    TimestampSecondType,
+    Date32Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
 };
-use arrow_array::{ArrayRef, ArrowPrimitiveType, PrimitiveArray, StringArray};
-use arrow_cast::parse::{Parser, string_to_datetime};
-use arrow_schema::{DataType, TimeUnit};
-use chrono::{TimeZone, Utc};
+use arrow_array::{ArrayRef, StringArray};
+use arrow_cast::parse::Parser;
+use arrow_schema::DataType;
+
+use super::timestamp_column::TimestampColumn;
 
 /// A text that does not read as its column's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +84,7 @@ impl CsvColumn {
             CsvColumn::Float32(builder) => parse_into::<Float32Type>(builder, text)?,
             CsvColumn::Float64(builder) => parse_into::<Float64Type>(builder, text)?,
             CsvColumn::Date32(builder) => parse_into::<Date32Type>(builder, text)?,
-            CsvColumn::Timestamp(column) => column.append(text)?,
+            CsvColumn::Timestamp(column) => column.append_text(text).map_err(|_| Unreadable)?,
         }
         Ok(())
     }
@@ -132,82 +130,10 @@ pub enum Finished {
     Text(StringArray, DataType),
 }
 
-/// TIMESTAMP and TIMESTAMP_LTZ, read as arrow's string cast reads them: in
-/// the column's time zone, or UTC when it has none.
-pub struct TimestampColumn {
-    unit: TimeUnit,
-    zone: Option<Arc<str>>,
-    parsed_zone: Option<Tz>,
-    values: Vec<i64>,
-    valid: BooleanBuilder,
-}
-
-impl TimestampColumn {
-    fn new(unit: TimeUnit, zone: &Option<Arc<str>>, capacity: usize) -> Option<Self> {
-        let parsed_zone = match zone {
-            Some(zone) => Some(zone.parse::<Tz>().ok()?),
-            None => None,
-        };
-        Some(TimestampColumn {
-            unit,
-            zone: zone.clone(),
-            parsed_zone,
-            values: Vec::with_capacity(capacity),
-            valid: BooleanBuilder::with_capacity(capacity),
-        })
-    }
-
-    fn value_in<Z: TimeZone>(&self, zone: &Z, text: &str) -> Option<i64> {
-        let naive = string_to_datetime(zone, text).ok()?.naive_utc();
-        match self.unit {
-            TimeUnit::Second => TimestampSecondType::from_naive_datetime(naive, None),
-            TimeUnit::Millisecond => TimestampMillisecondType::from_naive_datetime(naive, None),
-            TimeUnit::Microsecond => TimestampMicrosecondType::from_naive_datetime(naive, None),
-            TimeUnit::Nanosecond => TimestampNanosecondType::from_naive_datetime(naive, None),
-        }
-    }
-
-    fn append(&mut self, text: &str) -> Result<(), Unreadable> {
-        let value = match &self.parsed_zone {
-            None => self.value_in(&Utc, text),
-            Some(zone) => self.value_in(zone, text),
-        };
-        self.values.push(value.ok_or(Unreadable)?);
-        self.valid.append_value(true);
-        Ok(())
-    }
-
-    fn append_null(&mut self) {
-        self.values.push(0);
-        self.valid.append_value(false);
-    }
-
-    fn finish(&mut self) -> ArrayRef {
-        let values = std::mem::take(&mut self.values).into();
-        let valid = self.valid.finish();
-        let nulls = Some(arrow_buffer::NullBuffer::new(valid.values().clone()))
-            .filter(|nulls| nulls.null_count() > 0);
-        let zone = self.zone.clone();
-        match self.unit {
-            TimeUnit::Second => timestamps::<TimestampSecondType>(values, nulls, zone),
-            TimeUnit::Millisecond => timestamps::<TimestampMillisecondType>(values, nulls, zone),
-            TimeUnit::Microsecond => timestamps::<TimestampMicrosecondType>(values, nulls, zone),
-            TimeUnit::Nanosecond => timestamps::<TimestampNanosecondType>(values, nulls, zone),
-        }
-    }
-}
-
-fn timestamps<T: ArrowPrimitiveType<Native = i64> + ArrowTimestampType>(
-    values: arrow_buffer::ScalarBuffer<i64>,
-    nulls: Option<arrow_buffer::NullBuffer>,
-    zone: Option<Arc<str>>,
-) -> ArrayRef {
-    Arc::new(PrimitiveArray::<T>::new(values, nulls).with_timezone_opt(zone))
-}
-
 #[cfg(test)]
 mod tests {
     use arrow_array::Array;
+    use arrow_schema::TimeUnit;
 
     use super::*;
 

@@ -17,18 +17,14 @@ use arrow_array::builder::{
     BooleanBuilder, Date32Builder, Float32Builder, Float64Builder, Int8Builder, Int16Builder,
     Int32Builder, Int64Builder, PrimitiveBuilder,
 };
-use arrow_array::timezone::Tz;
-use arrow_array::types::{
-    ArrowPrimitiveType, Date32Type, TimestampMicrosecondType, TimestampMillisecondType,
-    TimestampNanosecondType, TimestampSecondType,
-};
-use arrow_array::{ArrayRef, PrimitiveArray, RecordBatch, StringArray, StructArray};
+use arrow_array::types::{ArrowPrimitiveType, Date32Type};
+use arrow_array::{ArrayRef, RecordBatch, StringArray, StructArray};
 use arrow_buffer::{NullBufferBuilder, OffsetBuffer, ScalarBuffer};
-use arrow_cast::parse::{Parser, string_to_datetime};
-use arrow_schema::{DataType, Fields, SchemaRef, TimeUnit};
-use chrono::{DateTime, TimeZone, Utc};
+use arrow_cast::parse::Parser;
+use arrow_schema::{DataType, Fields, SchemaRef};
 
 use super::json_scan::{JsonNumber, JsonStr, Scan, Scanner, Unsure};
+use super::timestamp_column::TimestampColumn;
 
 /// Decodes JSON lines of one schema into record batches.
 pub struct FastJsonDecoder {
@@ -258,88 +254,6 @@ impl Utf8Column {
     }
 }
 
-/// TIMESTAMP and TIMESTAMP_LTZ: strings read by arrow's own parser, as
-/// arrow-json reads them, in the column's time zone (UTC when it has none).
-struct TimestampColumn {
-    unit: TimeUnit,
-    zone: Option<Arc<str>>,
-    parsed_zone: Option<Tz>,
-    values: Vec<i64>,
-    nulls: NullBufferBuilder,
-}
-
-impl TimestampColumn {
-    fn new(unit: TimeUnit, zone: Option<Arc<str>>) -> Option<Self> {
-        let parsed_zone = match &zone {
-            Some(zone) => Some(zone.parse::<Tz>().ok()?),
-            None => None,
-        };
-        Some(TimestampColumn {
-            unit,
-            zone,
-            parsed_zone,
-            values: Vec::new(),
-            nulls: NullBufferBuilder::new(0),
-        })
-    }
-
-    fn append_text(&mut self, text: &str) -> Scan<()> {
-        let value = match &self.parsed_zone {
-            None => in_unit(
-                string_to_datetime(&Utc, text).map_err(|_| Unsure)?,
-                self.unit,
-            ),
-            Some(zone) => in_unit(
-                string_to_datetime(zone, text).map_err(|_| Unsure)?,
-                self.unit,
-            ),
-        };
-        self.values.push(value.ok_or(Unsure)?);
-        self.nulls.append_non_null();
-        Ok(())
-    }
-
-    fn append_number(&mut self, number: JsonNumber) -> Scan<()> {
-        self.values.push(number.to_i64().ok_or(Unsure)?);
-        self.nulls.append_non_null();
-        Ok(())
-    }
-
-    fn append_null(&mut self) {
-        self.values.push(0);
-        self.nulls.append_null();
-    }
-
-    fn finish(&mut self) -> ArrayRef {
-        let values = ScalarBuffer::from(std::mem::take(&mut self.values));
-        let nulls = self.nulls.finish();
-        let zone = self.zone.clone();
-        match self.unit {
-            TimeUnit::Second => timestamps::<TimestampSecondType>(values, nulls, zone),
-            TimeUnit::Millisecond => timestamps::<TimestampMillisecondType>(values, nulls, zone),
-            TimeUnit::Microsecond => timestamps::<TimestampMicrosecondType>(values, nulls, zone),
-            TimeUnit::Nanosecond => timestamps::<TimestampNanosecondType>(values, nulls, zone),
-        }
-    }
-}
-
-fn in_unit<Z: TimeZone>(time: DateTime<Z>, unit: TimeUnit) -> Option<i64> {
-    match unit {
-        TimeUnit::Second => Some(time.timestamp()),
-        TimeUnit::Millisecond => Some(time.timestamp_millis()),
-        TimeUnit::Microsecond => Some(time.timestamp_micros()),
-        TimeUnit::Nanosecond => time.timestamp_nanos_opt(),
-    }
-}
-
-fn timestamps<T: ArrowPrimitiveType<Native = i64> + arrow_array::types::ArrowTimestampType>(
-    values: ScalarBuffer<i64>,
-    nulls: Option<arrow_buffer::NullBuffer>,
-    zone: Option<Arc<str>>,
-) -> ArrayRef {
-    Arc::new(PrimitiveArray::<T>::new(values, nulls).with_timezone_opt(zone))
-}
-
 enum Column {
     Int8(Int8Builder),
     Int16(Int16Builder),
@@ -380,7 +294,7 @@ impl Column {
             DataType::Date32 => Column::Date32(Date32Builder::new()),
             DataType::Utf8 => Column::Utf8(Utf8Column::new()),
             DataType::Timestamp(unit, zone) => {
-                Column::Timestamp(TimestampColumn::new(*unit, zone.clone())?)
+                Column::Timestamp(TimestampColumn::new(*unit, zone, 0)?)
             }
             DataType::Struct(fields) => Column::Struct(StructColumn::new(fields)?),
             _ => return None,
@@ -433,9 +347,10 @@ impl Column {
             Column::Timestamp(column) => {
                 if scanner.peek() == Some(b'"') {
                     let text = text_of(scanner.string()?, reading.scratch)?;
-                    column.append_text(text)
+                    column.append_text(text).map_err(|_| Unsure)
                 } else {
-                    column.append_number(scanner.number()?)
+                    column.append_value(scanner.number()?.to_i64().ok_or(Unsure)?);
+                    Ok(())
                 }
             }
             Column::Struct(column) => {
@@ -503,6 +418,7 @@ fn text_of<'a>(string: JsonStr<'a>, scratch: &'a mut Vec<u8>) -> Scan<&'a str> {
 
 #[cfg(test)]
 mod tests {
+    use arrow_schema::TimeUnit;
     use arrow_schema::{Field, Schema};
 
     use super::*;

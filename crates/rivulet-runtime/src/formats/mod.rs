@@ -17,3 +17,4 @@ pub mod json_scan;
 pub mod parquet;
 pub mod row_string;
 pub mod text;
+pub mod timestamp_column;

@@ -41,18 +41,7 @@ fn watermarks(answer: &Value) -> Vec<i64> {
 #[tokio::test]
 async fn a_running_job_reports_each_sink_subtasks_input_watermark() {
     let cluster = TestCluster::start(&[("taskmanager.numberOfTaskSlots", "4")]).await;
-    let (status, body) = cluster
-        .submit_raw(
-            SCRIPT.as_bytes().to_vec(),
-            r#"{"executionPlanFileName":"job.json"}"#,
-        )
-        .await;
-    assert_eq!(status, 202, "{body}");
-    let job = body["jobUrl"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("/jobs/")
-        .to_string();
+    let job = cluster.submit_script(SCRIPT).await;
     cluster.wait_for_all_running(&job).await;
     let plan = cluster.get(&format!("/jobs/{job}/plan")).await;
     let nodes = plan["plan"]["nodes"].as_array().unwrap().clone();

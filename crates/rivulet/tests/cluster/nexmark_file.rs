@@ -39,18 +39,7 @@ CREATE TABLE out ({SINK_COLUMNS}) WITH (
 INSERT INTO out SELECT {COLUMNS} FROM nexmark;",
         output.path().display()
     );
-    let (status, body) = cluster
-        .submit_raw(
-            script.into_bytes(),
-            r#"{"executionPlanFileName":"job.json"}"#,
-        )
-        .await;
-    assert_eq!(status, 202, "{body}");
-    let job = body["jobUrl"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("/jobs/")
-        .to_string();
+    let job = cluster.submit_script(&script).await;
     cluster
         .wait_for_status(&job, "FINISHED", Duration::from_secs(30))
         .await;

@@ -69,18 +69,7 @@ async fn run_query(cluster: &TestCluster, query: &str, parallelism: u32) -> Vec<
     )
     .replace("${events}", &EVENTS.to_string())
     .replace("${sink}", &sink);
-    let (status, body) = cluster
-        .submit_raw(
-            script.into_bytes(),
-            r#"{"executionPlanFileName":"job.json"}"#,
-        )
-        .await;
-    assert_eq!(status, 202, "{query}: {body}");
-    let job = body["jobUrl"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("/jobs/")
-        .to_string();
+    let job = cluster.submit_script(&script).await;
     cluster
         .wait_for_status(&job, "FINISHED", Duration::from_secs(60))
         .await;

@@ -180,18 +180,7 @@ SET 'table.exec.resource.default-parallelism' = '2';
 CREATE TABLE s (n INT) WITH ('connector' = 'datagen', 'number-of-rows' = '10');
 CREATE TABLE b (n INT) WITH ('connector' = 'blackhole');
 INSERT INTO b SELECT n FROM s;";
-    let (status, body) = cluster
-        .submit_raw(
-            script.as_bytes().to_vec(),
-            r#"{"executionPlanFileName":"job.json"}"#,
-        )
-        .await;
-    assert_eq!(status, 202, "{body}");
-    let job = body["jobUrl"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("/jobs/")
-        .to_string();
+    let job = cluster.submit_script(script).await;
     cluster
         .wait_for_status(&job, "FINISHED", Duration::from_secs(20))
         .await;

@@ -137,6 +137,20 @@ impl TestCluster {
         url.trim_start_matches("/jobs/").to_string()
     }
 
+    /// Submits a SQL script as the job file; the new job's id (the script
+    /// must be accepted).
+    pub async fn submit_script(&self, script: &str) -> String {
+        let (status, body) = self
+            .submit_raw(
+                script.as_bytes().to_vec(),
+                r#"{"executionPlanFileName":"job.json"}"#,
+            )
+            .await;
+        assert_eq!(status, 202, "script answered {body}");
+        let url = body["jobUrl"].as_str().expect("jobUrl").to_string();
+        url.trim_start_matches("/jobs/").to_string()
+    }
+
     pub async fn status(&self, job: &str) -> String {
         self.get(&format!("/jobs/{job}/status")).await["status"]
             .as_str()
