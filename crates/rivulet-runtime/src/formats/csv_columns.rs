@@ -3,12 +3,7 @@
 //! a batch needs no intermediate string arrays. Types without a parser here
 //! (DECIMAL, TIME, …) are kept as text and cast once per batch.
 
-use std::sync::Arc;
-
-use arrow_array::builder::{
-    BooleanBuilder, Date32Builder, Float32Builder, Float64Builder, Int8Builder, Int16Builder,
-    Int32Builder, Int64Builder, PrimitiveBuilder, StringBuilder,
-};
+use arrow_array::builder::{PrimitiveBuilder, StringBuilder};
 use arrow_array::types::{
     Date32Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
 };
@@ -16,7 +11,7 @@ use arrow_array::{ArrayRef, StringArray};
 use arrow_cast::parse::Parser;
 use arrow_schema::DataType;
 
-use super::timestamp_column::TimestampColumn;
+use super::scalar_column::ScalarColumn;
 
 /// A text that does not read as its column's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,16 +20,8 @@ pub struct Unreadable;
 pub enum CsvColumn {
     /// STRING and types cast from text once per batch, with the type.
     Text(StringBuilder, DataType),
-    /// Java's `Boolean.parseBoolean`: anything but "true" is false.
-    Boolean(BooleanBuilder),
-    Int8(Int8Builder),
-    Int16(Int16Builder),
-    Int32(Int32Builder),
-    Int64(Int64Builder),
-    Float32(Float32Builder),
-    Float64(Float64Builder),
-    Date32(Date32Builder),
-    Timestamp(TimestampColumn),
+    /// Parsed as it is read.
+    Scalar(ScalarColumn),
 }
 
 fn parse_into<T: Parser>(builder: &mut PrimitiveBuilder<T>, text: &str) -> Result<(), Unreadable> {
@@ -44,28 +31,13 @@ fn parse_into<T: Parser>(builder: &mut PrimitiveBuilder<T>, text: &str) -> Resul
 
 impl CsvColumn {
     pub fn new(data_type: &DataType, capacity: usize) -> Self {
-        match data_type {
-            DataType::Boolean => CsvColumn::Boolean(BooleanBuilder::with_capacity(capacity)),
-            DataType::Int8 => CsvColumn::Int8(Int8Builder::with_capacity(capacity)),
-            DataType::Int16 => CsvColumn::Int16(Int16Builder::with_capacity(capacity)),
-            DataType::Int32 => CsvColumn::Int32(Int32Builder::with_capacity(capacity)),
-            DataType::Int64 => CsvColumn::Int64(Int64Builder::with_capacity(capacity)),
-            DataType::Float32 => CsvColumn::Float32(Float32Builder::with_capacity(capacity)),
-            DataType::Float64 => CsvColumn::Float64(Float64Builder::with_capacity(capacity)),
-            DataType::Date32 => CsvColumn::Date32(Date32Builder::with_capacity(capacity)),
-            DataType::Timestamp(unit, zone) => match TimestampColumn::new(*unit, zone, capacity) {
-                Some(column) => CsvColumn::Timestamp(column),
-                None => Self::text(data_type, capacity),
-            },
-            _ => Self::text(data_type, capacity),
+        match ScalarColumn::new(data_type, capacity) {
+            Some(column) => CsvColumn::Scalar(column),
+            None => CsvColumn::Text(
+                StringBuilder::with_capacity(capacity, capacity * 16),
+                data_type.clone(),
+            ),
         }
-    }
-
-    fn text(data_type: &DataType, capacity: usize) -> Self {
-        CsvColumn::Text(
-            StringBuilder::with_capacity(capacity, capacity * 16),
-            data_type.clone(),
-        )
     }
 
     /// Appends a field's value: `None` is NULL.
@@ -74,17 +46,24 @@ impl CsvColumn {
             self.append_null();
             return Ok(());
         };
-        match self {
-            CsvColumn::Text(builder, _) => builder.append_value(text),
-            CsvColumn::Boolean(builder) => builder.append_value(text.eq_ignore_ascii_case("true")),
-            CsvColumn::Int8(builder) => parse_into::<Int8Type>(builder, text)?,
-            CsvColumn::Int16(builder) => parse_into::<Int16Type>(builder, text)?,
-            CsvColumn::Int32(builder) => parse_into::<Int32Type>(builder, text)?,
-            CsvColumn::Int64(builder) => parse_into::<Int64Type>(builder, text)?,
-            CsvColumn::Float32(builder) => parse_into::<Float32Type>(builder, text)?,
-            CsvColumn::Float64(builder) => parse_into::<Float64Type>(builder, text)?,
-            CsvColumn::Date32(builder) => parse_into::<Date32Type>(builder, text)?,
-            CsvColumn::Timestamp(column) => column.append_text(text).map_err(|_| Unreadable)?,
+        let column = match self {
+            CsvColumn::Text(builder, _) => {
+                builder.append_value(text);
+                return Ok(());
+            }
+            CsvColumn::Scalar(column) => column,
+        };
+        match column {
+            // Java's `Boolean.parseBoolean`: anything but "true" is false.
+            ScalarColumn::Boolean(b) => b.append_value(text.eq_ignore_ascii_case("true")),
+            ScalarColumn::Int8(b) => parse_into::<Int8Type>(b, text)?,
+            ScalarColumn::Int16(b) => parse_into::<Int16Type>(b, text)?,
+            ScalarColumn::Int32(b) => parse_into::<Int32Type>(b, text)?,
+            ScalarColumn::Int64(b) => parse_into::<Int64Type>(b, text)?,
+            ScalarColumn::Float32(b) => parse_into::<Float32Type>(b, text)?,
+            ScalarColumn::Float64(b) => parse_into::<Float64Type>(b, text)?,
+            ScalarColumn::Date32(b) => parse_into::<Date32Type>(b, text)?,
+            ScalarColumn::Timestamp(c) => c.append_text(text).map_err(|_| Unreadable)?,
         }
         Ok(())
     }
@@ -92,36 +71,19 @@ impl CsvColumn {
     pub fn append_null(&mut self) {
         match self {
             CsvColumn::Text(builder, _) => builder.append_null(),
-            CsvColumn::Boolean(builder) => builder.append_null(),
-            CsvColumn::Int8(builder) => builder.append_null(),
-            CsvColumn::Int16(builder) => builder.append_null(),
-            CsvColumn::Int32(builder) => builder.append_null(),
-            CsvColumn::Int64(builder) => builder.append_null(),
-            CsvColumn::Float32(builder) => builder.append_null(),
-            CsvColumn::Float64(builder) => builder.append_null(),
-            CsvColumn::Date32(builder) => builder.append_null(),
-            CsvColumn::Timestamp(column) => column.append_null(),
+            CsvColumn::Scalar(column) => column.append_null(),
         }
     }
 
     /// The column's values; text columns of another type come back as text,
     /// with that type, for the caller to cast.
     pub fn finish(&mut self) -> Finished {
-        let array: ArrayRef = match self {
+        match self {
             CsvColumn::Text(builder, data_type) => {
-                return Finished::Text(builder.finish(), data_type.clone());
+                Finished::Text(builder.finish(), data_type.clone())
             }
-            CsvColumn::Boolean(builder) => Arc::new(builder.finish()),
-            CsvColumn::Int8(builder) => Arc::new(builder.finish()),
-            CsvColumn::Int16(builder) => Arc::new(builder.finish()),
-            CsvColumn::Int32(builder) => Arc::new(builder.finish()),
-            CsvColumn::Int64(builder) => Arc::new(builder.finish()),
-            CsvColumn::Float32(builder) => Arc::new(builder.finish()),
-            CsvColumn::Float64(builder) => Arc::new(builder.finish()),
-            CsvColumn::Date32(builder) => Arc::new(builder.finish()),
-            CsvColumn::Timestamp(column) => column.finish(),
-        };
-        Finished::Values(array)
+            CsvColumn::Scalar(column) => Finished::Values(column.finish()),
+        }
     }
 }
 
@@ -132,6 +94,8 @@ pub enum Finished {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use arrow_array::Array;
     use arrow_schema::TimeUnit;
 

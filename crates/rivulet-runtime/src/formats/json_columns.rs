@@ -13,10 +13,7 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::{
-    BooleanBuilder, Date32Builder, Float32Builder, Float64Builder, Int8Builder, Int16Builder,
-    Int32Builder, Int64Builder, PrimitiveBuilder,
-};
+use arrow_array::builder::PrimitiveBuilder;
 use arrow_array::types::{ArrowPrimitiveType, Date32Type};
 use arrow_array::{ArrayRef, RecordBatch, StringArray, StructArray};
 use arrow_buffer::{NullBufferBuilder, OffsetBuffer, ScalarBuffer};
@@ -24,7 +21,7 @@ use arrow_cast::parse::Parser;
 use arrow_schema::{DataType, Fields, SchemaRef};
 
 use super::json_scan::{JsonNumber, JsonStr, Scan, Scanner, Unsure};
-use super::timestamp_column::TimestampColumn;
+use super::scalar_column::ScalarColumn;
 
 /// Decodes JSON lines of one schema into record batches.
 pub struct FastJsonDecoder {
@@ -255,16 +252,8 @@ impl Utf8Column {
 }
 
 enum Column {
-    Int8(Int8Builder),
-    Int16(Int16Builder),
-    Int32(Int32Builder),
-    Int64(Int64Builder),
-    Float32(Float32Builder),
-    Float64(Float64Builder),
-    Boolean(BooleanBuilder),
-    Date32(Date32Builder),
+    Scalar(ScalarColumn),
     Utf8(Utf8Column),
-    Timestamp(TimestampColumn),
     Struct(StructColumn),
 }
 
@@ -281,23 +270,24 @@ where
     Ok(())
 }
 
+/// A float column's value from any JSON number, parsed as arrow-json does.
+fn append_float<T: ArrowPrimitiveType>(
+    builder: &mut PrimitiveBuilder<T>,
+    number: JsonNumber,
+) -> Scan<()>
+where
+    T::Native: std::str::FromStr,
+{
+    builder.append_value(number.as_str().parse().map_err(|_| Unsure)?);
+    Ok(())
+}
+
 impl Column {
     fn new(data_type: &DataType) -> Option<Self> {
         Some(match data_type {
-            DataType::Int8 => Column::Int8(Int8Builder::new()),
-            DataType::Int16 => Column::Int16(Int16Builder::new()),
-            DataType::Int32 => Column::Int32(Int32Builder::new()),
-            DataType::Int64 => Column::Int64(Int64Builder::new()),
-            DataType::Float32 => Column::Float32(Float32Builder::new()),
-            DataType::Float64 => Column::Float64(Float64Builder::new()),
-            DataType::Boolean => Column::Boolean(BooleanBuilder::new()),
-            DataType::Date32 => Column::Date32(Date32Builder::new()),
             DataType::Utf8 => Column::Utf8(Utf8Column::new()),
-            DataType::Timestamp(unit, zone) => {
-                Column::Timestamp(TimestampColumn::new(*unit, zone, 0)?)
-            }
             DataType::Struct(fields) => Column::Struct(StructColumn::new(fields)?),
-            _ => return None,
+            other => Column::Scalar(ScalarColumn::new(other, 0)?),
         })
     }
 
@@ -310,89 +300,65 @@ impl Column {
                 Err(Unsure)
             };
         }
-        match self {
-            Column::Int8(b) => append_integer(b, scanner.number()?),
-            Column::Int16(b) => append_integer(b, scanner.number()?),
-            Column::Int32(b) => append_integer(b, scanner.number()?),
-            Column::Int64(b) => append_integer(b, scanner.number()?),
-            Column::Float32(b) => {
-                let value = scanner.number()?.as_str().parse().map_err(|_| Unsure)?;
-                b.append_value(value);
-                Ok(())
-            }
-            Column::Float64(b) => {
-                let value = scanner.number()?.as_str().parse().map_err(|_| Unsure)?;
-                b.append_value(value);
-                Ok(())
-            }
-            Column::Boolean(b) => {
-                b.append_value(scanner.boolean()?);
-                Ok(())
-            }
+        let column = match self {
             Column::Utf8(column) => {
                 if scanner.peek() != Some(b'"') {
                     return Err(Unsure);
                 }
-                column.append(scanner.string()?)
-            }
-            Column::Date32(b) => {
-                if scanner.peek() == Some(b'"') {
-                    let text = text_of(scanner.string()?, reading.scratch)?;
-                    b.append_value(Date32Type::parse(text).ok_or(Unsure)?);
-                    Ok(())
-                } else {
-                    append_integer(b, scanner.number()?)
-                }
-            }
-            Column::Timestamp(column) => {
-                if scanner.peek() == Some(b'"') {
-                    let text = text_of(scanner.string()?, reading.scratch)?;
-                    column.append_text(text).map_err(|_| Unsure)
-                } else {
-                    column.append_value(scanner.number()?.to_i64().ok_or(Unsure)?);
-                    Ok(())
-                }
+                return column.append(scanner.string()?);
             }
             Column::Struct(column) => {
                 if scanner.peek() != Some(b'{') {
                     return Err(Unsure);
                 }
-                column.decode_object(scanner, reading)
+                return column.decode_object(scanner, reading);
+            }
+            Column::Scalar(column) => column,
+        };
+        let quoted = scanner.peek() == Some(b'"');
+        match column {
+            ScalarColumn::Int8(b) => append_integer(b, scanner.number()?),
+            ScalarColumn::Int16(b) => append_integer(b, scanner.number()?),
+            ScalarColumn::Int32(b) => append_integer(b, scanner.number()?),
+            ScalarColumn::Int64(b) => append_integer(b, scanner.number()?),
+            ScalarColumn::Float32(b) => append_float(b, scanner.number()?),
+            ScalarColumn::Float64(b) => append_float(b, scanner.number()?),
+            ScalarColumn::Boolean(b) => {
+                b.append_value(scanner.boolean()?);
+                Ok(())
+            }
+            ScalarColumn::Date32(b) if quoted => {
+                let text = text_of(scanner.string()?, reading.scratch)?;
+                b.append_value(Date32Type::parse(text).ok_or(Unsure)?);
+                Ok(())
+            }
+            ScalarColumn::Date32(b) => append_integer(b, scanner.number()?),
+            ScalarColumn::Timestamp(c) if quoted => {
+                let text = text_of(scanner.string()?, reading.scratch)?;
+                c.append_text(text).map_err(|_| Unsure)
+            }
+            ScalarColumn::Timestamp(c) => {
+                c.append_value(scanner.number()?.to_i64().ok_or(Unsure)?);
+                Ok(())
             }
         }
     }
 
     fn append_null(&mut self) -> Scan<()> {
         match self {
-            Column::Int8(b) => b.append_null(),
-            Column::Int16(b) => b.append_null(),
-            Column::Int32(b) => b.append_null(),
-            Column::Int64(b) => b.append_null(),
-            Column::Float32(b) => b.append_null(),
-            Column::Float64(b) => b.append_null(),
-            Column::Boolean(b) => b.append_null(),
-            Column::Date32(b) => b.append_null(),
+            Column::Scalar(column) => column.append_null(),
             Column::Utf8(column) => return column.append_null(),
-            Column::Timestamp(column) => column.append_null(),
             Column::Struct(column) => return column.append_null(),
         }
         Ok(())
     }
 
     fn finish(&mut self) -> Result<ArrayRef, String> {
-        Ok(match self {
-            Column::Int8(b) => Arc::new(b.finish()),
-            Column::Int16(b) => Arc::new(b.finish()),
-            Column::Int32(b) => Arc::new(b.finish()),
-            Column::Int64(b) => Arc::new(b.finish()),
-            Column::Float32(b) => Arc::new(b.finish()),
-            Column::Float64(b) => Arc::new(b.finish()),
-            Column::Boolean(b) => Arc::new(b.finish()),
-            Column::Date32(b) => Arc::new(b.finish()),
-            Column::Utf8(column) => return column.finish(),
-            Column::Timestamp(column) => column.finish(),
-            Column::Struct(column) => return column.finish(),
-        })
+        match self {
+            Column::Scalar(column) => Ok(column.finish()),
+            Column::Utf8(column) => column.finish(),
+            Column::Struct(column) => column.finish(),
+        }
     }
 
     fn clear(&mut self) {

@@ -16,5 +16,6 @@ pub mod json_encode;
 pub mod json_scan;
 pub mod parquet;
 pub mod row_string;
+pub mod scalar_column;
 pub mod text;
 pub mod timestamp_column;

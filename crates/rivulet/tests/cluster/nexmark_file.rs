@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::support::{TestCluster, read_parts};
+use crate::support::{TestCluster, nexmark_example, read_parts};
 
 /// Every column of the stream that a query could read, flattened.
 const COLUMNS: &str = "event_type, person.id, person.name, person.emailAddress, person.creditCard, \
@@ -13,15 +13,6 @@ const COLUMNS: &str = "event_type, person.id, person.name, person.emailAddress, 
     auction.seller, auction.category, auction.extra, bid.auction, bid.bidder, bid.price, \
     bid.channel, bid.url, bid.dateTime, bid.extra";
 
-const NEXMARK_COLUMNS: &str = "event_type INT,
-  person ROW<id BIGINT, name VARCHAR, emailAddress VARCHAR, creditCard VARCHAR,
-             city VARCHAR, state VARCHAR, dateTime TIMESTAMP(3), extra VARCHAR>,
-  auction ROW<id BIGINT, itemName VARCHAR, description VARCHAR, initialBid BIGINT,
-              reserve BIGINT, dateTime TIMESTAMP(3), expires TIMESTAMP(3), seller BIGINT,
-              category BIGINT, extra VARCHAR>,
-  bid ROW<auction BIGINT, bidder BIGINT, price BIGINT, channel VARCHAR, url VARCHAR,
-          dateTime TIMESTAMP(3), extra VARCHAR>";
-
 const SINK_COLUMNS: &str = "event_type INT, p_id BIGINT, p_name STRING, p_email STRING, \
     p_card STRING, p_city STRING, p_state STRING, p_time TIMESTAMP(3), p_extra STRING, \
     a_id BIGINT, a_item STRING, a_description STRING, a_initial BIGINT, a_reserve BIGINT, \
@@ -29,14 +20,17 @@ const SINK_COLUMNS: &str = "event_type INT, p_id BIGINT, p_name STRING, p_email 
     a_extra STRING, b_auction BIGINT, b_bidder BIGINT, b_price BIGINT, b_channel STRING, \
     b_url STRING, b_time TIMESTAMP(3), b_extra STRING";
 
-async fn run_to_rows(cluster: &TestCluster, source_options: &str) -> Vec<String> {
+/// Runs the example source table `source` (one of `examples/nexmark/`)
+/// into a csv file of every column; the rows, sorted.
+async fn run_to_rows(cluster: &TestCluster, source: &str, parameter: (&str, &str)) -> Vec<String> {
     let output = tempfile::tempdir().unwrap();
+    let table = nexmark_example(source).replace(parameter.0, parameter.1);
     let script = format!(
         "SET 'parallelism.default' = '2';
-CREATE TABLE nexmark ({NEXMARK_COLUMNS}) WITH ({source_options});
+{table}
 CREATE TABLE out ({SINK_COLUMNS}) WITH (
   'connector' = 'filesystem', 'path' = '{}', 'format' = 'csv');
-INSERT INTO out SELECT {COLUMNS} FROM nexmark;",
+INSERT INTO out SELECT {COLUMNS} FROM datagen;",
         output.path().display()
     );
     let job = cluster.submit_script(&script).await;
@@ -63,14 +57,11 @@ async fn the_json_lines_file_holds_the_connectors_events() {
     drop(file);
 
     let cluster = TestCluster::start(&[("taskmanager.numberOfTaskSlots", "4")]).await;
-    let from_connector =
-        run_to_rows(&cluster, "'connector' = 'nexmark', 'events.num' = '3000'").await;
+    let from_connector = run_to_rows(&cluster, "source-connector.sql", ("${events}", "3000")).await;
     let from_file = run_to_rows(
         &cluster,
-        &format!(
-            "'connector' = 'filesystem', 'path' = '{}', 'format' = 'json'",
-            path.display()
-        ),
+        "source-file.sql",
+        ("${path}", path.to_str().unwrap()),
     )
     .await;
     cluster.stop().await;

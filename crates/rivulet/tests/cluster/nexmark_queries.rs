@@ -3,12 +3,11 @@
 //! computed here in plain Rust over the same events: same rows, same values.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::Duration;
 
 use nexmark::event::{Bid, Event};
 
-use crate::support::{TestCluster, read_parts};
+use crate::support::{TestCluster, nexmark_example, read_parts};
 
 const EVENTS: u64 = 50_000;
 
@@ -19,13 +18,6 @@ enum Kind {
     Text,
     Time,
     Thousandths,
-}
-
-fn example(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples/nexmark")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn millis(text: &str) -> String {
@@ -63,9 +55,9 @@ async fn run_query(cluster: &TestCluster, query: &str, parallelism: u32) -> Vec<
     );
     let script = format!(
         "SET 'parallelism.default' = '{parallelism}';\n{}\n{}\n{}",
-        example("source-connector.sql"),
-        example("views.sql"),
-        example(&format!("{query}.sql"))
+        nexmark_example("source-connector.sql"),
+        nexmark_example("views.sql"),
+        nexmark_example(&format!("{query}.sql"))
     )
     .replace("${events}", &EVENTS.to_string())
     .replace("${sink}", &sink);

@@ -249,3 +249,11 @@ fn parquet_as_csv(path: &Path) -> String {
     }
     text
 }
+
+/// A file of `examples/nexmark/`.
+pub fn nexmark_example(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/nexmark")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
