@@ -1,3 +1,20 @@
-//! Benchmarks only: `benches/sql_throughput` measures SQL jobs' rows per
-//! second on an in-process cluster and the format decoders alone. This
-//! library is empty; see `docs/benchmarks.md` for the commands and figures.
+//! Benchmark support: [`cluster`] runs SQL jobs on an in-process cluster and
+//! [`measure`] takes wall time, CPU time and peak memory. The benchmarks are
+//! `benches/sql_throughput` (SQL jobs and the format decoders, issue 3) and
+//! `benches/nexmark` (the Nexmark queries); `docs/benchmarks.md` has the
+//! commands and figures.
+
+pub mod cluster;
+pub mod measure;
+
+use std::path::PathBuf;
+
+/// Where generated inputs and job outputs live: `RIVULET_BENCH_DATA`, else
+/// `bench-data/` beside the bench's `target_tmpdir` (`CARGO_TARGET_TMPDIR`).
+pub fn data_dir(target_tmpdir: &str) -> PathBuf {
+    if let Ok(dir) = std::env::var("RIVULET_BENCH_DATA") {
+        return PathBuf::from(dir);
+    }
+    let tmp = PathBuf::from(target_tmpdir);
+    tmp.parent().unwrap_or(&tmp).join("bench-data")
+}

@@ -13,15 +13,9 @@ use rand::{Rng, SeedableRng};
 
 const SEED: u64 = 0x0052_4956_554c_4554; // "RIVULET"
 
-/// Where generated inputs and job outputs live: `RIVULET_BENCH_DATA`, else
-/// `bench-data/` in the cargo target directory.
+/// Where generated inputs and job outputs live.
 pub fn cache_dir() -> PathBuf {
-    if let Ok(dir) = std::env::var("RIVULET_BENCH_DATA") {
-        return PathBuf::from(dir);
-    }
-    // CARGO_TARGET_TMPDIR is <target>/tmp; keep the data beside it.
-    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    tmp.parent().unwrap_or(&tmp).join("bench-data")
+    rivulet_bench::data_dir(env!("CARGO_TARGET_TMPDIR"))
 }
 
 /// Random text drawn from one pool, so generating gigabytes stays fast.

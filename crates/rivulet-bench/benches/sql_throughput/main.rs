@@ -13,12 +13,11 @@
 
 mod data;
 mod jobs;
-mod measure;
 mod parsers;
 
 use std::path::PathBuf;
 
-use jobs::Bench;
+use rivulet_bench::cluster::Bench;
 
 const CASES: &[&str] = &[
     "datagen",

@@ -11,7 +11,7 @@ use rivulet_runtime::formats::csv_decode::{CsvDecoding, CsvFileReader};
 use rivulet_runtime::formats::json_decode::{JsonDecoding, JsonLinesReader};
 use rivulet_runtime::operators::nexmark_schema;
 
-use crate::measure::{Figures, Stopwatch};
+use rivulet_bench::measure::{Figures, Stopwatch};
 
 /// The batch size the filesystem source reads with.
 const BATCH_SIZE: usize = 8192;

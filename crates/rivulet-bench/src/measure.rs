@@ -5,14 +5,24 @@
 
 use std::time::{Duration, Instant};
 
-/// User plus system CPU time of this process so far.
-fn process_cpu() -> Duration {
+fn usage() -> libc::rusage {
     // SAFETY: getrusage only writes into the struct we pass it.
-    let usage = unsafe {
+    unsafe {
         let mut usage: libc::rusage = std::mem::zeroed();
         libc::getrusage(libc::RUSAGE_SELF, &mut usage);
         usage
-    };
+    }
+}
+
+/// The most memory this process has had resident so far, in bytes.
+pub fn peak_resident_bytes() -> u64 {
+    // Linux reports ru_maxrss in KiB.
+    (usage().ru_maxrss.max(0) as u64) * 1024
+}
+
+/// User plus system CPU time of this process so far.
+fn process_cpu() -> Duration {
+    let usage = usage();
     let time = |t: libc::timeval| {
         Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
     };

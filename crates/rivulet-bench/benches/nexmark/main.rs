@@ -1,0 +1,132 @@
+//! The Nexmark queries of `examples/nexmark/` at parallelism 1 into a
+//! blackhole, the figures of issue 4: events per second of wall time and per
+//! CPU-second, and peak resident memory, over both sources — the `nexmark`
+//! connector, and the JSON-lines file `rivulet nexmark-json` writes (Flink's
+//! figures come from such a file).
+//!
+//! `cargo bench -p rivulet-bench --bench nexmark [-- QUERY... [connector|file]]`;
+//! `RIVULET_BENCH_EVENTS` sets the events (10 000 000 by default). Each query
+//! runs in a process of its own, so each peak is that query's alone. The
+//! file is generated once into `<target>/bench-data/` and reused.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rivulet_bench::cluster::Bench;
+use rivulet_bench::measure::peak_resident_bytes;
+
+const QUERIES: &[&str] = &["q0", "q1", "q2", "q21", "q22"];
+const SOURCES: &[&str] = &["connector", "file"];
+/// Set in the child process that runs one case.
+const CHILD: &str = "RIVULET_NEXMARK_CASE";
+
+fn events() -> u64 {
+    std::env::var("RIVULET_BENCH_EVENTS")
+        .ok()
+        .map(|v| {
+            v.replace('_', "")
+                .parse()
+                .expect("RIVULET_BENCH_EVENTS is a number")
+        })
+        .unwrap_or(10_000_000)
+}
+
+fn example(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/nexmark")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The connector's events as JSON lines, written once per event count.
+fn events_file(events: u64) -> PathBuf {
+    let dir = rivulet_bench::data_dir(env!("CARGO_TARGET_TMPDIR"));
+    let path = dir.join(format!("nexmark-events-{events}.json"));
+    if !path.exists() {
+        std::fs::create_dir_all(&dir).unwrap();
+        let partial = path.with_extension("partial");
+        let options = [("events.num".to_string(), events.to_string())].into();
+        let spec = rivulet::nexmark_json::spec(&options).unwrap();
+        let file = std::fs::File::create(&partial).unwrap();
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        rivulet::nexmark_json::write_events(&spec, &mut out).unwrap();
+        drop(out);
+        std::fs::rename(&partial, &path).unwrap();
+    }
+    path
+}
+
+fn script(query: &str, source: &str, events: u64) -> String {
+    let table = match source {
+        "connector" => example("source-connector.sql").replace("${events}", &events.to_string()),
+        _ => example("source-file.sql").replace("${path}", events_file(events).to_str().unwrap()),
+    };
+    format!(
+        "{table}\n{}\n{}",
+        example("views.sql"),
+        example(&format!("{query}.sql"))
+    )
+    .replace("${sink}", "'connector' = 'blackhole'")
+}
+
+/// Runs one case in this process and prints its line.
+fn run_case(query: &str, source: &str) {
+    let events = events();
+    let script = script(query, source, events);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let bench = runtime.block_on(Bench::start());
+    let case = format!("{query} {source}");
+    runtime.block_on(bench.run(&case, &script, events, "events"));
+    runtime.block_on(bench.stop());
+    println!(
+        "{:>16} peak {:.0} MB resident",
+        "",
+        peak_resident_bytes() as f64 / 1e6
+    );
+}
+
+fn main() {
+    if let Ok(case) = std::env::var(CHILD) {
+        let (query, source) = case.split_once(' ').expect("QUERY SOURCE");
+        run_case(query, source);
+        return;
+    }
+    // cargo passes `--bench`; other arguments name queries and sources.
+    let wanted: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    for name in &wanted {
+        assert!(
+            QUERIES.contains(&name.as_str()) || SOURCES.contains(&name.as_str()),
+            "unknown '{name}'; queries are {QUERIES:?}, sources {SOURCES:?}"
+        );
+    }
+    let chosen = |all: &[&'static str]| -> Vec<&'static str> {
+        let named: Vec<&'static str> = all
+            .iter()
+            .copied()
+            .filter(|q| wanted.iter().any(|w| w == q))
+            .collect();
+        if named.is_empty() {
+            all.to_vec()
+        } else {
+            named
+        }
+    };
+    let events = events();
+    println!("{events} Nexmark events, parallelism 1, blackhole sink");
+    if chosen(SOURCES).contains(&"file") {
+        events_file(events);
+    }
+    let me = std::env::current_exe().unwrap();
+    for source in chosen(SOURCES) {
+        for query in chosen(QUERIES) {
+            let status = Command::new(&me)
+                .env(CHILD, format!("{query} {source}"))
+                .status()
+                .unwrap();
+            assert!(status.success(), "{query} over the {source} failed");
+        }
+    }
+}
