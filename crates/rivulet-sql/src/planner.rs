@@ -23,7 +23,7 @@ use rivulet_runtime::job_graph::{EdgeSpec, JobGraphSpec, JobType, ShipStrategy, 
 use rivulet_runtime::operators::calc::expression_context;
 use rivulet_runtime::operators::{
     CalcSpec, DEFAULT_WATERMARK_INTERVAL_MILLIS, OperatorSpec, Projection, WatermarkAssignerSpec,
-    WindowAggregateSpec,
+    WindowAggregateSpec, WindowKind, WindowTableFunctionSpec,
 };
 
 use crate::column_names::flink_column_names;
@@ -34,7 +34,7 @@ use crate::script::{ScriptStatement, split_statements};
 use crate::statements::{ColumnDefinition, Statement, TableDefinition, parse_statement};
 use crate::types::{parse_type, type_name};
 use crate::window_aggregation::window_aggregation;
-use crate::window_tvf::rewrite_window_tvfs;
+use crate::window_tvf::{register_placeholders, rewrite_window_tvfs, window_call};
 
 /// What a script is planned with besides its text.
 #[derive(Debug, Clone, Default)]
@@ -224,6 +224,7 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
         column: e.column,
     })?;
     let context = expression_context();
+    register_placeholders(&context);
     let mut tables: HashMap<String, CatalogTable> = HashMap::new();
     let mut config: BTreeMap<String, String> = options.config.clone();
     let mut inserts = Vec::new();
@@ -879,16 +880,16 @@ impl GraphBuilder<'_> {
             }
             LogicalPlan::Projection(projection) => {
                 let mut stream = self.lower(&projection.input)?;
+                let exprs = self.window_table_function(&mut stream, &projection.expr)?;
                 // A projection that passes every column through unchanged needs no Calc.
-                let passes_through = projection.expr.len() == stream.schema.fields().len()
-                    && projection.expr.iter().zip(stream.schema.fields()).all(
+                let passes_through = exprs.len() == stream.schema.fields().len()
+                    && exprs.iter().zip(stream.schema.fields()).all(
                         |(expr, field)| matches!(expr, Expr::Column(c) if &c.name == field.name()),
                     );
                 if passes_through {
                     return Ok(stream);
                 }
-                let projections = projection
-                    .expr
+                let projections = exprs
                     .iter()
                     .zip(projection.schema.fields())
                     .map(|(expr, field)| {
@@ -963,6 +964,60 @@ impl GraphBuilder<'_> {
                 describe(other)
             )),
         }
+    }
+
+    /// A projection holding the window columns of a window table function
+    /// (see [`crate::window_tvf`]): the `WindowTableFunction` operator adds
+    /// them to the stream, and the projection reads them as columns.
+    fn window_table_function(
+        &mut self,
+        stream: &mut Stream,
+        exprs: &[Expr],
+    ) -> Result<Vec<Expr>, String> {
+        let mut window: Option<(Expr, WindowKind)> = None;
+        let mut problem = None;
+        let rewritten = exprs
+            .iter()
+            .map(|expr| {
+                expr.clone()
+                    .transform(|e| {
+                        Ok(match window_call(&e) {
+                            None => Transformed::no(e),
+                            Some(Err(message)) => {
+                                problem = Some(message);
+                                Transformed::no(e)
+                            }
+                            Some(Ok((column, time, kind))) => {
+                                match &window {
+                                    Some(seen) if seen != &(time.clone(), kind) => {
+                                        problem = Some(
+                                            "one query level can hold one window table function"
+                                                .to_string(),
+                                        );
+                                    }
+                                    _ => window = Some((time, kind)),
+                                }
+                                Transformed::yes(Expr::Column(Column::new_unqualified(column)))
+                            }
+                        })
+                    })
+                    .map(|t| t.data)
+                    .map_err(|e| e.to_string())
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        if let Some(problem) = problem {
+            return Err(problem);
+        }
+        let Some((time, kind)) = window else {
+            return Ok(exprs.to_vec());
+        };
+        let operator = OperatorSpec::WindowTableFunction(WindowTableFunctionSpec {
+            name: Some(self.operator_name("WindowTableFunction")),
+            time: expression_sql(&time)?,
+            window: kind,
+        });
+        self.push_operator(stream, operator)?;
+        Ok(rewritten)
     }
 
     /// A window aggregation: a Calc for its inputs, the aggregate in a

@@ -1,14 +1,29 @@
-//! Flink's window table functions in a query's FROM clause, rewritten into
-//! SQL DataFusion plans: `TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL
-//! '10' SECOND))` (positional or with `DATA =>`, `TIMECOL =>`, `SIZE =>`)
-//! becomes a subquery over `t` with Flink's three window columns:
-//! `window_start` (the time rounded down to a multiple of the size since
-//! the epoch), `window_end` (start plus size) and `window_time` (end minus
-//! one millisecond, the window's rowtime).
+//! Flink's window table functions in a query's FROM clause:
+//! `TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), size))`,
+//! `TABLE(HOP(TABLE t, DESCRIPTOR(ts), slide, size))` and
+//! `TABLE(CUMULATE(TABLE t, DESCRIPTOR(ts), step, size))` (positional, or
+//! named `DATA =>`, `TIMECOL =>`, `SIZE =>`, `SLIDE =>`, `STEP =>`).
 //!
-//! The planner then recognises a GROUP BY on `window_start, window_end` as
-//! a window aggregation. Windows other than TUMBLE are a plan error naming
+//! DataFusion has no table functions of that shape, so each call becomes a
+//! subquery over `t` adding Flink's three window columns through placeholder
+//! functions: `window_start`, `window_end` and `window_time` are
+//! `__window_start(ts, 'HOP', slide, size)` and so on. The planner lowers a
+//! projection holding them to the `WindowTableFunction` operator, which gives
+//! each row its windows (several for HOP and CUMULATE); the placeholders
+//! themselves are never evaluated. SESSION windows are a plan error naming
 //! them until they are built.
+
+use arrow_schema::{DataType, TimeUnit};
+use datafusion::common::{Result as DfResult, ScalarValue, exec_err};
+use datafusion::logical_expr::expr::ScalarFunction;
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+use datafusion::prelude::SessionContext;
+use rivulet_runtime::operators::WindowKind;
+
+/// The window columns, in the order the operator appends them.
+pub const WINDOW_COLUMNS: [&str; 3] = ["window_start", "window_end", "window_time"];
 
 /// The query with every window table function rewritten; an error comes
 /// with the byte offset of the call it is about.
@@ -146,30 +161,48 @@ fn named(argument: &str) -> (Option<String>, &str) {
 
 fn window_subquery(function: &str, arguments: &str) -> Result<String, String> {
     let function = function.to_ascii_uppercase();
-    if function != "TUMBLE" {
-        return Err(format!(
-            "The window table function {function} is not supported yet; Rivulet has TUMBLE."
-        ));
-    }
+    // Each function's parameters after DATA and TIMECOL, in order.
+    let (usage, parameters): (&str, &[&str]) = match function.as_str() {
+        "TUMBLE" => ("TUMBLE(TABLE data, DESCRIPTOR(timecol), size)", &["SIZE"]),
+        "HOP" => (
+            "HOP(TABLE data, DESCRIPTOR(timecol), slide, size)",
+            &["SLIDE", "SIZE"],
+        ),
+        "CUMULATE" => (
+            "CUMULATE(TABLE data, DESCRIPTOR(timecol), step, size)",
+            &["STEP", "SIZE"],
+        ),
+        _ => {
+            return Err(format!(
+                "The window table function {function} is not supported yet; Rivulet has TUMBLE, HOP and CUMULATE."
+            ));
+        }
+    };
     let mut data = None;
     let mut time_column = None;
-    let mut size = None;
+    let mut values: Vec<Option<&str>> = vec![None; parameters.len()];
     for (position, argument) in split_arguments(arguments).into_iter().enumerate() {
         let (name, value) = named(argument);
-        match (name.as_deref(), position) {
-            (Some("DATA"), _) | (None, 0) => data = Some(value),
-            (Some("TIMECOL"), _) | (None, 1) => time_column = Some(value),
-            (Some("SIZE"), _) | (None, 2) => size = Some(value),
-            (Some("OFFSET"), _) | (None, 3) => {
-                return Err("TUMBLE with an offset is not supported yet.".into());
+        let slot = match name.as_deref() {
+            Some("DATA") => 0,
+            Some("TIMECOL") => 1,
+            Some("OFFSET") => usize::MAX,
+            Some(other) => match parameters.iter().position(|p| *p == other) {
+                Some(i) => i + 2,
+                None => return Err(format!("{function} has no parameter named {other}.")),
+            },
+            None => position,
+        };
+        match slot {
+            0 => data = Some(value),
+            1 => time_column = Some(value),
+            i if i - 2 < parameters.len() => values[i - 2] = Some(value),
+            _ if slot == usize::MAX || slot == parameters.len() + 2 => {
+                return Err(format!("{function} with an offset is not supported yet."));
             }
-            (Some(other), _) => {
-                return Err(format!("TUMBLE has no parameter named {other}."));
-            }
-            (None, _) => return Err("TUMBLE takes at most 4 arguments.".into()),
+            _ => return Err(format!("{usage} takes {} arguments.", parameters.len() + 2)),
         }
     }
-    let usage = "TUMBLE(TABLE data, DESCRIPTOR(timecol), size)";
     let data = data
         .and_then(|d| {
             starts_with_word(d, "TABLE")
@@ -186,12 +219,134 @@ fn window_subquery(function: &str, arguments: &str) -> Result<String, String> {
                 .map(str::trim)
         })
         .ok_or_else(|| format!("The second argument of {usage} must be DESCRIPTOR(<column>)."))?;
-    let size = size.ok_or_else(|| format!("{usage} needs a size, e.g. INTERVAL '10' SECOND."))?;
-    let start = format!("date_bin({size}, {time_column}, TIMESTAMP '1970-01-01 00:00:00')");
+    let mut intervals = Vec::new();
+    for (parameter, value) in parameters.iter().zip(&values) {
+        let value = value
+            .ok_or_else(|| format!("{usage} needs its {parameter}, e.g. INTERVAL '10' SECOND."))?;
+        intervals.push(value);
+    }
+    // TUMBLE's one size stands for both of the placeholders' intervals.
+    let (first, second) = match intervals.as_slice() {
+        [size] => (*size, *size),
+        [a, b] => (*a, *b),
+        _ => return Err(format!("{usage} takes {} arguments.", parameters.len() + 2)),
+    };
+    let call = |column: &str| {
+        format!("__{column}({time_column}, '{function}', {first}, {second}) AS {column}")
+    };
     Ok(format!(
-        "(SELECT *, {start} AS window_start, {start} + {size} AS window_end, \
-         {start} + {size} - INTERVAL '0.001' SECOND AS window_time FROM {data})"
+        "(SELECT *, {}, {}, {} FROM {data})",
+        call("window_start"),
+        call("window_end"),
+        call("window_time")
     ))
+}
+
+/// The placeholder functions the rewritten subqueries call, registered on
+/// the planning context so DataFusion can type them.
+pub fn register_placeholders(context: &SessionContext) {
+    for column in WINDOW_COLUMNS {
+        context.register_udf(ScalarUDF::new_from_impl(WindowColumn::new(column)));
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct WindowColumn {
+    name: String,
+    signature: Signature,
+}
+
+impl WindowColumn {
+    fn new(column: &str) -> Self {
+        WindowColumn {
+            name: format!("__{column}"),
+            // Volatile, so the optimizer neither folds nor moves the calls.
+            signature: Signature::user_defined(Volatility::Volatile),
+        }
+    }
+}
+
+impl ScalarUDFImpl for WindowColumn {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> DfResult<Vec<DataType>> {
+        Ok(arg_types.to_vec())
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
+        Ok(DataType::Timestamp(TimeUnit::Millisecond, None))
+    }
+
+    fn invoke_with_args(&self, _args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
+        exec_err!(
+            "{} is computed by the window table function operator",
+            self.name
+        )
+    }
+}
+
+/// The window column a placeholder call stands for, with the call's time
+/// expression and window, if `expr` is one.
+pub fn window_call(expr: &Expr) -> Option<Result<(&'static str, Expr, WindowKind), String>> {
+    let Expr::ScalarFunction(ScalarFunction { func, args }) = expr else {
+        return None;
+    };
+    let column = WINDOW_COLUMNS
+        .iter()
+        .find(|c| func.name().strip_prefix("__") == Some(**c))?;
+    Some(window_of(args).map(|(time, kind)| (*column, time, kind)))
+}
+
+fn window_of(args: &[Expr]) -> Result<(Expr, WindowKind), String> {
+    let [
+        time,
+        Expr::Literal(ScalarValue::Utf8(Some(function)), _),
+        first,
+        second,
+    ] = args
+    else {
+        return Err("a window table function call Rivulet did not write".into());
+    };
+    let (first, second) = (millis(first)?, millis(second)?);
+    let kind = match function.as_str() {
+        "TUMBLE" => WindowKind::Tumble {
+            size_millis: second,
+        },
+        "HOP" => WindowKind::Hop {
+            slide_millis: first,
+            size_millis: second,
+        },
+        _ => WindowKind::Cumulate {
+            step_millis: first,
+            size_millis: second,
+        },
+    };
+    Ok((time.clone(), kind))
+}
+
+/// An interval literal in milliseconds (months have no fixed length).
+fn millis(expr: &Expr) -> Result<i64, String> {
+    let expr = match expr {
+        Expr::Cast(cast) => cast.expr.as_ref(),
+        other => other,
+    };
+    match expr {
+        Expr::Literal(ScalarValue::IntervalMonthDayNano(Some(v)), _) if v.months == 0 => {
+            Ok(i64::from(v.days) * 86_400_000 + v.nanoseconds / 1_000_000)
+        }
+        Expr::Literal(ScalarValue::IntervalDayTime(Some(v)), _) => {
+            Ok(i64::from(v.days) * 86_400_000 + i64::from(v.milliseconds))
+        }
+        other => Err(format!(
+            "a window's size, slide and step must be INTERVALs of days or less, not {other}"
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -199,36 +354,53 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tumble_becomes_a_subquery_with_the_window_columns() {
+    fn each_window_function_becomes_a_subquery_with_the_window_columns() {
         let query = "SELECT window_start, COUNT(*) FROM TABLE(\n  TUMBLE(TABLE bid, DESCRIPTOR(dateTime), INTERVAL '10' SECOND)) GROUP BY window_start, window_end";
         let rewritten = rewrite_window_tvfs(query).unwrap();
-        assert!(rewritten.starts_with("SELECT window_start, COUNT(*) FROM (SELECT *, date_bin(INTERVAL '10' SECOND, dateTime, "), "{rewritten}");
+        let tumble = "__window_start(dateTime, 'TUMBLE', INTERVAL '10' SECOND, INTERVAL '10' SECOND) AS window_start";
+        assert!(rewritten.contains(tumble), "{rewritten}");
         assert!(
             rewritten.ends_with("FROM bid) GROUP BY window_start, window_end"),
             "{rewritten}"
         );
-        let named = "SELECT * FROM TABLE(TUMBLE(DATA => TABLE bid, TIMECOL => DESCRIPTOR(ts), SIZE => INTERVAL '1' MINUTE))";
-        let rewritten = rewrite_window_tvfs(named).unwrap();
+        let hop = "SELECT * FROM TABLE(HOP(TABLE b, DESCRIPTOR(t), SIZE => INTERVAL '10' SECOND, SLIDE => INTERVAL '2' SECOND))";
+        let rewritten = rewrite_window_tvfs(hop).unwrap();
+        let call = "__window_time(t, 'HOP', INTERVAL '2' SECOND, INTERVAL '10' SECOND)";
+        assert!(rewritten.contains(call), "{rewritten}");
+        let cumulate = "SELECT * FROM TABLE(CUMULATE(TABLE b, DESCRIPTOR(t), INTERVAL '2' SECOND, INTERVAL '10' SECOND))";
+        let rewritten = rewrite_window_tvfs(cumulate).unwrap();
         assert!(
-            rewritten.contains("date_bin(INTERVAL '1' MINUTE, ts,"),
+            rewritten.contains("__window_end(t, 'CUMULATE',"),
             "{rewritten}"
         );
-        // Text in quotes and other TABLE uses are left alone.
+        // Text in quotes is left alone.
         let plain = "SELECT 'TABLE(TUMBLE(x))' FROM t";
         assert_eq!(rewrite_window_tvfs(plain).unwrap(), plain);
     }
 
     #[test]
-    fn other_windows_and_bad_arguments_are_named() {
-        let hop = rewrite_window_tvfs(
-            "SELECT * FROM TABLE(HOP(TABLE b, DESCRIPTOR(t), INTERVAL '2' SECOND, INTERVAL '10' SECOND))",
+    fn session_windows_and_bad_arguments_are_named() {
+        let session = rewrite_window_tvfs(
+            "SELECT * FROM TABLE(SESSION(TABLE b, DESCRIPTOR(t), INTERVAL '2' SECOND))",
         );
-        let (offset, message) = hop.unwrap_err();
+        let (offset, message) = session.unwrap_err();
         assert_eq!(offset, 14);
-        assert!(message.contains("HOP is not supported yet"));
+        assert!(
+            message.contains("SESSION is not supported yet"),
+            "{message}"
+        );
         let bad = rewrite_window_tvfs(
             "SELECT * FROM TABLE(TUMBLE(b, DESCRIPTOR(t), INTERVAL '2' SECOND))",
         );
         assert!(bad.unwrap_err().1.contains("must be TABLE <name>"));
+        let offset = rewrite_window_tvfs(
+            "SELECT * FROM TABLE(TUMBLE(TABLE b, DESCRIPTOR(t), INTERVAL '2' SECOND, INTERVAL '1' SECOND))",
+        );
+        assert!(
+            offset
+                .unwrap_err()
+                .1
+                .contains("offset is not supported yet")
+        );
     }
 }

@@ -18,6 +18,7 @@ mod pacing;
 mod print_sink;
 mod watermark_assigner;
 mod window_aggregate;
+mod window_table_function;
 
 use std::time::{Duration, Instant};
 
@@ -38,6 +39,7 @@ pub use nexmark::{DEFAULT_BASE_TIME, NexmarkSpec, nexmark_schema};
 pub use print_sink::PrintSinkSpec;
 pub use watermark_assigner::{DEFAULT_WATERMARK_INTERVAL_MILLIS, WatermarkAssignerSpec};
 pub use window_aggregate::{AggregateCall, WindowAggregateSpec};
+pub use window_table_function::{WindowKind, WindowTableFunctionSpec};
 
 /// Where a subtask runs: what an operator may need to know about its place.
 #[derive(Debug, Clone)]
@@ -109,6 +111,7 @@ pub enum OperatorSpec {
     Calc(CalcSpec),
     WatermarkAssigner(WatermarkAssignerSpec),
     WindowAggregate(WindowAggregateSpec),
+    WindowTableFunction(WindowTableFunctionSpec),
     KeyedCount(KeyedCountSpec),
     FileSink(FileSinkSpec),
     PrintSink(PrintSinkSpec),
@@ -152,6 +155,7 @@ impl OperatorSpec {
             OperatorSpec::Calc(s) => s.name(),
             OperatorSpec::WatermarkAssigner(s) => s.name(),
             OperatorSpec::WindowAggregate(s) => s.name(),
+            OperatorSpec::WindowTableFunction(s) => s.name(),
             OperatorSpec::FileSink(s) => format!("Sink: {}", s.name()),
             OperatorSpec::PrintSink(s) => format!("Sink: {}", s.name()),
             OperatorSpec::DiscardSink(s) => format!("Sink: {}", s.name()),
@@ -177,6 +181,9 @@ impl OperatorSpec {
             OperatorSpec::KeyedCount(spec) => spec.output_schema(&require_input()?).map(Some),
             OperatorSpec::Calc(spec) => spec.output_schema(&require_input()?).map(Some),
             OperatorSpec::WindowAggregate(spec) => spec.output_schema(&require_input()?).map(Some),
+            OperatorSpec::WindowTableFunction(spec) => {
+                spec.output_schema(&require_input()?).map(Some)
+            }
             OperatorSpec::WatermarkAssigner(spec) => {
                 let input = require_input()?;
                 spec.validate_input(&input)?;
@@ -234,6 +241,9 @@ impl OperatorSpec {
             }
             OperatorSpec::WindowAggregate(spec) => {
                 RunningOperator::Operator(Box::new(spec.create(&input_schema()?, context)?))
+            }
+            OperatorSpec::WindowTableFunction(spec) => {
+                RunningOperator::Operator(Box::new(spec.create(&input_schema()?)?))
             }
             OperatorSpec::FileSink(spec) => {
                 RunningOperator::Operator(Box::new(spec.create(context, &input_schema()?)))
