@@ -25,6 +25,7 @@ use rivulet_runtime::operators::{
     CalcSpec, DEFAULT_WATERMARK_INTERVAL_MILLIS, OperatorSpec, Projection, WatermarkAssignerSpec,
     WindowAggregateSpec, WindowKind, WindowTableFunctionSpec,
 };
+use rivulet_runtime::state::StateBackendKind;
 
 use crate::column_names::flink_column_names;
 use crate::connectors;
@@ -238,6 +239,7 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
                 runtime_mode(&single)
                     .and(script_parallelism(&single))
                     .and(event_time_settings(&single))
+                    .and(state_backend(&single))
                     .map_err(|e| error_at(statement, 0, e, false))?;
                 config.insert(key, value);
             }
@@ -293,6 +295,7 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
         tables: &tables,
         nested_uses: NestedFieldUses::default(),
         event_time: event_time_settings(&config).map_err(configuration_error)?,
+        state_backend: state_backend(&config).map_err(configuration_error)?,
     };
     let mut sinks = Vec::new();
     for insert in &inserts {
@@ -376,6 +379,15 @@ fn event_time_settings(config: &BTreeMap<String, String>) -> Result<EventTimeSet
         )?,
         idle_timeout_millis: duration("table.exec.source.idle-timeout", 0)?,
     })
+}
+
+/// Flink's `state.backend.type`, checked: where keyed state lives.
+fn state_backend(config: &BTreeMap<String, String>) -> Result<Option<String>, String> {
+    let Some(value) = config.get("state.backend.type") else {
+        return Ok(None);
+    };
+    StateBackendKind::from_config(value).map_err(|e| e.to_string())?;
+    Ok(Some(value.trim().to_ascii_lowercase()))
 }
 
 /// Flink's `execution.runtime-mode`; AUTOMATIC runs streaming, as every
@@ -620,6 +632,8 @@ struct GraphBuilder<'a> {
     /// The fields of ROW columns the query being lowered reads.
     nested_uses: NestedFieldUses,
     event_time: EventTimeSettings,
+    /// `state.backend.type` for the stateful operators.
+    state_backend: Option<String>,
 }
 
 /// SQL text of an expression over unqualified input columns.
@@ -1051,6 +1065,7 @@ impl GraphBuilder<'_> {
         };
         let spec = WindowAggregateSpec {
             name: Some(self.operator_name("WindowAggregate")),
+            state_backend: self.state_backend.clone(),
             ..plan.spec
         };
         self.push_operator(&mut stream, OperatorSpec::WindowAggregate(spec))?;

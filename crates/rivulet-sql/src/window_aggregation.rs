@@ -127,6 +127,7 @@ pub fn window_aggregation(
             window_start: "window_start".into(),
             window_end: "window_end".into(),
             aggregates,
+            state_backend: None,
         },
         after,
     })

@@ -26,8 +26,8 @@ use super::{Operator, SubtaskContext, name_or};
 use crate::error::{Result, RuntimeError};
 use crate::key_groups::{KeyGroupRange, key_group_for_hash};
 use crate::partition::key_hashes;
+use crate::state::StateBackendKind;
 use crate::state::keyed::{KeyedState, StateId};
-use crate::state::memory::MemoryStateStore;
 use crate::state::timers::{TimeDomain, Timer, TimerService};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,6 +51,9 @@ pub struct WindowAggregateSpec {
     pub window_start: String,
     pub window_end: String,
     pub aggregates: Vec<AggregateCall>,
+    /// Flink's `state.backend.type`: `hashmap` (the default) or `rocksdb`.
+    #[serde(default)]
+    pub state_backend: Option<String>,
 }
 
 /// The accumulators of one key and window.
@@ -154,6 +157,8 @@ impl WindowAggregateSpec {
             Some(key) => Some(column_of(input, key, &name)?),
             None => None,
         };
+        let backend =
+            StateBackendKind::from_config(self.state_backend.as_deref().unwrap_or("hashmap"))?;
         let calls = self
             .aggregates
             .iter()
@@ -173,7 +178,7 @@ impl WindowAggregateSpec {
             calls,
             output,
             max_parallelism: context.max_parallelism,
-            state: KeyedState::new(Box::new(MemoryStateStore::new()), owned),
+            state: KeyedState::new(backend.open_store()?, owned),
             timers: TimerService::new(),
             watermark: i64::MIN,
         })
@@ -462,6 +467,7 @@ mod tests {
                     output: "top".into(),
                 },
             ],
+            state_backend: None,
         };
         let context = SubtaskContext {
             task_name: "t".into(),

@@ -94,6 +94,24 @@ impl StateBackendKind {
     }
 }
 
+impl StateBackendKind {
+    /// A fresh, empty store of this kind for one operator of one subtask;
+    /// an on-disk one lives in its own directory under the system's
+    /// temporary directory and is removed when the store is dropped.
+    pub fn open_store(self) -> Result<Box<dyn StateStore>> {
+        match self {
+            StateBackendKind::Memory => Ok(Box::new(memory::MemoryStateStore::new())),
+            StateBackendKind::Disk => {
+                static OPENED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                let number = OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let dir = std::env::temp_dir()
+                    .join(format!("rivulet-state-{}-{number}", std::process::id()));
+                Ok(Box::new(disk::DiskStateStore::open(&dir)?))
+            }
+        }
+    }
+}
+
 pub(crate) fn state_error(error: impl std::fmt::Display) -> RuntimeError {
     RuntimeError::State(error.to_string())
 }
@@ -155,6 +173,21 @@ pub(crate) mod tests {
             .get(&[key_group_prefix(50).as_slice(), b"k"].concat())
             .unwrap();
         assert_eq!(value, Some(50u32.to_le_bytes().to_vec()));
+    }
+
+    #[test]
+    fn each_backend_opens_a_fresh_store_and_keeps_the_contract() {
+        for kind in [StateBackendKind::Memory, StateBackendKind::Disk] {
+            snapshot_and_restore_by_key_group_range(|| kind.open_store().unwrap());
+            let mut first = kind.open_store().unwrap();
+            first.put(vec![0, 1, 7], vec![1]).unwrap();
+            let second = kind.open_store().unwrap();
+            assert_eq!(
+                second.get(&[0, 1, 7]).unwrap(),
+                None,
+                "stores do not share entries"
+            );
+        }
     }
 
     #[test]
