@@ -116,6 +116,18 @@ fn reference(query: &str, bids: &[Bid]) -> Vec<Vec<String>> {
                 b.extra.clone(),
             ]),
             "q2" => (b.auction % 123 == 0).then(|| vec![text(&b.auction), text(&b.price)]),
+            "q10" => {
+                let time = chrono::DateTime::from_timestamp_millis(b.date_time as i64).unwrap();
+                Some(vec![
+                    text(&b.auction),
+                    text(&b.bidder),
+                    text(&b.price),
+                    text(&b.date_time),
+                    b.extra.clone(),
+                    time.format("%Y-%m-%d").to_string(),
+                    time.format("%H:%M").to_string(),
+                ])
+            }
             "q21" => channel_id(b).map(|id| {
                 vec![
                     text(&b.auction),
@@ -149,6 +161,7 @@ async fn stateless_nexmark_queries_match_their_references_at_parallelism_1_and_4
         ("q0", &[Text, Text, Text, Time, Text]),
         ("q1", &[Text, Text, Thousandths, Time, Text]),
         ("q2", &[Text, Text]),
+        ("q10", &[Text, Text, Text, Time, Text, Text, Text]),
         ("q21", &[Text, Text, Text, Text, Text]),
         ("q22", &[Text, Text, Text, Text, Text, Text, Text]),
     ];
