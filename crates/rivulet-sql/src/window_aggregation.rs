@@ -70,9 +70,9 @@ pub fn window_aggregation(
         let Expr::AggregateFunction(AggregateExpr { func, params }) = expr else {
             return Err(format!("the aggregate '{expr}' is not supported yet"));
         };
-        if params.distinct || params.filter.is_some() || !params.order_by.is_empty() {
+        if params.distinct || !params.order_by.is_empty() {
             return Err(format!(
-                "the aggregate '{expr}' (DISTINCT, FILTER or ORDER BY) is not supported yet"
+                "the aggregate '{expr}' (DISTINCT or ORDER BY) is not supported yet"
             ));
         }
         let function = match (func.name(), params.args.as_slice()) {
@@ -83,20 +83,35 @@ pub fn window_aggregation(
             ("sum", [_]) => AggregateFunction::Sum,
             ("min", [_]) => AggregateFunction::Min,
             ("max", [_]) => AggregateFunction::Max,
+            ("avg", [_]) => AggregateFunction::Avg,
             (name, _) => {
                 return Err(format!(
-                    "the aggregate function {} is not supported yet in a window aggregation; Rivulet has COUNT, SUM, MIN and MAX",
+                    "the aggregate function {} is not supported yet in a window aggregation; Rivulet has COUNT, SUM, MIN, MAX and AVG",
                     name.to_ascii_uppercase()
                 ));
             }
         };
-        let input = match function {
-            AggregateFunction::CountStar => None,
-            _ => {
+        // `agg(x) FILTER (WHERE c)` aggregates `CASE WHEN c THEN x END`: the
+        // rows the filter drops are NULL, which every aggregate skips.
+        let (function, argument) = match (&params.filter, function) {
+            (None, AggregateFunction::CountStar) => (function, None),
+            (Some(_), AggregateFunction::CountStar) => (AggregateFunction::Count, Some("1".into())),
+            (_, _) => (function, Some(expression_sql(&params.args[0])?)),
+        };
+        let argument = match (&params.filter, argument) {
+            (Some(condition), Some(argument)) => Some(format!(
+                "CASE WHEN {} THEN {argument} END",
+                expression_sql(condition)?
+            )),
+            (_, argument) => argument,
+        };
+        let input = match argument {
+            None => None,
+            Some(expression) => {
                 let name = format!("__agg{i}");
                 before.push(Projection {
                     name: name.clone(),
-                    expression: expression_sql(&params.args[0])?,
+                    expression,
                 });
                 Some(name)
             }

@@ -1,7 +1,8 @@
 //! Aggregate functions as accumulators kept in keyed state: `COUNT(*)`,
-//! `COUNT(x)`, `SUM`, `MIN` and `MAX` over BIGINT/INT and DOUBLE columns, with
-//! SQL's NULL handling (NULL inputs are skipped; SUM/MIN/MAX of no values is
-//! NULL, COUNT of none is 0).
+//! `COUNT(x)`, `SUM`, `MIN`, `MAX` and `AVG` over BIGINT/INT and DOUBLE
+//! columns, with SQL's NULL handling (NULL inputs are skipped; SUM/MIN/MAX/AVG
+//! of no values is NULL, COUNT of none is 0). As in Flink, the average of
+//! whole numbers is a whole number (the sum divided by the count, truncated).
 
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ pub enum AggregateFunction {
     Sum,
     Min,
     Max,
+    Avg,
 }
 
 /// One aggregate's running value.
@@ -29,6 +31,8 @@ pub enum Accumulator {
     Count(i64),
     Integer(Option<i64>),
     Double(Option<f64>),
+    IntegerAverage { sum: i64, count: i64 },
+    DoubleAverage { sum: f64, count: i64 },
 }
 
 /// Whether an aggregate reads integers or doubles, from its input column type.
@@ -92,6 +96,10 @@ impl AggregateFunction {
     pub fn start(self, kind: Option<NumberKind>) -> Accumulator {
         match (self, kind) {
             (AggregateFunction::CountStar | AggregateFunction::Count, _) => Accumulator::Count(0),
+            (AggregateFunction::Avg, Some(NumberKind::Double)) => {
+                Accumulator::DoubleAverage { sum: 0.0, count: 0 }
+            }
+            (AggregateFunction::Avg, _) => Accumulator::IntegerAverage { sum: 0, count: 0 },
             (_, Some(NumberKind::Double)) => Accumulator::Double(None),
             _ => Accumulator::Integer(None),
         }
@@ -100,8 +108,10 @@ impl AggregateFunction {
     /// The SQL type of the result for input of `kind`.
     pub fn result_type(self, kind: Option<NumberKind>) -> DataType {
         match self.start(kind) {
-            Accumulator::Count(_) | Accumulator::Integer(_) => DataType::Int64,
-            Accumulator::Double(_) => DataType::Float64,
+            Accumulator::Count(_)
+            | Accumulator::Integer(_)
+            | Accumulator::IntegerAverage { .. } => DataType::Int64,
+            Accumulator::Double(_) | Accumulator::DoubleAverage { .. } => DataType::Float64,
         }
     }
 
@@ -110,6 +120,18 @@ impl AggregateFunction {
         match (accumulator, input) {
             (Accumulator::Count(count), None) => *count += 1,
             (Accumulator::Count(count), Some(values)) if !values.is_null(row) => *count += 1,
+            (Accumulator::IntegerAverage { sum, count }, Some(Numbers::Integer(values))) => {
+                if let Some(value) = values[row] {
+                    *sum = sum.wrapping_add(value);
+                    *count += 1;
+                }
+            }
+            (Accumulator::DoubleAverage { sum, count }, Some(Numbers::Double(values))) => {
+                if let Some(value) = values[row] {
+                    *sum += value;
+                    *count += 1;
+                }
+            }
             (Accumulator::Integer(total), Some(Numbers::Integer(values))) => {
                 if let Some(value) = values[row] {
                     *total = Some(match *total {
@@ -134,6 +156,20 @@ impl AggregateFunction {
     pub fn merge(self, into: &mut Accumulator, other: Accumulator) {
         match (into, other) {
             (Accumulator::Count(a), Accumulator::Count(b)) => *a += b,
+            (
+                Accumulator::IntegerAverage { sum, count },
+                Accumulator::IntegerAverage { sum: s, count: c },
+            ) => {
+                *sum = sum.wrapping_add(s);
+                *count += c;
+            }
+            (
+                Accumulator::DoubleAverage { sum, count },
+                Accumulator::DoubleAverage { sum: s, count: c },
+            ) => {
+                *sum += s;
+                *count += c;
+            }
             (Accumulator::Integer(a), Accumulator::Integer(b)) => {
                 *a = match (*a, b) {
                     (Some(x), Some(y)) => Some(self.combine_integer(x, y)),
@@ -156,7 +192,9 @@ impl AggregateFunction {
             AggregateFunction::Sum => a.wrapping_add(b),
             AggregateFunction::Min => a.min(b),
             AggregateFunction::Max => a.max(b),
-            AggregateFunction::Count | AggregateFunction::CountStar => a + b,
+            AggregateFunction::Count | AggregateFunction::CountStar | AggregateFunction::Avg => {
+                a + b
+            }
         }
     }
 
@@ -165,7 +203,9 @@ impl AggregateFunction {
             AggregateFunction::Sum => a + b,
             AggregateFunction::Min => a.min(b),
             AggregateFunction::Max => a.max(b),
-            AggregateFunction::Count | AggregateFunction::CountStar => a + b,
+            AggregateFunction::Count | AggregateFunction::CountStar | AggregateFunction::Avg => {
+                a + b
+            }
         }
     }
 }
@@ -178,6 +218,9 @@ pub fn result_column(values: &[Accumulator], data_type: &DataType) -> ArrayRef {
                 .iter()
                 .map(|a| match a {
                     Accumulator::Double(v) => *v,
+                    Accumulator::DoubleAverage { sum, count } => {
+                        (*count > 0).then(|| sum / *count as f64)
+                    }
                     _ => None,
                 })
                 .collect::<Float64Array>(),
@@ -188,7 +231,11 @@ pub fn result_column(values: &[Accumulator], data_type: &DataType) -> ArrayRef {
                 .map(|a| match a {
                     Accumulator::Count(c) => Some(*c),
                     Accumulator::Integer(v) => *v,
-                    Accumulator::Double(_) => None,
+                    // Java's long division truncates toward zero, as Rust's does.
+                    Accumulator::IntegerAverage { sum, count } => {
+                        (*count > 0).then(|| sum.wrapping_div(*count))
+                    }
+                    Accumulator::Double(_) | Accumulator::DoubleAverage { .. } => None,
                 })
                 .collect::<Int64Array>(),
         ),
@@ -237,5 +284,26 @@ mod tests {
         let empty = AggregateFunction::Max.start(Some(NumberKind::Double));
         let column = result_column(&[empty], &DataType::Float64);
         assert!(column.is_null(0));
+    }
+
+    #[test]
+    fn averages_of_whole_numbers_truncate_as_java_divides() {
+        let input = Numbers::Integer(vec![Some(-4), Some(-3), None]);
+        let mut average = AggregateFunction::Avg.start(Some(NumberKind::Integer));
+        for row in 0..3 {
+            AggregateFunction::Avg.add(&mut average, Some(&input), row);
+        }
+        let column = result_column(&[average], &DataType::Int64);
+        assert_eq!(column.as_primitive::<Int64Type>().value(0), -3, "-7 / 2");
+        let doubles = Numbers::Double(vec![Some(1.0), Some(2.0)]);
+        let mut average = AggregateFunction::Avg.start(Some(NumberKind::Double));
+        AggregateFunction::Avg.add(&mut average, Some(&doubles), 0);
+        let mut other = AggregateFunction::Avg.start(Some(NumberKind::Double));
+        AggregateFunction::Avg.add(&mut other, Some(&doubles), 1);
+        AggregateFunction::Avg.merge(&mut average, other);
+        let column = result_column(&[average], &DataType::Float64);
+        assert_eq!(column.as_primitive::<Float64Type>().value(0), 1.5);
+        let empty = AggregateFunction::Avg.start(Some(NumberKind::Integer));
+        assert!(result_column(&[empty], &DataType::Int64).is_null(0));
     }
 }
