@@ -18,3 +18,15 @@ pub fn data_dir(target_tmpdir: &str) -> PathBuf {
     let tmp = PathBuf::from(target_tmpdir);
     tmp.parent().unwrap_or(&tmp).join("bench-data")
 }
+
+/// A count from the environment variable `name` (`_` separators allowed),
+/// or `default`.
+pub fn count_from_env(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Ok(value) => value
+            .replace('_', "")
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} is a number, not '{value}'")),
+        Err(_) => default,
+    }
+}

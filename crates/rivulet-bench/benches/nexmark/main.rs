@@ -21,14 +21,7 @@ const SOURCES: &[&str] = &["connector", "file"];
 const CHILD: &str = "RIVULET_NEXMARK_CASE";
 
 fn events() -> u64 {
-    std::env::var("RIVULET_BENCH_EVENTS")
-        .ok()
-        .map(|v| {
-            v.replace('_', "")
-                .parse()
-                .expect("RIVULET_BENCH_EVENTS is a number")
-        })
-        .unwrap_or(10_000_000)
+    rivulet_bench::count_from_env("RIVULET_BENCH_EVENTS", 10_000_000)
 }
 
 fn example(name: &str) -> String {

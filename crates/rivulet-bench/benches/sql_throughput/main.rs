@@ -29,14 +29,7 @@ const CASES: &[&str] = &[
 ];
 
 fn rows() -> u64 {
-    std::env::var("RIVULET_BENCH_ROWS")
-        .ok()
-        .map(|v| {
-            v.replace('_', "")
-                .parse()
-                .expect("RIVULET_BENCH_ROWS is a number")
-        })
-        .unwrap_or(10_000_000)
+    rivulet_bench::count_from_env("RIVULET_BENCH_ROWS", 10_000_000)
 }
 
 /// A fresh, empty output directory for `case`.

@@ -26,8 +26,14 @@ fn read(path: &Path) -> String {
 async fn run_case(cluster: &TestCluster, case: &Path, parallelism: u32) -> Result<(), String> {
     let name = case.file_name().unwrap().to_string_lossy().to_string();
     let output = tempfile::tempdir().unwrap();
+    // At parallelism 3 keyed state lives on disk (Flink's 'rocksdb'), so every
+    // stateful case runs on both backends; the SETs share one line.
+    let backend = match parallelism {
+        1 => "hashmap",
+        _ => "rocksdb",
+    };
     let script = format!(
-        "SET 'parallelism.default' = '{parallelism}';\n{}",
+        "SET 'parallelism.default' = '{parallelism}'; SET 'state.backend.type' = '{backend}';\n{}",
         read(&case.join("query.sql"))
             .replace("${output}", output.path().to_str().unwrap())
             .replace("${input}", case.join("input").to_str().unwrap())
