@@ -12,6 +12,7 @@
 //! (value, list and map state, timers) lives in key groups so it can be
 //! snapshotted and restored by key-group range.
 
+pub mod changelog;
 pub mod channel;
 pub mod element;
 pub mod error;

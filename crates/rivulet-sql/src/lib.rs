@@ -9,6 +9,7 @@
 //! carries the statement and its line and column; nothing runs unless the
 //! whole script plans.
 
+mod aggregation;
 mod column_names;
 pub mod connectors;
 pub mod error;
@@ -20,7 +21,6 @@ pub mod planner;
 pub mod script;
 pub mod statements;
 pub mod types;
-mod window_aggregation;
 mod window_tvf;
 
 pub use error::SqlError;

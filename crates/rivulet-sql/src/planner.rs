@@ -19,14 +19,16 @@ use datafusion::datasource::empty::EmptyTable;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::prelude::SessionContext;
 use rivulet_common::config::parse_duration_millis;
+use rivulet_runtime::changelog::ROW_KIND_COLUMN;
 use rivulet_runtime::job_graph::{EdgeSpec, JobGraphSpec, JobType, ShipStrategy, VertexSpec};
 use rivulet_runtime::operators::calc::expression_context;
 use rivulet_runtime::operators::{
-    CalcSpec, DEFAULT_WATERMARK_INTERVAL_MILLIS, OperatorSpec, Projection, WatermarkAssignerSpec,
-    WindowAggregateSpec, WindowKind, WindowTableFunctionSpec,
+    CalcSpec, DEFAULT_WATERMARK_INTERVAL_MILLIS, GroupAggregateSpec, OperatorSpec, Projection,
+    WatermarkAssignerSpec, WindowAggregateSpec, WindowKind, WindowTableFunctionSpec,
 };
 use rivulet_runtime::state::StateBackendKind;
 
+use crate::aggregation::aggregation;
 use crate::column_names::flink_column_names;
 use crate::connectors;
 use crate::error::SqlError;
@@ -34,7 +36,6 @@ use crate::nested_fields::NestedFieldUses;
 use crate::script::{ScriptStatement, split_statements};
 use crate::statements::{ColumnDefinition, Statement, TableDefinition, parse_statement};
 use crate::types::{parse_type, type_name};
-use crate::window_aggregation::window_aggregation;
 use crate::window_tvf::{register_placeholders, rewrite_window_tvfs, window_call};
 
 /// What a script is planned with besides its text.
@@ -768,8 +769,16 @@ impl GraphBuilder<'_> {
         &mut self,
         stream: &mut Stream,
         filter: Option<String>,
-        projections: Vec<Projection>,
+        mut projections: Vec<Projection>,
     ) -> Result<(), String> {
+        // A changelog's row kind travels with every row through every Calc.
+        let carries_kind = stream.schema.index_of(ROW_KIND_COLUMN).is_ok();
+        if carries_kind && projections.iter().all(|p| p.name != ROW_KIND_COLUMN) {
+            projections.push(Projection {
+                name: ROW_KIND_COLUMN.into(),
+                expression: quote(ROW_KIND_COLUMN),
+            });
+        }
         if let (Some(OperatorSpec::Calc(previous)), Some(input)) = (
             self.vertices[stream.vertex].operators.last(),
             stream.last_input.clone(),
@@ -934,6 +943,12 @@ impl GraphBuilder<'_> {
                 let mut inputs = Vec::new();
                 for input in &union.inputs {
                     let mut stream = self.lower(input)?;
+                    if stream.schema.index_of(ROW_KIND_COLUMN).is_ok() {
+                        return Err(
+                            "UNION ALL of an updating result (a changelog) is not supported yet"
+                                .into(),
+                        );
+                    }
                     let names: Vec<String> = stream
                         .schema
                         .fields()
@@ -972,7 +987,7 @@ impl GraphBuilder<'_> {
                     last_input: None,
                 })
             }
-            LogicalPlan::Aggregate(aggregate) => self.lower_window_aggregate(aggregate),
+            LogicalPlan::Aggregate(aggregate) => self.lower_aggregate(aggregate),
             other => Err(format!(
                 "{} is not supported yet: Rivulet runs stateless queries (projection, filter, UNION ALL) and window aggregations for now",
                 describe(other)
@@ -1034,18 +1049,24 @@ impl GraphBuilder<'_> {
         Ok(rewritten)
     }
 
-    /// A window aggregation: a Calc for its inputs, the aggregate in a
-    /// vertex of its own behind a hash edge on the key (one subtask when
-    /// there is no key), then a Calc giving the query's columns.
-    fn lower_window_aggregate(
+    /// A GROUP BY: a Calc for its inputs, the aggregate (a window
+    /// aggregation, or a changelog-producing group aggregation) in a vertex
+    /// of its own behind a hash edge on the key (one subtask when there is
+    /// no key), then a Calc giving the query's columns.
+    fn lower_aggregate(
         &mut self,
         aggregate: &datafusion::logical_expr::Aggregate,
     ) -> Result<Stream, String> {
-        let plan = window_aggregation(aggregate, expression_sql)?;
+        let plan = aggregation(aggregate, expression_sql)?;
         let mut input = self.lower(&aggregate.input)?;
+        if input.schema.index_of(ROW_KIND_COLUMN).is_ok() {
+            return Err(
+                "GROUP BY over an updating result (a changelog) is not supported yet".into(),
+            );
+        }
         self.push_calc(&mut input, None, plan.before)?;
         let vertex = self.new_vertex(vec![]);
-        let strategy = match &plan.spec.key {
+        let strategy = match &plan.key {
             Some(_) => ShipStrategy::Hash,
             None => {
                 self.vertices[vertex].parallelism = Some(1);
@@ -1056,19 +1077,31 @@ impl GraphBuilder<'_> {
             from: self.vertices[input.vertex].id.clone(),
             to: self.vertices[vertex].id.clone(),
             strategy,
-            key: plan.spec.key.clone(),
+            key: plan.key.clone(),
         });
         let mut stream = Stream {
             vertex,
             schema: input.schema,
             last_input: None,
         };
-        let spec = WindowAggregateSpec {
-            name: Some(self.operator_name("WindowAggregate")),
-            state_backend: self.state_backend.clone(),
-            ..plan.spec
+        let operator = if plan.windowed {
+            OperatorSpec::WindowAggregate(WindowAggregateSpec {
+                name: Some(self.operator_name("WindowAggregate")),
+                key: plan.key,
+                window_start: "window_start".into(),
+                window_end: "window_end".into(),
+                aggregates: plan.aggregates,
+                state_backend: self.state_backend.clone(),
+            })
+        } else {
+            OperatorSpec::GroupAggregate(GroupAggregateSpec {
+                name: Some(self.operator_name("GroupAggregate")),
+                key: plan.key,
+                aggregates: plan.aggregates,
+                state_backend: self.state_backend.clone(),
+            })
         };
-        self.push_operator(&mut stream, OperatorSpec::WindowAggregate(spec))?;
+        self.push_operator(&mut stream, operator)?;
         // The query's columns, cast where the aggregate's type differs (MIN of an INT).
         let mut projections = Vec::new();
         for ((name, source), wanted) in plan.after.iter().zip(aggregate.schema.fields()) {
@@ -1093,7 +1126,32 @@ impl GraphBuilder<'_> {
 
     fn sink(&mut self, mut stream: Stream, table: &CatalogTable) -> Result<(), String> {
         let sink_name = &table.definition.name;
-        let query: Vec<&Field> = stream.schema.fields().iter().map(|f| f.as_ref()).collect();
+        let query: Vec<&Field> = stream
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref())
+            .filter(|f| f.name() != ROW_KIND_COLUMN)
+            .collect();
+        let takes_updates = matches!(
+            table
+                .definition
+                .options
+                .get("connector")
+                .map(String::as_str),
+            Some("print" | "blackhole")
+        );
+        if query.len() < stream.schema.fields().len() && !takes_updates {
+            let producer = self.vertices[stream.vertex]
+                .operators
+                .iter()
+                .rev()
+                .find(|o| matches!(o, OperatorSpec::GroupAggregate(_)))
+                .map_or("GroupAggregate".into(), OperatorSpec::display_name);
+            return Err(format!(
+                "Table sink 'default_catalog.default_database.{sink_name}' doesn't support consuming update changes which is produced by node {producer}"
+            ));
+        }
         let sink: Vec<&Field> = table.physical.fields().iter().map(|f| f.as_ref()).collect();
         let show = |fields: &[&Field]| {
             fields

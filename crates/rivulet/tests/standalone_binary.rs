@@ -108,13 +108,19 @@ INSERT INTO p SELECT n, IF(n % 2 = 0, 'even', CAST(NULL AS STRING)),
   TO_TIMESTAMP('2024-01-0' || CAST(n AS STRING) || ' 10:00:00'), n / 2.0 FROM s;"
         )
     };
-    for (name, identifier, parallelism) in [
-        ("plain", "", 1),
-        ("named", "seen", 1),
-        ("parallel", "par", 2),
+    // An unbounded GROUP BY prints its changelog: +I, then -U/+U pairs.
+    let changes = "CREATE TABLE s (n INT) WITH ('connector' = 'datagen', 'rows-per-second' = '4',
+  'fields.n.kind' = 'sequence', 'fields.n.start' = '1', 'fields.n.end' = '6');
+CREATE TABLE c (parity STRING, cnt BIGINT, top INT) WITH ('connector' = 'print', 'print-identifier' = 'chg');
+INSERT INTO c SELECT IF(n % 2 = 0, 'even', 'odd'), COUNT(*), MAX(n) FROM s GROUP BY IF(n % 2 = 0, 'even', 'odd');";
+    for (name, text) in [
+        ("plain", script("", 1)),
+        ("named", script("seen", 1)),
+        ("parallel", script("par", 2)),
+        ("changes", changes.to_string()),
     ] {
         let file = dir.path().join(format!("{name}.sql"));
-        std::fs::write(&file, script(identifier, parallelism)).unwrap();
+        std::fs::write(&file, text).unwrap();
         let run = Command::new(env!("CARGO_BIN_EXE_rivulet"))
             .args([
                 "run",
@@ -158,4 +164,29 @@ INSERT INTO p SELECT n, IF(n % 2 = 0, 'even', CAST(NULL AS STRING)),
         .collect();
     parallel.sort();
     assert_eq!(parallel, rows, "{printed:?}");
+
+    // Per key: first +I, then -U of the value last shown and +U of the new one.
+    let changes: Vec<&str> = printed
+        .iter()
+        .filter_map(|l| l.strip_prefix("chg> "))
+        .collect();
+    assert!(changes.iter().any(|l| l.starts_with("-U[")), "{changes:?}");
+    let mut shown: std::collections::HashMap<String, String> = Default::default();
+    for line in &changes {
+        let (kind, row) = line.split_at(2);
+        let key = row
+            .trim_start_matches('[')
+            .split(',')
+            .next()
+            .unwrap()
+            .to_string();
+        match kind {
+            "+I" => assert!(shown.insert(key, row.to_string()).is_none(), "{changes:?}"),
+            "-U" => assert_eq!(shown.remove(&key).as_deref(), Some(row), "{changes:?}"),
+            "+U" => assert!(shown.insert(key, row.to_string()).is_none(), "{changes:?}"),
+            other => panic!("row kind {other} in {changes:?}"),
+        }
+    }
+    assert_eq!(shown["odd"], "[odd, 3, 5]", "{changes:?}");
+    assert_eq!(shown["even"], "[even, 3, 6]", "{changes:?}");
 }

@@ -1,15 +1,38 @@
 //! Rows as Flink's `print` connector shows them: `Row.toString` of the
 //! external Java values, `+I[1, 2024-01-01T12:00, [a, b], {k=v}]`.
 
+use arrow_array::cast::AsArray;
+use arrow_array::types::Int8Type;
 use arrow_array::{Array, ArrayRef, RecordBatch};
+
+use crate::changelog::{ROW_KIND_COLUMN, RowKind};
 
 use super::cell::{Cell, cell_at, write_separated};
 use super::text::{iso_date, java_instant, java_local_date_time, java_local_time};
 
-/// Appends row `row` of `batch` as `+I[...]` (without a line break).
+/// Appends row `row` of `batch` as `+I[...]` (without a line break); the
+/// row kind of a changelog row (see [`crate::changelog`]) picks the prefix
+/// and is not shown as a field.
 pub fn write_row(batch: &RecordBatch, row: usize, out: &mut String) -> Result<(), String> {
-    out.push_str("+I[");
-    write_fields(batch.columns(), row, out)?;
+    let kind_column = batch.schema_ref().index_of(ROW_KIND_COLUMN).ok();
+    let kind = match kind_column {
+        None => RowKind::Insert,
+        Some(index) => batch
+            .column(index)
+            .as_primitive_opt::<Int8Type>()
+            .and_then(|kinds| RowKind::from_byte(kinds.value(row)))
+            .ok_or("a changelog row without a row kind")?,
+    };
+    out.push_str(kind.short_string());
+    out.push('[');
+    let columns: Vec<ArrayRef> = batch
+        .columns()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != kind_column)
+        .map(|(_, c)| c.clone())
+        .collect();
+    write_fields(&columns, row, out)?;
     out.push(']');
     Ok(())
 }

@@ -12,6 +12,8 @@ mod discard_sink;
 mod file_sink;
 mod file_source;
 mod generator;
+mod group_aggregate;
+mod grouping;
 pub(crate) mod keyed_count;
 mod nexmark;
 mod pacing;
@@ -34,6 +36,7 @@ pub use discard_sink::DiscardSinkSpec;
 pub use file_sink::{FileSinkSpec, SINK_FORMATS};
 pub use file_source::{FileSourceSpec, SOURCE_FORMATS};
 pub use generator::GeneratorSpec;
+pub use group_aggregate::GroupAggregateSpec;
 pub use keyed_count::KeyedCountSpec;
 pub use nexmark::{DEFAULT_BASE_TIME, NexmarkSpec, nexmark_schema};
 pub use print_sink::PrintSinkSpec;
@@ -111,6 +114,7 @@ pub enum OperatorSpec {
     Calc(CalcSpec),
     WatermarkAssigner(WatermarkAssignerSpec),
     WindowAggregate(WindowAggregateSpec),
+    GroupAggregate(GroupAggregateSpec),
     WindowTableFunction(WindowTableFunctionSpec),
     KeyedCount(KeyedCountSpec),
     FileSink(FileSinkSpec),
@@ -140,6 +144,7 @@ impl OperatorSpec {
         match self {
             OperatorSpec::KeyedCount(spec) => Some(&spec.key),
             OperatorSpec::WindowAggregate(spec) => spec.key.as_deref(),
+            OperatorSpec::GroupAggregate(spec) => spec.key.as_deref(),
             _ => None,
         }
     }
@@ -155,6 +160,7 @@ impl OperatorSpec {
             OperatorSpec::Calc(s) => s.name(),
             OperatorSpec::WatermarkAssigner(s) => s.name(),
             OperatorSpec::WindowAggregate(s) => s.name(),
+            OperatorSpec::GroupAggregate(s) => s.name(),
             OperatorSpec::WindowTableFunction(s) => s.name(),
             OperatorSpec::FileSink(s) => format!("Sink: {}", s.name()),
             OperatorSpec::PrintSink(s) => format!("Sink: {}", s.name()),
@@ -181,6 +187,7 @@ impl OperatorSpec {
             OperatorSpec::KeyedCount(spec) => spec.output_schema(&require_input()?).map(Some),
             OperatorSpec::Calc(spec) => spec.output_schema(&require_input()?).map(Some),
             OperatorSpec::WindowAggregate(spec) => spec.output_schema(&require_input()?).map(Some),
+            OperatorSpec::GroupAggregate(spec) => spec.output_schema(&require_input()?).map(Some),
             OperatorSpec::WindowTableFunction(spec) => {
                 spec.output_schema(&require_input()?).map(Some)
             }
@@ -240,6 +247,9 @@ impl OperatorSpec {
                 RunningOperator::Operator(Box::new(spec.create(&input_schema()?)?))
             }
             OperatorSpec::WindowAggregate(spec) => {
+                RunningOperator::Operator(Box::new(spec.create(&input_schema()?, context)?))
+            }
+            OperatorSpec::GroupAggregate(spec) => {
                 RunningOperator::Operator(Box::new(spec.create(&input_schema()?, context)?))
             }
             OperatorSpec::WindowTableFunction(spec) => {

@@ -15,17 +15,15 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
-use arrow_array::{
-    ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
-};
+use arrow_array::{ArrayRef, RecordBatch, TimestampMillisecondArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use serde::{Deserialize, Serialize};
 
 use super::accumulators::{Accumulator, AggregateFunction, NumberKind, Numbers, result_column};
+use super::grouping::{KeyValue, can_group_by, key_column, keys_of};
 use super::{Operator, SubtaskContext, name_or};
 use crate::error::{Result, RuntimeError};
-use crate::key_groups::{KeyGroupRange, key_group_for_hash};
-use crate::partition::key_hashes;
+use crate::key_groups::KeyGroupRange;
 use crate::state::StateBackendKind;
 use crate::state::keyed::{KeyedState, StateId};
 use crate::state::timers::{TimeDomain, Timer, TimerService};
@@ -59,14 +57,6 @@ pub struct WindowAggregateSpec {
 /// The accumulators of one key and window.
 const ACCUMULATORS: StateId = StateId(1);
 
-/// A grouping key as stored: its value, to be written out when the window fires.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-enum KeyValue {
-    Null,
-    Integer(i64),
-    Text(String),
-}
-
 fn column_of(input: &SchemaRef, name: &str, operator: &str) -> Result<usize> {
     input
         .index_of(name)
@@ -85,13 +75,15 @@ impl WindowAggregateSpec {
     /// `[key], window_start, window_end, aggregates…`.
     pub fn output_schema(&self, input: &SchemaRef) -> Result<SchemaRef> {
         let name = self.name();
+        if input.index_of(crate::changelog::ROW_KIND_COLUMN).is_ok() {
+            return Err(RuntimeError::InvalidJobGraph(format!(
+                "{name}: a window aggregation over an update stream is not supported yet"
+            )));
+        }
         let mut fields = Vec::new();
         if let Some(key) = &self.key {
             let field = input.field(column_of(input, key, &name)?);
-            if !matches!(
-                field.data_type(),
-                DataType::Int64 | DataType::Int32 | DataType::Utf8
-            ) {
+            if !can_group_by(field.data_type()) {
                 return Err(RuntimeError::InvalidJobGraph(format!(
                     "{name}: cannot group by '{key}' of type {}",
                     field.data_type()
@@ -236,38 +228,9 @@ impl WindowAggregate {
         Ok(millis.as_primitive::<Int64Type>().iter().collect())
     }
 
-    fn keys(&self, batch: &RecordBatch) -> Result<(Vec<KeyValue>, Vec<u32>)> {
-        let rows = batch.num_rows();
-        let Some(index) = self.key else {
-            return Ok((vec![KeyValue::Null; rows], vec![0; rows]));
-        };
-        let column = batch.column(index);
-        let groups = key_hashes(column.as_ref())?
-            .into_iter()
-            .map(|h| key_group_for_hash(h, self.max_parallelism))
-            .collect();
-        let values = match column.data_type() {
-            DataType::Utf8 => column
-                .as_string::<i32>()
-                .iter()
-                .map(|v| v.map_or(KeyValue::Null, |v| KeyValue::Text(v.to_string())))
-                .collect(),
-            _ => {
-                let integers =
-                    arrow_cast::cast(column, &DataType::Int64).map_err(|e| self.failed(e))?;
-                integers
-                    .as_primitive::<Int64Type>()
-                    .iter()
-                    .map(|v| v.map_or(KeyValue::Null, KeyValue::Integer))
-                    .collect()
-            }
-        };
-        Ok((values, groups))
-    }
-
     /// The batch's rows summed per key and window, late rows left out.
     fn partials(&self, batch: &RecordBatch) -> Result<HashMap<WindowKey, Partial>> {
-        let (keys, groups) = self.keys(batch)?;
+        let (keys, groups) = keys_of(batch, self.key, self.max_parallelism, &self.name)?;
         let starts = self.millis(batch.column(self.window_start))?;
         let ends = self.millis(batch.column(self.window_end))?;
         let inputs = self
@@ -313,31 +276,8 @@ impl WindowAggregate {
         let mut columns: Vec<ArrayRef> = Vec::new();
         let mut next = 0;
         if self.key.is_some() {
-            let field = self.output.field(0);
             let keys = fired.iter().map(|(k, ..)| k);
-            columns.push(match field.data_type() {
-                DataType::Utf8 => Arc::new(
-                    keys.map(|k| match k {
-                        KeyValue::Text(t) => Some(t.as_str()),
-                        _ => None,
-                    })
-                    .collect::<StringArray>(),
-                ),
-                DataType::Int32 => Arc::new(
-                    keys.map(|k| match k {
-                        KeyValue::Integer(v) => i32::try_from(*v).ok(),
-                        _ => None,
-                    })
-                    .collect::<Int32Array>(),
-                ),
-                _ => Arc::new(
-                    keys.map(|k| match k {
-                        KeyValue::Integer(v) => Some(*v),
-                        _ => None,
-                    })
-                    .collect::<Int64Array>(),
-                ),
-            });
+            columns.push(key_column(keys, self.output.field(0).data_type()));
             next = 1;
         }
         columns.push(Arc::new(TimestampMillisecondArray::from_iter_values(
@@ -415,9 +355,9 @@ impl Operator for WindowAggregate {
 
 #[cfg(test)]
 mod tests {
-    use arrow_array::Array;
     use arrow_array::cast::AsArray;
     use arrow_array::types::TimestampMillisecondType;
+    use arrow_array::{Array, Int64Array};
 
     use super::*;
 

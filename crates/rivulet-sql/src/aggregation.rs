@@ -1,19 +1,24 @@
-//! A `GROUP BY window_start, window_end[, key]` over a window table
-//! function, planned as Flink plans a window aggregation: a Calc computing
-//! the key, the window and each aggregate's argument; a `WindowAggregate`
-//! fed by a hash edge on the key (one subtask without a key); then the
+//! A `GROUP BY`, planned as Flink plans it: a Calc computing the key (and
+//! the window) and each aggregate's argument; the aggregate fed by a hash
+//! edge on the key (one subtask without a key) — a `WindowAggregate` when
+//! the query groups by `window_start, window_end` of a window table
+//! function, else a `GroupAggregate` producing a changelog; then the
 //! query's columns in the query's order.
 
 use datafusion::logical_expr::expr::AggregateFunction as AggregateExpr;
 use datafusion::logical_expr::{Aggregate, Expr};
 use rivulet_runtime::operators::accumulators::AggregateFunction;
-use rivulet_runtime::operators::{AggregateCall, Projection, WindowAggregateSpec};
+use rivulet_runtime::operators::{AggregateCall, Projection};
 
-/// The three steps of a window aggregation.
-pub struct WindowAggregation {
-    /// The Calc before: `__key`, `window_start`, `window_end`, `__agg<i>`.
+/// The three steps of an aggregation.
+pub struct Aggregation {
+    /// The Calc before: `__key`, [`window_start`, `window_end`,] `__agg<i>`.
     pub before: Vec<Projection>,
-    pub spec: WindowAggregateSpec,
+    /// `__key` when the query groups by a key besides the window.
+    pub key: Option<String>,
+    pub aggregates: Vec<AggregateCall>,
+    /// Whether it groups by a window of a window table function.
+    pub windowed: bool,
     /// For each column of the query's aggregate, the operator's column holding it.
     pub after: Vec<(String, String)>,
 }
@@ -28,25 +33,20 @@ fn column_name(expr: &Expr) -> Option<&str> {
     }
 }
 
-/// Plans `aggregate`, or says why it is not a window aggregation Rivulet runs.
-pub fn window_aggregation(
+/// Plans `aggregate`, or says why it is not an aggregation Rivulet runs.
+pub fn aggregation(
     aggregate: &Aggregate,
     expression_sql: impl Fn(&Expr) -> Result<String, String>,
-) -> Result<WindowAggregation, String> {
+) -> Result<Aggregation, String> {
     let groups = &aggregate.group_expr;
     let is_window = |name: &str| groups.iter().any(|g| column_name(g) == Some(name));
-    if !is_window("window_start") || !is_window("window_end") {
-        return Err("GROUP BY aggregation is not supported yet outside a window: group by window_start and window_end of a window table function (TUMBLE)".into());
-    }
+    let windowed = is_window("window_start") && is_window("window_end");
     let keys: Vec<&Expr> = groups
         .iter()
-        .filter(|g| !matches!(column_name(g), Some("window_start" | "window_end")))
+        .filter(|g| !windowed || !matches!(column_name(g), Some("window_start" | "window_end")))
         .collect();
     if keys.len() > 1 {
-        return Err(
-            "a window aggregation grouped by more than one column besides the window is not supported yet"
-                .into(),
-        );
+        return Err("GROUP BY more than one column (besides a window) is not supported yet".into());
     }
     let mut before = Vec::new();
     if let Some(key) = keys.first() {
@@ -55,9 +55,14 @@ pub fn window_aggregation(
             expression: expression_sql(key)?,
         });
     }
-    for window in ["window_start", "window_end"] {
+    let windows: &[&str] = if windowed {
+        &["window_start", "window_end"]
+    } else {
+        &[]
+    };
+    for window in windows {
         before.push(Projection {
-            name: window.into(),
+            name: window.to_string(),
             expression: format!("\"{window}\""),
         });
     }
@@ -86,7 +91,7 @@ pub fn window_aggregation(
             ("avg", [_]) => AggregateFunction::Avg,
             (name, _) => {
                 return Err(format!(
-                    "the aggregate function {} is not supported yet in a window aggregation; Rivulet has COUNT, SUM, MIN, MAX and AVG",
+                    "the aggregate function {} is not supported yet in an aggregation; Rivulet has COUNT, SUM, MIN, MAX and AVG",
                     name.to_ascii_uppercase()
                 ));
             }
@@ -126,7 +131,7 @@ pub fn window_aggregation(
     let mut after = Vec::with_capacity(fields.len());
     for (field, group) in fields.iter().zip(groups) {
         let source = match column_name(group) {
-            Some(window @ ("window_start" | "window_end")) => window.to_string(),
+            Some(window @ ("window_start" | "window_end")) if windowed => window.to_string(),
             _ => KEY.to_string(),
         };
         after.push((field.name().clone(), source));
@@ -134,16 +139,11 @@ pub fn window_aggregation(
     for (i, field) in fields.iter().skip(groups.len()).enumerate() {
         after.push((field.name().clone(), format!("__result{i}")));
     }
-    Ok(WindowAggregation {
+    Ok(Aggregation {
         before,
-        spec: WindowAggregateSpec {
-            name: None,
-            key: (!keys.is_empty()).then(|| KEY.to_string()),
-            window_start: "window_start".into(),
-            window_end: "window_end".into(),
-            aggregates,
-            state_backend: None,
-        },
+        key: (!keys.is_empty()).then(|| KEY.to_string()),
+        aggregates,
+        windowed,
         after,
     })
 }
