@@ -14,9 +14,9 @@ use arrow_array::{ArrayRef, Int8Array, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use serde::{Deserialize, Serialize};
 
-use super::accumulators::{Accumulator, AggregateFunction, NumberKind, Numbers, result_column};
+use super::accumulators::{Accumulator, result_column};
+use super::aggregate_calls::{AggregateCall, BoundCalls, column_of};
 use super::grouping::{KeyValue, can_group_by, key_column, keys_of};
-use super::window_aggregate::AggregateCall;
 use super::{Operator, SubtaskContext, name_or};
 use crate::changelog::{ROW_KIND_COLUMN, RowKind};
 use crate::error::{Result, RuntimeError};
@@ -41,32 +41,9 @@ pub struct GroupAggregateSpec {
 /// The accumulators of one key.
 const ACCUMULATORS: StateId = StateId(1);
 
-fn column_of(input: &SchemaRef, name: &str, operator: &str) -> Result<usize> {
-    input
-        .index_of(name)
-        .map_err(|_| RuntimeError::InvalidJobGraph(format!("{operator}: no input column '{name}'")))
-}
-
 impl GroupAggregateSpec {
     pub fn name(&self) -> String {
         name_or(&self.name, "GroupAggregate")
-    }
-
-    fn kind_of(&self, input: &SchemaRef, call: &AggregateCall) -> Result<Option<NumberKind>> {
-        let Some(column) = &call.input else {
-            return Ok(None);
-        };
-        let data_type = input
-            .field(column_of(input, column, &self.name())?)
-            .data_type();
-        match (NumberKind::of(data_type), call.function) {
-            (kind, AggregateFunction::Count) => Ok(kind),
-            (Some(kind), _) => Ok(Some(kind)),
-            (None, _) => Err(RuntimeError::InvalidJobGraph(format!(
-                "{}: cannot aggregate '{column}' of type {data_type}",
-                self.name()
-            ))),
-        }
     }
 
     /// `[key], aggregates…, $row_kind`.
@@ -88,18 +65,7 @@ impl GroupAggregateSpec {
             }
             fields.push(field.clone());
         }
-        for call in &self.aggregates {
-            let kind = self.kind_of(input, call)?;
-            let nullable = !matches!(
-                call.function,
-                AggregateFunction::Count | AggregateFunction::CountStar
-            );
-            fields.push(Field::new(
-                &call.output,
-                call.function.result_type(kind),
-                nullable,
-            ));
-        }
+        fields.extend_from_slice(BoundCalls::bind(input, &self.aggregates, &name)?.fields());
         fields.push(Field::new(ROW_KIND_COLUMN, DataType::Int8, false));
         Ok(Arc::new(Schema::new(fields)))
     }
@@ -115,17 +81,7 @@ impl GroupAggregateSpec {
             Some(key) => Some(column_of(input, key, &name)?),
             None => None,
         };
-        let calls = self
-            .aggregates
-            .iter()
-            .map(|call| {
-                let column = match &call.input {
-                    Some(column) => Some(column_of(input, column, &name)?),
-                    None => None,
-                };
-                Ok((call.function, column, self.kind_of(input, call)?))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let calls = BoundCalls::bind(input, &self.aggregates, &name)?;
         let backend =
             StateBackendKind::from_config(self.state_backend.as_deref().unwrap_or("hashmap"))?;
         let owned = KeyGroupRange::for_subtask(
@@ -147,7 +103,7 @@ impl GroupAggregateSpec {
 pub struct GroupAggregate {
     name: String,
     key: Option<usize>,
-    calls: Vec<(AggregateFunction, Option<usize>, Option<NumberKind>)>,
+    calls: BoundCalls,
     output: SchemaRef,
     max_parallelism: u32,
     state: KeyedState,
@@ -173,11 +129,7 @@ impl GroupAggregate {
 
     fn partials(&self, batch: &RecordBatch) -> Result<Vec<(Vec<u8>, Partial)>> {
         let (keys, groups) = keys_of(batch, self.key, self.max_parallelism, &self.name)?;
-        let inputs = self
-            .calls
-            .iter()
-            .map(|(_, column, _)| column.map(|c| Numbers::of(batch.column(c))).transpose())
-            .collect::<Result<Vec<_>>>()?;
+        let inputs = self.calls.inputs(batch)?;
         let mut order: Vec<(Vec<u8>, Partial)> = Vec::new();
         let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
         for row in 0..batch.num_rows() {
@@ -188,21 +140,12 @@ impl GroupAggregate {
                     Partial {
                         key_group: groups[row],
                         key: keys[row].clone(),
-                        accumulators: self
-                            .calls
-                            .iter()
-                            .map(|(function, _, kind)| function.start(*kind))
-                            .collect(),
+                        accumulators: self.calls.start(),
                     },
                 ));
                 order.len() - 1
             });
-            let accumulators = &mut order[at].1.accumulators;
-            for (((function, _, _), accumulator), input) in
-                self.calls.iter().zip(accumulators.iter_mut()).zip(&inputs)
-            {
-                function.add(accumulator, input.as_ref(), row);
-            }
+            self.calls.add(&mut order[at].1.accumulators, &inputs, row);
         }
         Ok(order)
     }
@@ -233,20 +176,8 @@ impl Operator for GroupAggregate {
         for (key_bytes, partial) in self.partials(&batch)? {
             self.state.set_current_key(partial.key_group, &key_bytes)?;
             let stored: Option<Vec<Accumulator>> = self.state.value(ACCUMULATORS, &[])?;
-            let mut merged = stored.clone().unwrap_or_else(|| {
-                self.calls
-                    .iter()
-                    .map(|(function, _, kind)| function.start(*kind))
-                    .collect()
-            });
-            for (((function, _, _), into), other) in self
-                .calls
-                .iter()
-                .zip(merged.iter_mut())
-                .zip(partial.accumulators)
-            {
-                function.merge(into, other);
-            }
+            let mut merged = stored.clone().unwrap_or_else(|| self.calls.start());
+            self.calls.merge(&mut merged, partial.accumulators);
             match stored {
                 None => changes.push((RowKind::Insert, partial.key.clone(), merged.clone())),
                 // An unchanged result is not sent again, as Flink does not.
@@ -272,6 +203,7 @@ mod tests {
     use arrow_array::{Array, StringArray};
 
     use super::*;
+    use crate::operators::accumulators::AggregateFunction;
 
     fn input_schema() -> SchemaRef {
         Arc::new(Schema::new(vec![

@@ -6,6 +6,7 @@
 //! [`SourceFunction`]; every other operator implements [`Operator`].
 
 pub mod accumulators;
+mod aggregate_calls;
 pub mod calc;
 mod datagen;
 mod discard_sink;
@@ -30,6 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, RuntimeError};
 
+pub use aggregate_calls::AggregateCall;
 pub use calc::{CalcSpec, Projection};
 pub use datagen::{DatagenSpec, FieldGenerator, FieldKind};
 pub use discard_sink::DiscardSinkSpec;
@@ -41,7 +43,7 @@ pub use keyed_count::KeyedCountSpec;
 pub use nexmark::{DEFAULT_BASE_TIME, NexmarkSpec, nexmark_schema};
 pub use print_sink::PrintSinkSpec;
 pub use watermark_assigner::{DEFAULT_WATERMARK_INTERVAL_MILLIS, WatermarkAssignerSpec};
-pub use window_aggregate::{AggregateCall, WindowAggregateSpec};
+pub use window_aggregate::WindowAggregateSpec;
 pub use window_table_function::{WindowKind, WindowTableFunctionSpec};
 
 /// Where a subtask runs: what an operator may need to know about its place.

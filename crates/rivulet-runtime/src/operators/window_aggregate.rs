@@ -19,7 +19,8 @@ use arrow_array::{ArrayRef, RecordBatch, TimestampMillisecondArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use serde::{Deserialize, Serialize};
 
-use super::accumulators::{Accumulator, AggregateFunction, NumberKind, Numbers, result_column};
+use super::accumulators::{Accumulator, result_column};
+use super::aggregate_calls::{AggregateCall, BoundCalls, column_of};
 use super::grouping::{KeyValue, can_group_by, key_column, keys_of};
 use super::{Operator, SubtaskContext, name_or};
 use crate::error::{Result, RuntimeError};
@@ -27,16 +28,6 @@ use crate::key_groups::KeyGroupRange;
 use crate::state::StateBackendKind;
 use crate::state::keyed::{KeyedState, StateId};
 use crate::state::timers::{TimeDomain, Timer, TimerService};
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AggregateCall {
-    pub function: AggregateFunction,
-    /// The column aggregated; absent for `COUNT(*)`.
-    #[serde(default)]
-    pub input: Option<String>,
-    pub output: String,
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -56,12 +47,6 @@ pub struct WindowAggregateSpec {
 
 /// The accumulators of one key and window.
 const ACCUMULATORS: StateId = StateId(1);
-
-fn column_of(input: &SchemaRef, name: &str, operator: &str) -> Result<usize> {
-    input
-        .index_of(name)
-        .map_err(|_| RuntimeError::InvalidJobGraph(format!("{operator}: no input column '{name}'")))
-}
 
 fn millis_type() -> DataType {
     DataType::Timestamp(TimeUnit::Millisecond, None)
@@ -100,37 +85,8 @@ impl WindowAggregateSpec {
             }
             fields.push(Field::new(column, millis_type(), false));
         }
-        for call in &self.aggregates {
-            let kind = self.kind_of(input, call)?;
-            // COUNT is never NULL; the others are NULL over no values.
-            let nullable = !matches!(
-                call.function,
-                AggregateFunction::Count | AggregateFunction::CountStar
-            );
-            fields.push(Field::new(
-                &call.output,
-                call.function.result_type(kind),
-                nullable,
-            ));
-        }
+        fields.extend_from_slice(BoundCalls::bind(input, &self.aggregates, &name)?.fields());
         Ok(Arc::new(Schema::new(fields)))
-    }
-
-    fn kind_of(&self, input: &SchemaRef, call: &AggregateCall) -> Result<Option<NumberKind>> {
-        let Some(column) = &call.input else {
-            return Ok(None);
-        };
-        let data_type = input
-            .field(column_of(input, column, &self.name())?)
-            .data_type();
-        match (NumberKind::of(data_type), call.function) {
-            (kind, AggregateFunction::Count) => Ok(kind),
-            (Some(kind), _) => Ok(Some(kind)),
-            (None, _) => Err(RuntimeError::InvalidJobGraph(format!(
-                "{}: cannot aggregate '{column}' of type {data_type}",
-                self.name()
-            ))),
-        }
     }
 
     pub(super) fn create(
@@ -151,17 +107,7 @@ impl WindowAggregateSpec {
         };
         let backend =
             StateBackendKind::from_config(self.state_backend.as_deref().unwrap_or("hashmap"))?;
-        let calls = self
-            .aggregates
-            .iter()
-            .map(|call| {
-                let column = match &call.input {
-                    Some(column) => Some(column_of(input, column, &name)?),
-                    None => None,
-                };
-                Ok((call.function, column, self.kind_of(input, call)?))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let calls = BoundCalls::bind(input, &self.aggregates, &name)?;
         Ok(WindowAggregate {
             name,
             key,
@@ -182,7 +128,7 @@ pub struct WindowAggregate {
     key: Option<usize>,
     window_start: usize,
     window_end: usize,
-    calls: Vec<(AggregateFunction, Option<usize>, Option<NumberKind>)>,
+    calls: BoundCalls,
     output: SchemaRef,
     max_parallelism: u32,
     state: KeyedState,
@@ -233,11 +179,7 @@ impl WindowAggregate {
         let (keys, groups) = keys_of(batch, self.key, self.max_parallelism, &self.name)?;
         let starts = self.millis(batch.column(self.window_start))?;
         let ends = self.millis(batch.column(self.window_end))?;
-        let inputs = self
-            .calls
-            .iter()
-            .map(|(_, column, _)| column.map(|c| Numbers::of(batch.column(c))).transpose())
-            .collect::<Result<Vec<_>>>()?;
+        let inputs = self.calls.inputs(batch)?;
         let mut partials: HashMap<WindowKey, Partial> = HashMap::new();
         for row in 0..batch.num_rows() {
             let (Some(start), Some(end)) = (starts[row], ends[row]) else {
@@ -253,20 +195,9 @@ impl WindowAggregate {
                 .or_insert_with(|| Partial {
                     key_group: groups[row],
                     key: keys[row].clone(),
-                    accumulators: self
-                        .calls
-                        .iter()
-                        .map(|(function, _, kind)| function.start(*kind))
-                        .collect(),
+                    accumulators: self.calls.start(),
                 });
-            for (((function, _, _), accumulator), input) in self
-                .calls
-                .iter()
-                .zip(partial.accumulators.iter_mut())
-                .zip(&inputs)
-            {
-                function.add(accumulator, input.as_ref(), row);
-            }
+            self.calls.add(&mut partial.accumulators, &inputs, row);
         }
         Ok(partials)
     }
@@ -305,14 +236,7 @@ impl Operator for WindowAggregate {
             let merged = match stored {
                 None => partial.accumulators,
                 Some((_, mut accumulators)) => {
-                    for (((function, _, _), into), other) in self
-                        .calls
-                        .iter()
-                        .zip(accumulators.iter_mut())
-                        .zip(partial.accumulators)
-                    {
-                        function.merge(into, other);
-                    }
+                    self.calls.merge(&mut accumulators, partial.accumulators);
                     accumulators
                 }
             };
@@ -360,6 +284,7 @@ mod tests {
     use arrow_array::{Array, Int64Array};
 
     use super::*;
+    use crate::operators::accumulators::AggregateFunction;
 
     fn input_schema() -> SchemaRef {
         Arc::new(Schema::new(vec![

@@ -1,0 +1,125 @@
+//! The aggregate calls of an aggregating operator bound to its input: which
+//! column each reads and as what kind of number, their result fields, and
+//! folding rows and partial results into accumulators. Shared by
+//! `WindowAggregate` and `GroupAggregate`.
+
+use arrow_array::RecordBatch;
+use arrow_schema::{Field, SchemaRef};
+use serde::{Deserialize, Serialize};
+
+use super::accumulators::{Accumulator, AggregateFunction, NumberKind, Numbers};
+use crate::error::{Result, RuntimeError};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AggregateCall {
+    pub function: AggregateFunction,
+    /// The column aggregated; absent for `COUNT(*)`.
+    #[serde(default)]
+    pub input: Option<String>,
+    pub output: String,
+}
+
+/// The index of `name` in `input`, or the operator's job-graph error.
+pub(super) fn column_of(input: &SchemaRef, name: &str, operator: &str) -> Result<usize> {
+    input
+        .index_of(name)
+        .map_err(|_| RuntimeError::InvalidJobGraph(format!("{operator}: no input column '{name}'")))
+}
+
+/// One call: its function, the input column it reads and the kind of number.
+#[derive(Debug, Clone, Copy)]
+struct Bound {
+    function: AggregateFunction,
+    column: Option<usize>,
+    kind: Option<NumberKind>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct BoundCalls {
+    calls: Vec<Bound>,
+    fields: Vec<Field>,
+}
+
+impl BoundCalls {
+    pub fn bind(input: &SchemaRef, calls: &[AggregateCall], operator: &str) -> Result<Self> {
+        let mut bound = Vec::with_capacity(calls.len());
+        let mut fields = Vec::with_capacity(calls.len());
+        for call in calls {
+            let column = match &call.input {
+                Some(name) => Some(column_of(input, name, operator)?),
+                None => None,
+            };
+            let kind = match column {
+                None => None,
+                Some(index) => {
+                    let data_type = input.field(index).data_type();
+                    match (NumberKind::of(data_type), call.function) {
+                        (kind, AggregateFunction::Count) => kind,
+                        (Some(kind), _) => Some(kind),
+                        (None, _) => {
+                            return Err(RuntimeError::InvalidJobGraph(format!(
+                                "{operator}: cannot aggregate '{}' of type {data_type}",
+                                call.input.as_deref().unwrap_or_default()
+                            )));
+                        }
+                    }
+                }
+            };
+            // COUNT is never NULL; the others are NULL over no values.
+            let nullable = !matches!(
+                call.function,
+                AggregateFunction::Count | AggregateFunction::CountStar
+            );
+            fields.push(Field::new(
+                &call.output,
+                call.function.result_type(kind),
+                nullable,
+            ));
+            bound.push(Bound {
+                function: call.function,
+                column,
+                kind,
+            });
+        }
+        Ok(BoundCalls {
+            calls: bound,
+            fields,
+        })
+    }
+
+    /// The result columns, in call order.
+    pub fn fields(&self) -> &[Field] {
+        &self.fields
+    }
+
+    /// Empty accumulators, one per call.
+    pub fn start(&self) -> Vec<Accumulator> {
+        self.calls
+            .iter()
+            .map(|c| c.function.start(c.kind))
+            .collect()
+    }
+
+    /// Each call's input values in `batch` (none for `COUNT(*)`).
+    pub fn inputs(&self, batch: &RecordBatch) -> Result<Vec<Option<Numbers>>> {
+        self.calls
+            .iter()
+            .map(|c| c.column.map(|i| Numbers::of(batch.column(i))).transpose())
+            .collect()
+    }
+
+    /// Adds row `row` of `inputs` to `accumulators`.
+    pub fn add(&self, accumulators: &mut [Accumulator], inputs: &[Option<Numbers>], row: usize) {
+        for ((call, accumulator), input) in self.calls.iter().zip(accumulators).zip(inputs) {
+            call.function.add(accumulator, input.as_ref(), row);
+        }
+    }
+
+    /// Folds partial accumulators into stored ones.
+    pub fn merge(&self, into: &mut [Accumulator], partial: Vec<Accumulator>) {
+        for ((call, into), other) in self.calls.iter().zip(into).zip(partial) {
+            call.function.merge(into, other);
+        }
+    }
+}
