@@ -75,12 +75,13 @@ pub fn aggregation(
         let Expr::AggregateFunction(AggregateExpr { func, params }) = expr else {
             return Err(format!("the aggregate '{expr}' is not supported yet"));
         };
-        if params.distinct || !params.order_by.is_empty() {
+        if !params.order_by.is_empty() || (params.distinct && func.name() != "count") {
             return Err(format!(
-                "the aggregate '{expr}' (DISTINCT or ORDER BY) is not supported yet"
+                "the aggregate '{expr}' (DISTINCT other than COUNT, or ORDER BY) is not supported yet"
             ));
         }
         let function = match (func.name(), params.args.as_slice()) {
+            ("count", [_]) if params.distinct => AggregateFunction::CountDistinct,
             ("count", [Expr::Literal(value, _)]) if !value.is_null() => {
                 AggregateFunction::CountStar
             }

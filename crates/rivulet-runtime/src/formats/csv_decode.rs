@@ -179,7 +179,7 @@ impl CsvFileReader {
             }
             return arrow_cast::cast(&strings, data_type).map_err(|e| e.to_string());
         }
-        // Numbers and the like were trimmed, and empty read as NULL.
+        // Values and the like were trimmed, and empty read as NULL.
         let strings = Arc::new(strings) as ArrayRef;
         let options = arrow_cast::CastOptions {
             safe: true,

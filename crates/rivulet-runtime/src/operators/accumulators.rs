@@ -1,9 +1,10 @@
 //! Aggregate functions as accumulators kept in keyed state: `COUNT(*)`,
-//! `COUNT(x)`, `SUM`, `MIN`, `MAX` and `AVG` over BIGINT/INT and DOUBLE
-//! columns, with SQL's NULL handling (NULL inputs are skipped; SUM/MIN/MAX/AVG
+//! `COUNT(x)`, `COUNT(DISTINCT x)` (x BIGINT, INT or STRING), and `SUM`,
+//! `MIN`, `MAX` and `AVG` over BIGINT/INT and DOUBLE columns, with SQL's NULL handling (NULL inputs are skipped; SUM/MIN/MAX/AVG
 //! of no values is NULL, COUNT of none is 0). As in Flink, the average of
 //! whole numbers is a whole number (the sum divided by the count, truncated).
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
@@ -12,6 +13,7 @@ use arrow_array::{Array, ArrayRef, Float64Array, Int64Array};
 use arrow_schema::DataType;
 use serde::{Deserialize, Serialize};
 
+use super::grouping::KeyValue;
 use crate::error::{Result, RuntimeError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,6 +21,7 @@ use crate::error::{Result, RuntimeError};
 pub enum AggregateFunction {
     CountStar,
     Count,
+    CountDistinct,
     Sum,
     Min,
     Max,
@@ -26,13 +29,21 @@ pub enum AggregateFunction {
 }
 
 /// One aggregate's running value.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Accumulator {
     Count(i64),
     Integer(Option<i64>),
     Double(Option<f64>),
-    IntegerAverage { sum: i64, count: i64 },
-    DoubleAverage { sum: f64, count: i64 },
+    IntegerAverage {
+        sum: i64,
+        count: i64,
+    },
+    DoubleAverage {
+        sum: f64,
+        count: i64,
+    },
+    /// The distinct values seen.
+    Distinct(BTreeSet<KeyValue>),
 }
 
 /// Whether an aggregate reads integers or doubles, from its input column type.
@@ -53,18 +64,18 @@ impl NumberKind {
 }
 
 /// A column's values as i64 or f64, one per row (`None` for NULL).
-pub enum Numbers {
+pub enum Values {
     Integer(Vec<Option<i64>>),
     Double(Vec<Option<f64>>),
+    /// Values compared as keys, for DISTINCT.
+    Keys(Vec<KeyValue>),
 }
 
-impl Numbers {
-    pub fn of(column: &ArrayRef) -> Result<Numbers> {
+impl Values {
+    pub fn of(column: &ArrayRef) -> Result<Values> {
         Ok(match column.data_type() {
-            DataType::Int64 => {
-                Numbers::Integer(column.as_primitive::<Int64Type>().iter().collect())
-            }
-            DataType::Int32 => Numbers::Integer(
+            DataType::Int64 => Values::Integer(column.as_primitive::<Int64Type>().iter().collect()),
+            DataType::Int32 => Values::Integer(
                 column
                     .as_primitive::<Int32Type>()
                     .iter()
@@ -72,7 +83,7 @@ impl Numbers {
                     .collect(),
             ),
             DataType::Float64 => {
-                Numbers::Double(column.as_primitive::<Float64Type>().iter().collect())
+                Values::Double(column.as_primitive::<Float64Type>().iter().collect())
             }
             other => {
                 return Err(RuntimeError::Operator {
@@ -85,8 +96,9 @@ impl Numbers {
 
     fn is_null(&self, row: usize) -> bool {
         match self {
-            Numbers::Integer(v) => v[row].is_none(),
-            Numbers::Double(v) => v[row].is_none(),
+            Values::Integer(v) => v[row].is_none(),
+            Values::Double(v) => v[row].is_none(),
+            Values::Keys(v) => v[row] == KeyValue::Null,
         }
     }
 }
@@ -96,6 +108,7 @@ impl AggregateFunction {
     pub fn start(self, kind: Option<NumberKind>) -> Accumulator {
         match (self, kind) {
             (AggregateFunction::CountStar | AggregateFunction::Count, _) => Accumulator::Count(0),
+            (AggregateFunction::CountDistinct, _) => Accumulator::Distinct(BTreeSet::new()),
             (AggregateFunction::Avg, Some(NumberKind::Double)) => {
                 Accumulator::DoubleAverage { sum: 0.0, count: 0 }
             }
@@ -110,29 +123,35 @@ impl AggregateFunction {
         match self.start(kind) {
             Accumulator::Count(_)
             | Accumulator::Integer(_)
-            | Accumulator::IntegerAverage { .. } => DataType::Int64,
+            | Accumulator::IntegerAverage { .. }
+            | Accumulator::Distinct(_) => DataType::Int64,
             Accumulator::Double(_) | Accumulator::DoubleAverage { .. } => DataType::Float64,
         }
     }
 
     /// Adds row `row` of `input` (absent for `COUNT(*)`).
-    pub fn add(self, accumulator: &mut Accumulator, input: Option<&Numbers>, row: usize) {
+    pub fn add(self, accumulator: &mut Accumulator, input: Option<&Values>, row: usize) {
         match (accumulator, input) {
             (Accumulator::Count(count), None) => *count += 1,
             (Accumulator::Count(count), Some(values)) if !values.is_null(row) => *count += 1,
-            (Accumulator::IntegerAverage { sum, count }, Some(Numbers::Integer(values))) => {
+            (Accumulator::Distinct(seen), Some(Values::Keys(values)))
+                if values[row] != KeyValue::Null =>
+            {
+                seen.insert(values[row].clone());
+            }
+            (Accumulator::IntegerAverage { sum, count }, Some(Values::Integer(values))) => {
                 if let Some(value) = values[row] {
                     *sum = sum.wrapping_add(value);
                     *count += 1;
                 }
             }
-            (Accumulator::DoubleAverage { sum, count }, Some(Numbers::Double(values))) => {
+            (Accumulator::DoubleAverage { sum, count }, Some(Values::Double(values))) => {
                 if let Some(value) = values[row] {
                     *sum += value;
                     *count += 1;
                 }
             }
-            (Accumulator::Integer(total), Some(Numbers::Integer(values))) => {
+            (Accumulator::Integer(total), Some(Values::Integer(values))) => {
                 if let Some(value) = values[row] {
                     *total = Some(match *total {
                         None => value,
@@ -140,7 +159,7 @@ impl AggregateFunction {
                     });
                 }
             }
-            (Accumulator::Double(total), Some(Numbers::Double(values))) => {
+            (Accumulator::Double(total), Some(Values::Double(values))) => {
                 if let Some(value) = values[row] {
                     *total = Some(match *total {
                         None => value,
@@ -156,6 +175,7 @@ impl AggregateFunction {
     pub fn merge(self, into: &mut Accumulator, other: Accumulator) {
         match (into, other) {
             (Accumulator::Count(a), Accumulator::Count(b)) => *a += b,
+            (Accumulator::Distinct(a), Accumulator::Distinct(b)) => a.extend(b),
             (
                 Accumulator::IntegerAverage { sum, count },
                 Accumulator::IntegerAverage { sum: s, count: c },
@@ -192,9 +212,10 @@ impl AggregateFunction {
             AggregateFunction::Sum => a.wrapping_add(b),
             AggregateFunction::Min => a.min(b),
             AggregateFunction::Max => a.max(b),
-            AggregateFunction::Count | AggregateFunction::CountStar | AggregateFunction::Avg => {
-                a + b
-            }
+            AggregateFunction::Count
+            | AggregateFunction::CountStar
+            | AggregateFunction::CountDistinct
+            | AggregateFunction::Avg => a + b,
         }
     }
 
@@ -203,9 +224,10 @@ impl AggregateFunction {
             AggregateFunction::Sum => a + b,
             AggregateFunction::Min => a.min(b),
             AggregateFunction::Max => a.max(b),
-            AggregateFunction::Count | AggregateFunction::CountStar | AggregateFunction::Avg => {
-                a + b
-            }
+            AggregateFunction::Count
+            | AggregateFunction::CountStar
+            | AggregateFunction::CountDistinct
+            | AggregateFunction::Avg => a + b,
         }
     }
 }
@@ -231,6 +253,7 @@ pub fn result_column(values: &[Accumulator], data_type: &DataType) -> ArrayRef {
                 .map(|a| match a {
                     Accumulator::Count(c) => Some(*c),
                     Accumulator::Integer(v) => *v,
+                    Accumulator::Distinct(seen) => Some(seen.len() as i64),
                     // Java's long division truncates toward zero, as Rust's does.
                     Accumulator::IntegerAverage { sum, count } => {
                         (*count > 0).then(|| sum.wrapping_div(*count))
@@ -248,7 +271,7 @@ mod tests {
 
     #[test]
     fn nulls_are_skipped_and_partials_merge() {
-        let input = Numbers::Integer(vec![Some(3), None, Some(-1)]);
+        let input = Values::Integer(vec![Some(3), None, Some(-1)]);
         let mut partials = Vec::new();
         for function in [
             AggregateFunction::CountStar,
@@ -264,7 +287,7 @@ mod tests {
             }
             partials.push((function, accumulator));
         }
-        let results: Vec<Accumulator> = partials.iter().map(|(_, a)| *a).collect();
+        let results: Vec<Accumulator> = partials.iter().map(|(_, a)| a.clone()).collect();
         assert_eq!(
             results,
             [
@@ -288,14 +311,14 @@ mod tests {
 
     #[test]
     fn averages_of_whole_numbers_truncate_as_java_divides() {
-        let input = Numbers::Integer(vec![Some(-4), Some(-3), None]);
+        let input = Values::Integer(vec![Some(-4), Some(-3), None]);
         let mut average = AggregateFunction::Avg.start(Some(NumberKind::Integer));
         for row in 0..3 {
             AggregateFunction::Avg.add(&mut average, Some(&input), row);
         }
         let column = result_column(&[average], &DataType::Int64);
         assert_eq!(column.as_primitive::<Int64Type>().value(0), -3, "-7 / 2");
-        let doubles = Numbers::Double(vec![Some(1.0), Some(2.0)]);
+        let doubles = Values::Double(vec![Some(1.0), Some(2.0)]);
         let mut average = AggregateFunction::Avg.start(Some(NumberKind::Double));
         AggregateFunction::Avg.add(&mut average, Some(&doubles), 0);
         let mut other = AggregateFunction::Avg.start(Some(NumberKind::Double));

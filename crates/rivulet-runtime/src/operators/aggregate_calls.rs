@@ -7,7 +7,8 @@ use arrow_array::RecordBatch;
 use arrow_schema::{Field, SchemaRef};
 use serde::{Deserialize, Serialize};
 
-use super::accumulators::{Accumulator, AggregateFunction, NumberKind, Numbers};
+use super::accumulators::{Accumulator, AggregateFunction, NumberKind, Values};
+use super::grouping::{can_group_by, key_values};
 use crate::error::{Result, RuntimeError};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,7 +56,12 @@ impl BoundCalls {
                 Some(index) => {
                     let data_type = input.field(index).data_type();
                     match (NumberKind::of(data_type), call.function) {
-                        (kind, AggregateFunction::Count) => kind,
+                        (_, AggregateFunction::CountDistinct) if !can_group_by(data_type) => {
+                            return Err(RuntimeError::InvalidJobGraph(format!(
+                                "{operator}: COUNT(DISTINCT …) of type {data_type} is not supported yet"
+                            )));
+                        }
+                        (kind, AggregateFunction::Count | AggregateFunction::CountDistinct) => kind,
                         (Some(kind), _) => Some(kind),
                         (None, _) => {
                             return Err(RuntimeError::InvalidJobGraph(format!(
@@ -69,7 +75,9 @@ impl BoundCalls {
             // COUNT is never NULL; the others are NULL over no values.
             let nullable = !matches!(
                 call.function,
-                AggregateFunction::Count | AggregateFunction::CountStar
+                AggregateFunction::Count
+                    | AggregateFunction::CountStar
+                    | AggregateFunction::CountDistinct
             );
             fields.push(Field::new(
                 &call.output,
@@ -102,15 +110,21 @@ impl BoundCalls {
     }
 
     /// Each call's input values in `batch` (none for `COUNT(*)`).
-    pub fn inputs(&self, batch: &RecordBatch) -> Result<Vec<Option<Numbers>>> {
+    pub fn inputs(&self, batch: &RecordBatch) -> Result<Vec<Option<Values>>> {
         self.calls
             .iter()
-            .map(|c| c.column.map(|i| Numbers::of(batch.column(i))).transpose())
+            .map(|c| match (c.column, c.function) {
+                (None, _) => Ok(None),
+                (Some(i), AggregateFunction::CountDistinct) => {
+                    key_values(batch.column(i), "COUNT(DISTINCT)").map(|v| Some(Values::Keys(v)))
+                }
+                (Some(i), _) => Values::of(batch.column(i)).map(Some),
+            })
             .collect()
     }
 
     /// Adds row `row` of `inputs` to `accumulators`.
-    pub fn add(&self, accumulators: &mut [Accumulator], inputs: &[Option<Numbers>], row: usize) {
+    pub fn add(&self, accumulators: &mut [Accumulator], inputs: &[Option<Values>], row: usize) {
         for ((call, accumulator), input) in self.calls.iter().zip(accumulators).zip(inputs) {
             call.function.add(accumulator, input.as_ref(), row);
         }

@@ -160,7 +160,7 @@ impl GroupAggregate {
         }
         let results = self.output.fields().len() - 1;
         for (i, field) in self.output.fields()[next..results].iter().enumerate() {
-            let values: Vec<Accumulator> = changes.iter().map(|(_, _, a)| a[i]).collect();
+            let values: Vec<Accumulator> = changes.iter().map(|(_, _, a)| a[i].clone()).collect();
             columns.push(result_column(&values, field.data_type()));
         }
         columns.push(Arc::new(Int8Array::from_iter_values(

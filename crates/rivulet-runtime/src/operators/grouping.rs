@@ -15,7 +15,7 @@ use crate::key_groups::key_group_for_hash;
 use crate::partition::key_hashes;
 
 /// A grouping key as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum KeyValue {
     Null,
     Integer(i64),
@@ -46,7 +46,12 @@ pub fn keys_of(
         .into_iter()
         .map(|h| key_group_for_hash(h, max_parallelism))
         .collect();
-    let values = match column.data_type() {
+    Ok((key_values(column, operator)?, groups))
+}
+
+/// A BIGINT, INT or STRING column's values as keys.
+pub fn key_values(column: &ArrayRef, operator: &str) -> Result<Vec<KeyValue>> {
+    Ok(match column.data_type() {
         DataType::Utf8 => column
             .as_string::<i32>()
             .iter()
@@ -64,8 +69,7 @@ pub fn keys_of(
                 .map(|v| v.map_or(KeyValue::Null, KeyValue::Integer))
                 .collect()
         }
-    };
-    Ok((values, groups))
+    })
 }
 
 /// The keys as a column of `data_type`.

@@ -219,7 +219,7 @@ impl WindowAggregate {
         )));
         next += 2;
         for (i, field) in self.output.fields().iter().skip(next).enumerate() {
-            let values: Vec<Accumulator> = fired.iter().map(|(.., a)| a[i]).collect();
+            let values: Vec<Accumulator> = fired.iter().map(|(.., a)| a[i].clone()).collect();
             columns.push(result_column(&values, field.data_type()));
         }
         RecordBatch::try_new(self.output.clone(), columns).map_err(|e| self.failed(e))
