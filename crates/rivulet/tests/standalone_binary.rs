@@ -190,3 +190,120 @@ INSERT INTO c SELECT IF(n % 2 = 0, 'even', 'odd'), COUNT(*), MAX(n) FROM s GROUP
     assert_eq!(shown["odd"], "[odd, 3, 5]", "{changes:?}");
     assert_eq!(shown["even"], "[even, 3, 6]", "{changes:?}");
 }
+
+/// Nexmark q15 (examples/nexmark), an unbounded GROUP BY with FILTER and
+/// COUNT(DISTINCT), printed as a changelog: its last value per day equals a
+/// reference computed in plain Rust over the same events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nexmark_q15_prints_a_changelog_ending_at_the_reference() {
+    const EVENTS: u64 = 20_000;
+    let (mut child, base, lines) = start_standalone(&["--no-demo"]);
+    let printed = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let collector = {
+        let printed = printed.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                printed.lock().unwrap().push(line);
+            }
+        })
+    };
+    let example = |name: &str| {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/nexmark")
+            .join(name);
+        std::fs::read_to_string(path).unwrap()
+    };
+    let script = format!(
+        "{}\n{}\n{}",
+        example("source-connector.sql"),
+        example("views.sql"),
+        example("q15.sql")
+    )
+    .replace("${events}", &EVENTS.to_string())
+    .replace(
+        "${sink}",
+        "'connector' = 'print', 'print-identifier' = 'q15'",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("q15.sql");
+    std::fs::write(&file, script).unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_rivulet"))
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "-m",
+            base.trim_start_matches("http://"),
+        ])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    shut_down(&reqwest::Client::new(), &base, &mut child).await;
+    collector.join().unwrap();
+
+    // The reference: per day, counts over the bids.
+    let options = [("events.num".to_string(), EVENTS.to_string())].into();
+    let spec = rivulet::nexmark_json::spec(&options).unwrap();
+    let mut days: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
+    let mut distinct: std::collections::BTreeMap<(String, usize), std::collections::BTreeSet<u64>> =
+        Default::default();
+    for event in spec.all_events() {
+        let nexmark::event::Event::Bid(bid) = event else {
+            continue;
+        };
+        let day = chrono::DateTime::from_timestamp_millis(bid.date_time as i64)
+            .unwrap()
+            .format("%Y-%m-%d")
+            .to_string();
+        let price = bid.price as i64;
+        let rank = if price < 10_000 {
+            1
+        } else if price < 1_000_000 {
+            2
+        } else {
+            3
+        };
+        let counts = days.entry(day.clone()).or_insert_with(|| vec![0; 4]);
+        counts[0] += 1;
+        counts[rank] += 1;
+        for (slot, value) in [(0, bid.bidder as u64), (rank, bid.bidder as u64)] {
+            distinct
+                .entry((day.clone(), slot))
+                .or_default()
+                .insert(value);
+        }
+        for (slot, value) in [(4, bid.auction as u64), (4 + rank, bid.auction as u64)] {
+            distinct
+                .entry((day.clone(), slot))
+                .or_default()
+                .insert(value);
+        }
+    }
+    let printed = printed.lock().unwrap().clone();
+    let mut last: std::collections::BTreeMap<String, String> = Default::default();
+    for line in printed.iter().filter_map(|l| l.strip_prefix("q15> ")) {
+        if line.starts_with("+I[") || line.starts_with("+U[") {
+            let row = line[3..line.len() - 1].to_string();
+            last.insert(row.split(", ").next().unwrap().to_string(), row);
+        }
+    }
+    assert!(!days.is_empty());
+    for (day, counts) in &days {
+        let set = |slot| distinct.get(&(day.clone(), slot)).map_or(0, |s| s.len());
+        let expected = format!(
+            "{day}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}",
+            counts[0],
+            counts[1],
+            counts[2],
+            counts[3],
+            set(0),
+            set(1),
+            set(2),
+            set(3),
+            set(4),
+            set(5),
+            set(6),
+            set(7)
+        );
+        assert_eq!(last.get(day), Some(&expected), "{printed:?}");
+    }
+}
