@@ -51,6 +51,52 @@ async fn shut_down(client: &reqwest::Client, base: &str, child: &mut std::proces
     assert!(status.success(), "exit status {status}");
 }
 
+/// Collects the process's further stdout lines on a thread of their own.
+struct Printed {
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    collector: std::thread::JoinHandle<()>,
+}
+
+impl Printed {
+    fn collect(lines: StdoutLines) -> Printed {
+        let printed = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let collector = {
+            let printed = printed.clone();
+            std::thread::spawn(move || {
+                for line in lines.map_while(Result::ok) {
+                    printed.lock().unwrap().push(line);
+                }
+            })
+        };
+        Printed {
+            lines: printed,
+            collector,
+        }
+    }
+
+    /// Every line, once the process has ended.
+    fn finish(self) -> Vec<String> {
+        self.collector.join().unwrap();
+        self.lines.lock().unwrap().clone()
+    }
+}
+
+/// `rivulet run <script>` against the cluster at `base`, to success.
+fn run_script(base: &str, dir: &std::path::Path, name: &str, script: &str) {
+    let file = dir.join(format!("{name}.sql"));
+    std::fs::write(&file, script).unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_rivulet"))
+        .args([
+            "run",
+            file.to_str().unwrap(),
+            "-m",
+            base.trim_start_matches("http://"),
+        ])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_cluster_shuts_the_process_down_with_exit_code_zero() {
     let (mut child, base, _lines) = start_standalone(&["--demo"]);
@@ -83,15 +129,7 @@ async fn delete_cluster_shuts_the_process_down_with_exit_code_zero() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn print_sinks_write_flinks_row_format_to_stdout() {
     let (mut child, base, lines) = start_standalone(&["--no-demo", "--slots", "2"]);
-    let printed = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let collector = {
-        let printed = printed.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                printed.lock().unwrap().push(line);
-            }
-        })
-    };
+    let printed = Printed::collect(lines);
     let dir = tempfile::tempdir().unwrap();
     let script = |identifier: &str, parallelism: u32| {
         let identifier = if identifier.is_empty() {
@@ -119,21 +157,10 @@ INSERT INTO c SELECT IF(n % 2 = 0, 'even', 'odd'), COUNT(*), MAX(n) FROM s GROUP
         ("parallel", script("par", 2)),
         ("changes", changes.to_string()),
     ] {
-        let file = dir.path().join(format!("{name}.sql"));
-        std::fs::write(&file, text).unwrap();
-        let run = Command::new(env!("CARGO_BIN_EXE_rivulet"))
-            .args([
-                "run",
-                file.to_str().unwrap(),
-                "-m",
-                base.trim_start_matches("http://"),
-            ])
-            .output()
-            .unwrap();
-        assert!(run.status.success(), "{run:?}");
+        run_script(&base, dir.path(), name, &text);
     }
     shut_down(&reqwest::Client::new(), &base, &mut child).await;
-    collector.join().unwrap();
+    let printed = printed.finish();
 
     let rows = [
         "+I[1, null, 2024-01-01T10:00, 0.5]",
@@ -141,7 +168,6 @@ INSERT INTO c SELECT IF(n % 2 = 0, 'even', 'odd'), COUNT(*), MAX(n) FROM s GROUP
         "+I[3, null, 2024-01-03T10:00, 1.5]",
         "+I[4, even, 2024-01-04T10:00, 2.0]",
     ];
-    let printed = printed.lock().unwrap().clone();
     let mut plain: Vec<&str> = printed
         .iter()
         .filter(|l| l.starts_with("+I["))
@@ -198,15 +224,7 @@ INSERT INTO c SELECT IF(n % 2 = 0, 'even', 'odd'), COUNT(*), MAX(n) FROM s GROUP
 async fn nexmark_q15_prints_a_changelog_ending_at_the_reference() {
     const EVENTS: u64 = 20_000;
     let (mut child, base, lines) = start_standalone(&["--no-demo"]);
-    let printed = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let collector = {
-        let printed = printed.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                printed.lock().unwrap().push(line);
-            }
-        })
-    };
+    let printed = Printed::collect(lines);
     let example = |name: &str| {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../examples/nexmark")
@@ -225,20 +243,9 @@ async fn nexmark_q15_prints_a_changelog_ending_at_the_reference() {
         "'connector' = 'print', 'print-identifier' = 'q15'",
     );
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("q15.sql");
-    std::fs::write(&file, script).unwrap();
-    let run = Command::new(env!("CARGO_BIN_EXE_rivulet"))
-        .args([
-            "run",
-            file.to_str().unwrap(),
-            "-m",
-            base.trim_start_matches("http://"),
-        ])
-        .output()
-        .unwrap();
-    assert!(run.status.success(), "{run:?}");
+    run_script(&base, dir.path(), "q15", &script);
     shut_down(&reqwest::Client::new(), &base, &mut child).await;
-    collector.join().unwrap();
+    let printed = printed.finish();
 
     // The reference: per day, counts over the bids.
     let options = [("events.num".to_string(), EVENTS.to_string())].into();
@@ -278,7 +285,6 @@ async fn nexmark_q15_prints_a_changelog_ending_at_the_reference() {
                 .insert(value);
         }
     }
-    let printed = printed.lock().unwrap().clone();
     let mut last: std::collections::BTreeMap<String, String> = Default::default();
     for line in printed.iter().filter_map(|l| l.strip_prefix("q15> ")) {
         if line.starts_with("+I[") || line.starts_with("+U[") {
