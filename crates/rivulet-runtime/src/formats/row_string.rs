@@ -10,21 +10,20 @@ use crate::changelog::{ROW_KIND_COLUMN, RowKind};
 use super::cell::{Cell, cell_at, write_separated};
 use super::text::{iso_date, java_instant, java_local_date_time, java_local_time};
 
-/// Appends row `row` of `batch` as `+I[...]` (without a line break); the
-/// row kind of a changelog row (see [`crate::changelog`]) picks the prefix
+/// Appends every row of `batch` as a line `{prefix}+I[...]`; the row kind
+/// of a changelog row (see [`crate::changelog`]) picks the `+I`/`-U`/`+U`/`-D`
 /// and is not shown as a field.
-pub fn write_row(batch: &RecordBatch, row: usize, out: &mut String) -> Result<(), String> {
+pub fn write_rows(batch: &RecordBatch, prefix: &str, out: &mut String) -> Result<(), String> {
     let kind_column = batch.schema_ref().index_of(ROW_KIND_COLUMN).ok();
-    let kind = match kind_column {
-        None => RowKind::Insert,
-        Some(index) => batch
-            .column(index)
-            .as_primitive_opt::<Int8Type>()
-            .and_then(|kinds| RowKind::from_byte(kinds.value(row)))
-            .ok_or("a changelog row without a row kind")?,
+    let kinds = match kind_column {
+        None => None,
+        Some(index) => Some(
+            batch
+                .column(index)
+                .as_primitive_opt::<Int8Type>()
+                .ok_or("a changelog without row kinds")?,
+        ),
     };
-    out.push_str(kind.short_string());
-    out.push('[');
     let columns: Vec<ArrayRef> = batch
         .columns()
         .iter()
@@ -32,8 +31,17 @@ pub fn write_row(batch: &RecordBatch, row: usize, out: &mut String) -> Result<()
         .filter(|(i, _)| Some(*i) != kind_column)
         .map(|(_, c)| c.clone())
         .collect();
-    write_fields(&columns, row, out)?;
-    out.push(']');
+    for row in 0..batch.num_rows() {
+        let kind = match kinds {
+            None => RowKind::Insert,
+            Some(kinds) => RowKind::from_byte(kinds.value(row)).ok_or("an unknown row kind")?,
+        };
+        out.push_str(prefix);
+        out.push_str(kind.short_string());
+        out.push('[');
+        write_fields(&columns, row, out)?;
+        out.push_str("]\n");
+    }
     Ok(())
 }
 
@@ -147,9 +155,9 @@ mod tests {
         ];
         let batch = RecordBatch::try_from_iter(columns).unwrap();
         let mut text = String::new();
-        write_row(&batch, 0, &mut text).unwrap();
+        write_rows(&batch, "", &mut text).unwrap();
         assert_eq!(
-            text,
+            text.trim_end_matches('\n'),
             "+I[1.0E10, 2024-01-01T12:00, 2024-01-01T12:00:00Z, [1, null], +I[7], {k=1}, null]"
         );
     }

@@ -15,13 +15,13 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use serde::{Deserialize, Serialize};
 
 use super::accumulators::{Accumulator, result_column};
-use super::aggregate_calls::{AggregateCall, BoundCalls, column_of};
-use super::grouping::{KeyValue, can_group_by, key_column, keys_of};
+use super::aggregate_calls::{AggregateCall, BoundCalls};
+use super::grouping::{
+    KeyValue, Partial, group_key, key_bytes, key_column, keys_of, subtask_state,
+};
 use super::{Operator, SubtaskContext, name_or};
 use crate::changelog::{ROW_KIND_COLUMN, RowKind};
 use crate::error::{Result, RuntimeError};
-use crate::key_groups::KeyGroupRange;
-use crate::state::StateBackendKind;
 use crate::state::keyed::{KeyedState, StateId};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,17 +54,10 @@ impl GroupAggregateSpec {
                 "{name}: aggregating an update stream is not supported yet"
             )));
         }
-        let mut fields = Vec::new();
-        if let Some(key) = &self.key {
-            let field = input.field(column_of(input, key, &name)?);
-            if !can_group_by(field.data_type()) {
-                return Err(RuntimeError::InvalidJobGraph(format!(
-                    "{name}: cannot group by '{key}' of type {}",
-                    field.data_type()
-                )));
-            }
-            fields.push(field.clone());
-        }
+        let mut fields: Vec<Field> = group_key(input, self.key.as_deref(), &name)?
+            .map(|(_, field)| field)
+            .into_iter()
+            .collect();
         fields.extend_from_slice(BoundCalls::bind(input, &self.aggregates, &name)?.fields());
         fields.push(Field::new(ROW_KIND_COLUMN, DataType::Int8, false));
         Ok(Arc::new(Schema::new(fields)))
@@ -77,25 +70,13 @@ impl GroupAggregateSpec {
     ) -> Result<GroupAggregate> {
         let name = self.name();
         let output = self.output_schema(input)?;
-        let key = match &self.key {
-            Some(key) => Some(column_of(input, key, &name)?),
-            None => None,
-        };
-        let calls = BoundCalls::bind(input, &self.aggregates, &name)?;
-        let backend =
-            StateBackendKind::from_config(self.state_backend.as_deref().unwrap_or("hashmap"))?;
-        let owned = KeyGroupRange::for_subtask(
-            context.max_parallelism,
-            context.parallelism,
-            context.subtask_index,
-        );
         Ok(GroupAggregate {
-            name,
-            key,
-            calls,
+            key: group_key(input, self.key.as_deref(), &name)?.map(|(index, _)| index),
+            calls: BoundCalls::bind(input, &self.aggregates, &name)?,
             output,
             max_parallelism: context.max_parallelism,
-            state: KeyedState::new(backend.open_store()?, owned),
+            state: subtask_state(self.state_backend.as_deref(), context)?,
+            name,
         })
     }
 }
@@ -109,13 +90,6 @@ pub struct GroupAggregate {
     state: KeyedState,
 }
 
-/// One key's partial aggregate within a batch, in the order keys first came.
-struct Partial {
-    key_group: u32,
-    key: KeyValue,
-    accumulators: Vec<Accumulator>,
-}
-
 /// An emitted row: its kind, key and results.
 type Change = (RowKind, KeyValue, Vec<Accumulator>);
 
@@ -127,19 +101,18 @@ impl GroupAggregate {
         }
     }
 
-    fn partials(&self, batch: &RecordBatch) -> Result<Vec<(Vec<u8>, Partial)>> {
+    /// The batch's rows summed per key, keys in the order they first came.
+    fn partials(&self, batch: &RecordBatch) -> Result<Vec<(KeyValue, Partial)>> {
         let (keys, groups) = keys_of(batch, self.key, self.max_parallelism, &self.name)?;
         let inputs = self.calls.inputs(batch)?;
-        let mut order: Vec<(Vec<u8>, Partial)> = Vec::new();
-        let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
-        for row in 0..batch.num_rows() {
-            let key_bytes = postcard::to_stdvec(&keys[row]).map_err(|e| self.failed(e))?;
-            let at = *index.entry(key_bytes.clone()).or_insert_with(|| {
+        let mut order: Vec<(KeyValue, Partial)> = Vec::new();
+        let mut index: HashMap<&KeyValue, usize> = HashMap::new();
+        for (row, key) in keys.iter().enumerate() {
+            let at = *index.entry(key).or_insert_with(|| {
                 order.push((
-                    key_bytes,
+                    key.clone(),
                     Partial {
                         key_group: groups[row],
-                        key: keys[row].clone(),
                         accumulators: self.calls.start(),
                     },
                 ));
@@ -173,18 +146,19 @@ impl GroupAggregate {
 impl Operator for GroupAggregate {
     fn process_batch(&mut self, batch: RecordBatch, out: &mut Vec<RecordBatch>) -> Result<()> {
         let mut changes: Vec<Change> = Vec::new();
-        for (key_bytes, partial) in self.partials(&batch)? {
-            self.state.set_current_key(partial.key_group, &key_bytes)?;
+        for (key, partial) in self.partials(&batch)? {
+            self.state
+                .set_current_key(partial.key_group, &key_bytes(&key, &self.name)?)?;
             let stored: Option<Vec<Accumulator>> = self.state.value(ACCUMULATORS, &[])?;
             let mut merged = stored.clone().unwrap_or_else(|| self.calls.start());
             self.calls.merge(&mut merged, partial.accumulators);
             match stored {
-                None => changes.push((RowKind::Insert, partial.key.clone(), merged.clone())),
+                None => changes.push((RowKind::Insert, key, merged.clone())),
                 // An unchanged result is not sent again, as Flink does not.
                 Some(old) if old == merged => {}
                 Some(old) => {
-                    changes.push((RowKind::UpdateBefore, partial.key.clone(), old));
-                    changes.push((RowKind::UpdateAfter, partial.key.clone(), merged.clone()));
+                    changes.push((RowKind::UpdateBefore, key.clone(), old));
+                    changes.push((RowKind::UpdateAfter, key, merged.clone()));
                 }
             }
             self.state.set_value(ACCUMULATORS, &[], &merged)?;

@@ -1,18 +1,24 @@
 //! Grouping keys of the aggregating operators: a row's key value (stored
 //! with its state, written back out when a result is emitted) and its key
-//! group, computed exactly as the hash partitioner routes the row.
+//! group, computed exactly as the hash partitioner routes the row; the
+//! key column's checks and the subtask's keyed state both aggregates open.
 
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
 use arrow_array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
-use arrow_schema::DataType;
+use arrow_schema::{DataType, Field, SchemaRef};
 use serde::{Deserialize, Serialize};
 
+use super::SubtaskContext;
+use super::accumulators::Accumulator;
+use super::aggregate_calls::column_of;
 use crate::error::{Result, RuntimeError};
-use crate::key_groups::key_group_for_hash;
+use crate::key_groups::{KeyGroupRange, key_group_for_hash};
 use crate::partition::key_hashes;
+use crate::state::StateBackendKind;
+use crate::state::keyed::KeyedState;
 
 /// A grouping key as stored.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -20,6 +26,53 @@ pub enum KeyValue {
     Null,
     Integer(i64),
     Text(String),
+}
+
+/// One key's partial aggregate within a batch.
+pub struct Partial {
+    pub key_group: u32,
+    pub accumulators: Vec<Accumulator>,
+}
+
+/// The key as the bytes keyed state stores it under.
+pub fn key_bytes(key: &KeyValue, operator: &str) -> Result<Vec<u8>> {
+    postcard::to_stdvec(key).map_err(|e| RuntimeError::Operator {
+        operator: operator.to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// The grouping key column's index and field, checked to be one rows can
+/// be grouped by; `None` without a key.
+pub fn group_key(
+    input: &SchemaRef,
+    key: Option<&str>,
+    operator: &str,
+) -> Result<Option<(usize, Field)>> {
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    let index = column_of(input, key, operator)?;
+    let field = input.field(index);
+    if !can_group_by(field.data_type()) {
+        return Err(RuntimeError::InvalidJobGraph(format!(
+            "{operator}: cannot group by '{key}' of type {}",
+            field.data_type()
+        )));
+    }
+    Ok(Some((index, field.clone())))
+}
+
+/// The keyed state of this subtask's key groups, in the store
+/// `state.backend.type` names (`hashmap` when absent).
+pub fn subtask_state(backend: Option<&str>, context: &SubtaskContext) -> Result<KeyedState> {
+    let backend = StateBackendKind::from_config(backend.unwrap_or("hashmap"))?;
+    let owned = KeyGroupRange::for_subtask(
+        context.max_parallelism,
+        context.parallelism,
+        context.subtask_index,
+    );
+    Ok(KeyedState::new(backend.open_store()?, owned))
 }
 
 /// Whether a column can group rows (BIGINT, INT or STRING).

@@ -10,6 +10,7 @@ mod aggregate_calls;
 pub mod calc;
 mod datagen;
 mod discard_sink;
+mod event_time;
 mod file_sink;
 mod file_source;
 mod generator;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Operator, SubtaskContext, name_or};
 use crate::error::{Result, RuntimeError};
-use crate::formats::row_string::write_row;
+use crate::formats::row_string::write_rows;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -50,14 +50,10 @@ pub struct PrintSink {
 impl Operator for PrintSink {
     fn process_batch(&mut self, batch: RecordBatch, _out: &mut Vec<RecordBatch>) -> Result<()> {
         let mut text = String::new();
-        for row in 0..batch.num_rows() {
-            text.push_str(&self.prefix);
-            write_row(&batch, row, &mut text).map_err(|message| RuntimeError::Operator {
-                operator: self.name.clone(),
-                message,
-            })?;
-            text.push('\n');
-        }
+        write_rows(&batch, &self.prefix, &mut text).map_err(|message| RuntimeError::Operator {
+            operator: self.name.clone(),
+            message,
+        })?;
         let stdout = std::io::stdout();
         let mut lock = stdout.lock();
         lock.write_all(text.as_bytes())

@@ -14,12 +14,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arrow_array::RecordBatch;
-use arrow_array::cast::AsArray;
-use arrow_array::types::Int64Type;
-use arrow_schema::{DataType, SchemaRef, TimeUnit};
+use arrow_schema::{DataType, SchemaRef};
 use datafusion::physical_expr::PhysicalExpr;
 use serde::{Deserialize, Serialize};
 
+use super::event_time::epoch_millis;
 use super::{EventTimeSignal, Operator, name_or};
 use crate::error::{Result, RuntimeError};
 
@@ -113,10 +112,8 @@ impl WatermarkAssigner {
             .evaluate(batch)
             .and_then(|v| v.into_array(batch.num_rows()))
             .map_err(|e| failed(&e))?;
-        let millis = arrow_cast::cast(&values, &DataType::Timestamp(TimeUnit::Millisecond, None))
-            .and_then(|v| arrow_cast::cast(&v, &DataType::Int64))
-            .map_err(|e| failed(&e))?;
-        Ok(millis.as_primitive::<Int64Type>().iter().flatten().max())
+        let millis = epoch_millis(&values).map_err(|e| failed(&e))?;
+        Ok(millis.iter().flatten().max())
     }
 }
 
@@ -151,7 +148,7 @@ impl Operator for WatermarkAssigner {
 #[cfg(test)]
 mod tests {
     use arrow_array::TimestampMillisecondArray;
-    use arrow_schema::{Field, Schema};
+    use arrow_schema::{Field, Schema, TimeUnit};
 
     use super::*;
 

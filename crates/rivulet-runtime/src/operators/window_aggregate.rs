@@ -13,19 +13,18 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::Int64Type;
-use arrow_array::{ArrayRef, RecordBatch, TimestampMillisecondArray};
-use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow_array::{Array, ArrayRef, RecordBatch, TimestampMillisecondArray};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use serde::{Deserialize, Serialize};
 
 use super::accumulators::{Accumulator, result_column};
 use super::aggregate_calls::{AggregateCall, BoundCalls, column_of};
-use super::grouping::{KeyValue, can_group_by, key_column, keys_of};
+use super::event_time::{epoch_millis, millis_type};
+use super::grouping::{
+    KeyValue, Partial, group_key, key_bytes, key_column, keys_of, subtask_state,
+};
 use super::{Operator, SubtaskContext, name_or};
 use crate::error::{Result, RuntimeError};
-use crate::key_groups::KeyGroupRange;
-use crate::state::StateBackendKind;
 use crate::state::keyed::{KeyedState, StateId};
 use crate::state::timers::{TimeDomain, Timer, TimerService};
 
@@ -48,10 +47,6 @@ pub struct WindowAggregateSpec {
 /// The accumulators of one key and window.
 const ACCUMULATORS: StateId = StateId(1);
 
-fn millis_type() -> DataType {
-    DataType::Timestamp(TimeUnit::Millisecond, None)
-}
-
 impl WindowAggregateSpec {
     pub fn name(&self) -> String {
         name_or(&self.name, "WindowAggregate")
@@ -65,17 +60,10 @@ impl WindowAggregateSpec {
                 "{name}: a window aggregation over an update stream is not supported yet"
             )));
         }
-        let mut fields = Vec::new();
-        if let Some(key) = &self.key {
-            let field = input.field(column_of(input, key, &name)?);
-            if !can_group_by(field.data_type()) {
-                return Err(RuntimeError::InvalidJobGraph(format!(
-                    "{name}: cannot group by '{key}' of type {}",
-                    field.data_type()
-                )));
-            }
-            fields.push(field.clone());
-        }
+        let mut fields: Vec<Field> = group_key(input, self.key.as_deref(), &name)?
+            .map(|(_, field)| field)
+            .into_iter()
+            .collect();
         for column in [&self.window_start, &self.window_end] {
             let field = input.field(column_of(input, column, &name)?);
             if !matches!(field.data_type(), DataType::Timestamp(_, _)) {
@@ -96,29 +84,17 @@ impl WindowAggregateSpec {
     ) -> Result<WindowAggregate> {
         let name = self.name();
         let output = self.output_schema(input)?;
-        let owned = KeyGroupRange::for_subtask(
-            context.max_parallelism,
-            context.parallelism,
-            context.subtask_index,
-        );
-        let key = match &self.key {
-            Some(key) => Some(column_of(input, key, &name)?),
-            None => None,
-        };
-        let backend =
-            StateBackendKind::from_config(self.state_backend.as_deref().unwrap_or("hashmap"))?;
-        let calls = BoundCalls::bind(input, &self.aggregates, &name)?;
         Ok(WindowAggregate {
-            name,
-            key,
-            window_start: column_of(input, &self.window_start, &self.name())?,
-            window_end: column_of(input, &self.window_end, &self.name())?,
-            calls,
+            key: group_key(input, self.key.as_deref(), &name)?.map(|(index, _)| index),
+            window_start: column_of(input, &self.window_start, &name)?,
+            window_end: column_of(input, &self.window_end, &name)?,
+            calls: BoundCalls::bind(input, &self.aggregates, &name)?,
             output,
             max_parallelism: context.max_parallelism,
-            state: KeyedState::new(backend.open_store()?, owned),
+            state: subtask_state(self.state_backend.as_deref(), context)?,
             timers: TimerService::new(),
             watermark: i64::MIN,
+            name,
         })
     }
 }
@@ -149,15 +125,8 @@ fn window_of(namespace: &[u8]) -> Option<(i64, i64)> {
     Some((start, end))
 }
 
-/// A key (encoded) and a window (start, end).
-type WindowKey = (Vec<u8>, i64, i64);
-
-/// One key and window's partial aggregate within a batch.
-struct Partial {
-    key_group: u32,
-    key: KeyValue,
-    accumulators: Vec<Accumulator>,
-}
+/// A key and a window (start, end).
+type WindowKey = (KeyValue, i64, i64);
 
 impl WindowAggregate {
     fn failed(&self, message: impl std::fmt::Display) -> RuntimeError {
@@ -167,34 +136,26 @@ impl WindowAggregate {
         }
     }
 
-    fn millis(&self, column: &ArrayRef) -> Result<Vec<Option<i64>>> {
-        let millis = arrow_cast::cast(column, &millis_type())
-            .and_then(|c| arrow_cast::cast(&c, &DataType::Int64))
-            .map_err(|e| self.failed(e))?;
-        Ok(millis.as_primitive::<Int64Type>().iter().collect())
-    }
-
     /// The batch's rows summed per key and window, late rows left out.
     fn partials(&self, batch: &RecordBatch) -> Result<HashMap<WindowKey, Partial>> {
         let (keys, groups) = keys_of(batch, self.key, self.max_parallelism, &self.name)?;
-        let starts = self.millis(batch.column(self.window_start))?;
-        let ends = self.millis(batch.column(self.window_end))?;
+        let starts = epoch_millis(batch.column(self.window_start)).map_err(|e| self.failed(e))?;
+        let ends = epoch_millis(batch.column(self.window_end)).map_err(|e| self.failed(e))?;
         let inputs = self.calls.inputs(batch)?;
         let mut partials: HashMap<WindowKey, Partial> = HashMap::new();
         for row in 0..batch.num_rows() {
-            let (Some(start), Some(end)) = (starts[row], ends[row]) else {
+            if starts.is_null(row) || ends.is_null(row) {
                 continue;
-            };
+            }
+            let (start, end) = (starts.value(row), ends.value(row));
             // Late: the window fired when the watermark reached its last millisecond.
             if end - 1 <= self.watermark {
                 continue;
             }
-            let key_bytes = postcard::to_stdvec(&keys[row]).map_err(|e| self.failed(e))?;
             let partial = partials
-                .entry((key_bytes, start, end))
+                .entry((keys[row].clone(), start, end))
                 .or_insert_with(|| Partial {
                     key_group: groups[row],
-                    key: keys[row].clone(),
                     accumulators: self.calls.start(),
                 });
             self.calls.add(&mut partial.accumulators, &inputs, row);
@@ -228,7 +189,8 @@ impl WindowAggregate {
 
 impl Operator for WindowAggregate {
     fn process_batch(&mut self, batch: RecordBatch, _out: &mut Vec<RecordBatch>) -> Result<()> {
-        for ((key_bytes, start, end), partial) in self.partials(&batch)? {
+        for ((key, start, end), partial) in self.partials(&batch)? {
+            let key_bytes = key_bytes(&key, &self.name)?;
             self.state.set_current_key(partial.key_group, &key_bytes)?;
             let window = namespace(start, end);
             let stored: Option<(KeyValue, Vec<Accumulator>)> =
@@ -241,7 +203,7 @@ impl Operator for WindowAggregate {
                 }
             };
             self.state
-                .set_value(ACCUMULATORS, &window, &(partial.key, merged))?;
+                .set_value(ACCUMULATORS, &window, &(key, merged))?;
             self.timers.register(
                 TimeDomain::EventTime,
                 Timer {
@@ -279,9 +241,9 @@ impl Operator for WindowAggregate {
 
 #[cfg(test)]
 mod tests {
+    use arrow_array::Int64Array;
     use arrow_array::cast::AsArray;
-    use arrow_array::types::TimestampMillisecondType;
-    use arrow_array::{Array, Int64Array};
+    use arrow_array::types::{Int64Type, TimestampMillisecondType};
 
     use super::*;
     use crate::operators::accumulators::AggregateFunction;

@@ -13,13 +13,12 @@
 
 use std::sync::Arc;
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::Int64Type;
 use arrow_array::{ArrayRef, RecordBatch, TimestampMillisecondArray, UInt32Array};
-use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use datafusion::physical_expr::PhysicalExpr;
 use serde::{Deserialize, Serialize};
 
+use super::event_time::{epoch_millis, millis_type};
 use super::{Operator, name_or};
 use crate::error::{Result, RuntimeError};
 
@@ -97,10 +96,6 @@ pub struct WindowTableFunctionSpec {
     pub window: WindowKind,
 }
 
-fn millis_type() -> DataType {
-    DataType::Timestamp(TimeUnit::Millisecond, None)
-}
-
 impl WindowTableFunctionSpec {
     pub fn name(&self) -> String {
         name_or(&self.name, "WindowTableFunction")
@@ -161,13 +156,11 @@ impl Operator for WindowTableFunction {
             .evaluate(&batch)
             .and_then(|v| v.into_array(batch.num_rows()))
             .map_err(|e| self.failed(e))?;
-        let times = arrow_cast::cast(&times, &millis_type())
-            .and_then(|t| arrow_cast::cast(&t, &DataType::Int64))
-            .map_err(|e| self.failed(e))?;
+        let times = epoch_millis(&times).map_err(|e| self.failed(e))?;
         let mut rows = Vec::with_capacity(batch.num_rows());
         let mut windows = Vec::with_capacity(batch.num_rows());
         let mut found = Vec::new();
-        for (row, time) in times.as_primitive::<Int64Type>().iter().enumerate() {
+        for (row, time) in times.iter().enumerate() {
             let Some(time) = time else { continue };
             found.clear();
             self.window.windows(time, &mut found);
