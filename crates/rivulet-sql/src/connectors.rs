@@ -110,6 +110,13 @@ pub fn skips_unread_fields(options: &BTreeMap<String, String>) -> bool {
         && options.get("format").map(String::as_str) == Some("json")
 }
 
+/// Whether the table's sink takes an updating result (a changelog):
+/// `print` shows the row kinds, `blackhole` drops everything; the others
+/// only append.
+pub fn takes_updates(options: &BTreeMap<String, String>) -> bool {
+    matches!(connector_of(options), Ok("print" | "blackhole"))
+}
+
 /// The sink operator for a table written by an INSERT.
 pub fn sink_operator(
     options: &BTreeMap<String, String>,

@@ -36,7 +36,7 @@ use crate::nested_fields::NestedFieldUses;
 use crate::script::{ScriptStatement, split_statements};
 use crate::statements::{ColumnDefinition, Statement, TableDefinition, parse_statement};
 use crate::types::{parse_type, type_name};
-use crate::window_tvf::{register_placeholders, rewrite_window_tvfs, window_call};
+use crate::window_tvf::{register_window_markers, rewrite_window_tvfs, window_call};
 
 /// What a script is planned with besides its text.
 #[derive(Debug, Clone, Default)]
@@ -226,7 +226,7 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
         column: e.column,
     })?;
     let context = expression_context();
-    register_placeholders(&context);
+    register_window_markers(&context);
     let mut tables: HashMap<String, CatalogTable> = HashMap::new();
     let mut config: BTreeMap<String, String> = options.config.clone();
     let mut inserts = Vec::new();
@@ -751,6 +751,16 @@ impl GraphBuilder<'_> {
         self.vertices.len() - 1
     }
 
+    /// Connects `from` to `to` with an edge of `strategy` (hashed on `key`).
+    fn connect(&mut self, from: usize, to: usize, strategy: ShipStrategy, key: Option<String>) {
+        self.edges.push(EdgeSpec {
+            from: self.vertices[from].id.clone(),
+            to: self.vertices[to].id.clone(),
+            strategy,
+            key,
+        });
+    }
+
     /// The input schema of the next operator appended to `vertex`.
     fn push_operator(&mut self, stream: &mut Stream, operator: OperatorSpec) -> Result<(), String> {
         let schema = operator
@@ -970,12 +980,7 @@ impl GraphBuilder<'_> {
                 }
                 let vertex = self.new_vertex(vec![]);
                 for input in &inputs {
-                    self.edges.push(EdgeSpec {
-                        from: self.vertices[input.vertex].id.clone(),
-                        to: self.vertices[vertex].id.clone(),
-                        strategy: ShipStrategy::Forward,
-                        key: None,
-                    });
+                    self.connect(input.vertex, vertex, ShipStrategy::Forward, None);
                 }
                 let schema = inputs
                     .first()
@@ -989,7 +994,7 @@ impl GraphBuilder<'_> {
             }
             LogicalPlan::Aggregate(aggregate) => self.lower_aggregate(aggregate),
             other => Err(format!(
-                "{} is not supported yet: Rivulet runs stateless queries (projection, filter, UNION ALL) and window aggregations for now",
+                "{} is not supported yet: Rivulet runs projections, filters, UNION ALL, window table functions and GROUP BY for now",
                 describe(other)
             )),
         }
@@ -1073,12 +1078,7 @@ impl GraphBuilder<'_> {
                 ShipStrategy::Rebalance
             }
         };
-        self.edges.push(EdgeSpec {
-            from: self.vertices[input.vertex].id.clone(),
-            to: self.vertices[vertex].id.clone(),
-            strategy,
-            key: plan.key.clone(),
-        });
+        self.connect(input.vertex, vertex, strategy, plan.key.clone());
         let mut stream = Stream {
             vertex,
             schema: input.schema,
@@ -1133,14 +1133,7 @@ impl GraphBuilder<'_> {
             .map(|f| f.as_ref())
             .filter(|f| f.name() != ROW_KIND_COLUMN)
             .collect();
-        let takes_updates = matches!(
-            table
-                .definition
-                .options
-                .get("connector")
-                .map(String::as_str),
-            Some("print" | "blackhole")
-        );
+        let takes_updates = connectors::takes_updates(&table.definition.options);
         if query.len() < stream.schema.fields().len() && !takes_updates {
             let producer = self.vertices[stream.vertex]
                 .operators
@@ -1214,12 +1207,7 @@ impl GraphBuilder<'_> {
             if Some(parallelism) != self.vertices[stream.vertex].parallelism {
                 let vertex = self.new_vertex(vec![]);
                 self.vertices[vertex].parallelism = Some(parallelism);
-                self.edges.push(EdgeSpec {
-                    from: self.vertices[stream.vertex].id.clone(),
-                    to: self.vertices[vertex].id.clone(),
-                    strategy: ShipStrategy::Rebalance,
-                    key: None,
-                });
+                self.connect(stream.vertex, vertex, ShipStrategy::Rebalance, None);
                 stream.vertex = vertex;
             }
         }

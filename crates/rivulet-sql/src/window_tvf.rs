@@ -5,12 +5,12 @@
 //! named `DATA =>`, `TIMECOL =>`, `SIZE =>`, `SLIDE =>`, `STEP =>`).
 //!
 //! DataFusion has no table functions of that shape, so each call becomes a
-//! subquery over `t` adding Flink's three window columns through placeholder
+//! subquery over `t` adding Flink's three window columns through marker
 //! functions: `window_start`, `window_end` and `window_time` are
-//! `__window_start(ts, 'HOP', slide, size)` and so on. The planner lowers a
-//! projection holding them to the `WindowTableFunction` operator, which gives
-//! each row its windows (several for HOP and CUMULATE); the placeholders
-//! themselves are never evaluated. SESSION windows are a plan error naming
+//! `__window_start(ts, 'HOP', slide, size)` and so on. The markers only let
+//! DataFusion type the columns; the planner lowers a projection holding them
+//! to the `WindowTableFunction` operator, which gives each row its windows
+//! (several for HOP and CUMULATE), and the markers are never evaluated. SESSION windows are a plan error naming
 //! them until they are built.
 
 use arrow_schema::{DataType, TimeUnit};
@@ -225,7 +225,7 @@ fn window_subquery(function: &str, arguments: &str) -> Result<String, String> {
             .ok_or_else(|| format!("{usage} needs its {parameter}, e.g. INTERVAL '10' SECOND."))?;
         intervals.push(value);
     }
-    // TUMBLE's one size stands for both of the placeholders' intervals.
+    // TUMBLE's one size stands for both of the markers' intervals.
     let (first, second) = match intervals.as_slice() {
         [size] => (*size, *size),
         [a, b] => (*a, *b),
@@ -242,9 +242,9 @@ fn window_subquery(function: &str, arguments: &str) -> Result<String, String> {
     ))
 }
 
-/// The placeholder functions the rewritten subqueries call, registered on
-/// the planning context so DataFusion can type them.
-pub fn register_placeholders(context: &SessionContext) {
+/// The marker functions the rewritten subqueries call, registered on the
+/// planning context so DataFusion can type them.
+pub fn register_window_markers(context: &SessionContext) {
     for column in WINDOW_COLUMNS {
         context.register_udf(ScalarUDF::new_from_impl(WindowColumn::new(column)));
     }
@@ -291,7 +291,7 @@ impl ScalarUDFImpl for WindowColumn {
     }
 }
 
-/// The window column a placeholder call stands for, with the call's time
+/// The window column a marker call stands for, with the call's time
 /// expression and window, if `expr` is one.
 pub fn window_call(expr: &Expr) -> Option<Result<(&'static str, Expr, WindowKind), String>> {
     let Expr::ScalarFunction(ScalarFunction { func, args }) = expr else {
