@@ -5,7 +5,6 @@
 //! does not read fails the job, or with `csv.ignore-parse-errors` gives
 //! NULL for what is missing or unreadable, as Flink does.
 
-use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -13,6 +12,7 @@ use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, SchemaRef};
 
 use super::csv_columns::{CsvColumn, Finished};
+use super::csv_records::CsvRecords;
 
 /// What a csv source reads besides its schema.
 #[derive(Debug, Clone, Default)]
@@ -29,9 +29,6 @@ pub fn readable(data_type: &DataType) -> bool {
     !data_type.is_nested()
 }
 
-/// The csv reader's own buffer: large reads keep system calls rare.
-const READ_BUFFER: usize = 1 << 20;
-
 fn is_text(data_type: &DataType) -> bool {
     matches!(
         data_type,
@@ -40,9 +37,7 @@ fn is_text(data_type: &DataType) -> bool {
 }
 
 pub struct CsvFileReader {
-    reader: csv::Reader<File>,
-    /// Reused for every record, so reading allocates nothing per row.
-    record: csv::StringRecord,
+    records: CsvRecords,
     path: String,
     /// The table's column count, for Flink's row-length check.
     arity: usize,
@@ -64,22 +59,18 @@ impl CsvFileReader {
         decoding: CsvDecoding,
         batch_size: usize,
     ) -> Result<Self, String> {
-        let file = File::open(path).map_err(|e| e.to_string())?;
-        let reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(decoding.field_delimiter as u8)
-            .comment(decoding.allow_comments.then_some(b'#'))
-            .buffer_capacity(READ_BUFFER)
-            .from_reader(file);
+        let records = CsvRecords::open(
+            path,
+            decoding.field_delimiter as u8,
+            decoding.allow_comments,
+        )?;
         let trimmed = output
             .fields()
             .iter()
             .map(|f| !is_text(f.data_type()))
             .collect();
         Ok(CsvFileReader {
-            reader,
-            record: csv::StringRecord::new(),
+            records,
             path: path.display().to_string(),
             arity,
             projection,
@@ -91,10 +82,7 @@ impl CsvFileReader {
     }
 
     fn fail(&self, line: u64, message: impl std::fmt::Display) -> String {
-        format!(
-            "Failed to deserialize CSV row in {} at line {line}: {message}",
-            self.path
-        )
+        fail(&self.path, line, message)
     }
 
     /// The next up to `batch_size` records, each field parsed into its
@@ -109,22 +97,19 @@ impl CsvFileReader {
             .collect();
         let mut lines = Vec::with_capacity(self.batch_size);
         while lines.len() < self.batch_size {
-            match self.reader.read_record(&mut self.record) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) if self.decoding.ignore_parse_errors => {
-                    tracing::debug!("skipping an unreadable csv record: {e}");
+            let record = match self.records.next_record() {
+                Ok(Some(record)) => record,
+                Ok(None) => break,
+                Err(e) if e.skippable && self.decoding.ignore_parse_errors => {
+                    tracing::debug!("skipping an unreadable csv record: {}", e.message);
                     continue;
                 }
-                Err(e) => {
-                    let line = e.position().map_or(0, |p| p.line());
-                    return Err(self.fail(line, e));
-                }
-            }
-            let record = &self.record;
-            let line = record.position().map_or(0, |p| p.line());
+                Err(e) => return Err(fail(&self.path, e.line, e.message)),
+            };
+            let line = record.line;
             if record.len() != self.arity && !self.decoding.ignore_parse_errors {
-                return Err(self.fail(
+                return Err(fail(
+                    &self.path,
                     line,
                     format!(
                         "Row length mismatch. {} fields expected but was {}.",
@@ -147,7 +132,8 @@ impl CsvFileReader {
                     .filter(|v| !*trimmed || !v.is_empty());
                 if column.append(value).is_err() {
                     if !self.decoding.ignore_parse_errors {
-                        return Err(self.fail(
+                        return Err(fail(
+                            &self.path,
                             line,
                             format!(
                                 "cannot read '{}' as {} for field '{}'",
@@ -204,6 +190,10 @@ impl CsvFileReader {
         }
         Ok(values)
     }
+}
+
+fn fail(path: &str, line: u64, message: impl std::fmt::Display) -> String {
+    format!("Failed to deserialize CSV row in {path} at line {line}: {message}")
 }
 
 impl Iterator for CsvFileReader {

@@ -33,10 +33,15 @@ pub struct FastJsonDecoder {
 }
 
 impl FastJsonDecoder {
-    /// A decoder for `schema`, if it builds every one of its types.
-    pub fn for_schema(schema: &SchemaRef, fail_on_missing_field: bool) -> Option<Self> {
+    /// A decoder for `schema`, if it builds every one of its types; its
+    /// columns keep room for `batch_rows` rows.
+    pub fn for_schema(
+        schema: &SchemaRef,
+        fail_on_missing_field: bool,
+        batch_rows: usize,
+    ) -> Option<Self> {
         Some(FastJsonDecoder {
-            root: StructColumn::new(schema.fields())?,
+            root: StructColumn::new(schema.fields(), batch_rows)?,
             schema: schema.clone(),
             fail_on_missing_field,
             scratch: Vec::new(),
@@ -104,23 +109,37 @@ struct StructColumn {
     nulls: NullBufferBuilder,
     /// Which fields the current object has given a value; reused per row.
     seen: Vec<bool>,
+    /// The field after the last one read: lines usually list their keys in
+    /// the same order, so it is tried before searching.
+    expected: usize,
     rows: usize,
 }
 
 impl StructColumn {
-    fn new(fields: &Fields) -> Option<Self> {
+    fn new(fields: &Fields, capacity: usize) -> Option<Self> {
         let children = fields
             .iter()
-            .map(|f| Column::new(f.data_type()))
+            .map(|f| Column::new(f.data_type(), capacity))
             .collect::<Option<Vec<_>>>()?;
         Some(StructColumn {
             fields: fields.clone(),
             names: fields.iter().map(|f| f.name().as_bytes().into()).collect(),
             seen: vec![false; children.len()],
             children,
-            nulls: NullBufferBuilder::new(0),
+            nulls: NullBufferBuilder::new(capacity),
+            expected: 0,
             rows: 0,
         })
+    }
+
+    /// The index of the field named `key`.
+    fn field_index(&mut self, key: &[u8]) -> Option<usize> {
+        let index = match self.names.get(self.expected) {
+            Some(name) if **name == *key => self.expected,
+            _ => self.names.iter().position(|name| **name == *key)?,
+        };
+        self.expected = index + 1;
+        Some(index)
     }
 
     /// Reads an object (the scanner at its `{`) into one row.
@@ -135,7 +154,7 @@ impl StructColumn {
                 let key = scanner.string()?;
                 scanner.expect(b':')?;
                 let index = match key.escaped {
-                    false => self.names.iter().position(|name| **name == *key.raw),
+                    false => self.field_index(key.raw),
                     // arrow-json matches the decoded name; leave it to it.
                     true => return Err(Unsure),
                 };
@@ -197,7 +216,8 @@ impl StructColumn {
         for child in &mut self.children {
             child.clear();
         }
-        self.nulls = NullBufferBuilder::new(0);
+        // Finishing resets the builder and keeps its capacity.
+        drop(self.nulls.finish());
         self.rows = 0;
     }
 }
@@ -207,14 +227,17 @@ struct Utf8Column {
     offsets: Vec<i32>,
     bytes: Vec<u8>,
     nulls: NullBufferBuilder,
+    /// Rows a batch holds, to size the next batch's buffers.
+    capacity: usize,
 }
 
 impl Utf8Column {
-    fn new() -> Self {
+    fn new(capacity: usize) -> Self {
         Utf8Column {
-            offsets: Vec::new(),
+            offsets: Vec::with_capacity(capacity + 1),
             bytes: Vec::new(),
-            nulls: NullBufferBuilder::new(0),
+            nulls: NullBufferBuilder::new(capacity),
+            capacity,
         }
     }
 
@@ -242,8 +265,11 @@ impl Utf8Column {
         if self.offsets.is_empty() {
             self.offsets.push(0);
         }
-        let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::take(&mut self.offsets)));
-        let bytes = std::mem::take(&mut self.bytes);
+        // The next batch likely holds as many bytes as this one.
+        let offsets = std::mem::replace(&mut self.offsets, Vec::with_capacity(self.capacity + 1));
+        let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
+        let next_bytes = Vec::with_capacity(self.bytes.len());
+        let bytes = std::mem::replace(&mut self.bytes, next_bytes);
         let nulls = self.nulls.finish();
         StringArray::try_new(offsets, bytes.into(), nulls)
             .map(|array| Arc::new(array) as ArrayRef)
@@ -252,7 +278,8 @@ impl Utf8Column {
 }
 
 enum Column {
-    Scalar(ScalarColumn),
+    /// A scalar column and the rows a batch holds.
+    Scalar(ScalarColumn, usize),
     Utf8(Utf8Column),
     Struct(StructColumn),
 }
@@ -283,11 +310,11 @@ where
 }
 
 impl Column {
-    fn new(data_type: &DataType) -> Option<Self> {
+    fn new(data_type: &DataType, capacity: usize) -> Option<Self> {
         Some(match data_type {
-            DataType::Utf8 => Column::Utf8(Utf8Column::new()),
-            DataType::Struct(fields) => Column::Struct(StructColumn::new(fields)?),
-            other => Column::Scalar(ScalarColumn::new(other, 0)?),
+            DataType::Utf8 => Column::Utf8(Utf8Column::new(capacity)),
+            DataType::Struct(fields) => Column::Struct(StructColumn::new(fields, capacity)?),
+            other => Column::Scalar(ScalarColumn::new(other, capacity)?, capacity),
         })
     }
 
@@ -313,7 +340,7 @@ impl Column {
                 }
                 return column.decode_object(scanner, reading);
             }
-            Column::Scalar(column) => column,
+            Column::Scalar(column, _) => column,
         };
         let quoted = scanner.peek() == Some(b'"');
         match column {
@@ -346,7 +373,7 @@ impl Column {
 
     fn append_null(&mut self) -> Scan<()> {
         match self {
-            Column::Scalar(column) => column.append_null(),
+            Column::Scalar(column, _) => column.append_null(),
             Column::Utf8(column) => return column.append_null(),
             Column::Struct(column) => return column.append_null(),
         }
@@ -355,7 +382,7 @@ impl Column {
 
     fn finish(&mut self) -> Result<ArrayRef, String> {
         match self {
-            Column::Scalar(column) => Ok(column.finish()),
+            Column::Scalar(column, capacity) => Ok(column.finish_with_capacity(*capacity)),
             Column::Utf8(column) => column.finish(),
             Column::Struct(column) => column.finish(),
         }
@@ -428,7 +455,7 @@ mod tests {
     }
 
     fn single_pass(schema: &SchemaRef, line: &str) -> Option<RecordBatch> {
-        let mut decoder = FastJsonDecoder::for_schema(schema, false)?;
+        let mut decoder = FastJsonDecoder::for_schema(schema, false, 16)?;
         decoder.decode_line(line.as_bytes()).ok()?;
         decoder.flush().ok().flatten()
     }
@@ -472,7 +499,7 @@ mod tests {
     #[test]
     fn lines_it_steps_aside_from_are_left_whole_to_arrow_json() {
         let schema = schema();
-        let mut decoder = FastJsonDecoder::for_schema(&schema, false).unwrap();
+        let mut decoder = FastJsonDecoder::for_schema(&schema, false, 16).unwrap();
         for line in &LINES[6..] {
             assert_eq!(decoder.decode_line(line.as_bytes()), Err(Unsure), "{line}");
             decoder.clear();
@@ -487,7 +514,7 @@ mod tests {
     fn a_batch_of_many_lines_matches_arrow_json() {
         let schema = schema();
         let lines: Vec<&str> = LINES[..6].iter().cycle().take(100).copied().collect();
-        let mut decoder = FastJsonDecoder::for_schema(&schema, false).unwrap();
+        let mut decoder = FastJsonDecoder::for_schema(&schema, false, 16).unwrap();
         for line in &lines {
             decoder.decode_line(line.as_bytes()).unwrap();
         }
@@ -509,13 +536,13 @@ mod tests {
     #[test]
     fn missing_fields_step_aside_when_they_must_fail() {
         let schema = schema();
-        let mut decoder = FastJsonDecoder::for_schema(&schema, true).unwrap();
+        let mut decoder = FastJsonDecoder::for_schema(&schema, true, 16).unwrap();
         assert_eq!(decoder.decode_line(br#"{"event_type": 1}"#), Err(Unsure));
         let decimal = Arc::new(Schema::new(vec![Field::new(
             "d",
             DataType::Decimal128(10, 2),
             true,
         )]));
-        assert!(FastJsonDecoder::for_schema(&decimal, false).is_none());
+        assert!(FastJsonDecoder::for_schema(&decimal, false, 16).is_none());
     }
 }

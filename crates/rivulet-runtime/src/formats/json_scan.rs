@@ -113,14 +113,59 @@ impl JsonNumber<'_> {
     }
 }
 
+/// Bytes that end the plain run of a string: its closing quote, an escape,
+/// or a control character (not allowed raw inside a string).
+const fn string_stops() -> [bool; 256] {
+    let mut stops = [false; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        stops[byte] = true;
+        byte += 1;
+    }
+    stops[b'"' as usize] = true;
+    stops[b'\\' as usize] = true;
+    stops
+}
+
+static STRING_STOPS: [bool; 256] = string_stops();
+
+/// Strings shorter than this are scanned byte by byte; longer ones with
+/// `memchr2`, whose set-up costs more than a short loop.
+const SHORT_STRING: usize = 24;
+
 pub struct Scanner<'a> {
     bytes: &'a [u8],
     at: usize,
+    /// Whether the text holds control characters at all; when it does not
+    /// (the usual case), long strings need not be checked for them.
+    has_controls: bool,
 }
 
 impl<'a> Scanner<'a> {
     pub fn new(bytes: &'a [u8]) -> Self {
-        Scanner { bytes, at: 0 }
+        // A fold rather than `any`, so that it is vectorised.
+        let has_controls = bytes.iter().fold(false, |seen, &b| seen | (b < 0x20));
+        Scanner {
+            bytes,
+            at: 0,
+            has_controls,
+        }
+    }
+
+    /// Where the plain run of a string starting at `self.at` ends: the
+    /// offset of the next quote, escape or control character.
+    fn plain_run(&self) -> Scan<usize> {
+        let rest = &self.bytes[self.at..];
+        let head = &rest[..rest.len().min(SHORT_STRING)];
+        if let Some(at) = head.iter().position(|&b| STRING_STOPS[usize::from(b)]) {
+            return Ok(at);
+        }
+        let tail = &rest[head.len()..];
+        let at = head.len() + memchr::memchr2(b'"', b'\\', tail).ok_or(Unsure)?;
+        if self.has_controls && rest[head.len()..at].iter().any(|&b| b < 0x20) {
+            return Err(Unsure);
+        }
+        Ok(at)
     }
 
     fn skip_whitespace(&mut self) {
@@ -185,13 +230,12 @@ impl<'a> Scanner<'a> {
         let start = self.at;
         let mut escaped = false;
         loop {
-            let rest = &self.bytes[self.at..];
-            let at = memchr::memchr2(b'"', b'\\', rest).ok_or(Unsure)?;
-            // Raw control characters are not allowed inside strings.
-            if rest[..at].iter().fold(false, |seen, &b| seen | (b < 0x20)) {
-                return Err(Unsure);
+            self.at += self.plain_run()?;
+            match self.bytes[self.at] {
+                b'"' | b'\\' => {}
+                // Raw control characters are not allowed inside strings.
+                _ => return Err(Unsure),
             }
-            self.at += at;
             if self.bytes[self.at] == b'"' {
                 let raw = &self.bytes[start..self.at];
                 self.at += 1;
@@ -319,6 +363,8 @@ mod tests {
             "  [ ] ",
             "{}",
             r#""tab	inside""#,
+            r#""a long string, longer than the short scan, with a tab	inside""#,
+            "\"a long string, longer than the short scan, with a newline\ninside\"",
             r#""\ud83d\ude00""#,
             "01",
             "1.",

@@ -10,6 +10,7 @@ pub mod cell;
 pub mod csv_columns;
 pub mod csv_decode;
 pub mod csv_encode;
+pub mod csv_records;
 pub mod json_columns;
 pub mod json_decode;
 pub mod json_encode;

@@ -59,6 +59,17 @@ impl ScalarColumn {
         }
     }
 
+    /// The values appended since the last finish, leaving room for
+    /// `capacity` more (finishing a builder otherwise gives its buffers away
+    /// and the next batch grows new ones step by step).
+    pub fn finish_with_capacity(&mut self, capacity: usize) -> ArrayRef {
+        let array = self.finish();
+        if let Some(fresh) = ScalarColumn::new(array.data_type(), capacity) {
+            *self = fresh;
+        }
+        array
+    }
+
     /// The values appended since the last finish.
     pub fn finish(&mut self) -> ArrayRef {
         match self {
