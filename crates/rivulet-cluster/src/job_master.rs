@@ -467,7 +467,7 @@ impl JobMasterActor {
 /// Builds what a TaskExecutor needs to run subtask `position`.
 fn task_descriptor(graph: &JobGraph, position: ExecutionPosition) -> TaskDescriptor {
     let vertex = &graph.vertices[position.vertex];
-    let (_, num_input_channels) = graph.input_channel_offsets(position.vertex);
+    let (input_offsets, num_input_channels) = graph.input_channel_offsets(position.vertex);
     let outputs = graph
         .edges
         .iter()
@@ -499,6 +499,7 @@ fn task_descriptor(graph: &JobGraph, position: ExecutionPosition) -> TaskDescrip
         operators: vertex.operators.clone(),
         input_schema: vertex.input_schema.clone(),
         num_input_channels,
+        input_offsets,
         outputs,
     }
 }

@@ -7,6 +7,7 @@
 //! at submission with a message that names the problem.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use arrow_schema::SchemaRef;
 use rivulet_common::{JobId, JobVertexId};
@@ -362,8 +363,16 @@ fn resolve_input_schema(
             vertex.id
         )));
     }
+    let join = vertex.operators.first().and_then(OperatorSpec::as_join);
+    if join.is_some() && inputs.len() != 2 {
+        return Err(invalid(format!(
+            "vertex '{}' joins two inputs but has {} input edges",
+            vertex.id,
+            inputs.len()
+        )));
+    }
     let mut schema: Option<SchemaRef> = None;
-    for (source, _, edge) in inputs {
+    for (side, (source, _, edge)) in inputs.iter().enumerate() {
         let upstream = built[*source]
             .as_ref()
             .ok_or_else(|| invalid("internal: input vertex not yet resolved"))?;
@@ -373,6 +382,19 @@ fn resolve_input_schema(
                 edge.from, edge.from, edge.to
             ))
         })?;
+        // A join's sides differ; each must carry the columns it expects.
+        if let Some(expected) = join.and_then(|j| j.input_schema(side)) {
+            if expected.fields() != output.fields() {
+                return Err(invalid(format!(
+                    "input {side} of vertex '{}' carries [{}], but its join expects [{}]",
+                    vertex.id,
+                    column_names(&output),
+                    column_names(&Arc::new(expected.clone()))
+                )));
+            }
+            schema.get_or_insert(output);
+            continue;
+        }
         match &schema {
             None => schema = Some(output),
             Some(existing) if existing.fields() == output.fields() => {}
@@ -429,7 +451,9 @@ fn build_vertex(
                 operator.display_name()
             )));
         }
-        if let Some(key) = operator.key_column()
+        if let Some(key) = operator
+            .key_column()
+            .or(operator.as_join().map(|j| j.left_key.as_str()))
             && position > 0
         {
             return Err(invalid(format!(
@@ -456,13 +480,20 @@ fn build_vertex(
     })
 }
 
-/// Checks that every keyed operator is fed only by hash edges on its key.
+/// Checks that every keyed operator is fed only by hash edges on its key
+/// (a join: each input on its own key).
 fn check_keyed_inputs(graph: &JobGraph) -> Result<()> {
     for (index, vertex) in graph.vertices.iter().enumerate() {
-        let Some(key) = vertex.operators.first().and_then(OperatorSpec::key_column) else {
+        let first = vertex.operators.first();
+        let join = first.and_then(OperatorSpec::as_join);
+        let Some(single_key) = first
+            .and_then(OperatorSpec::key_column)
+            .or(join.map(|_| ""))
+        else {
             continue;
         };
-        for edge in graph.inputs_of(index) {
+        for (side, edge) in graph.inputs_of(index).enumerate() {
+            let key = join.and_then(|j| j.input_key(side)).unwrap_or(single_key);
             let upstream = &graph.vertices[edge.source];
             let edge_key = edge
                 .key_column

@@ -18,9 +18,20 @@ use crate::key_groups::{
 };
 
 /// The Java hash code of every key in `column` (0 for NULL), as Flink
-/// hashes a BIGINT, INT or STRING key.
+/// hashes a BIGINT, INT or STRING key. A composite key (a ROW of such
+/// fields, for `GROUP BY a, b`) hashes as Java's `Arrays.hashCode` over its
+/// fields' hash codes.
 pub fn key_hashes(column: &dyn Array) -> Result<Vec<i32>> {
     Ok(match column.data_type() {
+        DataType::Struct(_) => {
+            let mut hashes = vec![1i32; column.len()];
+            for field in column.as_struct().columns() {
+                for (hash, field_hash) in hashes.iter_mut().zip(key_hashes(field.as_ref())?) {
+                    *hash = hash.wrapping_mul(31).wrapping_add(field_hash);
+                }
+            }
+            hashes
+        }
         DataType::Int64 => column
             .as_primitive::<Int64Type>()
             .iter()
@@ -112,5 +123,26 @@ mod tests {
             }
         }
         assert!(parts.len() > 1);
+    }
+
+    #[test]
+    fn a_composite_key_hashes_as_java_arrays_hash_its_fields() {
+        use arrow_array::{StringArray, StructArray};
+        let fields = [
+            Arc::new(Field::new("a", DataType::Int32, true)),
+            Arc::new(Field::new("b", DataType::Utf8, true)),
+        ];
+        let key = StructArray::from(vec![
+            (
+                fields[0].clone(),
+                Arc::new(arrow_array::Int32Array::from(vec![7])) as _,
+            ),
+            (
+                fields[1].clone(),
+                Arc::new(StringArray::from(vec!["ab"])) as _,
+            ),
+        ]);
+        // Arrays.hashCode(new int[] {7, "ab".hashCode()}) = (31 + 7) * 31 + 3105.
+        assert_eq!(key_hashes(&key).unwrap(), [(31 + 7) * 31 + 3105]);
     }
 }

@@ -52,6 +52,9 @@ pub struct TaskDescriptor {
     pub operators: Vec<OperatorSpec>,
     pub input_schema: Option<SchemaRef>,
     pub num_input_channels: usize,
+    /// The first input channel of each input edge, in edge order: which
+    /// input a channel belongs to (a join's left or right side).
+    pub input_offsets: Vec<usize>,
     pub outputs: Vec<OutputDescriptor>,
 }
 
@@ -126,7 +129,13 @@ pub async fn run_task(
     report(TaskPhase::Running);
     let outcome = match (source, input) {
         (Some(source), _) => task.run_source(source).await,
-        (None, Some(input)) => task.run_input(input, descriptor.num_input_channels).await,
+        (None, Some(input)) => {
+            let inputs = InputLayout {
+                channels: descriptor.num_input_channels,
+                offsets: descriptor.input_offsets.clone(),
+            };
+            task.run_input(input, inputs).await
+        }
         (None, None) => Err(RuntimeError::Operator {
             operator: descriptor.task_name.clone(),
             message: "task has neither a source nor an input".into(),
@@ -184,8 +193,9 @@ impl RunningTask<'_> {
     async fn run_input(
         &mut self,
         mut input: ElementReceiver,
-        channels: usize,
+        layout: InputLayout,
     ) -> Result<TaskOutcome> {
+        let channels = layout.channels;
         let mut inputs = InputWatermarks::new(channels);
         loop {
             let element = match input.try_recv() {
@@ -214,7 +224,12 @@ impl RunningTask<'_> {
                         batch.get_array_memory_size() as u64,
                     );
                     let mut produced = Vec::new();
-                    push_through(&mut self.chain, batch, &mut produced)?;
+                    push_input_through(
+                        &mut self.chain,
+                        layout.input_of(channel),
+                        batch,
+                        &mut produced,
+                    )?;
                     if self.emit_batches(produced).await? == SendResult::Cancelled
                         || self.emit_event_time().await? == SendResult::Cancelled
                     {
@@ -482,6 +497,46 @@ impl OutputWriter {
     }
 }
 
+/// How a task's input channels divide into its input edges.
+struct InputLayout {
+    channels: usize,
+    offsets: Vec<usize>,
+}
+
+impl InputLayout {
+    /// The input edge channel `channel` belongs to.
+    fn input_of(&self, channel: usize) -> usize {
+        self.offsets
+            .iter()
+            .rposition(|&first| first <= channel)
+            .unwrap_or(0)
+    }
+}
+
+/// A batch from input `input` through the chain: its head is told which
+/// input it came from.
+fn push_input_through(
+    chain: &mut [Box<dyn Operator>],
+    input: usize,
+    batch: RecordBatch,
+    out: &mut Vec<RecordBatch>,
+) -> Result<()> {
+    match chain.split_first_mut() {
+        None => {
+            out.push(batch);
+            Ok(())
+        }
+        Some((first, rest)) => {
+            let mut produced = Vec::new();
+            first.process_input(input, batch, &mut produced)?;
+            for batch in produced {
+                push_through(rest, batch, out)?;
+            }
+            Ok(())
+        }
+    }
+}
+
 fn push_through(
     chain: &mut [Box<dyn Operator>],
     batch: RecordBatch,
@@ -548,6 +603,7 @@ mod tests {
             operators: vec![OperatorSpec::Generator(generator)],
             input_schema: None,
             num_input_channels: 0,
+            input_offsets: vec![],
             outputs: vec![OutputDescriptor {
                 target_vertex: target,
                 target_parallelism: 1,
@@ -600,6 +656,7 @@ mod tests {
             operators: vec![],
             input_schema: Some(GeneratorSpec::schema()),
             num_input_channels: 2,
+            input_offsets: vec![0],
             outputs: vec![OutputDescriptor {
                 target_vertex: next,
                 target_parallelism: 1,

@@ -19,8 +19,18 @@ pub struct Aggregation {
     pub aggregates: Vec<AggregateCall>,
     /// Whether it groups by a window of a window table function.
     pub windowed: bool,
-    /// For each column of the query's aggregate, the operator's column holding it.
-    pub after: Vec<(String, String)>,
+    /// For each column of the query's aggregate, where the operator's output holds it.
+    pub after: Vec<Output>,
+}
+
+/// One column of the query's aggregate in the operator's output.
+pub struct Output {
+    /// The query's name for it.
+    pub name: String,
+    /// The operator's column holding it.
+    pub column: String,
+    /// For one of several grouping keys: its field of the composite key.
+    pub key_field: Option<String>,
 }
 
 const KEY: &str = "__key";
@@ -45,14 +55,24 @@ pub fn aggregation(
         .iter()
         .filter(|g| !windowed || !matches!(column_name(g), Some("window_start" | "window_end")))
         .collect();
-    if keys.len() > 1 {
-        return Err("GROUP BY more than one column (besides a window) is not supported yet".into());
-    }
+    // Several keys group as one composite key, a ROW of them.
+    let key_fields: Vec<String> = (0..keys.len()).map(|i| format!("k{i}")).collect();
+    let key_expression = match keys.as_slice() {
+        [] => None,
+        [key] => Some(expression_sql(key)?),
+        keys => {
+            let mut fields = Vec::with_capacity(keys.len());
+            for (name, key) in key_fields.iter().zip(keys) {
+                fields.push(format!("'{name}', {}", expression_sql(key)?));
+            }
+            Some(format!("named_struct({})", fields.join(", ")))
+        }
+    };
     let mut before = Vec::new();
-    if let Some(key) = keys.first() {
+    if let Some(expression) = key_expression {
         before.push(Projection {
             name: KEY.into(),
-            expression: expression_sql(key)?,
+            expression,
         });
     }
     let windows: &[&str] = if windowed {
@@ -131,14 +151,30 @@ pub fn aggregation(
     let fields = aggregate.schema.fields();
     let mut after = Vec::with_capacity(fields.len());
     for (field, group) in fields.iter().zip(groups) {
-        let source = match column_name(group) {
-            Some(window @ ("window_start" | "window_end")) if windowed => window.to_string(),
-            _ => KEY.to_string(),
+        let (column, key_field) = match column_name(group) {
+            Some(window @ ("window_start" | "window_end")) if windowed => {
+                (window.to_string(), None)
+            }
+            _ => {
+                let position = keys.iter().position(|key| std::ptr::eq(*key, group));
+                let key_field = position
+                    .filter(|_| keys.len() > 1)
+                    .map(|i| key_fields[i].clone());
+                (KEY.to_string(), key_field)
+            }
         };
-        after.push((field.name().clone(), source));
+        after.push(Output {
+            name: field.name().clone(),
+            column,
+            key_field,
+        });
     }
     for (i, field) in fields.iter().skip(groups.len()).enumerate() {
-        after.push((field.name().clone(), format!("__result{i}")));
+        after.push(Output {
+            name: field.name().clone(),
+            column: format!("__result{i}"),
+            key_field: None,
+        });
     }
     Ok(Aggregation {
         before,

@@ -5,8 +5,9 @@
 //! optimised by DataFusion, and the logical plan is lowered to vertices of
 //! chained operators: a table scan becomes the table's source connector,
 //! filters and projections become `Calc` operators (merged as Flink merges
-//! them), a UNION ALL becomes a vertex fed by its inputs, and the INSERT's
-//! table becomes the sink. Operators are named as Flink names them
+//! them), a UNION ALL becomes a vertex fed by its inputs, a GROUP BY an
+//! aggregate behind a hash edge, a JOIN a join vertex fed by both sides
+//! ([`join`]), and the INSERT's table becomes the sink. Operators are named as Flink names them
 //! (`Source: orders[1] -> Calc[2] -> Sink: out[3]`).
 
 use std::collections::{BTreeMap, HashMap};
@@ -37,6 +38,8 @@ use crate::script::{ScriptStatement, split_statements};
 use crate::statements::{ColumnDefinition, Statement, TableDefinition, parse_statement};
 use crate::types::{parse_type, type_name};
 use crate::window_tvf::{register_window_markers, rewrite_window_tvfs, window_call};
+
+mod join;
 
 /// What a script is planned with besides its text.
 #[derive(Debug, Clone, Default)]
@@ -241,6 +244,7 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
                     .and(script_parallelism(&single))
                     .and(event_time_settings(&single))
                     .and(state_backend(&single))
+                    .and(state_ttl(&single))
                     .map_err(|e| error_at(statement, 0, e, false))?;
                 config.insert(key, value);
             }
@@ -297,6 +301,7 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
         nested_uses: NestedFieldUses::default(),
         event_time: event_time_settings(&config).map_err(configuration_error)?,
         state_backend: state_backend(&config).map_err(configuration_error)?,
+        state_ttl_millis: state_ttl(&config).map_err(configuration_error)?,
     };
     let mut sinks = Vec::new();
     for insert in &inserts {
@@ -389,6 +394,18 @@ fn state_backend(config: &BTreeMap<String, String>) -> Result<Option<String>, St
     };
     StateBackendKind::from_config(value).map_err(|e| e.to_string())?;
     Ok(Some(value.trim().to_ascii_lowercase()))
+}
+
+/// Flink's `table.exec.state.ttl`: how long a join keeps a row it has not
+/// seen again (0, the default, keeps rows forever).
+fn state_ttl(config: &BTreeMap<String, String>) -> Result<Option<u64>, String> {
+    const KEY: &str = "table.exec.state.ttl";
+    let Some(value) = config.get(KEY) else {
+        return Ok(None);
+    };
+    let millis = parse_duration_millis(value)
+        .map_err(|e| format!("Could not parse value '{value}' for key '{KEY}': {e}"))?;
+    Ok(Some(millis).filter(|m| *m > 0))
 }
 
 /// Flink's `execution.runtime-mode`; AUTOMATIC runs streaming, as every
@@ -621,6 +638,21 @@ struct Stream {
     /// The columns entering the vertex's last operator, kept so a following
     /// Calc can be composed with it.
     last_input: Option<SchemaRef>,
+    /// Whether the plan's columns are found by position rather than by name
+    /// (after a join, whose sides may share names).
+    by_position: bool,
+}
+
+impl Stream {
+    /// SQL text of `expr`, written over `plan`'s columns, over this
+    /// stream's columns.
+    fn sql(&self, expr: &Expr, plan: &DFSchema) -> Result<String, String> {
+        if self.by_position {
+            join::expression_by_position(expr, plan, self)
+        } else {
+            expression_sql(expr)
+        }
+    }
 }
 
 struct GraphBuilder<'a> {
@@ -635,6 +667,8 @@ struct GraphBuilder<'a> {
     event_time: EventTimeSettings,
     /// `state.backend.type` for the stateful operators.
     state_backend: Option<String>,
+    /// `table.exec.state.ttl` for the joins.
+    state_ttl_millis: Option<u64>,
 }
 
 /// SQL text of an expression over unqualified input columns.
@@ -881,6 +915,7 @@ impl GraphBuilder<'_> {
                     vertex,
                     schema: Arc::new(projected),
                     last_input: None,
+                    by_position: false,
                 };
                 if let Some(watermark) = &table.watermark {
                     let assigner = OperatorSpec::WatermarkAssigner(WatermarkAssignerSpec {
@@ -922,22 +957,30 @@ impl GraphBuilder<'_> {
                 if passes_through {
                     return Ok(stream);
                 }
+                // Columns of the same name from both sides of a join get
+                // distinct names (`id`, `id0`); later steps find them by position.
+                let mut taken = std::collections::HashSet::new();
                 let projections = exprs
                     .iter()
                     .zip(projection.schema.fields())
                     .map(|(expr, field)| {
                         Ok(Projection {
-                            name: field.name().clone(),
-                            expression: expression_sql(expr)?,
+                            name: join::unique_name(field.name(), &mut taken),
+                            expression: stream.sql(expr, projection.input.schema())?,
                         })
                     })
                     .collect::<Result<Vec<_>, String>>()?;
+                let renamed = projections
+                    .iter()
+                    .zip(projection.schema.fields())
+                    .any(|(p, field)| &p.name != field.name());
                 self.push_calc(&mut stream, None, projections)?;
+                stream.by_position = renamed;
                 Ok(stream)
             }
             LogicalPlan::Filter(filter) => {
                 let mut stream = self.lower(&filter.input)?;
-                let predicate = expression_sql(&filter.predicate)?;
+                let predicate = stream.sql(&filter.predicate, filter.input.schema())?;
                 let projections = identity_projections(&stream.schema);
                 self.push_calc(&mut stream, Some(predicate), projections)?;
                 Ok(stream)
@@ -990,11 +1033,13 @@ impl GraphBuilder<'_> {
                     vertex,
                     schema,
                     last_input: None,
+                    by_position: false,
                 })
             }
             LogicalPlan::Aggregate(aggregate) => self.lower_aggregate(aggregate),
+            LogicalPlan::Join(join) => self.lower_join(join),
             other => Err(format!(
-                "{} is not supported yet: Rivulet runs projections, filters, UNION ALL, window table functions and GROUP BY for now",
+                "{} is not supported yet: Rivulet runs projections, filters, UNION ALL, window table functions, GROUP BY and JOINs on equal keys for now",
                 describe(other)
             )),
         }
@@ -1062,8 +1107,8 @@ impl GraphBuilder<'_> {
         &mut self,
         aggregate: &datafusion::logical_expr::Aggregate,
     ) -> Result<Stream, String> {
-        let plan = aggregation(aggregate, expression_sql)?;
         let mut input = self.lower(&aggregate.input)?;
+        let plan = aggregation(aggregate, |e| input.sql(e, aggregate.input.schema()))?;
         if input.schema.index_of(ROW_KIND_COLUMN).is_ok() {
             return Err(
                 "GROUP BY over an updating result (a changelog) is not supported yet".into(),
@@ -1083,6 +1128,7 @@ impl GraphBuilder<'_> {
             vertex,
             schema: input.schema,
             last_input: None,
+            by_position: false,
         };
         let operator = if plan.windowed {
             OperatorSpec::WindowAggregate(WindowAggregateSpec {
@@ -1104,19 +1150,29 @@ impl GraphBuilder<'_> {
         self.push_operator(&mut stream, operator)?;
         // The query's columns, cast where the aggregate's type differs (MIN of an INT).
         let mut projections = Vec::new();
-        for ((name, source), wanted) in plan.after.iter().zip(aggregate.schema.fields()) {
+        for (output, wanted) in plan.after.iter().zip(aggregate.schema.fields()) {
             let have = stream
                 .schema
-                .field_with_name(source)
+                .field_with_name(&output.column)
                 .map_err(|e| e.to_string())?;
-            let column = quote(source);
-            let expression = if have.data_type() == wanted.data_type() {
+            let (column, have) = match (&output.key_field, have.data_type()) {
+                (Some(key_field), arrow_schema::DataType::Struct(fields)) => {
+                    let field = fields
+                        .iter()
+                        .find(|f| f.name() == key_field)
+                        .ok_or_else(|| format!("the grouping key has no field {key_field}"))?;
+                    let column = format!("get_field({}, '{key_field}')", quote(&output.column));
+                    (column, field.data_type())
+                }
+                (_, have) => (quote(&output.column), have),
+            };
+            let expression = if have == wanted.data_type() {
                 column
             } else {
                 cast_sql(&column, wanted.data_type())
             };
             projections.push(Projection {
-                name: name.clone(),
+                name: output.name.clone(),
                 expression,
             });
         }
@@ -1135,14 +1191,18 @@ impl GraphBuilder<'_> {
             .collect();
         let takes_updates = connectors::takes_updates(&table.definition.options);
         if query.len() < stream.schema.fields().len() && !takes_updates {
-            let producer = self.vertices[stream.vertex]
+            let (producer, changes) = self.vertices[stream.vertex]
                 .operators
                 .iter()
                 .rev()
-                .find(|o| matches!(o, OperatorSpec::GroupAggregate(_)))
-                .map_or("GroupAggregate".into(), OperatorSpec::display_name);
+                .find_map(|o| match o {
+                    OperatorSpec::GroupAggregate(_) => Some((o.display_name(), "update")),
+                    OperatorSpec::Join(_) => Some((o.display_name(), "update and delete")),
+                    _ => None,
+                })
+                .unwrap_or_else(|| ("GroupAggregate".into(), "update"));
             return Err(format!(
-                "Table sink 'default_catalog.default_database.{sink_name}' doesn't support consuming update changes which is produced by node {producer}"
+                "Table sink 'default_catalog.default_database.{sink_name}' doesn't support consuming {changes} changes which is produced by node {producer}"
             ));
         }
         let sink: Vec<&Field> = table.physical.fields().iter().map(|f| f.as_ref()).collect();

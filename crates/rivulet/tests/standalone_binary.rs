@@ -1,6 +1,7 @@
 //! The `rivulet standalone` process: it starts, serves, prints what `print`
 //! sinks write on its stdout, and exits with 0 on `DELETE /cluster`.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -217,12 +218,150 @@ INSERT INTO c SELECT IF(n % 2 = 0, 'even', 'odd'), COUNT(*), MAX(n) FROM s GROUP
     assert_eq!(shown["even"], "[even, 3, 6]", "{changes:?}");
 }
 
-/// Nexmark q15 (examples/nexmark), an unbounded GROUP BY with FILTER and
-/// COUNT(DISTINCT), printed as a changelog: its last value per day equals a
-/// reference computed in plain Rust over the same events.
+/// The bids of the first `events` Nexmark events.
+fn nexmark_bids(events: u64) -> Vec<nexmark::event::Bid> {
+    let options = [("events.num".to_string(), events.to_string())].into();
+    let spec = rivulet::nexmark_json::spec(&options).unwrap();
+    spec.all_events()
+        .filter_map(|event| match event {
+            nexmark::event::Event::Bid(bid) => Some(bid),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A bid's day and minute as `DATE_FORMAT` writes them, and its price rank
+/// (1 below 10 000, 2 below 1 000 000, else 3).
+fn day_minute_rank(bid: &nexmark::event::Bid) -> (String, String, usize) {
+    let time = chrono::DateTime::from_timestamp_millis(bid.date_time as i64).unwrap();
+    let rank = match bid.price {
+        p if p < 10_000 => 1,
+        p if p < 1_000_000 => 2,
+        _ => 3,
+    };
+    (
+        time.format("%Y-%m-%d").to_string(),
+        time.format("%H:%M").to_string(),
+        rank,
+    )
+}
+
+/// Per group: bids in all and per rank, and the distinct bidders and
+/// auctions in all and per rank: q15's and q16's statistics.
+#[derive(Default)]
+struct RankStatistics {
+    bids: [usize; 4],
+    bidders: [std::collections::BTreeSet<u64>; 4],
+    auctions: [std::collections::BTreeSet<u64>; 4],
+}
+
+impl RankStatistics {
+    fn add(&mut self, bid: &nexmark::event::Bid, rank: usize) {
+        for slot in [0, rank] {
+            self.bids[slot] += 1;
+            self.bidders[slot].insert(bid.bidder as u64);
+            self.auctions[slot].insert(bid.auction as u64);
+        }
+    }
+
+    fn columns(&self) -> Vec<String> {
+        let counts = self.bids.iter().copied();
+        let bidders = self.bidders.iter().map(|s| s.len());
+        let auctions = self.auctions.iter().map(|s| s.len());
+        counts
+            .chain(bidders)
+            .chain(auctions)
+            .map(|n| n.to_string())
+            .collect()
+    }
+}
+
+/// The final row per group of q15, q16 or q17 over `bids`, as `print`
+/// shows a row's values.
+fn nexmark_reference(query: &str, bids: &[nexmark::event::Bid]) -> BTreeMap<String, String> {
+    let mut rows = BTreeMap::new();
+    match query {
+        "q15" | "q16" => {
+            let mut groups: BTreeMap<(String, String), (RankStatistics, String)> = BTreeMap::new();
+            for bid in bids {
+                let (day, minute, rank) = day_minute_rank(bid);
+                let channel = if query == "q16" {
+                    bid.channel.clone()
+                } else {
+                    String::new()
+                };
+                let (statistics, last_minute) = groups.entry((channel, day)).or_default();
+                statistics.add(bid, rank);
+                *last_minute = minute.max(last_minute.clone());
+            }
+            for ((channel, day), (statistics, minute)) in groups {
+                let (key, lead) = match query {
+                    "q16" => (format!("{channel}, {day}"), vec![channel, day, minute]),
+                    _ => (day.clone(), vec![day]),
+                };
+                rows.insert(key, [lead, statistics.columns()].concat().join(", "));
+            }
+        }
+        "q17" => {
+            let mut groups: BTreeMap<(u64, String), ([usize; 4], Vec<i64>)> = BTreeMap::new();
+            for bid in bids {
+                let (day, _, rank) = day_minute_rank(bid);
+                let (counts, prices) = groups.entry((bid.auction as u64, day)).or_default();
+                counts[0] += 1;
+                counts[rank] += 1;
+                prices.push(bid.price as i64);
+            }
+            for ((auction, day), (counts, prices)) in groups {
+                let sum: i64 = prices.iter().sum();
+                let values = [
+                    auction.to_string(),
+                    day.clone(),
+                    counts.map(|c| c.to_string()).join(", "),
+                    prices.iter().min().unwrap().to_string(),
+                    prices.iter().max().unwrap().to_string(),
+                    (sum / prices.len() as i64).to_string(),
+                    sum.to_string(),
+                ];
+                rows.insert(format!("{auction}, {day}"), values.join(", "));
+            }
+        }
+        other => panic!("no reference for {other}"),
+    }
+    rows
+}
+
+/// The last row `print` showed per group (its first `key_columns` values)
+/// under `identifier`: the group's final value in a changelog.
+fn last_printed(
+    printed: &[String],
+    identifier: &str,
+    key_columns: usize,
+) -> BTreeMap<String, String> {
+    // `id> ` from one subtask, `id:n> ` from subtask n of several.
+    let row_of = |line: &str| -> Option<String> {
+        let (prefix, row) = line.split_once("> ")?;
+        let subtask = prefix.strip_prefix(identifier)?;
+        (subtask.is_empty() || subtask.starts_with(':')).then(|| row.to_string())
+    };
+    let mut last = BTreeMap::new();
+    for line in printed.iter().filter_map(|l| row_of(l)) {
+        if line.starts_with("+I[") || line.starts_with("+U[") {
+            let row = line[3..line.len() - 1].to_string();
+            let key: Vec<&str> = row.split(", ").take(key_columns).collect();
+            last.insert(key.join(", "), row);
+        }
+    }
+    last
+}
+
+/// Nexmark's unbounded GROUP BY queries (examples/nexmark): q15 (one key),
+/// q16 and q17 (two keys), with FILTER, COUNT(DISTINCT), MIN, MAX, AVG and
+/// SUM, printed as changelogs by the real binary: the last row per group
+/// equals a reference computed in plain Rust over the same events.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nexmark_q15_prints_a_changelog_ending_at_the_reference() {
+async fn nexmark_changelog_queries_end_at_their_references() {
     const EVENTS: u64 = 20_000;
+    let queries = [("q15", 1), ("q16", 2), ("q17", 2)];
     let (mut child, base, lines) = start_standalone(&["--no-demo"]);
     let printed = Printed::collect(lines);
     let example = |name: &str| {
@@ -231,85 +370,32 @@ async fn nexmark_q15_prints_a_changelog_ending_at_the_reference() {
             .join(name);
         std::fs::read_to_string(path).unwrap()
     };
-    let script = format!(
-        "{}\n{}\n{}",
-        example("source-connector.sql"),
-        example("views.sql"),
-        example("q15.sql")
-    )
-    .replace("${events}", &EVENTS.to_string())
-    .replace(
-        "${sink}",
-        "'connector' = 'print', 'print-identifier' = 'q15'",
-    );
     let dir = tempfile::tempdir().unwrap();
-    run_script(&base, dir.path(), "q15", &script);
+    for (query, _) in queries {
+        let script = format!(
+            "{}\n{}\n{}",
+            example("source-connector.sql"),
+            example("views.sql"),
+            example(&format!("{query}.sql"))
+        )
+        .replace("${events}", &EVENTS.to_string())
+        .replace(
+            "${sink}",
+            &format!("'connector' = 'print', 'print-identifier' = '{query}'"),
+        );
+        run_script(&base, dir.path(), query, &script);
+    }
     shut_down(&reqwest::Client::new(), &base, &mut child).await;
     let printed = printed.finish();
 
-    // The reference: per day, counts over the bids.
-    let options = [("events.num".to_string(), EVENTS.to_string())].into();
-    let spec = rivulet::nexmark_json::spec(&options).unwrap();
-    let mut days: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
-    let mut distinct: std::collections::BTreeMap<(String, usize), std::collections::BTreeSet<u64>> =
-        Default::default();
-    for event in spec.all_events() {
-        let nexmark::event::Event::Bid(bid) = event else {
-            continue;
-        };
-        let day = chrono::DateTime::from_timestamp_millis(bid.date_time as i64)
-            .unwrap()
-            .format("%Y-%m-%d")
-            .to_string();
-        let price = bid.price as i64;
-        let rank = if price < 10_000 {
-            1
-        } else if price < 1_000_000 {
-            2
-        } else {
-            3
-        };
-        let counts = days.entry(day.clone()).or_insert_with(|| vec![0; 4]);
-        counts[0] += 1;
-        counts[rank] += 1;
-        for (slot, value) in [(0, bid.bidder as u64), (rank, bid.bidder as u64)] {
-            distinct
-                .entry((day.clone(), slot))
-                .or_default()
-                .insert(value);
+    let bids = nexmark_bids(EVENTS);
+    for (query, key_columns) in queries {
+        let expected = nexmark_reference(query, &bids);
+        assert!(!expected.is_empty());
+        let last = last_printed(&printed, query, key_columns);
+        assert_eq!(last.len(), expected.len(), "{query}: groups");
+        for (key, row) in &expected {
+            assert_eq!(last.get(key), Some(row), "{query}: group {key}");
         }
-        for (slot, value) in [(4, bid.auction as u64), (4 + rank, bid.auction as u64)] {
-            distinct
-                .entry((day.clone(), slot))
-                .or_default()
-                .insert(value);
-        }
-    }
-    let mut last: std::collections::BTreeMap<String, String> = Default::default();
-    for line in printed.iter().filter_map(|l| l.strip_prefix("q15> ")) {
-        if line.starts_with("+I[") || line.starts_with("+U[") {
-            let row = line[3..line.len() - 1].to_string();
-            last.insert(row.split(", ").next().unwrap().to_string(), row);
-        }
-    }
-    assert!(!days.is_empty());
-    for (day, counts) in &days {
-        let set = |slot| distinct.get(&(day.clone(), slot)).map_or(0, |s| s.len());
-        let expected = format!(
-            "{day}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}",
-            counts[0],
-            counts[1],
-            counts[2],
-            counts[3],
-            set(0),
-            set(1),
-            set(2),
-            set(3),
-            set(4),
-            set(5),
-            set(6),
-            set(7)
-        );
-        assert_eq!(last.get(day), Some(&expected), "{printed:?}");
     }
 }

@@ -11,11 +11,13 @@
 //! - `MOD(a, b)` for whole numbers, with Java's remainder ([`modulo`]).
 //! - `DATE_FORMAT` and `TO_TIMESTAMP` with Java patterns ([`temporal`],
 //!   [`java_datetime`]).
+//! - `YEAR`, `MONTH`, `HOUR`, … : one field of a date-time ([`time_fields`]).
 
 mod concat;
 pub mod java_datetime;
 mod modulo;
 mod temporal;
+mod time_fields;
 
 use std::sync::Arc;
 
@@ -39,6 +41,11 @@ pub fn register(context: &SessionContext) {
     context.register_udf(ScalarUDF::new_from_impl(modulo::Mod::new()));
     context.register_udf(ScalarUDF::new_from_impl(temporal::DateFormat::new()));
     context.register_udf(ScalarUDF::new_from_impl(temporal::ToTimestamp::new()));
+    for field in time_fields::TimeField::ALL {
+        context.register_udf(ScalarUDF::new_from_impl(
+            time_fields::TimeFieldFunction::new(field),
+        ));
+    }
 }
 
 /// A result computed from `args` as arrays, as a scalar when every argument

@@ -62,7 +62,7 @@ fn is_string(data_type: &DataType) -> bool {
 }
 
 /// The timestamps of a column as local date-times (UTC for `TIMESTAMP_LTZ`).
-fn date_times(array: &ArrayRef) -> Result<Vec<Option<NaiveDateTime>>> {
+pub(super) fn date_times(array: &ArrayRef) -> Result<Vec<Option<NaiveDateTime>>> {
     fn convert<T: arrow_array::types::ArrowPrimitiveType<Native = i64>>(
         array: &ArrayRef,
         to: fn(i64) -> Option<NaiveDateTime>,

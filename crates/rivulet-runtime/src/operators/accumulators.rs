@@ -1,6 +1,7 @@
 //! Aggregate functions as accumulators kept in keyed state: `COUNT(*)`,
-//! `COUNT(x)`, `COUNT(DISTINCT x)` (x BIGINT, INT or STRING), and `SUM`,
-//! `MIN`, `MAX` and `AVG` over BIGINT/INT and DOUBLE columns, with SQL's NULL handling (NULL inputs are skipped; SUM/MIN/MAX/AVG
+//! `COUNT(x)`, `COUNT(DISTINCT x)` (x BIGINT, INT or STRING), `SUM`,
+//! `MIN`, `MAX` and `AVG` over BIGINT/INT and DOUBLE columns, and `MIN`
+//! and `MAX` over STRING (compared as Java compares strings), with SQL's NULL handling (NULL inputs are skipped; SUM/MIN/MAX/AVG
 //! of no values is NULL, COUNT of none is 0). As in Flink, the average of
 //! whole numbers is a whole number (the sum divided by the count, truncated).
 
@@ -9,11 +10,11 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int32Type, Int64Type};
-use arrow_array::{Array, ArrayRef, Float64Array, Int64Array};
+use arrow_array::{Array, ArrayRef, Float64Array, Int64Array, StringArray};
 use arrow_schema::DataType;
 use serde::{Deserialize, Serialize};
 
-use super::grouping::KeyValue;
+use super::grouping::{KeyValue, key_values};
 use crate::error::{Result, RuntimeError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,13 +45,17 @@ pub enum Accumulator {
     },
     /// The distinct values seen.
     Distinct(BTreeSet<KeyValue>),
+    /// MIN or MAX of a STRING.
+    Text(Option<String>),
 }
 
-/// Whether an aggregate reads integers or doubles, from its input column type.
+/// Whether an aggregate reads integers, doubles or (MIN and MAX only)
+/// strings, from its input column type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NumberKind {
     Integer,
     Double,
+    Text,
 }
 
 impl NumberKind {
@@ -58,6 +63,7 @@ impl NumberKind {
         match data_type {
             DataType::Int64 | DataType::Int32 => Some(NumberKind::Integer),
             DataType::Float64 => Some(NumberKind::Double),
+            DataType::Utf8 => Some(NumberKind::Text),
             _ => None,
         }
     }
@@ -85,6 +91,7 @@ impl Values {
             DataType::Float64 => {
                 Values::Double(column.as_primitive::<Float64Type>().iter().collect())
             }
+            DataType::Utf8 => Values::Keys(key_values(column, "aggregate")?),
             other => {
                 return Err(RuntimeError::Operator {
                     operator: "aggregate".into(),
@@ -113,6 +120,7 @@ impl AggregateFunction {
                 Accumulator::DoubleAverage { sum: 0.0, count: 0 }
             }
             (AggregateFunction::Avg, _) => Accumulator::IntegerAverage { sum: 0, count: 0 },
+            (_, Some(NumberKind::Text)) => Accumulator::Text(None),
             (_, Some(NumberKind::Double)) => Accumulator::Double(None),
             _ => Accumulator::Integer(None),
         }
@@ -126,6 +134,7 @@ impl AggregateFunction {
             | Accumulator::IntegerAverage { .. }
             | Accumulator::Distinct(_) => DataType::Int64,
             Accumulator::Double(_) | Accumulator::DoubleAverage { .. } => DataType::Float64,
+            Accumulator::Text(_) => DataType::Utf8,
         }
     }
 
@@ -167,7 +176,28 @@ impl AggregateFunction {
                     });
                 }
             }
+            (Accumulator::Text(extreme), Some(Values::Keys(values))) => {
+                if let KeyValue::Text(value) = &values[row] {
+                    self.combine_text(extreme, value);
+                }
+            }
             _ => {}
+        }
+    }
+
+    /// MIN or MAX of a stored string and `value`. Java compares strings by
+    /// UTF-16 code units; for text within the Basic Multilingual Plane that
+    /// is the order of Rust's byte comparison.
+    fn combine_text(self, extreme: &mut Option<String>, value: &str) {
+        let replace = match extreme.as_deref() {
+            None => true,
+            Some(current) => match self {
+                AggregateFunction::Min => value < current,
+                _ => value > current,
+            },
+        };
+        if replace {
+            *extreme = Some(value.to_string());
         }
     }
 
@@ -202,6 +232,7 @@ impl AggregateFunction {
                     (x, y) => x.or(y),
                 }
             }
+            (Accumulator::Text(a), Accumulator::Text(Some(b))) => self.combine_text(a, &b),
             _ => {}
         }
     }
@@ -235,6 +266,15 @@ impl AggregateFunction {
 /// The results of one aggregate over many groups, as a column.
 pub fn result_column(values: &[Accumulator], data_type: &DataType) -> ArrayRef {
     match data_type {
+        DataType::Utf8 => Arc::new(
+            values
+                .iter()
+                .map(|a| match a {
+                    Accumulator::Text(v) => v.as_deref(),
+                    _ => None,
+                })
+                .collect::<StringArray>(),
+        ),
         DataType::Float64 => Arc::new(
             values
                 .iter()
@@ -258,7 +298,9 @@ pub fn result_column(values: &[Accumulator], data_type: &DataType) -> ArrayRef {
                     Accumulator::IntegerAverage { sum, count } => {
                         (*count > 0).then(|| sum.wrapping_div(*count))
                     }
-                    Accumulator::Double(_) | Accumulator::DoubleAverage { .. } => None,
+                    Accumulator::Double(_)
+                    | Accumulator::DoubleAverage { .. }
+                    | Accumulator::Text(_) => None,
                 })
                 .collect::<Int64Array>(),
         ),
@@ -307,6 +349,30 @@ mod tests {
         let empty = AggregateFunction::Max.start(Some(NumberKind::Double));
         let column = result_column(&[empty], &DataType::Float64);
         assert!(column.is_null(0));
+    }
+
+    #[test]
+    fn strings_have_a_min_and_a_max() {
+        let input = Values::Keys(vec![
+            KeyValue::Text("b".into()),
+            KeyValue::Null,
+            KeyValue::Text("a".into()),
+            KeyValue::Text("c".into()),
+        ]);
+        let mut results = Vec::new();
+        for function in [AggregateFunction::Min, AggregateFunction::Max] {
+            let mut first = function.start(Some(NumberKind::Text));
+            let mut second = function.start(Some(NumberKind::Text));
+            for row in 0..2 {
+                function.add(&mut first, Some(&input), row);
+                function.add(&mut second, Some(&input), row + 2);
+            }
+            function.merge(&mut first, second);
+            results.push(first);
+        }
+        let column = result_column(&results, &DataType::Utf8);
+        let texts: Vec<Option<&str>> = column.as_string::<i32>().iter().collect();
+        assert_eq!(texts, [Some("a"), Some("c")]);
     }
 
     #[test]

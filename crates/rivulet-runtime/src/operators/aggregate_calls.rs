@@ -62,6 +62,15 @@ impl BoundCalls {
                             )));
                         }
                         (kind, AggregateFunction::Count | AggregateFunction::CountDistinct) => kind,
+                        (
+                            Some(NumberKind::Text),
+                            AggregateFunction::Sum | AggregateFunction::Avg,
+                        ) => {
+                            return Err(RuntimeError::InvalidJobGraph(format!(
+                                "{operator}: cannot sum or average '{}' of type {data_type}",
+                                call.input.as_deref().unwrap_or_default()
+                            )));
+                        }
                         (Some(kind), _) => Some(kind),
                         (None, _) => {
                             return Err(RuntimeError::InvalidJobGraph(format!(

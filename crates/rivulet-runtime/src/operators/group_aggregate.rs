@@ -128,7 +128,7 @@ impl GroupAggregate {
         let mut next = 0;
         if self.key.is_some() {
             let keys = changes.iter().map(|(_, k, _)| k);
-            columns.push(key_column(keys, self.output.field(0).data_type()));
+            columns.push(key_column(keys, self.output.field(0).data_type())?);
             next = 1;
         }
         let results = self.output.fields().len() - 1;

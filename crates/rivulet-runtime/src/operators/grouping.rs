@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
-use arrow_array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
+use arrow_array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray, StructArray};
 use arrow_schema::{DataType, Field, SchemaRef};
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +26,8 @@ pub enum KeyValue {
     Null,
     Integer(i64),
     Text(String),
+    /// The fields of a composite key (`GROUP BY a, b`), in order.
+    Composite(Vec<KeyValue>),
 }
 
 /// One key's partial aggregate within a batch.
@@ -75,12 +77,16 @@ pub fn subtask_state(backend: Option<&str>, context: &SubtaskContext) -> Result<
     Ok(KeyedState::new(backend.open_store()?, owned))
 }
 
-/// Whether a column can group rows (BIGINT, INT or STRING).
+/// Whether a column can group rows: BIGINT, INT or STRING, or a ROW of
+/// them (a composite key).
 pub fn can_group_by(data_type: &DataType) -> bool {
-    matches!(
-        data_type,
-        DataType::Int64 | DataType::Int32 | DataType::Utf8
-    )
+    match data_type {
+        DataType::Int64 | DataType::Int32 | DataType::Utf8 => true,
+        DataType::Struct(fields) => fields
+            .iter()
+            .all(|f| !matches!(f.data_type(), DataType::Struct(_)) && can_group_by(f.data_type())),
+        _ => false,
+    }
 }
 
 /// Every row's key and key group; without a key column, one group of all rows.
@@ -102,9 +108,19 @@ pub fn keys_of(
     Ok((key_values(column, operator)?, groups))
 }
 
-/// A BIGINT, INT or STRING column's values as keys.
+/// A BIGINT, INT or STRING column's values as keys, or a ROW's as
+/// composite keys.
 pub fn key_values(column: &ArrayRef, operator: &str) -> Result<Vec<KeyValue>> {
     Ok(match column.data_type() {
+        DataType::Struct(_) => {
+            let mut keys = vec![Vec::new(); column.len()];
+            for field in column.as_struct().columns() {
+                for (key, value) in keys.iter_mut().zip(key_values(field, operator)?) {
+                    key.push(value);
+                }
+            }
+            keys.into_iter().map(KeyValue::Composite).collect()
+        }
         DataType::Utf8 => column
             .as_string::<i32>()
             .iter()
@@ -126,8 +142,40 @@ pub fn key_values(column: &ArrayRef, operator: &str) -> Result<Vec<KeyValue>> {
 }
 
 /// The keys as a column of `data_type`.
-pub fn key_column<'a>(keys: impl Iterator<Item = &'a KeyValue>, data_type: &DataType) -> ArrayRef {
-    match data_type {
+pub fn key_column<'a>(
+    keys: impl Iterator<Item = &'a KeyValue>,
+    data_type: &DataType,
+) -> Result<ArrayRef> {
+    key_column_of(&keys.collect::<Vec<_>>(), data_type)
+}
+
+fn key_column_of(keys: &[&KeyValue], data_type: &DataType) -> Result<ArrayRef> {
+    let keys = keys.iter().copied();
+    Ok(match data_type {
+        DataType::Struct(fields) => {
+            let keys: Vec<&KeyValue> = keys.collect();
+            let columns = fields
+                .iter()
+                .enumerate()
+                .map(|(i, field)| {
+                    let values: Vec<&KeyValue> = keys
+                        .iter()
+                        .map(|k| match k {
+                            KeyValue::Composite(values) => values.get(i).unwrap_or(&KeyValue::Null),
+                            _ => &KeyValue::Null,
+                        })
+                        .collect();
+                    key_column_of(&values, field.data_type())
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let keys = StructArray::try_new(fields.clone(), columns, None).map_err(|source| {
+                RuntimeError::Arrow {
+                    operator: "grouping key".into(),
+                    source,
+                }
+            })?;
+            Arc::new(keys)
+        }
         DataType::Utf8 => Arc::new(
             keys.map(|k| match k {
                 KeyValue::Text(t) => Some(t.as_str()),
@@ -149,5 +197,5 @@ pub fn key_column<'a>(keys: impl Iterator<Item = &'a KeyValue>, data_type: &Data
             })
             .collect::<Int64Array>(),
         ),
-    }
+    })
 }

@@ -16,6 +16,7 @@ mod file_source;
 mod generator;
 mod group_aggregate;
 mod grouping;
+mod join;
 pub(crate) mod keyed_count;
 mod nexmark;
 mod pacing;
@@ -40,6 +41,7 @@ pub use file_sink::{FileSinkSpec, SINK_FORMATS};
 pub use file_source::{FileSourceSpec, SOURCE_FORMATS};
 pub use generator::GeneratorSpec;
 pub use group_aggregate::GroupAggregateSpec;
+pub use join::{JoinKind, JoinSpec};
 pub use keyed_count::KeyedCountSpec;
 pub use nexmark::{DEFAULT_BASE_TIME, NexmarkSpec, nexmark_schema};
 pub use print_sink::PrintSinkSpec;
@@ -89,6 +91,18 @@ pub trait Operator: Send {
 
     fn process_batch(&mut self, batch: RecordBatch, out: &mut Vec<RecordBatch>) -> Result<()>;
 
+    /// A batch from input `input` (its input edge, in order) of an
+    /// operator first in its chain; only operators with several inputs of
+    /// different meaning (a join's two sides) tell them apart.
+    fn process_input(
+        &mut self,
+        _input: usize,
+        batch: RecordBatch,
+        out: &mut Vec<RecordBatch>,
+    ) -> Result<()> {
+        self.process_batch(batch, out)
+    }
+
     /// Event time advanced; operators with timers fire them here.
     fn process_watermark(&mut self, _watermark: i64, _out: &mut Vec<RecordBatch>) -> Result<()> {
         Ok(())
@@ -118,6 +132,7 @@ pub enum OperatorSpec {
     WatermarkAssigner(WatermarkAssignerSpec),
     WindowAggregate(WindowAggregateSpec),
     GroupAggregate(GroupAggregateSpec),
+    Join(JoinSpec),
     WindowTableFunction(WindowTableFunctionSpec),
     KeyedCount(KeyedCountSpec),
     FileSink(FileSinkSpec),
@@ -152,6 +167,15 @@ impl OperatorSpec {
         }
     }
 
+    /// The join this operator is, if it is one: an operator with two inputs,
+    /// each hash partitioned on its own key column.
+    pub fn as_join(&self) -> Option<&JoinSpec> {
+        match self {
+            OperatorSpec::Join(spec) => Some(spec),
+            _ => None,
+        }
+    }
+
     /// The name shown in plans and vertex names, as Flink shows it.
     pub fn display_name(&self) -> String {
         match self {
@@ -164,6 +188,7 @@ impl OperatorSpec {
             OperatorSpec::WatermarkAssigner(s) => s.name(),
             OperatorSpec::WindowAggregate(s) => s.name(),
             OperatorSpec::GroupAggregate(s) => s.name(),
+            OperatorSpec::Join(s) => s.name(),
             OperatorSpec::WindowTableFunction(s) => s.name(),
             OperatorSpec::FileSink(s) => format!("Sink: {}", s.name()),
             OperatorSpec::PrintSink(s) => format!("Sink: {}", s.name()),
@@ -191,6 +216,8 @@ impl OperatorSpec {
             OperatorSpec::Calc(spec) => spec.output_schema(&require_input()?).map(Some),
             OperatorSpec::WindowAggregate(spec) => spec.output_schema(&require_input()?).map(Some),
             OperatorSpec::GroupAggregate(spec) => spec.output_schema(&require_input()?).map(Some),
+            // A join's two inputs are in its spec; the vertex checks its edges carry them.
+            OperatorSpec::Join(spec) => spec.output_schema().map(Some),
             OperatorSpec::WindowTableFunction(spec) => {
                 spec.output_schema(&require_input()?).map(Some)
             }
@@ -255,6 +282,7 @@ impl OperatorSpec {
             OperatorSpec::GroupAggregate(spec) => {
                 RunningOperator::Operator(Box::new(spec.create(&input_schema()?, context)?))
             }
+            OperatorSpec::Join(spec) => RunningOperator::Operator(Box::new(spec.create(context)?)),
             OperatorSpec::WindowTableFunction(spec) => {
                 RunningOperator::Operator(Box::new(spec.create(&input_schema()?)?))
             }

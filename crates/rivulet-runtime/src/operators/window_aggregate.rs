@@ -169,7 +169,7 @@ impl WindowAggregate {
         let mut next = 0;
         if self.key.is_some() {
             let keys = fired.iter().map(|(k, ..)| k);
-            columns.push(key_column(keys, self.output.field(0).data_type()));
+            columns.push(key_column(keys, self.output.field(0).data_type())?);
             next = 1;
         }
         columns.push(Arc::new(TimestampMillisecondArray::from_iter_values(

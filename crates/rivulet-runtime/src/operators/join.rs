@@ -1,0 +1,563 @@
+//! `Join`: Flink's regular join of two insert-only inputs on equal keys —
+//! INNER, LEFT, RIGHT or FULL OUTER — with no time bound: every row is kept
+//! in keyed state on its side, and a row that arrives is joined with every
+//! row of the other side stored under its key. Both inputs come hash
+//! partitioned on their key column (input 0 is the left side, input 1 the
+//! right); a NULL key (or a NULL part of a composite key) never matches.
+//!
+//! An inner join's output is insert-only. An outer join also emits a row of
+//! its preserved side that has no partner, padded with NULLs; when the
+//! first partner arrives, the padded row is retracted (`-D`) before the
+//! joined rows are inserted, as Flink's join does, so its output is a
+//! changelog (rows carry their kind in [`ROW_KIND_COLUMN`]).
+//!
+//! Rows are stored in arrow's row format, each with how often it came and,
+//! for outer joins, how many partners it has. With `table.exec.state.ttl`
+//! a stored row expires that long after it was written: it is no longer
+//! joined, and it is dropped when next read, as Flink's state TTL
+//! (`OnCreateAndWrite`, never returning expired state).
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use arrow_array::{ArrayRef, Int8Array, RecordBatch, UInt32Array};
+use arrow_row::{RowConverter, Rows, SortField};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use serde::{Deserialize, Serialize};
+
+use super::aggregate_calls::column_of;
+use super::grouping::{KeyValue, can_group_by, key_bytes, keys_of, subtask_state};
+use super::{Operator, SubtaskContext, name_or};
+use crate::changelog::{ROW_KIND_COLUMN, RowKind};
+use crate::error::{Result, RuntimeError};
+use crate::state::keyed::{KeyedState, StateId};
+
+/// Which rows without a partner a join keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JoinKind {
+    Inner,
+    Left,
+    Right,
+    Full,
+}
+
+impl JoinKind {
+    /// Whether rows of `side` (0 left, 1 right) are kept without a partner.
+    fn preserves(self, side: usize) -> bool {
+        matches!(
+            (self, side),
+            (JoinKind::Left | JoinKind::Full, 0) | (JoinKind::Right | JoinKind::Full, 1)
+        )
+    }
+
+    /// Flink's name for it in plans (`InnerJoin`, `LeftOuterJoin`, …).
+    pub fn flink_name(self) -> &'static str {
+        match self {
+            JoinKind::Inner => "InnerJoin",
+            JoinKind::Left => "LeftOuterJoin",
+            JoinKind::Right => "RightOuterJoin",
+            JoinKind::Full => "FullOuterJoin",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct JoinSpec {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub kind: JoinKind,
+    /// The columns of the left input (0) and of the right input (1).
+    pub left: Schema,
+    pub right: Schema,
+    /// Each input's key column: BIGINT, INT, STRING or a ROW of them.
+    pub left_key: String,
+    pub right_key: String,
+    /// `table.exec.state.ttl` in milliseconds; absent or 0 keeps rows forever.
+    #[serde(default)]
+    pub state_ttl_millis: Option<u64>,
+    /// Flink's `state.backend.type`: `hashmap` (the default) or `rocksdb`.
+    #[serde(default)]
+    pub state_backend: Option<String>,
+}
+
+/// The stored rows of each side: row bytes → [`Stored`].
+const ROWS: [StateId; 2] = [StateId(1), StateId(2)];
+
+/// A stored row's bookkeeping.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Stored {
+    /// How many times the row came.
+    count: u32,
+    /// How many rows of the other side it joined (outer joins only).
+    partners: u32,
+    /// When it was last written, in epoch milliseconds (for the TTL).
+    written: i64,
+}
+
+impl JoinSpec {
+    pub fn name(&self) -> String {
+        name_or(&self.name, "Join")
+    }
+
+    fn inputs(&self) -> [(&Schema, &str); 2] {
+        [(&self.left, &self.left_key), (&self.right, &self.right_key)]
+    }
+
+    /// The key column's index in each input, checked.
+    fn key_indices(&self) -> Result<[usize; 2]> {
+        let name = self.name();
+        let mut indices = [0; 2];
+        for (side, (schema, key)) in self.inputs().into_iter().enumerate() {
+            let schema = Arc::new(schema.clone());
+            let index = column_of(&schema, key, &name)?;
+            let data_type = schema.field(index).data_type();
+            if !can_group_by(data_type) {
+                return Err(RuntimeError::InvalidJobGraph(format!(
+                    "{name}: cannot join on '{key}' of type {data_type}"
+                )));
+            }
+            if schema.index_of(ROW_KIND_COLUMN).is_ok() {
+                return Err(RuntimeError::InvalidJobGraph(format!(
+                    "{name}: joining an update stream is not supported yet"
+                )));
+            }
+            indices[side] = index;
+        }
+        Ok(indices)
+    }
+
+    /// The key column of input `side`, by name.
+    pub fn input_key(&self, side: usize) -> Option<&str> {
+        match side {
+            0 => Some(&self.left_key),
+            1 => Some(&self.right_key),
+            _ => None,
+        }
+    }
+
+    /// The input schema of `side`.
+    pub fn input_schema(&self, side: usize) -> Option<&Schema> {
+        match side {
+            0 => Some(&self.left),
+            1 => Some(&self.right),
+            _ => None,
+        }
+    }
+
+    /// Each input's columns but its key, as they come out.
+    fn payload_fields(&self, side: usize, key: usize) -> Vec<Field> {
+        let schema = if side == 0 { &self.left } else { &self.right };
+        // A side that can be padded with NULLs is nullable.
+        let padded = self.kind.preserves(1 - side);
+        schema
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != key)
+            .map(|(_, f)| f.as_ref().clone().with_nullable(f.is_nullable() || padded))
+            .collect()
+    }
+
+    /// The left columns, the right columns (keys left out), and for an
+    /// outer join the row kind.
+    pub fn output_schema(&self) -> Result<SchemaRef> {
+        let [left_key, right_key] = self.key_indices()?;
+        let mut fields = self.payload_fields(0, left_key);
+        fields.extend(self.payload_fields(1, right_key));
+        if self.kind != JoinKind::Inner {
+            fields.push(Field::new(ROW_KIND_COLUMN, DataType::Int8, false));
+        }
+        Ok(Arc::new(Schema::new(fields)))
+    }
+
+    pub(super) fn create(&self, context: &SubtaskContext) -> Result<Join> {
+        let name = self.name();
+        let keys = self.key_indices()?;
+        let converter = |side: usize| {
+            let sort_fields = self
+                .payload_fields(side, keys[side])
+                .iter()
+                .map(|f| SortField::new(f.data_type().clone()))
+                .collect();
+            RowConverter::new(sort_fields).map_err(|source| {
+                RuntimeError::InvalidJobGraph(format!("{name}: cannot store its rows: {source}"))
+            })
+        };
+        let (left, right) = (converter(0)?, converter(1)?);
+        Ok(Join {
+            kind: self.kind,
+            keys,
+            converters: [left, right],
+            output: self.output_schema()?,
+            ttl_millis: self.state_ttl_millis.filter(|ttl| *ttl > 0),
+            max_parallelism: context.max_parallelism,
+            state: subtask_state(self.state_backend.as_deref(), context)?,
+            name,
+        })
+    }
+}
+
+pub struct Join {
+    name: String,
+    kind: JoinKind,
+    keys: [usize; 2],
+    converters: [RowConverter; 2],
+    output: SchemaRef,
+    ttl_millis: Option<u64>,
+    max_parallelism: u32,
+    state: KeyedState,
+}
+
+/// One output row: its kind and the stored bytes of its left and right
+/// parts (`None` where it is padded with NULLs).
+type Joined = (RowKind, Option<Vec<u8>>, Option<Vec<u8>>);
+
+fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn has_null(key: &KeyValue) -> bool {
+    match key {
+        KeyValue::Null => true,
+        KeyValue::Composite(parts) => parts.iter().any(has_null),
+        KeyValue::Integer(_) | KeyValue::Text(_) => false,
+    }
+}
+
+impl Join {
+    fn failed(&self, message: impl std::fmt::Display) -> RuntimeError {
+        RuntimeError::Operator {
+            operator: self.name.clone(),
+            message: message.to_string(),
+        }
+    }
+
+    /// The rows of `batch` (from input `side`) in row format, key left out.
+    fn rows(&self, side: usize, batch: &RecordBatch) -> Result<Rows> {
+        let columns: Vec<ArrayRef> = batch
+            .columns()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != self.keys[side])
+            .map(|(_, c)| c.clone())
+            .collect();
+        self.converters[side]
+            .convert_columns(&columns)
+            .map_err(|e| self.failed(e))
+    }
+
+    /// A pair with `row` of `side` on its side and `other` on the other.
+    fn pair(
+        side: usize,
+        row: Option<Vec<u8>>,
+        other: Option<Vec<u8>>,
+    ) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+        if side == 0 {
+            (row, other)
+        } else {
+            (other, row)
+        }
+    }
+
+    /// The other side's live rows under the current key; expired ones are
+    /// dropped from state.
+    fn partners(&mut self, other: usize, now: i64) -> Result<Vec<(Vec<u8>, Stored)>> {
+        let stored: Vec<(Vec<u8>, Stored)> = self.state.map_entries(ROWS[other], &[])?;
+        let Some(ttl) = self.ttl_millis else {
+            return Ok(stored);
+        };
+        let mut live = Vec::with_capacity(stored.len());
+        for (row, entry) in stored {
+            if now.saturating_sub(entry.written) >= ttl as i64 {
+                self.state.map_remove(ROWS[other], &[], &row)?;
+            } else {
+                live.push((row, entry));
+            }
+        }
+        Ok(live)
+    }
+
+    /// Joins one arriving row of `side` under the current key.
+    fn join_row(
+        &mut self,
+        side: usize,
+        row: Vec<u8>,
+        now: i64,
+        out: &mut Vec<Joined>,
+    ) -> Result<()> {
+        let other = 1 - side;
+        let partners = self.partners(other, now)?;
+        let mut partner_rows = 0;
+        for (partner, mut entry) in partners {
+            partner_rows += entry.count;
+            if self.kind.preserves(other) {
+                if entry.partners == 0 {
+                    // Its padded rows were shown; take them back first.
+                    for _ in 0..entry.count {
+                        let (left, right) = Self::pair(other, Some(partner.clone()), None);
+                        out.push((RowKind::Delete, left, right));
+                    }
+                }
+                entry.partners += 1;
+                self.state.map_put(ROWS[other], &[], &partner, &entry)?;
+            }
+            for _ in 0..entry.count {
+                let (left, right) = Self::pair(side, Some(row.clone()), Some(partner.clone()));
+                out.push((RowKind::Insert, left, right));
+            }
+        }
+        if partner_rows == 0 && self.kind.preserves(side) {
+            let (left, right) = Self::pair(side, Some(row.clone()), None);
+            out.push((RowKind::Insert, left, right));
+        }
+        let mut entry: Stored = self
+            .state
+            .map_get(ROWS[side], &[], &row)?
+            .unwrap_or_default();
+        entry.count += 1;
+        entry.partners = entry.partners.max(partner_rows);
+        entry.written = now;
+        self.state.map_put(ROWS[side], &[], &row, &entry)
+    }
+
+    /// The columns of one side of `joined`, NULL where a row is padded.
+    fn side_columns(&self, side: usize, joined: &[Joined]) -> Result<Vec<ArrayRef>> {
+        let parser = self.converters[side].parser();
+        let present: Vec<&[u8]> = joined
+            .iter()
+            .filter_map(|(_, l, r)| {
+                if side == 0 {
+                    l.as_deref()
+                } else {
+                    r.as_deref()
+                }
+            })
+            .collect();
+        let columns = self.converters[side]
+            .convert_rows(present.iter().map(|bytes| parser.parse(bytes)))
+            .map_err(|e| self.failed(e))?;
+        if present.len() == joined.len() {
+            return Ok(columns);
+        }
+        let mut next = 0u32;
+        let indices: UInt32Array = joined
+            .iter()
+            .map(|(_, l, r)| {
+                let part = if side == 0 { l } else { r };
+                part.as_ref().map(|_| {
+                    next += 1;
+                    next - 1
+                })
+            })
+            .collect();
+        columns
+            .iter()
+            .map(|c| {
+                arrow_select::take::take(c.as_ref(), &indices, None).map_err(|e| self.failed(e))
+            })
+            .collect()
+    }
+
+    fn emit(&self, joined: &[Joined]) -> Result<RecordBatch> {
+        let mut columns = self.side_columns(0, joined)?;
+        columns.extend(self.side_columns(1, joined)?);
+        if self.kind != JoinKind::Inner {
+            columns.push(Arc::new(Int8Array::from_iter_values(
+                joined.iter().map(|(kind, ..)| *kind as i8),
+            )));
+        }
+        let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(joined.len()));
+        RecordBatch::try_new_with_options(self.output.clone(), columns, &options)
+            .map_err(|e| self.failed(e))
+    }
+}
+
+impl Operator for Join {
+    fn process_batch(&mut self, _batch: RecordBatch, _out: &mut Vec<RecordBatch>) -> Result<()> {
+        Err(self.failed("a join needs to know which input a batch comes from"))
+    }
+
+    fn process_input(
+        &mut self,
+        input: usize,
+        batch: RecordBatch,
+        out: &mut Vec<RecordBatch>,
+    ) -> Result<()> {
+        if input > 1 {
+            return Err(self.failed(format!("a join has two inputs, not input {input}")));
+        }
+        let side = input;
+        let (keys, groups) = keys_of(
+            &batch,
+            Some(self.keys[side]),
+            self.max_parallelism,
+            &self.name,
+        )?;
+        let rows = self.rows(side, &batch)?;
+        let now = now_millis();
+        let mut joined = Vec::new();
+        for (index, key) in keys.iter().enumerate() {
+            let row = rows.row(index).as_ref().to_vec();
+            if has_null(key) {
+                // It can never match; an outer join shows it padded, once.
+                if self.kind.preserves(side) {
+                    let (left, right) = Self::pair(side, Some(row), None);
+                    joined.push((RowKind::Insert, left, right));
+                }
+                continue;
+            }
+            self.state
+                .set_current_key(groups[index], &key_bytes(key, &self.name)?)?;
+            self.join_row(side, row, now, &mut joined)?;
+        }
+        if !joined.is_empty() {
+            out.push(self.emit(&joined)?);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Int8Type, Int64Type};
+    use arrow_array::{Array, Int64Array, StringArray};
+
+    use super::*;
+
+    fn spec(kind: JoinKind, ttl: Option<u64>) -> JoinSpec {
+        JoinSpec {
+            name: None,
+            kind,
+            left: Schema::new(vec![
+                Field::new("id", DataType::Int64, true),
+                Field::new("name", DataType::Utf8, true),
+            ]),
+            right: Schema::new(vec![
+                Field::new("owner", DataType::Int64, true),
+                Field::new("price", DataType::Int64, true),
+            ]),
+            left_key: "id".into(),
+            right_key: "owner".into(),
+            state_ttl_millis: ttl,
+            state_backend: None,
+        }
+    }
+
+    fn context() -> SubtaskContext {
+        SubtaskContext {
+            task_name: "join".into(),
+            subtask_index: 0,
+            parallelism: 1,
+            max_parallelism: 128,
+        }
+    }
+
+    fn left(rows: &[(Option<i64>, &str)]) -> RecordBatch {
+        let schema = Arc::new(spec(JoinKind::Inner, None).left);
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.0))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
+            ],
+        )
+        .unwrap()
+    }
+
+    fn right(rows: &[(i64, i64)]) -> RecordBatch {
+        let schema = Arc::new(spec(JoinKind::Inner, None).right);
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0))),
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.1))),
+            ],
+        )
+        .unwrap()
+    }
+
+    /// Output rows as `kind name price`, `_` for NULL.
+    fn rows(out: &[RecordBatch]) -> Vec<String> {
+        let mut rows = Vec::new();
+        for batch in out {
+            let names = batch.column(0).as_string::<i32>();
+            let prices = batch.column(1).as_primitive::<Int64Type>();
+            let kinds = batch
+                .column_by_name(ROW_KIND_COLUMN)
+                .map(|c| c.as_primitive::<Int8Type>().clone());
+            for row in 0..batch.num_rows() {
+                let kind = kinds
+                    .as_ref()
+                    .and_then(|k| RowKind::from_byte(k.value(row)))
+                    .unwrap_or(RowKind::Insert);
+                let name = if names.is_valid(row) {
+                    names.value(row)
+                } else {
+                    "_"
+                };
+                let price = prices.is_valid(row).then(|| prices.value(row).to_string());
+                rows.push(format!(
+                    "{} {name} {}",
+                    kind.short_string(),
+                    price.as_deref().unwrap_or("_")
+                ));
+            }
+        }
+        rows
+    }
+
+    #[test]
+    fn an_inner_join_matches_rows_whichever_side_comes_first() {
+        let mut join = spec(JoinKind::Inner, None).create(&context()).unwrap();
+        let mut out = Vec::new();
+        join.process_input(1, right(&[(1, 10)]), &mut out).unwrap();
+        join.process_input(
+            0,
+            left(&[(Some(1), "a"), (Some(2), "b"), (None, "n")]),
+            &mut out,
+        )
+        .unwrap();
+        join.process_input(1, right(&[(1, 11), (2, 20), (3, 30)]), &mut out)
+            .unwrap();
+        let mut joined = rows(&out);
+        joined.sort();
+        assert_eq!(joined, ["+I a 10", "+I a 11", "+I b 20"]);
+        assert_eq!(join.output.fields().len(), 2, "keys are left out");
+    }
+
+    #[test]
+    fn an_outer_join_retracts_a_padded_row_when_its_partner_comes() {
+        let mut join = spec(JoinKind::Full, None).create(&context()).unwrap();
+        let mut out = Vec::new();
+        join.process_input(0, left(&[(Some(1), "a"), (None, "n")]), &mut out)
+            .unwrap();
+        join.process_input(1, right(&[(1, 10), (2, 20)]), &mut out)
+            .unwrap();
+        join.process_input(1, right(&[(1, 11)]), &mut out).unwrap();
+        join.process_input(0, left(&[(Some(2), "b")]), &mut out)
+            .unwrap();
+        assert_eq!(
+            rows(&out),
+            [
+                "+I a _", "+I n _", "-D a _", "+I a 10", "+I _ 20", "+I a 11", "-D _ 20",
+                "+I b 20",
+            ]
+        );
+    }
+
+    #[test]
+    fn rows_older_than_the_state_ttl_no_longer_join() {
+        let mut join = spec(JoinKind::Inner, Some(1)).create(&context()).unwrap();
+        let mut out = Vec::new();
+        join.process_input(0, left(&[(Some(1), "a")]), &mut out)
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        join.process_input(1, right(&[(1, 10)]), &mut out).unwrap();
+        assert!(rows(&out).is_empty());
+    }
+}

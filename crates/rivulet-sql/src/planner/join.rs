@@ -1,0 +1,171 @@
+//! Lowering a regular join (`a JOIN b ON a.x = b.y [AND …]`), as Flink
+//! plans it: each side ends in a Calc that adds its join key column (one
+//! equality's expression, or a ROW of several) and renames the columns the
+//! other side also has (`id` becomes `id0`, as Flink's plans name them);
+//! both go by hash edges on the key to a `Join` vertex, whose output is the
+//! left columns then the right ones. Its columns keep the join's order, so
+//! expressions above it find a column by its position in the join's schema.
+//! The rest of an inner join's condition becomes a Calc after it.
+
+use std::collections::HashSet;
+
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{Column, DFSchema, NullEquality};
+use datafusion::logical_expr::{Expr, Join, JoinType, LogicalPlan};
+use rivulet_runtime::changelog::ROW_KIND_COLUMN;
+use rivulet_runtime::job_graph::ShipStrategy;
+use rivulet_runtime::operators::{JoinKind, JoinSpec, OperatorSpec, Projection};
+
+use super::{GraphBuilder, Stream, expression_sql, quote};
+
+/// The key column each side of a join gets.
+const JOIN_KEY: &str = "__join_key";
+
+/// SQL text of `expr` (over the plan schema `plan`) over `stream`, whose
+/// columns are the plan's by position.
+pub(super) fn expression_by_position(
+    expr: &Expr,
+    plan: &DFSchema,
+    stream: &Stream,
+) -> Result<String, String> {
+    let renamed = expr
+        .clone()
+        .transform(|e| {
+            Ok(match e {
+                Expr::Column(column) => match plan.index_of_column(&column) {
+                    Ok(index) if index < stream.schema.fields().len() => {
+                        let name = stream.schema.field(index).name();
+                        Transformed::yes(Expr::Column(Column::new_unqualified(name)))
+                    }
+                    _ => Transformed::no(Expr::Column(column)),
+                },
+                other => Transformed::no(other),
+            })
+        })
+        .map_err(|e| e.to_string())?
+        .data;
+    expression_sql(&renamed)
+}
+
+/// A name not yet `taken`: `name`, else `name0`, `name1`, … as Flink
+/// renames a join's duplicate columns.
+pub(super) fn unique_name(name: &str, taken: &mut HashSet<String>) -> String {
+    let mut candidate = name.to_string();
+    let mut suffix = 0;
+    while taken.contains(&candidate) {
+        candidate = format!("{name}{suffix}");
+        suffix += 1;
+    }
+    taken.insert(candidate.clone());
+    candidate
+}
+
+impl GraphBuilder<'_> {
+    /// One side of a join: lowered, its columns renamed where the other
+    /// side has them, and its join key added.
+    fn join_side(
+        &mut self,
+        plan: &LogicalPlan,
+        keys: &[&Expr],
+        taken: &mut HashSet<String>,
+    ) -> Result<Stream, String> {
+        let mut stream = self.lower(plan)?;
+        if stream.schema.index_of(ROW_KIND_COLUMN).is_ok() {
+            return Err("a JOIN of an updating result (a changelog) is not supported yet".into());
+        }
+        if stream.schema.fields().len() != plan.schema().fields().len() {
+            return Err("a JOIN input whose columns Rivulet cannot line up".into());
+        }
+        let mut projections: Vec<Projection> = stream
+            .schema
+            .fields()
+            .iter()
+            .map(|field| Projection {
+                name: unique_name(field.name(), taken),
+                expression: quote(field.name()),
+            })
+            .collect();
+        let key = match keys {
+            [key] => expression_by_position(key, plan.schema(), &stream)?,
+            keys => {
+                let mut fields = Vec::with_capacity(keys.len());
+                for (i, key) in keys.iter().enumerate() {
+                    let sql = expression_by_position(key, plan.schema(), &stream)?;
+                    fields.push(format!("'k{i}', {sql}"));
+                }
+                format!("named_struct({})", fields.join(", "))
+            }
+        };
+        projections.push(Projection {
+            name: JOIN_KEY.into(),
+            expression: key,
+        });
+        self.push_calc(&mut stream, None, projections)?;
+        Ok(stream)
+    }
+
+    pub(super) fn lower_join(&mut self, join: &Join) -> Result<Stream, String> {
+        let kind = match join.join_type {
+            JoinType::Inner => JoinKind::Inner,
+            JoinType::Left => JoinKind::Left,
+            JoinType::Right => JoinKind::Right,
+            JoinType::Full => JoinKind::Full,
+            other => return Err(format!("a {other} JOIN is not supported yet")),
+        };
+        if join.on.is_empty() {
+            return Err(
+                "a JOIN without an equality between its two sides is not supported yet".into(),
+            );
+        }
+        if join.null_equality != NullEquality::NullEqualsNothing {
+            return Err("a JOIN on keys where NULL equals NULL is not supported yet".into());
+        }
+        if join.filter.is_some() && kind != JoinKind::Inner {
+            return Err(
+                "an outer JOIN whose condition holds more than equalities is not supported yet"
+                    .into(),
+            );
+        }
+        let (left_keys, right_keys): (Vec<&Expr>, Vec<&Expr>) =
+            join.on.iter().map(|(l, r)| (l, r)).unzip();
+        let mut taken = HashSet::new();
+        let left = self.join_side(&join.left, &left_keys, &mut taken)?;
+        let right = self.join_side(&join.right, &right_keys, &mut taken)?;
+        let vertex = self.new_vertex(vec![]);
+        self.connect(
+            left.vertex,
+            vertex,
+            ShipStrategy::Hash,
+            Some(JOIN_KEY.into()),
+        );
+        self.connect(
+            right.vertex,
+            vertex,
+            ShipStrategy::Hash,
+            Some(JOIN_KEY.into()),
+        );
+        let operator = OperatorSpec::Join(JoinSpec {
+            name: Some(self.operator_name("Join")),
+            kind,
+            left: left.schema.as_ref().clone(),
+            right: right.schema.as_ref().clone(),
+            left_key: JOIN_KEY.into(),
+            right_key: JOIN_KEY.into(),
+            state_ttl_millis: self.state_ttl_millis,
+            state_backend: self.state_backend.clone(),
+        });
+        let mut stream = Stream {
+            vertex,
+            schema: left.schema,
+            last_input: None,
+            by_position: true,
+        };
+        self.push_operator(&mut stream, operator)?;
+        if let Some(condition) = &join.filter {
+            let predicate = expression_by_position(condition, &join.schema, &stream)?;
+            let projections = super::identity_projections(&stream.schema);
+            self.push_calc(&mut stream, Some(predicate), projections)?;
+        }
+        Ok(stream)
+    }
+}
