@@ -15,7 +15,9 @@ use std::process::Command;
 use rivulet_bench::cluster::Bench;
 use rivulet_bench::measure::peak_resident_bytes;
 
-const QUERIES: &[&str] = &["q0", "q1", "q2", "q10", "q15", "q21", "q22"];
+const QUERIES: &[&str] = &[
+    "q0", "q1", "q2", "q3", "q10", "q14", "q15", "q16", "q17", "q20", "q21", "q22",
+];
 const SOURCES: &[&str] = &["connector", "file"];
 /// Set in the child process that runs one case.
 const CHILD: &str = "RIVULET_NEXMARK_CASE";

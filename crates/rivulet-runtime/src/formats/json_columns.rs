@@ -105,6 +105,8 @@ impl Reading<'_> {
 struct StructColumn {
     fields: Fields,
     names: Vec<Box<[u8]>>,
+    /// Each name in quotes, as an unescaped key is written.
+    quoted_names: Vec<Box<[u8]>>,
     children: Vec<Column>,
     nulls: NullBufferBuilder,
     /// Which fields the current object has given a value; reused per row.
@@ -124,6 +126,10 @@ impl StructColumn {
         Some(StructColumn {
             fields: fields.clone(),
             names: fields.iter().map(|f| f.name().as_bytes().into()).collect(),
+            quoted_names: fields
+                .iter()
+                .map(|f| format!("\"{}\"", f.name()).into_bytes().into())
+                .collect(),
             seen: vec![false; children.len()],
             children,
             nulls: NullBufferBuilder::new(capacity),
@@ -148,16 +154,25 @@ impl StructColumn {
         self.seen.fill(false);
         if !scanner.eat(b'}') {
             loop {
-                if scanner.peek() != Some(b'"') {
-                    return Err(Unsure);
-                }
-                let key = scanner.string()?;
-                scanner.expect(b':')?;
-                let index = match key.escaped {
-                    false => self.field_index(key.raw),
-                    // arrow-json matches the decoded name; leave it to it.
-                    true => return Err(Unsure),
+                let index = match self.quoted_names.get(self.expected) {
+                    // The key expected next, compared whole without scanning it.
+                    Some(quoted) if scanner.eat_exact(quoted) => {
+                        self.expected += 1;
+                        Some(self.expected - 1)
+                    }
+                    _ => {
+                        if scanner.peek() != Some(b'"') {
+                            return Err(Unsure);
+                        }
+                        let key = scanner.string()?;
+                        if key.escaped {
+                            // arrow-json matches the decoded name; leave it to it.
+                            return Err(Unsure);
+                        }
+                        self.field_index(key.raw)
+                    }
                 };
+                scanner.expect(b':')?;
                 match index {
                     None => scanner.skip_value()?,
                     Some(i) if self.seen[i] => return Err(Unsure),

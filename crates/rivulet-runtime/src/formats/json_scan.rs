@@ -13,6 +13,8 @@ pub struct Unsure;
 
 pub type Scan<T> = Result<T, Unsure>;
 
+use super::swar;
+
 /// Deeper nesting than this is left to the full decoder (`serde_json`
 /// itself stops at 128).
 const MAX_DEPTH: usize = 100;
@@ -113,25 +115,18 @@ impl JsonNumber<'_> {
     }
 }
 
-/// Bytes that end the plain run of a string: its closing quote, an escape,
-/// or a control character (not allowed raw inside a string).
-const fn string_stops() -> [bool; 256] {
-    let mut stops = [false; 256];
-    let mut byte = 0;
-    while byte < 0x20 {
-        stops[byte] = true;
-        byte += 1;
-    }
-    stops[b'"' as usize] = true;
-    stops[b'\\' as usize] = true;
-    stops
+/// Whether a byte ends the plain run of a string: its closing quote, an
+/// escape, or a control character (not allowed raw inside a string).
+fn is_string_stop(byte: u8) -> bool {
+    byte == b'"' || byte == b'\\' || byte < 0x20
 }
 
-static STRING_STOPS: [bool; 256] = string_stops();
+const QUOTES: u64 = swar::broadcast(b'"');
+const BACKSLASHES: u64 = swar::broadcast(b'\\');
 
-/// Strings shorter than this are scanned byte by byte; longer ones with
-/// `memchr2`, whose set-up costs more than a short loop.
-const SHORT_STRING: usize = 24;
+/// The first bytes of a string are scanned a word at a time; a longer
+/// string's rest with `memchr2`, whose set-up costs more than a short scan.
+const SHORT_STRING: usize = 32;
 
 pub struct Scanner<'a> {
     bytes: &'a [u8],
@@ -156,16 +151,36 @@ impl<'a> Scanner<'a> {
     /// offset of the next quote, escape or control character.
     fn plain_run(&self) -> Scan<usize> {
         let rest = &self.bytes[self.at..];
-        let head = &rest[..rest.len().min(SHORT_STRING)];
-        if let Some(at) = head.iter().position(|&b| STRING_STOPS[usize::from(b)]) {
-            return Ok(at);
+        let mut at = 0;
+        while at < SHORT_STRING {
+            let Some(word) = swar::word_at(&rest[at..]) else {
+                // Fewer than eight bytes are left in the text.
+                let found = rest[at..].iter().position(|&b| is_string_stop(b));
+                return found.map(|offset| at + offset).ok_or(Unsure);
+            };
+            let stops = swar::equal_bytes(word, QUOTES)
+                | swar::equal_bytes(word, BACKSLASHES)
+                | swar::control_bytes(word);
+            if let Some(offset) = swar::first_flagged(stops) {
+                return Ok(at + offset);
+            }
+            at += 8;
         }
-        let tail = &rest[head.len()..];
-        let at = head.len() + memchr::memchr2(b'"', b'\\', tail).ok_or(Unsure)?;
-        if self.has_controls && rest[head.len()..at].iter().any(|&b| b < 0x20) {
+        let end = at + memchr::memchr2(b'"', b'\\', &rest[at..]).ok_or(Unsure)?;
+        if self.has_controls && rest[at..end].iter().any(|&b| b < 0x20) {
             return Err(Unsure);
         }
-        Ok(at)
+        Ok(end)
+    }
+
+    /// Consumes `text` if it comes next (after whitespace), byte for byte.
+    pub fn eat_exact(&mut self, text: &[u8]) -> bool {
+        self.skip_whitespace();
+        let next = self.bytes[self.at..].starts_with(text);
+        if next {
+            self.at += text.len();
+        }
+        next
     }
 
     fn skip_whitespace(&mut self) {

@@ -18,5 +18,6 @@ pub mod json_scan;
 pub mod parquet;
 pub mod row_string;
 pub mod scalar_column;
+mod swar;
 pub mod text;
 pub mod timestamp_column;
