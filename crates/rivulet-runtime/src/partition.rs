@@ -47,12 +47,25 @@ pub fn key_hashes(column: &dyn Array) -> Result<Vec<i32>> {
             .iter()
             .map(|v| v.map(java_string_hash).unwrap_or(0))
             .collect(),
+        // A TIMESTAMP hashes as its epoch long, a DATE and the smaller
+        // integers as their int.
+        DataType::Timestamp(_, _) => key_hashes(&cast(column, &DataType::Int64)?)?,
+        DataType::Date32 | DataType::Int16 | DataType::Int8 => {
+            key_hashes(&cast(column, &DataType::Int32)?)?
+        }
         other => {
             return Err(RuntimeError::Operator {
                 operator: "hash partitioner".into(),
                 message: format!("cannot hash keys of type {other}"),
             });
         }
+    })
+}
+
+fn cast(column: &dyn Array, to: &DataType) -> Result<arrow_array::ArrayRef> {
+    arrow_cast::cast(column, to).map_err(|source| RuntimeError::Arrow {
+        operator: "hash partitioner".into(),
+        source,
     })
 }
 

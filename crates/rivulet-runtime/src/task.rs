@@ -537,25 +537,15 @@ fn push_input_through(
     }
 }
 
+/// A batch through the chain from its head.
 fn push_through(
     chain: &mut [Box<dyn Operator>],
     batch: RecordBatch,
     out: &mut Vec<RecordBatch>,
 ) -> Result<()> {
-    match chain.split_first_mut() {
-        None => {
-            out.push(batch);
-            Ok(())
-        }
-        Some((first, rest)) => {
-            let mut produced = Vec::new();
-            first.process_batch(batch, &mut produced)?;
-            for batch in produced {
-                push_through(rest, batch, out)?;
-            }
-            Ok(())
-        }
-    }
+    // Only an operator with several inputs of different meaning reads the
+    // input index, and such an operator is always first in its chain.
+    push_input_through(chain, 0, batch, out)
 }
 
 fn watermark_through(

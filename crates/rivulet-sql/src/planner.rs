@@ -40,6 +40,7 @@ use crate::types::{parse_type, type_name};
 use crate::window_tvf::{register_window_markers, rewrite_window_tvfs, window_call};
 
 mod join;
+mod rank;
 
 /// What a script is planned with besides its text.
 #[derive(Debug, Clone, Default)]
@@ -302,6 +303,7 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
         event_time: event_time_settings(&config).map_err(configuration_error)?,
         state_backend: state_backend(&config).map_err(configuration_error)?,
         state_ttl_millis: state_ttl(&config).map_err(configuration_error)?,
+        pending_rank: None,
     };
     let mut sinks = Vec::new();
     for insert in &inserts {
@@ -631,6 +633,9 @@ fn physical_table_name(table: &str) -> String {
     format!("__physical_{table}")
 }
 
+/// What a SESSION window's rows may go into.
+const SESSION_ONLY_AGGREGATED: &str = "A SESSION window table function is supported in a window aggregation only (GROUP BY window_start, window_end)";
+
 /// An open pipeline: the vertex being built and the columns it produces.
 struct Stream {
     vertex: usize,
@@ -641,6 +646,9 @@ struct Stream {
     /// Whether the plan's columns are found by position rather than by name
     /// (after a join, whose sides may share names).
     by_position: bool,
+    /// Whether its rows carry the one-row sessions of a SESSION window
+    /// table function, which only a window aggregation can merge.
+    sessions: bool,
 }
 
 impl Stream {
@@ -669,6 +677,9 @@ struct GraphBuilder<'a> {
     state_backend: Option<String>,
     /// `table.exec.state.ttl` for the joins.
     state_ttl_millis: Option<u64>,
+    /// A Top-N's filter seen on the way down: the `ROW_NUMBER()` column it
+    /// bounds and how many rows it keeps ([`rank`]).
+    pending_rank: Option<(String, u64)>,
 }
 
 /// SQL text of an expression over unqualified input columns.
@@ -916,6 +927,7 @@ impl GraphBuilder<'_> {
                     schema: Arc::new(projected),
                     last_input: None,
                     by_position: false,
+                    sessions: false,
                 };
                 if let Some(watermark) = &table.watermark {
                     let assigner = OperatorSpec::WatermarkAssigner(WatermarkAssignerSpec {
@@ -979,7 +991,10 @@ impl GraphBuilder<'_> {
                 Ok(stream)
             }
             LogicalPlan::Filter(filter) => {
-                let mut stream = self.lower(&filter.input)?;
+                self.pending_rank = rank::rank_limit(filter);
+                let lowered = self.lower(&filter.input);
+                self.pending_rank = None;
+                let mut stream = lowered?;
                 let predicate = stream.sql(&filter.predicate, filter.input.schema())?;
                 let projections = identity_projections(&stream.schema);
                 self.push_calc(&mut stream, Some(predicate), projections)?;
@@ -996,6 +1011,9 @@ impl GraphBuilder<'_> {
                 let mut inputs = Vec::new();
                 for input in &union.inputs {
                     let mut stream = self.lower(input)?;
+                    if stream.sessions {
+                        return Err(SESSION_ONLY_AGGREGATED.into());
+                    }
                     if stream.schema.index_of(ROW_KIND_COLUMN).is_ok() {
                         return Err(
                             "UNION ALL of an updating result (a changelog) is not supported yet"
@@ -1034,12 +1052,14 @@ impl GraphBuilder<'_> {
                     schema,
                     last_input: None,
                     by_position: false,
+                    sessions: false,
                 })
             }
             LogicalPlan::Aggregate(aggregate) => self.lower_aggregate(aggregate),
             LogicalPlan::Join(join) => self.lower_join(join),
+            LogicalPlan::Window(window) => self.lower_window(window),
             other => Err(format!(
-                "{} is not supported yet: Rivulet runs projections, filters, UNION ALL, window table functions, GROUP BY and JOINs on equal keys for now",
+                "{} is not supported yet: Rivulet runs projections, filters, UNION ALL, window table functions, GROUP BY, JOINs on equal keys and Top-N for now",
                 describe(other)
             )),
         }
@@ -1090,6 +1110,7 @@ impl GraphBuilder<'_> {
         let Some((time, kind)) = window else {
             return Ok(exprs.to_vec());
         };
+        stream.sessions = matches!(kind, WindowKind::Session { .. });
         let operator = OperatorSpec::WindowTableFunction(WindowTableFunctionSpec {
             name: Some(self.operator_name("WindowTableFunction")),
             time: expression_sql(&time)?,
@@ -1109,6 +1130,10 @@ impl GraphBuilder<'_> {
     ) -> Result<Stream, String> {
         let mut input = self.lower(&aggregate.input)?;
         let plan = aggregation(aggregate, |e| input.sql(e, aggregate.input.schema()))?;
+        let sessions = input.sessions;
+        if sessions && !plan.windowed {
+            return Err(SESSION_ONLY_AGGREGATED.into());
+        }
         if input.schema.index_of(ROW_KIND_COLUMN).is_ok() {
             return Err(
                 "GROUP BY over an updating result (a changelog) is not supported yet".into(),
@@ -1129,6 +1154,7 @@ impl GraphBuilder<'_> {
             schema: input.schema,
             last_input: None,
             by_position: false,
+            sessions: false,
         };
         let operator = if plan.windowed {
             OperatorSpec::WindowAggregate(WindowAggregateSpec {
@@ -1137,6 +1163,7 @@ impl GraphBuilder<'_> {
                 window_start: "window_start".into(),
                 window_end: "window_end".into(),
                 aggregates: plan.aggregates,
+                merge_sessions: sessions,
                 state_backend: self.state_backend.clone(),
             })
         } else {
@@ -1181,6 +1208,9 @@ impl GraphBuilder<'_> {
     }
 
     fn sink(&mut self, mut stream: Stream, table: &CatalogTable) -> Result<(), String> {
+        if stream.sessions {
+            return Err(SESSION_ONLY_AGGREGATED.into());
+        }
         let sink_name = &table.definition.name;
         let query: Vec<&Field> = stream
             .schema
@@ -1196,8 +1226,12 @@ impl GraphBuilder<'_> {
                 .iter()
                 .rev()
                 .find_map(|o| match o {
-                    OperatorSpec::GroupAggregate(_) => Some((o.display_name(), "update")),
-                    OperatorSpec::Join(_) => Some((o.display_name(), "update and delete")),
+                    OperatorSpec::GroupAggregate(_) | OperatorSpec::Rank(_) => {
+                        Some((o.display_name(), "update"))
+                    }
+                    OperatorSpec::Join(join) if join.kind.updates() => {
+                        Some((o.display_name(), "update and delete"))
+                    }
                     _ => None,
                 })
                 .unwrap_or_else(|| ("GroupAggregate".into(), "update"));

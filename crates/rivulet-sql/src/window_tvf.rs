@@ -10,8 +10,13 @@
 //! `__window_start(ts, 'HOP', slide, size)` and so on. The markers only let
 //! DataFusion type the columns; the planner lowers a projection holding them
 //! to the `WindowTableFunction` operator, which gives each row its windows
-//! (several for HOP and CUMULATE), and the markers are never evaluated. SESSION windows are a plan error naming
-//! them until they are built.
+//! (several for HOP and CUMULATE), and the markers are never evaluated.
+//!
+//! `TABLE(SESSION(TABLE t [PARTITION BY k], DESCRIPTOR(ts), gap))` works the
+//! same way, each row getting its own session `[ts, ts + gap)`; the window
+//! aggregation after it merges the sessions of each of its keys (so the
+//! GROUP BY keys, not the PARTITION BY columns, say whose sessions merge),
+//! and a SESSION window is usable in a window aggregation only.
 
 use arrow_schema::{DataType, TimeUnit};
 use datafusion::common::{Result as DfResult, ScalarValue, exec_err};
@@ -172,9 +177,13 @@ fn window_subquery(function: &str, arguments: &str) -> Result<String, String> {
             "CUMULATE(TABLE data, DESCRIPTOR(timecol), step, size)",
             &["STEP", "SIZE"],
         ),
+        "SESSION" => (
+            "SESSION(TABLE data [PARTITION BY columns], DESCRIPTOR(timecol), gap)",
+            &["GAP"],
+        ),
         _ => {
             return Err(format!(
-                "The window table function {function} is not supported yet; Rivulet has TUMBLE, HOP and CUMULATE."
+                "The window table function {function} is not supported yet; Rivulet has TUMBLE, HOP, CUMULATE and SESSION."
             ));
         }
     };
@@ -210,6 +219,11 @@ fn window_subquery(function: &str, arguments: &str) -> Result<String, String> {
                 .filter(|t| !t.is_empty())
         })
         .ok_or_else(|| format!("The first argument of {usage} must be TABLE <name>."))?;
+    // A session's PARTITION BY: the aggregation's keys decide whose sessions merge.
+    let data = match data.to_ascii_uppercase().find(" PARTITION ") {
+        Some(at) if function == "SESSION" => data[..at].trim(),
+        _ => data,
+    };
     let time_column = time_column
         .and_then(|t| {
             starts_with_word(t, "DESCRIPTOR")
@@ -322,6 +336,7 @@ fn window_of(args: &[Expr]) -> Result<(Expr, WindowKind), String> {
             slide_millis: first,
             size_millis: second,
         },
+        "SESSION" => WindowKind::Session { gap_millis: second },
         _ => WindowKind::Cumulate {
             step_millis: first,
             size_millis: second,
@@ -381,14 +396,21 @@ mod tests {
     #[test]
     fn session_windows_and_bad_arguments_are_named() {
         let session = rewrite_window_tvfs(
-            "SELECT * FROM TABLE(SESSION(TABLE b, DESCRIPTOR(t), INTERVAL '2' SECOND))",
-        );
-        let (offset, message) = session.unwrap_err();
-        assert_eq!(offset, 14);
+            "SELECT * FROM TABLE(SESSION(TABLE b PARTITION BY k, DESCRIPTOR(t), INTERVAL '2' SECOND))",
+        )
+        .unwrap();
+        let end =
+            "__window_end(t, 'SESSION', INTERVAL '2' SECOND, INTERVAL '2' SECOND) AS window_end";
+        assert!(session.contains(end), "{session}");
         assert!(
-            message.contains("SESSION is not supported yet"),
-            "{message}"
+            session.ends_with("FROM b)"),
+            "the PARTITION BY is read: {session}"
         );
+        let (offset, message) =
+            rewrite_window_tvfs("SELECT * FROM TABLE(SESSION(TABLE b, DESCRIPTOR(t)))")
+                .unwrap_err();
+        assert_eq!(offset, 14);
+        assert!(message.contains("needs its GAP"), "{message}");
         let bad = rewrite_window_tvfs(
             "SELECT * FROM TABLE(TUMBLE(b, DESCRIPTOR(t), INTERVAL '2' SECOND))",
         );

@@ -77,11 +77,17 @@ pub fn subtask_state(backend: Option<&str>, context: &SubtaskContext) -> Result<
     Ok(KeyedState::new(backend.open_store()?, owned))
 }
 
-/// Whether a column can group rows: BIGINT, INT or STRING, or a ROW of
-/// them (a composite key).
+/// Whether a column can group rows: a whole number, DATE, TIMESTAMP or
+/// STRING, or a ROW of them (a composite key).
 pub fn can_group_by(data_type: &DataType) -> bool {
     match data_type {
-        DataType::Int64 | DataType::Int32 | DataType::Utf8 => true,
+        DataType::Int64
+        | DataType::Int32
+        | DataType::Int16
+        | DataType::Int8
+        | DataType::Date32
+        | DataType::Timestamp(_, _)
+        | DataType::Utf8 => true,
         DataType::Struct(fields) => fields
             .iter()
             .all(|f| !matches!(f.data_type(), DataType::Struct(_)) && can_group_by(f.data_type())),
@@ -190,12 +196,22 @@ fn key_column_of(keys: &[&KeyValue], data_type: &DataType) -> Result<ArrayRef> {
             })
             .collect::<Int32Array>(),
         ),
-        _ => Arc::new(
-            keys.map(|k| match k {
-                KeyValue::Integer(v) => Some(*v),
-                _ => None,
-            })
-            .collect::<Int64Array>(),
-        ),
+        other => {
+            let integers: ArrayRef = Arc::new(
+                keys.map(|k| match k {
+                    KeyValue::Integer(v) => Some(*v),
+                    _ => None,
+                })
+                .collect::<Int64Array>(),
+            );
+            // DATE, TIMESTAMP and the smaller integers are stored as their number.
+            match other {
+                DataType::Int64 => integers,
+                _ => arrow_cast::cast(&integers, other).map_err(|source| RuntimeError::Arrow {
+                    operator: "grouping key".into(),
+                    source,
+                })?,
+            }
+        }
     })
 }

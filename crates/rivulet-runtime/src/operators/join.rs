@@ -11,6 +11,11 @@
 //! joined rows are inserted, as Flink's join does, so its output is a
 //! changelog (rows carry their kind in [`ROW_KIND_COLUMN`]).
 //!
+//! A semi join (`LeftSemi`, `RightSemi`: what an inner join becomes when
+//! only one side's columns are read and the other side's keys are unique)
+//! emits a row of its kept side once, when it first has a partner; its
+//! output is insert-only.
+//!
 //! Rows are stored in arrow's row format, each with how often it came and,
 //! for outer joins, how many partners it has. With `table.exec.state.ttl`
 //! a stored row expires that long after it was written: it is no longer
@@ -40,6 +45,8 @@ pub enum JoinKind {
     Left,
     Right,
     Full,
+    LeftSemi,
+    RightSemi,
 }
 
 impl JoinKind {
@@ -51,14 +58,23 @@ impl JoinKind {
         )
     }
 
-    /// Flink's name for it in plans (`InnerJoin`, `LeftOuterJoin`, …).
-    pub fn flink_name(self) -> &'static str {
+    /// The side a semi join emits rows of (0 left, 1 right).
+    fn semi_side(self) -> Option<usize> {
         match self {
-            JoinKind::Inner => "InnerJoin",
-            JoinKind::Left => "LeftOuterJoin",
-            JoinKind::Right => "RightOuterJoin",
-            JoinKind::Full => "FullOuterJoin",
+            JoinKind::LeftSemi => Some(0),
+            JoinKind::RightSemi => Some(1),
+            _ => None,
         }
+    }
+
+    /// Whether its output carries retractions: an outer join's.
+    pub fn updates(self) -> bool {
+        matches!(self, JoinKind::Left | JoinKind::Right | JoinKind::Full)
+    }
+
+    /// Whether it emits the columns of `side`.
+    fn emits(self, side: usize) -> bool {
+        self.semi_side().is_none_or(|kept| kept == side)
     }
 }
 
@@ -160,13 +176,17 @@ impl JoinSpec {
             .collect()
     }
 
-    /// The left columns, the right columns (keys left out), and for an
-    /// outer join the row kind.
+    /// The left columns, the right columns (keys left out; a semi join
+    /// only its kept side's), and for an outer join the row kind.
     pub fn output_schema(&self) -> Result<SchemaRef> {
-        let [left_key, right_key] = self.key_indices()?;
-        let mut fields = self.payload_fields(0, left_key);
-        fields.extend(self.payload_fields(1, right_key));
-        if self.kind != JoinKind::Inner {
+        let keys = self.key_indices()?;
+        let mut fields = Vec::new();
+        for (side, key) in keys.into_iter().enumerate() {
+            if self.kind.emits(side) {
+                fields.extend(self.payload_fields(side, key));
+            }
+        }
+        if self.kind.updates() {
             fields.push(Field::new(ROW_KIND_COLUMN, DataType::Int8, false));
         }
         Ok(Arc::new(Schema::new(fields)))
@@ -281,6 +301,40 @@ impl Join {
         Ok(live)
     }
 
+    /// Semi-joins one arriving row of `side` under the current key: a row
+    /// of the kept side is emitted once, when it first has a partner.
+    /// Answers how many partner rows it has.
+    fn semi_join_row(
+        &mut self,
+        kept: usize,
+        side: usize,
+        row: &[u8],
+        now: i64,
+        out: &mut Vec<Joined>,
+    ) -> Result<u32> {
+        let other = 1 - side;
+        let partners = self.partners(other, now)?;
+        let partner_rows: u32 = partners.iter().map(|(_, entry)| entry.count).sum();
+        if side == kept {
+            if partner_rows > 0 {
+                let (left, right) = Self::pair(side, Some(row.to_vec()), None);
+                out.push((RowKind::Insert, left, right));
+            }
+            return Ok(partner_rows);
+        }
+        for (partner, mut entry) in partners {
+            if entry.partners == 0 {
+                for _ in 0..entry.count {
+                    let (left, right) = Self::pair(other, Some(partner.clone()), None);
+                    out.push((RowKind::Insert, left, right));
+                }
+            }
+            entry.partners += 1;
+            self.state.map_put(ROWS[other], &[], &partner, &entry)?;
+        }
+        Ok(partner_rows)
+    }
+
     /// Joins one arriving row of `side` under the current key.
     fn join_row(
         &mut self,
@@ -289,6 +343,10 @@ impl Join {
         now: i64,
         out: &mut Vec<Joined>,
     ) -> Result<()> {
+        if let Some(kept) = self.kind.semi_side() {
+            let partner_rows = self.semi_join_row(kept, side, &row, now, out)?;
+            return self.store_row(side, row, partner_rows, now);
+        }
         let other = 1 - side;
         let partners = self.partners(other, now)?;
         let mut partner_rows = 0;
@@ -314,6 +372,11 @@ impl Join {
             let (left, right) = Self::pair(side, Some(row.clone()), None);
             out.push((RowKind::Insert, left, right));
         }
+        self.store_row(side, row, partner_rows, now)
+    }
+
+    /// Stores an arrived row of `side` that has `partner_rows` partners.
+    fn store_row(&mut self, side: usize, row: Vec<u8>, partner_rows: u32, now: i64) -> Result<()> {
         let mut entry: Stored = self
             .state
             .map_get(ROWS[side], &[], &row)?
@@ -363,9 +426,13 @@ impl Join {
     }
 
     fn emit(&self, joined: &[Joined]) -> Result<RecordBatch> {
-        let mut columns = self.side_columns(0, joined)?;
-        columns.extend(self.side_columns(1, joined)?);
-        if self.kind != JoinKind::Inner {
+        let mut columns = Vec::new();
+        for side in 0..2 {
+            if self.kind.emits(side) {
+                columns.extend(self.side_columns(side, joined)?);
+            }
+        }
+        if self.kind.updates() {
             columns.push(Arc::new(Int8Array::from_iter_values(
                 joined.iter().map(|(kind, ..)| *kind as i8),
             )));
@@ -548,6 +615,30 @@ mod tests {
                 "+I b 20",
             ]
         );
+    }
+
+    #[test]
+    fn a_semi_join_emits_each_kept_row_once_when_it_first_has_a_partner() {
+        let mut join = spec(JoinKind::LeftSemi, None).create(&context()).unwrap();
+        let mut out = Vec::new();
+        join.process_input(0, left(&[(Some(1), "a")]), &mut out)
+            .unwrap();
+        join.process_input(1, right(&[(1, 10), (1, 11)]), &mut out)
+            .unwrap();
+        join.process_input(0, left(&[(Some(1), "b"), (Some(2), "c")]), &mut out)
+            .unwrap();
+        let names: Vec<&str> = out
+            .iter()
+            .flat_map(|b| {
+                b.column(0)
+                    .as_string::<i32>()
+                    .iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(out[0].num_columns(), 1, "only the left columns");
     }
 
     #[test]

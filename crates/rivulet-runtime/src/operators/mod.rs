@@ -21,6 +21,7 @@ pub(crate) mod keyed_count;
 mod nexmark;
 mod pacing;
 mod print_sink;
+mod rank;
 mod watermark_assigner;
 mod window_aggregate;
 mod window_table_function;
@@ -45,6 +46,7 @@ pub use join::{JoinKind, JoinSpec};
 pub use keyed_count::KeyedCountSpec;
 pub use nexmark::{DEFAULT_BASE_TIME, NexmarkSpec, nexmark_schema};
 pub use print_sink::PrintSinkSpec;
+pub use rank::{RankSpec, SortKey};
 pub use watermark_assigner::{DEFAULT_WATERMARK_INTERVAL_MILLIS, WatermarkAssignerSpec};
 pub use window_aggregate::WindowAggregateSpec;
 pub use window_table_function::{WindowKind, WindowTableFunctionSpec};
@@ -133,6 +135,7 @@ pub enum OperatorSpec {
     WindowAggregate(WindowAggregateSpec),
     GroupAggregate(GroupAggregateSpec),
     Join(JoinSpec),
+    Rank(RankSpec),
     WindowTableFunction(WindowTableFunctionSpec),
     KeyedCount(KeyedCountSpec),
     FileSink(FileSinkSpec),
@@ -163,6 +166,7 @@ impl OperatorSpec {
             OperatorSpec::KeyedCount(spec) => Some(&spec.key),
             OperatorSpec::WindowAggregate(spec) => spec.key.as_deref(),
             OperatorSpec::GroupAggregate(spec) => spec.key.as_deref(),
+            OperatorSpec::Rank(spec) => Some(&spec.key),
             _ => None,
         }
     }
@@ -189,6 +193,7 @@ impl OperatorSpec {
             OperatorSpec::WindowAggregate(s) => s.name(),
             OperatorSpec::GroupAggregate(s) => s.name(),
             OperatorSpec::Join(s) => s.name(),
+            OperatorSpec::Rank(s) => s.name(),
             OperatorSpec::WindowTableFunction(s) => s.name(),
             OperatorSpec::FileSink(s) => format!("Sink: {}", s.name()),
             OperatorSpec::PrintSink(s) => format!("Sink: {}", s.name()),
@@ -218,6 +223,7 @@ impl OperatorSpec {
             OperatorSpec::GroupAggregate(spec) => spec.output_schema(&require_input()?).map(Some),
             // A join's two inputs are in its spec; the vertex checks its edges carry them.
             OperatorSpec::Join(spec) => spec.output_schema().map(Some),
+            OperatorSpec::Rank(spec) => spec.output_schema(&require_input()?).map(Some),
             OperatorSpec::WindowTableFunction(spec) => {
                 spec.output_schema(&require_input()?).map(Some)
             }
@@ -283,6 +289,9 @@ impl OperatorSpec {
                 RunningOperator::Operator(Box::new(spec.create(&input_schema()?, context)?))
             }
             OperatorSpec::Join(spec) => RunningOperator::Operator(Box::new(spec.create(context)?)),
+            OperatorSpec::Rank(spec) => {
+                RunningOperator::Operator(Box::new(spec.create(&input_schema()?, context)?))
+            }
             OperatorSpec::WindowTableFunction(spec) => {
                 RunningOperator::Operator(Box::new(spec.create(&input_schema()?)?))
             }

@@ -9,6 +9,13 @@
 //! window. A row whose window has already fired is late and dropped, as
 //! Flink drops it. Input must be hash-partitioned on the key (or, without a
 //! key, run at parallelism 1).
+//!
+//! Session windows (`merge_sessions`): each row comes with its own session
+//! `[time, time + gap)`, and the sessions of a key that overlap or touch are
+//! merged, accumulators and all, as Flink's merging window set merges them;
+//! the key's open sessions are kept in its state, and a merged session's
+//! timer replaces the timers of the sessions it absorbed. A row whose
+//! session merges with none and has already ended is late.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -39,6 +46,9 @@ pub struct WindowAggregateSpec {
     pub window_start: String,
     pub window_end: String,
     pub aggregates: Vec<AggregateCall>,
+    /// Whether the input's windows are sessions to merge per key.
+    #[serde(default)]
+    pub merge_sessions: bool,
     /// Flink's `state.backend.type`: `hashmap` (the default) or `rocksdb`.
     #[serde(default)]
     pub state_backend: Option<String>,
@@ -46,6 +56,8 @@ pub struct WindowAggregateSpec {
 
 /// The accumulators of one key and window.
 const ACCUMULATORS: StateId = StateId(1);
+/// A key's open sessions, `(start, end)`.
+const SESSIONS: StateId = StateId(2);
 
 impl WindowAggregateSpec {
     pub fn name(&self) -> String {
@@ -94,6 +106,7 @@ impl WindowAggregateSpec {
             state: subtask_state(self.state_backend.as_deref(), context)?,
             timers: TimerService::new(),
             watermark: i64::MIN,
+            merge_sessions: self.merge_sessions,
             name,
         })
     }
@@ -110,6 +123,7 @@ pub struct WindowAggregate {
     state: KeyedState,
     timers: TimerService,
     watermark: i64,
+    merge_sessions: bool,
 }
 
 /// A window as a state namespace: start and end, big-endian.
@@ -148,8 +162,9 @@ impl WindowAggregate {
                 continue;
             }
             let (start, end) = (starts.value(row), ends.value(row));
-            // Late: the window fired when the watermark reached its last millisecond.
-            if end - 1 <= self.watermark {
+            // Late: the window fired when the watermark reached its last
+            // millisecond. (A session may still merge into an open one.)
+            if end - 1 <= self.watermark && !self.merge_sessions {
                 continue;
             }
             let partial = partials
@@ -187,11 +202,83 @@ impl WindowAggregate {
     }
 }
 
+impl WindowAggregate {
+    fn timer(&self, key_group: u32, key: &[u8], start: i64, end: i64) -> Timer {
+        Timer {
+            timestamp: end - 1,
+            key_group,
+            key: key.to_vec(),
+            namespace: namespace(start, end),
+        }
+    }
+
+    /// Merges the session `[start, end)` of the current key with the open
+    /// sessions it overlaps or touches: their accumulators are folded into
+    /// `accumulators` and their state and timers dropped. The merged
+    /// session, or `None` when it merged with none and has already ended.
+    fn merge_session(
+        &mut self,
+        key_group: u32,
+        key: &[u8],
+        (mut start, mut end): (i64, i64),
+        accumulators: &mut [Accumulator],
+    ) -> Result<Option<(i64, i64)>> {
+        let mut open: Vec<(i64, i64)> = self.state.value(SESSIONS, &[])?.unwrap_or_default();
+        let mut merged_any = false;
+        while let Some(at) = open.iter().position(|&(s, e)| s <= end && start <= e) {
+            let (s, e) = open.swap_remove(at);
+            let window = namespace(s, e);
+            let stored: Option<(KeyValue, Vec<Accumulator>)> =
+                self.state.value(ACCUMULATORS, &window)?;
+            self.state.clear(ACCUMULATORS, &window)?;
+            self.timers
+                .delete(TimeDomain::EventTime, &self.timer(key_group, key, s, e));
+            if let Some((_, absorbed)) = stored {
+                self.calls.merge(accumulators, absorbed);
+            }
+            (start, end) = (start.min(s), end.max(e));
+            merged_any = true;
+        }
+        if !merged_any && end - 1 <= self.watermark {
+            return Ok(None);
+        }
+        open.push((start, end));
+        self.state.set_value(SESSIONS, &[], &open)?;
+        Ok(Some((start, end)))
+    }
+
+    /// Forgets a fired session of the current key.
+    fn close_session(&mut self, start: i64, end: i64) -> Result<()> {
+        let mut open: Vec<(i64, i64)> = self.state.value(SESSIONS, &[])?.unwrap_or_default();
+        open.retain(|&session| session != (start, end));
+        if open.is_empty() {
+            self.state.clear(SESSIONS, &[])
+        } else {
+            self.state.set_value(SESSIONS, &[], &open)
+        }
+    }
+}
+
 impl Operator for WindowAggregate {
     fn process_batch(&mut self, batch: RecordBatch, _out: &mut Vec<RecordBatch>) -> Result<()> {
-        for ((key, start, end), partial) in self.partials(&batch)? {
+        for ((key, start, end), mut partial) in self.partials(&batch)? {
             let key_bytes = key_bytes(&key, &self.name)?;
             self.state.set_current_key(partial.key_group, &key_bytes)?;
+            let (start, end) = if self.merge_sessions {
+                let session = (start, end);
+                let merged = self.merge_session(
+                    partial.key_group,
+                    &key_bytes,
+                    session,
+                    &mut partial.accumulators,
+                )?;
+                match merged {
+                    Some(merged) => merged,
+                    None => continue,
+                }
+            } else {
+                (start, end)
+            };
             let window = namespace(start, end);
             let stored: Option<(KeyValue, Vec<Accumulator>)> =
                 self.state.value(ACCUMULATORS, &window)?;
@@ -228,6 +315,9 @@ impl Operator for WindowAggregate {
             let stored: Option<(KeyValue, Vec<Accumulator>)> =
                 self.state.value(ACCUMULATORS, &timer.namespace)?;
             self.state.clear(ACCUMULATORS, &timer.namespace)?;
+            if self.merge_sessions {
+                self.close_session(start, end)?;
+            }
             if let Some((key, accumulators)) = stored {
                 fired.push((key, start, end, accumulators));
             }
@@ -294,6 +384,7 @@ mod tests {
                     output: "top".into(),
                 },
             ],
+            merge_sessions: false,
             state_backend: None,
         };
         let context = SubtaskContext {
@@ -359,5 +450,59 @@ mod tests {
         assert_eq!(rows(&out), [(1, 10_000, 2, Some(7))]);
         operator.process_watermark(i64::MAX, &mut out).unwrap();
         assert_eq!(out.len(), 1, "every window fires once");
+    }
+
+    #[test]
+    fn sessions_of_a_key_merge_when_they_overlap_and_fire_once() {
+        let mut operator = operator();
+        operator.merge_sessions = true;
+        // Rows with their own 2-second sessions, as SESSION's operator gives them.
+        let sessions = |rows: &[(i64, i64, i64)]| {
+            let mut columns = batch(
+                &rows
+                    .iter()
+                    .map(|r| (r.0, Some(r.1), r.2))
+                    .collect::<Vec<_>>(),
+            )
+            .columns()
+            .to_vec();
+            columns[2] = Arc::new(TimestampMillisecondArray::from_iter_values(
+                rows.iter().map(|r| r.2),
+            ));
+            columns[3] = Arc::new(TimestampMillisecondArray::from_iter_values(
+                rows.iter().map(|r| r.2 + 2_000),
+            ));
+            RecordBatch::try_new(input_schema(), columns).unwrap()
+        };
+        let mut out = Vec::new();
+        operator
+            .process_batch(
+                sessions(&[(1, 5, 1_000), (1, 9, 9_000), (2, 1, 1_500)]),
+                &mut out,
+            )
+            .unwrap();
+        // 2 500 joins [1 000, 3 000) and 7 500 joins [9 000, 11 000); 6 000
+        // stretches the second back, and 4 000 then bridges the two.
+        operator
+            .process_batch(sessions(&[(1, 3, 2_500), (1, 4, 7_500)]), &mut out)
+            .unwrap();
+        operator
+            .process_batch(sessions(&[(1, 8, 6_000)]), &mut out)
+            .unwrap();
+        operator
+            .process_batch(sessions(&[(1, 2, 4_000)]), &mut out)
+            .unwrap();
+        operator.process_watermark(10_000, &mut out).unwrap();
+        assert_eq!(rows(&out), [(2, 1_500, 1, Some(1))]);
+        out.clear();
+        operator.process_watermark(i64::MAX, &mut out).unwrap();
+        assert_eq!(rows(&out), [(1, 1_000, 6, Some(9))]);
+        // A session that merges with none and ended already is late.
+        out.clear();
+        operator
+            .process_batch(sessions(&[(3, 1, 100)]), &mut out)
+            .unwrap();
+        operator.process_watermark(i64::MAX, &mut out).unwrap();
+        assert!(out.is_empty());
     }
 }

@@ -25,9 +25,22 @@ use crate::error::{Result, RuntimeError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum WindowKind {
-    Tumble { size_millis: i64 },
-    Hop { slide_millis: i64, size_millis: i64 },
-    Cumulate { step_millis: i64, size_millis: i64 },
+    Tumble {
+        size_millis: i64,
+    },
+    Hop {
+        slide_millis: i64,
+        size_millis: i64,
+    },
+    Cumulate {
+        step_millis: i64,
+        size_millis: i64,
+    },
+    /// Each row gets the session of its own `[time, time + gap)`; the window
+    /// aggregation after it merges the sessions of a key that overlap.
+    Session {
+        gap_millis: i64,
+    },
 }
 
 impl WindowKind {
@@ -48,6 +61,7 @@ impl WindowKind {
                     start -= slide;
                 }
             }
+            WindowKind::Session { gap_millis } => out.push((time, time + gap_millis)),
             WindowKind::Cumulate {
                 step_millis: step,
                 size_millis: size,
@@ -75,7 +89,9 @@ impl WindowKind {
                 step_millis,
                 size_millis,
             } if step_millis > 0 && size_millis > 0 && size_millis % step_millis == 0 => Ok(()),
+            WindowKind::Session { gap_millis } if gap_millis > 0 => Ok(()),
             WindowKind::Tumble { .. } => Err("TUMBLE's size must be positive".into()),
+            WindowKind::Session { .. } => Err("SESSION's gap must be positive".into()),
             WindowKind::Hop { .. } => {
                 Err("HOP's size must be a positive whole multiple of its slide".into())
             }

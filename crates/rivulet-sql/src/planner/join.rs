@@ -70,6 +70,9 @@ impl GraphBuilder<'_> {
         taken: &mut HashSet<String>,
     ) -> Result<Stream, String> {
         let mut stream = self.lower(plan)?;
+        if stream.sessions {
+            return Err(super::SESSION_ONLY_AGGREGATED.into());
+        }
         if stream.schema.index_of(ROW_KIND_COLUMN).is_ok() {
             return Err("a JOIN of an updating result (a changelog) is not supported yet".into());
         }
@@ -110,6 +113,8 @@ impl GraphBuilder<'_> {
             JoinType::Left => JoinKind::Left,
             JoinType::Right => JoinKind::Right,
             JoinType::Full => JoinKind::Full,
+            JoinType::LeftSemi => JoinKind::LeftSemi,
+            JoinType::RightSemi => JoinKind::RightSemi,
             other => return Err(format!("a {other} JOIN is not supported yet")),
         };
         if join.on.is_empty() {
@@ -121,6 +126,7 @@ impl GraphBuilder<'_> {
             return Err("a JOIN on keys where NULL equals NULL is not supported yet".into());
         }
         if join.filter.is_some() && kind != JoinKind::Inner {
+            // A semi join's condition decides whether a row has a partner at all.
             return Err(
                 "an outer JOIN whose condition holds more than equalities is not supported yet"
                     .into(),
@@ -159,6 +165,7 @@ impl GraphBuilder<'_> {
             schema: left.schema,
             last_input: None,
             by_position: true,
+            sessions: false,
         };
         self.push_operator(&mut stream, operator)?;
         if let Some(condition) = &join.filter {
