@@ -43,8 +43,11 @@ pub enum Accumulator {
         sum: f64,
         count: i64,
     },
-    /// The distinct values seen.
+    /// The distinct values of one batch, before they reach keyed state.
     Distinct(BTreeSet<KeyValue>),
+    /// How many distinct values keyed state holds (the values themselves
+    /// are map state entries, so a batch reads and writes only its own).
+    DistinctCount(i64),
     /// MIN or MAX of a STRING.
     Text(Option<String>),
 }
@@ -132,7 +135,8 @@ impl AggregateFunction {
             Accumulator::Count(_)
             | Accumulator::Integer(_)
             | Accumulator::IntegerAverage { .. }
-            | Accumulator::Distinct(_) => DataType::Int64,
+            | Accumulator::Distinct(_)
+            | Accumulator::DistinctCount(_) => DataType::Int64,
             Accumulator::Double(_) | Accumulator::DoubleAverage { .. } => DataType::Float64,
             Accumulator::Text(_) => DataType::Utf8,
         }
@@ -294,6 +298,7 @@ pub fn result_column(values: &[Accumulator], data_type: &DataType) -> ArrayRef {
                     Accumulator::Count(c) => Some(*c),
                     Accumulator::Integer(v) => *v,
                     Accumulator::Distinct(seen) => Some(seen.len() as i64),
+                    Accumulator::DistinctCount(count) => Some(*count),
                     // Java's long division truncates toward zero, as Rust's does.
                     Accumulator::IntegerAverage { sum, count } => {
                         (*count > 0).then(|| sum.wrapping_div(*count))

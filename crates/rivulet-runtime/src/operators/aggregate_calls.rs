@@ -8,8 +8,14 @@ use arrow_schema::{Field, SchemaRef};
 use serde::{Deserialize, Serialize};
 
 use super::accumulators::{Accumulator, AggregateFunction, NumberKind, Values};
-use super::grouping::{can_group_by, key_values};
+use super::grouping::{KeyValue, can_group_by, key_values};
 use crate::error::{Result, RuntimeError};
+use crate::state::keyed::{KeyedState, StateId};
+
+/// The map state of the distinct values of call `index` (`COUNT(DISTINCT)`).
+fn distinct_values(index: usize) -> StateId {
+    StateId(100 + index as u16)
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -144,5 +150,76 @@ impl BoundCalls {
         for ((call, into), other) in self.calls.iter().zip(into).zip(partial) {
             call.function.merge(into, other);
         }
+    }
+
+    /// Empty accumulators as keyed state stores them: a distinct count
+    /// instead of the set of values.
+    pub fn start_stored(&self) -> Vec<Accumulator> {
+        self.calls
+            .iter()
+            .map(|c| match c.function {
+                AggregateFunction::CountDistinct => Accumulator::DistinctCount(0),
+                function => function.start(c.kind),
+            })
+            .collect()
+    }
+
+    /// Folds a batch's partial accumulators into stored ones of the current
+    /// key and `namespace`: each distinct value not yet in map state is put
+    /// there and counted.
+    pub fn merge_stored(
+        &self,
+        into: &mut [Accumulator],
+        partial: Vec<Accumulator>,
+        state: &mut KeyedState,
+        namespace: &[u8],
+    ) -> Result<()> {
+        for (index, ((call, into), other)) in self.calls.iter().zip(into).zip(partial).enumerate() {
+            match (into, other) {
+                (Accumulator::DistinctCount(count), Accumulator::Distinct(values)) => {
+                    let id = distinct_values(index);
+                    for value in values {
+                        if state
+                            .map_get::<KeyValue, u8>(id, namespace, &value)?
+                            .is_none()
+                        {
+                            state.map_put(id, namespace, &value, &1u8)?;
+                            *count += 1;
+                        }
+                    }
+                }
+                (into, other) => call.function.merge(into, other),
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the distinct values stored under `namespace` into partial
+    /// accumulators (when windows merge), leaving none in state.
+    pub fn take_stored_values(
+        &self,
+        partial: &mut [Accumulator],
+        state: &mut KeyedState,
+        namespace: &[u8],
+    ) -> Result<()> {
+        for (index, accumulator) in partial.iter_mut().enumerate() {
+            if let Accumulator::Distinct(values) = accumulator {
+                let id = distinct_values(index);
+                let stored: Vec<(KeyValue, u8)> = state.map_entries(id, namespace)?;
+                values.extend(stored.into_iter().map(|(value, _)| value));
+                state.map_clear(id, namespace)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops the distinct values stored under `namespace` (a fired window).
+    pub fn clear_stored_values(&self, state: &mut KeyedState, namespace: &[u8]) -> Result<()> {
+        for (index, call) in self.calls.iter().enumerate() {
+            if call.function == AggregateFunction::CountDistinct {
+                state.map_clear(distinct_values(index), namespace)?;
+            }
+        }
+        Ok(())
     }
 }

@@ -150,8 +150,9 @@ impl Operator for GroupAggregate {
             self.state
                 .set_current_key(partial.key_group, &key_bytes(&key, &self.name)?)?;
             let stored: Option<Vec<Accumulator>> = self.state.value(ACCUMULATORS, &[])?;
-            let mut merged = stored.clone().unwrap_or_else(|| self.calls.start());
-            self.calls.merge(&mut merged, partial.accumulators);
+            let mut merged = stored.clone().unwrap_or_else(|| self.calls.start_stored());
+            self.calls
+                .merge_stored(&mut merged, partial.accumulators, &mut self.state, &[])?;
             match stored {
                 None => changes.push((RowKind::Insert, key, merged.clone())),
                 // An unchanged result is not sent again, as Flink does not.
@@ -267,5 +268,44 @@ mod tests {
         out.clear();
         operator.process_batch(batch(&[]), &mut out).unwrap();
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn distinct_values_are_counted_once_across_batches_and_backends() {
+        for backend in ["hashmap", "rocksdb"] {
+            let spec = GroupAggregateSpec {
+                name: None,
+                key: Some("k".into()),
+                aggregates: vec![AggregateCall {
+                    function: AggregateFunction::CountDistinct,
+                    input: Some("v".into()),
+                    output: "distinct".into(),
+                }],
+                state_backend: Some(backend.into()),
+            };
+            let context = SubtaskContext {
+                task_name: "t".into(),
+                subtask_index: 0,
+                parallelism: 1,
+                max_parallelism: 128,
+            };
+            let mut operator = spec.create(&input_schema(), &context).unwrap();
+            let mut counts = Vec::new();
+            for rows in [
+                &[("a", Some(1)), ("a", Some(1)), ("a", None)][..],
+                &[("a", Some(2)), ("a", Some(1))],
+                &[("a", Some(1))],
+                &[("a", Some(3))],
+            ] {
+                let mut out = Vec::new();
+                operator.process_batch(batch(rows), &mut out).unwrap();
+                for batch in &out {
+                    let values = batch.column(1).as_primitive::<Int64Type>();
+                    counts.extend(values.iter().flatten());
+                }
+            }
+            // +I 1; -U 1, +U 2; (unchanged: nothing); -U 2, +U 3.
+            assert_eq!(counts, [1, 1, 2, 2, 3], "{backend}");
+        }
     }
 }

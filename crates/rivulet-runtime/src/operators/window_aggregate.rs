@@ -234,6 +234,10 @@ impl WindowAggregate {
             self.timers
                 .delete(TimeDomain::EventTime, &self.timer(key_group, key, s, e));
             if let Some((_, absorbed)) = stored {
+                // Distinct values go back into the partial, to be stored again
+                // under the merged session.
+                self.calls
+                    .take_stored_values(accumulators, &mut self.state, &window)?;
                 self.calls.merge(accumulators, absorbed);
             }
             (start, end) = (start.min(s), end.max(e));
@@ -282,13 +286,12 @@ impl Operator for WindowAggregate {
             let window = namespace(start, end);
             let stored: Option<(KeyValue, Vec<Accumulator>)> =
                 self.state.value(ACCUMULATORS, &window)?;
-            let merged = match stored {
-                None => partial.accumulators,
-                Some((_, mut accumulators)) => {
-                    self.calls.merge(&mut accumulators, partial.accumulators);
-                    accumulators
-                }
+            let mut merged = match stored {
+                None => self.calls.start_stored(),
+                Some((_, accumulators)) => accumulators,
             };
+            self.calls
+                .merge_stored(&mut merged, partial.accumulators, &mut self.state, &window)?;
             self.state
                 .set_value(ACCUMULATORS, &window, &(key, merged))?;
             self.timers.register(
@@ -315,6 +318,8 @@ impl Operator for WindowAggregate {
             let stored: Option<(KeyValue, Vec<Accumulator>)> =
                 self.state.value(ACCUMULATORS, &timer.namespace)?;
             self.state.clear(ACCUMULATORS, &timer.namespace)?;
+            self.calls
+                .clear_stored_values(&mut self.state, &timer.namespace)?;
             if self.merge_sessions {
                 self.close_session(start, end)?;
             }
