@@ -152,11 +152,21 @@ INSERT INTO p SELECT n, IF(n % 2 = 0, 'even', CAST(NULL AS STRING)),
   'fields.n.kind' = 'sequence', 'fields.n.start' = '1', 'fields.n.end' = '6');
 CREATE TABLE c (parity STRING, cnt BIGINT, top INT) WITH ('connector' = 'print', 'print-identifier' = 'chg');
 INSERT INTO c SELECT IF(n % 2 = 0, 'even', 'odd'), COUNT(*), MAX(n) FROM s GROUP BY IF(n % 2 = 0, 'even', 'odd');";
+    // A left outer join at parallelism 2: rows without a partner print padded
+    // with NULLs and are retracted (-D) when a partner comes.
+    let outer = "SET 'parallelism.default' = '2';
+CREATE TABLE s (n INT) WITH ('connector' = 'datagen', 'rows-per-second' = '20',
+  'fields.n.kind' = 'sequence', 'fields.n.start' = '1', 'fields.n.end' = '6');
+CREATE TABLE t (m INT) WITH ('connector' = 'datagen', 'rows-per-second' = '20',
+  'fields.m.kind' = 'sequence', 'fields.m.start' = '1', 'fields.m.end' = '3');
+CREATE TABLE o (n INT, m INT) WITH ('connector' = 'print', 'print-identifier' = 'outer');
+INSERT INTO o SELECT n, m FROM s LEFT JOIN t ON s.n = t.m * 2;";
     for (name, text) in [
         ("plain", script("", 1)),
         ("named", script("seen", 1)),
         ("parallel", script("par", 2)),
         ("changes", changes.to_string()),
+        ("outer", outer.to_string()),
     ] {
         run_script(&base, dir.path(), name, &text);
     }
@@ -216,6 +226,36 @@ INSERT INTO c SELECT IF(n % 2 = 0, 'even', 'odd'), COUNT(*), MAX(n) FROM s GROUP
     }
     assert_eq!(shown["odd"], "[odd, 3, 5]", "{changes:?}");
     assert_eq!(shown["even"], "[even, 3, 6]", "{changes:?}");
+
+    // The join's changelog, applied, leaves each n with its partner or NULL.
+    let mut rows: Vec<String> = Vec::new();
+    for line in printed.iter().filter_map(|l| {
+        l.strip_prefix("outer:1> ")
+            .or_else(|| l.strip_prefix("outer:2> "))
+    }) {
+        let (kind, row) = line.split_at(2);
+        match kind {
+            "+I" | "+U" => rows.push(row.to_string()),
+            "-D" | "-U" => {
+                let at = rows.iter().position(|r| r == row);
+                rows.remove(at.unwrap_or_else(|| panic!("{row} retracted unshown: {printed:?}")));
+            }
+            other => panic!("row kind {other} in {printed:?}"),
+        }
+    }
+    rows.sort();
+    assert_eq!(
+        rows,
+        [
+            "[1, null]",
+            "[2, 1]",
+            "[3, null]",
+            "[4, 2]",
+            "[5, null]",
+            "[6, 3]"
+        ],
+        "{printed:?}"
+    );
 }
 
 /// The bids of the first `events` Nexmark events.

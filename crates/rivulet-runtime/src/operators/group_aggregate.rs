@@ -235,12 +235,7 @@ mod tests {
             ],
             state_backend: None,
         };
-        let context = SubtaskContext {
-            task_name: "t".into(),
-            subtask_index: 0,
-            parallelism: 1,
-            max_parallelism: 128,
-        };
+        let context = SubtaskContext::alone();
         let mut operator = spec.create(&input_schema(), &context).unwrap();
         let mut out = Vec::new();
         operator
@@ -283,12 +278,7 @@ mod tests {
                 }],
                 state_backend: Some(backend.into()),
             };
-            let context = SubtaskContext {
-                task_name: "t".into(),
-                subtask_index: 0,
-                parallelism: 1,
-                max_parallelism: 128,
-            };
+            let context = SubtaskContext::alone();
             let mut operator = spec.create(&input_schema(), &context).unwrap();
             let mut counts = Vec::new();
             for rows in [

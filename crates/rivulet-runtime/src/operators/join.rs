@@ -516,12 +516,7 @@ mod tests {
     }
 
     fn context() -> SubtaskContext {
-        SubtaskContext {
-            task_name: "join".into(),
-            subtask_index: 0,
-            parallelism: 1,
-            max_parallelism: 128,
-        }
+        SubtaskContext::alone()
     }
 
     fn left(rows: &[(Option<i64>, &str)]) -> RecordBatch {

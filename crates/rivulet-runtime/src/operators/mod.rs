@@ -60,6 +60,20 @@ pub struct SubtaskContext {
     pub max_parallelism: u32,
 }
 
+#[cfg(test)]
+impl SubtaskContext {
+    /// The only subtask of its vertex, with the default max parallelism:
+    /// where operator tests run.
+    pub fn alone() -> SubtaskContext {
+        SubtaskContext {
+            task_name: "test".into(),
+            subtask_index: 0,
+            parallelism: 1,
+            max_parallelism: 128,
+        }
+    }
+}
+
 /// What a source produces when polled.
 #[derive(Debug)]
 pub enum SourcePoll {

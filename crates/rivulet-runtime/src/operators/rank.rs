@@ -295,12 +295,7 @@ mod tests {
             newer_first_on_ties: false,
             state_backend: None,
         };
-        let context = SubtaskContext {
-            task_name: "rank".into(),
-            subtask_index: 0,
-            parallelism: 1,
-            max_parallelism: 128,
-        };
+        let context = SubtaskContext::alone();
         spec.create(&input(), &context).unwrap()
     }
 

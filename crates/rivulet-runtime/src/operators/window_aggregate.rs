@@ -392,12 +392,7 @@ mod tests {
             merge_sessions: false,
             state_backend: None,
         };
-        let context = SubtaskContext {
-            task_name: "t".into(),
-            subtask_index: 0,
-            parallelism: 1,
-            max_parallelism: 128,
-        };
+        let context = SubtaskContext::alone();
         spec.create(&input_schema(), &context).unwrap()
     }
 
