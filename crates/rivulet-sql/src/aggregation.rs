@@ -110,9 +110,11 @@ pub fn aggregation(
             ("min", [_]) => AggregateFunction::Min,
             ("max", [_]) => AggregateFunction::Max,
             ("avg", [_]) => AggregateFunction::Avg,
+            ("first_value", [_]) => AggregateFunction::FirstValue,
+            ("last_value", [_]) => AggregateFunction::LastValue,
             (name, _) => {
                 return Err(format!(
-                    "the aggregate function {} is not supported yet in an aggregation; Rivulet has COUNT, SUM, MIN, MAX and AVG",
+                    "the aggregate function {} is not supported yet in an aggregation; Rivulet has COUNT, SUM, MIN, MAX, AVG, FIRST_VALUE and LAST_VALUE",
                     name.to_ascii_uppercase()
                 ));
             }

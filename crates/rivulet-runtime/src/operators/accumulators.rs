@@ -1,7 +1,8 @@
 //! Aggregate functions as accumulators kept in keyed state: `COUNT(*)`,
 //! `COUNT(x)`, `COUNT(DISTINCT x)` (x BIGINT, INT or STRING), `SUM`,
 //! `MIN`, `MAX` and `AVG` over BIGINT/INT and DOUBLE columns, and `MIN`
-//! and `MAX` over STRING (compared as Java compares strings), with SQL's NULL handling (NULL inputs are skipped; SUM/MIN/MAX/AVG
+//! and `MAX` over STRING (compared as Java compares strings), `FIRST_VALUE`
+//! and `LAST_VALUE` (the first and last non-NULL value to arrive), with SQL's NULL handling (NULL inputs are skipped; SUM/MIN/MAX/AVG
 //! of no values is NULL, COUNT of none is 0). As in Flink, the average of
 //! whole numbers is a whole number (the sum divided by the count, truncated).
 
@@ -27,6 +28,10 @@ pub enum AggregateFunction {
     Min,
     Max,
     Avg,
+    /// The first non-NULL value to arrive, as Flink's `FIRST_VALUE`.
+    FirstValue,
+    /// The last non-NULL value to arrive, as Flink's `LAST_VALUE`.
+    LastValue,
 }
 
 /// One aggregate's running value.
@@ -197,6 +202,8 @@ impl AggregateFunction {
             None => true,
             Some(current) => match self {
                 AggregateFunction::Min => value < current,
+                AggregateFunction::FirstValue => false,
+                AggregateFunction::LastValue => true,
                 _ => value > current,
             },
         };
@@ -247,6 +254,9 @@ impl AggregateFunction {
             AggregateFunction::Sum => a.wrapping_add(b),
             AggregateFunction::Min => a.min(b),
             AggregateFunction::Max => a.max(b),
+            // `a` came first.
+            AggregateFunction::FirstValue => a,
+            AggregateFunction::LastValue => b,
             AggregateFunction::Count
             | AggregateFunction::CountStar
             | AggregateFunction::CountDistinct
@@ -259,6 +269,8 @@ impl AggregateFunction {
             AggregateFunction::Sum => a + b,
             AggregateFunction::Min => a.min(b),
             AggregateFunction::Max => a.max(b),
+            AggregateFunction::FirstValue => a,
+            AggregateFunction::LastValue => b,
             AggregateFunction::Count
             | AggregateFunction::CountStar
             | AggregateFunction::CountDistinct
@@ -354,6 +366,24 @@ mod tests {
         let empty = AggregateFunction::Max.start(Some(NumberKind::Double));
         let column = result_column(&[empty], &DataType::Float64);
         assert!(column.is_null(0));
+    }
+
+    #[test]
+    fn first_and_last_values_skip_nulls_and_keep_arrival_order() {
+        let input = Values::Integer(vec![None, Some(4), Some(2), None]);
+        for (function, expected) in [
+            (AggregateFunction::FirstValue, 4),
+            (AggregateFunction::LastValue, 2),
+        ] {
+            let mut older = function.start(Some(NumberKind::Integer));
+            let mut newer = function.start(Some(NumberKind::Integer));
+            function.add(&mut older, Some(&input), 0);
+            function.add(&mut older, Some(&input), 1);
+            function.add(&mut newer, Some(&input), 2);
+            function.add(&mut newer, Some(&input), 3);
+            function.merge(&mut older, newer);
+            assert_eq!(older, Accumulator::Integer(Some(expected)), "{function:?}");
+        }
     }
 
     #[test]
