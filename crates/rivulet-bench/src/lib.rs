@@ -30,3 +30,19 @@ pub fn count_from_env(name: &str, default: u64) -> u64 {
         Err(_) => default,
     }
 }
+
+/// The names on the bench's command line (cargo passes `--bench`, which is
+/// left out), each checked to be one of `known`.
+pub fn named_on_command_line(known: &[&str]) -> Vec<String> {
+    let named: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    for name in &named {
+        assert!(
+            known.contains(&name.as_str()),
+            "unknown '{name}'; the names are {known:?}"
+        );
+    }
+    named
+}

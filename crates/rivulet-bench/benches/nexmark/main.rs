@@ -87,17 +87,8 @@ fn main() {
         run_case(query, source);
         return;
     }
-    // cargo passes `--bench`; other arguments name queries and sources.
-    let wanted: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
-    for name in &wanted {
-        assert!(
-            QUERIES.contains(&name.as_str()) || SOURCES.contains(&name.as_str()),
-            "unknown '{name}'; queries are {QUERIES:?}, sources {SOURCES:?}"
-        );
-    }
+    // Arguments name queries and sources.
+    let wanted = rivulet_bench::named_on_command_line(&[QUERIES, SOURCES].concat());
     let chosen = |all: &[&'static str]| -> Vec<&'static str> {
         let named: Vec<&'static str> = all
             .iter()

@@ -55,17 +55,7 @@ fn output_size(dir: &PathBuf) -> String {
 }
 
 fn main() {
-    // cargo passes `--bench`; every other argument names a case.
-    let wanted: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
-    for name in &wanted {
-        assert!(
-            CASES.contains(&name.as_str()),
-            "unknown case '{name}'; cases are {CASES:?}"
-        );
-    }
+    let wanted = rivulet_bench::named_on_command_line(CASES);
     let selected = |case: &str| wanted.is_empty() || wanted.iter().any(|w| w == case);
     let rows = rows();
     let runtime = tokio::runtime::Runtime::new().unwrap();

@@ -81,10 +81,6 @@ impl CsvFileReader {
         })
     }
 
-    fn fail(&self, line: u64, message: impl std::fmt::Display) -> String {
-        fail(&self.path, line, message)
-    }
-
     /// The next up to `batch_size` records, each field parsed into its
     /// column (STRING columns as they are, others trimmed with empty as
     /// NULL), with each record's line number.
@@ -183,7 +179,8 @@ impl CsvFileReader {
                 .as_any()
                 .downcast_ref::<StringArray>()
                 .map_or("", |s| s.value(row));
-            return Err(self.fail(
+            return Err(fail(
+                &self.path,
                 lines.get(row).copied().unwrap_or_default(),
                 format!("cannot read '{text}' as {data_type} for field '{name}'"),
             ));

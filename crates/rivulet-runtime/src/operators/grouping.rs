@@ -30,6 +30,17 @@ pub enum KeyValue {
     Composite(Vec<KeyValue>),
 }
 
+impl KeyValue {
+    /// Whether it is NULL or has a NULL part: such a key equals nothing.
+    pub fn has_null(&self) -> bool {
+        match self {
+            KeyValue::Null => true,
+            KeyValue::Composite(parts) => parts.iter().any(KeyValue::has_null),
+            KeyValue::Integer(_) | KeyValue::Text(_) => false,
+        }
+    }
+}
+
 /// One key's partial aggregate within a batch.
 pub struct Partial {
     pub key_group: u32,

@@ -31,7 +31,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use serde::{Deserialize, Serialize};
 
 use super::aggregate_calls::column_of;
-use super::grouping::{KeyValue, can_group_by, key_bytes, keys_of, subtask_state};
+use super::grouping::{can_group_by, key_bytes, keys_of, subtask_state};
 use super::{Operator, SubtaskContext, name_or};
 use crate::changelog::{ROW_KIND_COLUMN, RowKind};
 use crate::error::{Result, RuntimeError};
@@ -146,25 +146,17 @@ impl JoinSpec {
 
     /// The key column of input `side`, by name.
     pub fn input_key(&self, side: usize) -> Option<&str> {
-        match side {
-            0 => Some(&self.left_key),
-            1 => Some(&self.right_key),
-            _ => None,
-        }
+        self.inputs().get(side).map(|(_, key)| *key)
     }
 
     /// The input schema of `side`.
     pub fn input_schema(&self, side: usize) -> Option<&Schema> {
-        match side {
-            0 => Some(&self.left),
-            1 => Some(&self.right),
-            _ => None,
-        }
+        self.inputs().get(side).map(|(schema, _)| *schema)
     }
 
     /// Each input's columns but its key, as they come out.
     fn payload_fields(&self, side: usize, key: usize) -> Vec<Field> {
-        let schema = if side == 0 { &self.left } else { &self.right };
+        let schema = self.inputs()[side].0;
         // A side that can be padded with NULLs is nullable.
         let padded = self.kind.preserves(1 - side);
         schema
@@ -234,18 +226,15 @@ pub struct Join {
 /// parts (`None` where it is padded with NULLs).
 type Joined = (RowKind, Option<Vec<u8>>, Option<Vec<u8>>);
 
+/// The bytes of `side`'s part of a joined row, if it is not padded.
+fn part(side: usize, (_, left, right): &Joined) -> Option<&[u8]> {
+    if side == 0 { left } else { right }.as_deref()
+}
+
 fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
-}
-
-fn has_null(key: &KeyValue) -> bool {
-    match key {
-        KeyValue::Null => true,
-        KeyValue::Composite(parts) => parts.iter().any(has_null),
-        KeyValue::Integer(_) | KeyValue::Text(_) => false,
-    }
 }
 
 impl Join {
@@ -390,16 +379,7 @@ impl Join {
     /// The columns of one side of `joined`, NULL where a row is padded.
     fn side_columns(&self, side: usize, joined: &[Joined]) -> Result<Vec<ArrayRef>> {
         let parser = self.converters[side].parser();
-        let present: Vec<&[u8]> = joined
-            .iter()
-            .filter_map(|(_, l, r)| {
-                if side == 0 {
-                    l.as_deref()
-                } else {
-                    r.as_deref()
-                }
-            })
-            .collect();
+        let present: Vec<&[u8]> = joined.iter().filter_map(|j| part(side, j)).collect();
         let columns = self.converters[side]
             .convert_rows(present.iter().map(|bytes| parser.parse(bytes)))
             .map_err(|e| self.failed(e))?;
@@ -409,9 +389,8 @@ impl Join {
         let mut next = 0u32;
         let indices: UInt32Array = joined
             .iter()
-            .map(|(_, l, r)| {
-                let part = if side == 0 { l } else { r };
-                part.as_ref().map(|_| {
+            .map(|j| {
+                part(side, j).map(|_| {
                     next += 1;
                     next - 1
                 })
@@ -469,7 +448,7 @@ impl Operator for Join {
         let mut joined = Vec::new();
         for (index, key) in keys.iter().enumerate() {
             let row = rows.row(index).as_ref().to_vec();
-            if has_null(key) {
+            if key.has_null() {
                 // It can never match; an outer join shows it padded, once.
                 if self.kind.preserves(side) {
                     let (left, right) = Self::pair(side, Some(row), None);

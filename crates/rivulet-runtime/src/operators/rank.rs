@@ -185,19 +185,21 @@ impl Rank {
         if place >= self.limit {
             return Ok(());
         }
-        let before: Vec<Vec<u8>> = top.iter().map(|(_, row)| row.clone()).collect();
+        let kept_before = top.len();
         top.insert(place, (sort_key, row));
-        top.truncate(self.limit);
-        for (rank, (_, row)) in top.iter().enumerate().skip(place) {
+        // Every rank from `place` on now holds the row that was one rank
+        // above it; the rank past the old last one is new.
+        let changed = top.len().min(self.limit);
+        for rank in place..changed {
             let number = rank as u64 + 1;
-            match before.get(rank) {
-                Some(old) => {
-                    out.push((RowKind::UpdateBefore, old.clone(), number));
-                    out.push((RowKind::UpdateAfter, row.clone(), number));
-                }
-                None => out.push((RowKind::Insert, row.clone(), number)),
+            if rank < kept_before {
+                out.push((RowKind::UpdateBefore, top[rank + 1].1.clone(), number));
+                out.push((RowKind::UpdateAfter, top[rank].1.clone(), number));
+            } else {
+                out.push((RowKind::Insert, top[rank].1.clone(), number));
             }
         }
+        top.truncate(self.limit);
         self.state.set_value(TOP_ROWS, &[], &top)
     }
 

@@ -294,15 +294,8 @@ impl Operator for WindowAggregate {
                 .merge_stored(&mut merged, partial.accumulators, &mut self.state, &window)?;
             self.state
                 .set_value(ACCUMULATORS, &window, &(key, merged))?;
-            self.timers.register(
-                TimeDomain::EventTime,
-                Timer {
-                    timestamp: end - 1,
-                    key_group: partial.key_group,
-                    key: key_bytes,
-                    namespace: window,
-                },
-            );
+            let timer = self.timer(partial.key_group, &key_bytes, start, end);
+            self.timers.register(TimeDomain::EventTime, timer);
         }
         Ok(())
     }
