@@ -43,6 +43,31 @@ fn column_name(expr: &Expr) -> Option<&str> {
     }
 }
 
+/// The name of field `index` of a composite key.
+fn key_field(index: usize) -> String {
+    format!("k{index}")
+}
+
+/// The SQL of a grouping, join or partition key over `keys`: one
+/// expression as it is, several as one composite key (a ROW with fields
+/// `k0`, `k1`, …); `None` without keys.
+pub fn key_sql(
+    keys: &[&Expr],
+    sql: impl Fn(&Expr) -> Result<String, String>,
+) -> Result<Option<String>, String> {
+    Ok(match keys {
+        [] => None,
+        [key] => Some(sql(key)?),
+        keys => {
+            let mut fields = Vec::with_capacity(keys.len());
+            for (index, key) in keys.iter().enumerate() {
+                fields.push(format!("'{}', {}", key_field(index), sql(key)?));
+            }
+            Some(format!("named_struct({})", fields.join(", ")))
+        }
+    })
+}
+
 /// Plans `aggregate`, or says why it is not an aggregation Rivulet runs.
 pub fn aggregation(
     aggregate: &Aggregate,
@@ -55,19 +80,7 @@ pub fn aggregation(
         .iter()
         .filter(|g| !windowed || !matches!(column_name(g), Some("window_start" | "window_end")))
         .collect();
-    // Several keys group as one composite key, a ROW of them.
-    let key_fields: Vec<String> = (0..keys.len()).map(|i| format!("k{i}")).collect();
-    let key_expression = match keys.as_slice() {
-        [] => None,
-        [key] => Some(expression_sql(key)?),
-        keys => {
-            let mut fields = Vec::with_capacity(keys.len());
-            for (name, key) in key_fields.iter().zip(keys) {
-                fields.push(format!("'{name}', {}", expression_sql(key)?));
-            }
-            Some(format!("named_struct({})", fields.join(", ")))
-        }
-    };
+    let key_expression = key_sql(&keys, &expression_sql)?;
     let mut before = Vec::new();
     if let Some(expression) = key_expression {
         before.push(Projection {
@@ -159,9 +172,7 @@ pub fn aggregation(
             }
             _ => {
                 let position = keys.iter().position(|key| std::ptr::eq(*key, group));
-                let key_field = position
-                    .filter(|_| keys.len() > 1)
-                    .map(|i| key_fields[i].clone());
+                let key_field = position.filter(|_| keys.len() > 1).map(key_field);
                 (KEY.to_string(), key_field)
             }
         };

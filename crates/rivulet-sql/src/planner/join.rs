@@ -17,6 +17,7 @@ use rivulet_runtime::job_graph::ShipStrategy;
 use rivulet_runtime::operators::{JoinKind, JoinSpec, OperatorSpec, Projection};
 
 use super::{GraphBuilder, Stream, expression_sql, quote};
+use crate::aggregation::key_sql;
 
 /// The key column each side of a join gets.
 const JOIN_KEY: &str = "__join_key";
@@ -88,20 +89,12 @@ impl GraphBuilder<'_> {
                 expression: quote(field.name()),
             })
             .collect();
-        let key = match keys {
-            [key] => expression_by_position(key, plan.schema(), &stream)?,
-            keys => {
-                let mut fields = Vec::with_capacity(keys.len());
-                for (i, key) in keys.iter().enumerate() {
-                    let sql = expression_by_position(key, plan.schema(), &stream)?;
-                    fields.push(format!("'k{i}', {sql}"));
-                }
-                format!("named_struct({})", fields.join(", "))
-            }
-        };
+        let key = key_sql(keys, |key| {
+            expression_by_position(key, plan.schema(), &stream)
+        })?;
         projections.push(Projection {
             name: JOIN_KEY.into(),
-            expression: key,
+            expression: key.ok_or("a JOIN without keys")?,
         });
         self.push_calc(&mut stream, None, projections)?;
         Ok(stream)

@@ -13,6 +13,7 @@ use rivulet_runtime::job_graph::ShipStrategy;
 use rivulet_runtime::operators::{OperatorSpec, Projection, RankSpec, SortKey};
 
 use super::{GraphBuilder, Stream, identity_projections};
+use crate::aggregation::key_sql;
 
 /// The partition key column a Rank's input gets.
 const RANK_KEY: &str = "__rank_key";
@@ -152,17 +153,10 @@ impl GraphBuilder<'_> {
                 nulls_first: sort.nulls_first,
             });
         }
-        let key = match params.partition_by.as_slice() {
-            [] => "0".to_string(),
-            [key] => input.sql(key, plan_schema)?,
-            keys => {
-                let mut fields = Vec::with_capacity(keys.len());
-                for (i, key) in keys.iter().enumerate() {
-                    fields.push(format!("'k{i}', {}", input.sql(key, plan_schema)?));
-                }
-                format!("named_struct({})", fields.join(", "))
-            }
-        };
+        let partition: Vec<&Expr> = params.partition_by.iter().collect();
+        // Without PARTITION BY every row has the same key.
+        let key = key_sql(&partition, |key| input.sql(key, plan_schema))?
+            .unwrap_or_else(|| "0".to_string());
         let mut projections = identity_projections(&input.schema);
         projections.push(Projection {
             name: RANK_KEY.into(),
