@@ -5,8 +5,11 @@
 //! function, else a `GroupAggregate` producing a changelog; then the
 //! query's columns in the query's order.
 
+use datafusion::common::ScalarValue;
 use datafusion::logical_expr::expr::AggregateFunction as AggregateExpr;
 use datafusion::logical_expr::{Aggregate, Expr};
+
+use crate::listagg::LISTAGG;
 use rivulet_runtime::operators::accumulators::AggregateFunction;
 use rivulet_runtime::operators::{AggregateCall, Projection};
 
@@ -34,6 +37,22 @@ pub struct Output {
 }
 
 const KEY: &str = "__key";
+
+/// The text of a string literal (through the casts coercion adds).
+fn literal_text(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Literal(
+            ScalarValue::Utf8(text) | ScalarValue::LargeUtf8(text) | ScalarValue::Utf8View(text),
+            _,
+        ) => text.clone(),
+        Expr::Cast(cast) => literal_text(&cast.expr),
+        Expr::Alias(alias) => literal_text(&alias.expr),
+        _ => None,
+    }
+}
+/// The window bounds as the window operators name them.
+const WINDOW_START: &str = "window_start";
+const WINDOW_END: &str = "window_end";
 
 fn column_name(expr: &Expr) -> Option<&str> {
     match expr {
@@ -69,17 +88,35 @@ pub fn key_sql(
 }
 
 /// Plans `aggregate`, or says why it is not an aggregation Rivulet runs.
+///
+/// It aggregates per window when it groups by `window_start` and
+/// `window_end` of a window table function, or by both columns of
+/// `input_window`: the bounds of the windows an earlier window aggregation
+/// gave its rows (Flink propagates them as window properties).
 pub fn aggregation(
     aggregate: &Aggregate,
+    input_window: Option<&[String; 2]>,
     expression_sql: impl Fn(&Expr) -> Result<String, String>,
 ) -> Result<Aggregation, String> {
     let groups = &aggregate.group_expr;
     let is_window = |name: &str| groups.iter().any(|g| column_name(g) == Some(name));
-    let windowed = is_window("window_start") && is_window("window_end");
-    let keys: Vec<&Expr> = groups
-        .iter()
-        .filter(|g| !windowed || !matches!(column_name(g), Some("window_start" | "window_end")))
-        .collect();
+    let table_function = [WINDOW_START.to_string(), WINDOW_END.to_string()];
+    let window = [Some(&table_function), input_window]
+        .into_iter()
+        .flatten()
+        .find(|[start, end]| is_window(start) && is_window(end));
+    let windowed = window.is_some();
+    // Which window bound a grouping expression is, if it is one.
+    let bound_of = |group: &Expr| {
+        let name = column_name(group)?;
+        let window = window?;
+        [WINDOW_START, WINDOW_END]
+            .into_iter()
+            .zip(window)
+            .find(|(_, column)| column.as_str() == name)
+            .map(|(bound, _)| bound)
+    };
+    let keys: Vec<&Expr> = groups.iter().filter(|g| bound_of(g).is_none()).collect();
     let key_expression = key_sql(&keys, &expression_sql)?;
     let mut before = Vec::new();
     if let Some(expression) = key_expression {
@@ -88,16 +125,13 @@ pub fn aggregation(
             expression,
         });
     }
-    let windows: &[&str] = if windowed {
-        &["window_start", "window_end"]
-    } else {
-        &[]
-    };
-    for window in windows {
-        before.push(Projection {
-            name: window.to_string(),
-            expression: format!("\"{window}\""),
-        });
+    if let Some(columns) = window {
+        for (bound, column) in [WINDOW_START, WINDOW_END].into_iter().zip(columns) {
+            before.push(Projection {
+                name: bound.to_string(),
+                expression: format!("\"{}\"", column.replace('"', "\"\"")),
+            });
+        }
     }
     let mut aggregates = Vec::new();
     for (i, expr) in aggregate.aggr_expr.iter().enumerate() {
@@ -125,12 +159,19 @@ pub fn aggregation(
             ("avg", [_]) => AggregateFunction::Avg,
             ("first_value", [_]) => AggregateFunction::FirstValue,
             ("last_value", [_]) => AggregateFunction::LastValue,
+            (LISTAGG, [_] | [_, _]) => AggregateFunction::ListAgg,
             (name, _) => {
                 return Err(format!(
-                    "the aggregate function {} is not supported yet in an aggregation; Rivulet has COUNT, SUM, MIN, MAX, AVG, FIRST_VALUE and LAST_VALUE",
+                    "the aggregate function {} is not supported yet in an aggregation; Rivulet has COUNT, SUM, MIN, MAX, AVG, FIRST_VALUE, LAST_VALUE and LISTAGG",
                     name.to_ascii_uppercase()
                 ));
             }
+        };
+        let separator = match params.args.get(1) {
+            None => None,
+            Some(separator) => Some(literal_text(separator).ok_or_else(|| {
+                format!("LISTAGG's separator must be a string literal, not '{separator}'")
+            })?),
         };
         // `agg(x) FILTER (WHERE c)` aggregates `CASE WHEN c THEN x END`: the
         // rows the filter drops are NULL, which every aggregate skips.
@@ -161,16 +202,15 @@ pub fn aggregation(
             function,
             input,
             output: format!("__result{i}"),
+            separator,
         });
     }
     let fields = aggregate.schema.fields();
     let mut after = Vec::with_capacity(fields.len());
     for (field, group) in fields.iter().zip(groups) {
-        let (column, key_field) = match column_name(group) {
-            Some(window @ ("window_start" | "window_end")) if windowed => {
-                (window.to_string(), None)
-            }
-            _ => {
+        let (column, key_field) = match bound_of(group) {
+            Some(bound) => (bound.to_string(), None),
+            None => {
                 let position = keys.iter().position(|key| std::ptr::eq(*key, group));
                 let key_field = position.filter(|_| keys.len() > 1).map(key_field);
                 (KEY.to_string(), key_field)

@@ -14,6 +14,7 @@ mod column_names;
 pub mod connectors;
 pub mod error;
 pub mod filesystem;
+mod listagg;
 mod nested_fields;
 pub mod nexmark;
 pub mod package;

@@ -33,6 +33,7 @@ use crate::aggregation::aggregation;
 use crate::column_names::flink_column_names;
 use crate::connectors;
 use crate::error::SqlError;
+use crate::listagg::register_listagg;
 use crate::nested_fields::NestedFieldUses;
 use crate::script::{ScriptStatement, split_statements};
 use crate::statements::{ColumnDefinition, Statement, TableDefinition, parse_statement};
@@ -231,6 +232,7 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
     })?;
     let context = expression_context();
     register_window_markers(&context);
+    register_listagg(&context);
     let mut tables: HashMap<String, CatalogTable> = HashMap::new();
     let mut config: BTreeMap<String, String> = options.config.clone();
     let mut inserts = Vec::new();
@@ -649,6 +651,10 @@ struct Stream {
     /// Whether its rows carry the one-row sessions of a SESSION window
     /// table function, which only a window aggregation can merge.
     sessions: bool,
+    /// The columns holding the window of a window aggregation's rows (its
+    /// `window_start` and `window_end`, under the names the query gave
+    /// them), by which a later GROUP BY aggregates per window again.
+    window: Option<[String; 2]>,
 }
 
 impl Stream {
@@ -702,6 +708,31 @@ fn expression_sql(expr: &Expr) -> Result<String, String> {
     datafusion::sql::unparser::expr_to_sql(&unqualified)
         .map(|sql| sql.to_string())
         .map_err(|e| format!("cannot express '{unqualified}' for the runtime: {e}"))
+}
+
+/// The window columns of `stream` after `projections` (computed from
+/// `exprs`): a window column passed on as it is keeps being one, under its
+/// new name; a window with a bound projected away is none.
+fn projected_window(
+    stream: &Stream,
+    exprs: &[Expr],
+    projections: &[Projection],
+) -> Option<[String; 2]> {
+    let window = stream.window.as_ref().filter(|_| !stream.by_position)?;
+    let renamed = |bound: &String| {
+        exprs
+            .iter()
+            .zip(projections)
+            .find(|(expr, _)| {
+                let expr = match expr {
+                    Expr::Alias(alias) => alias.expr.as_ref(),
+                    other => other,
+                };
+                matches!(expr, Expr::Column(c) if &c.name == bound)
+            })
+            .map(|(_, projection)| projection.name.clone())
+    };
+    Some([renamed(&window[0])?, renamed(&window[1])?])
 }
 
 /// `next` (filter and projections over `previous`'s output) rewritten over
@@ -928,6 +959,7 @@ impl GraphBuilder<'_> {
                     last_input: None,
                     by_position: false,
                     sessions: false,
+                    window: None,
                 };
                 if let Some(watermark) = &table.watermark {
                     let assigner = OperatorSpec::WatermarkAssigner(WatermarkAssignerSpec {
@@ -986,8 +1018,10 @@ impl GraphBuilder<'_> {
                     .iter()
                     .zip(projection.schema.fields())
                     .any(|(p, field)| &p.name != field.name());
+                let window = projected_window(&stream, &exprs, &projections);
                 self.push_calc(&mut stream, None, projections)?;
                 stream.by_position = renamed;
+                stream.window = window;
                 Ok(stream)
             }
             LogicalPlan::Filter(filter) => {
@@ -1053,6 +1087,7 @@ impl GraphBuilder<'_> {
                     last_input: None,
                     by_position: false,
                     sessions: false,
+                    window: None,
                 })
             }
             LogicalPlan::Aggregate(aggregate) => self.lower_aggregate(aggregate),
@@ -1129,14 +1164,18 @@ impl GraphBuilder<'_> {
         aggregate: &datafusion::logical_expr::Aggregate,
     ) -> Result<Stream, String> {
         let mut input = self.lower(&aggregate.input)?;
-        let plan = aggregation(aggregate, |e| input.sql(e, aggregate.input.schema()))?;
+        let window = input.window.clone();
+        let plan = aggregation(aggregate, window.as_ref(), |e| {
+            input.sql(e, aggregate.input.schema())
+        })?;
         let sessions = input.sessions;
         if sessions && !plan.windowed {
             return Err(SESSION_ONLY_AGGREGATED.into());
         }
-        if input.schema.index_of(ROW_KIND_COLUMN).is_ok() {
+        if plan.windowed && input.schema.index_of(ROW_KIND_COLUMN).is_ok() {
             return Err(
-                "GROUP BY over an updating result (a changelog) is not supported yet".into(),
+                "a window aggregation over an updating result (a changelog) is not supported yet"
+                    .into(),
             );
         }
         self.push_calc(&mut input, None, plan.before)?;
@@ -1155,6 +1194,7 @@ impl GraphBuilder<'_> {
             last_input: None,
             by_position: false,
             sessions: false,
+            window: None,
         };
         let operator = if plan.windowed {
             OperatorSpec::WindowAggregate(WindowAggregateSpec {
@@ -1204,6 +1244,17 @@ impl GraphBuilder<'_> {
             });
         }
         self.push_calc(&mut stream, None, projections)?;
+        if plan.windowed {
+            let named = |window: &str| {
+                plan.after
+                    .iter()
+                    .find(|output| output.column == window)
+                    .map(|output| output.name.clone())
+            };
+            stream.window = named("window_start")
+                .zip(named("window_end"))
+                .map(|(s, e)| [s, e]);
+        }
         Ok(stream)
     }
 

@@ -161,12 +161,21 @@ CREATE TABLE t (m INT) WITH ('connector' = 'datagen', 'rows-per-second' = '20',
   'fields.m.kind' = 'sequence', 'fields.m.start' = '1', 'fields.m.end' = '3');
 CREATE TABLE o (n INT, m INT) WITH ('connector' = 'print', 'print-identifier' = 'outer');
 INSERT INTO o SELECT n, m FROM s LEFT JOIN t ON s.n = t.m * 2;";
+    // A GROUP BY over a GROUP BY at parallelism 2 reads a changelog: how
+    // many buckets hold each count. Every bucket ends with two rows, so the
+    // count of one is taken back to no bucket and deleted (-D).
+    let nested = "SET 'parallelism.default' = '2';
+CREATE TABLE s (n INT) WITH ('connector' = 'datagen', 'rows-per-second' = '4',
+  'fields.n.kind' = 'sequence', 'fields.n.start' = '1', 'fields.n.end' = '6');
+CREATE TABLE g (cnt BIGINT, buckets BIGINT) WITH ('connector' = 'print', 'print-identifier' = 'nested');
+INSERT INTO g SELECT cnt, COUNT(*) FROM (SELECT n % 3 AS b, COUNT(*) AS cnt FROM s GROUP BY n % 3) GROUP BY cnt;";
     for (name, text) in [
         ("plain", script("", 1)),
         ("named", script("seen", 1)),
         ("parallel", script("par", 2)),
         ("changes", changes.to_string()),
         ("outer", outer.to_string()),
+        ("nested", nested.to_string()),
     ] {
         run_script(&base, dir.path(), name, &text);
     }
@@ -228,22 +237,7 @@ INSERT INTO o SELECT n, m FROM s LEFT JOIN t ON s.n = t.m * 2;";
     assert_eq!(shown["even"], "[even, 3, 6]", "{changes:?}");
 
     // The join's changelog, applied, leaves each n with its partner or NULL.
-    let mut rows: Vec<String> = Vec::new();
-    for line in printed.iter().filter_map(|l| {
-        l.strip_prefix("outer:1> ")
-            .or_else(|| l.strip_prefix("outer:2> "))
-    }) {
-        let (kind, row) = line.split_at(2);
-        match kind {
-            "+I" | "+U" => rows.push(row.to_string()),
-            "-D" | "-U" => {
-                let at = rows.iter().position(|r| r == row);
-                rows.remove(at.unwrap_or_else(|| panic!("{row} retracted unshown: {printed:?}")));
-            }
-            other => panic!("row kind {other} in {printed:?}"),
-        }
-    }
-    rows.sort();
+    let rows = applied_changelog(&printed, "outer");
     assert_eq!(
         rows,
         [
@@ -256,6 +250,39 @@ INSERT INTO o SELECT n, m FROM s LEFT JOIN t ON s.n = t.m * 2;";
         ],
         "{printed:?}"
     );
+    let nested: Vec<&str> = printed
+        .iter()
+        .filter_map(|l| l.strip_prefix("nested:").and_then(|l| l.get(3..)))
+        .collect();
+    assert!(nested.iter().any(|l| l.starts_with("-D[1, ")), "{nested:?}");
+    assert_eq!(
+        applied_changelog(&printed, "nested"),
+        ["[2, 3]"],
+        "{nested:?}"
+    );
+}
+
+/// The rows left when the changelog printed under `identifier` (by two
+/// subtasks) is applied: `+I`/`+U` add a row, `-U`/`-D` take one back.
+fn applied_changelog(printed: &[String], identifier: &str) -> Vec<String> {
+    let mut rows: Vec<String> = Vec::new();
+    let prefixes = [format!("{identifier}:1> "), format!("{identifier}:2> ")];
+    for line in printed.iter().filter_map(|l| {
+        l.strip_prefix(prefixes[0].as_str())
+            .or_else(|| l.strip_prefix(prefixes[1].as_str()))
+    }) {
+        let (kind, row) = line.split_at(2);
+        match kind {
+            "+I" | "+U" => rows.push(row.to_string()),
+            "-D" | "-U" => {
+                let at = rows.iter().position(|r| r == row);
+                rows.remove(at.unwrap_or_else(|| panic!("{row} retracted unshown: {printed:?}")));
+            }
+            other => panic!("row kind {other} in {printed:?}"),
+        }
+    }
+    rows.sort();
+    rows
 }
 
 /// The bids of the first `events` Nexmark events.
@@ -403,9 +430,8 @@ fn nexmark_reference(query: &str, bids: &[nexmark::event::Bid]) -> BTreeMap<Stri
     rows
 }
 
-/// q9's final rows: each auction with its highest bid made while it was
-/// open, the earliest of equal ones (then the first to come).
-fn winning_bids(events: u64) -> BTreeMap<String, String> {
+/// The auctions and bids of the first `events` Nexmark events.
+fn auctions_and_bids(events: u64) -> (Vec<nexmark::event::Auction>, Vec<nexmark::event::Bid>) {
     let options = [("events.num".to_string(), events.to_string())].into();
     let spec = rivulet::nexmark_json::spec(&options).unwrap();
     let mut auctions = Vec::new();
@@ -417,13 +443,47 @@ fn winning_bids(events: u64) -> BTreeMap<String, String> {
             _ => {}
         }
     }
+    (auctions, bids)
+}
+
+/// The bids on auction `a` made while it was open.
+fn open_bids<'b>(
+    a: &nexmark::event::Auction,
+    bids: &'b [nexmark::event::Bid],
+) -> impl Iterator<Item = &'b nexmark::event::Bid> {
+    let (id, opened, expires) = (a.id, a.date_time, a.expires);
+    bids.iter()
+        .filter(move |b| b.auction == id && opened <= b.date_time && b.date_time <= expires)
+}
+
+/// q4's final rows: per category, the average of its auctions' winning
+/// prices (whole numbers, truncated as Flink's AVG of a BIGINT).
+fn average_winning_prices(events: u64) -> BTreeMap<String, String> {
+    let (auctions, bids) = auctions_and_bids(events);
+    let mut per_category: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
+    for a in &auctions {
+        if let Some(highest) = open_bids(a, &bids).map(|b| b.price).max() {
+            let (sum, count) = per_category.entry(a.category as u64).or_default();
+            *sum += highest as u64;
+            *count += 1;
+        }
+    }
+    per_category
+        .into_iter()
+        .map(|(category, (sum, count))| {
+            (category.to_string(), format!("{category}, {}", sum / count))
+        })
+        .collect()
+}
+
+/// q9's final rows: each auction with its highest bid made while it was
+/// open, the earliest of equal ones (then the first to come).
+fn winning_bids(events: u64) -> BTreeMap<String, String> {
+    let (auctions, bids) = auctions_and_bids(events);
     let mut rows = BTreeMap::new();
     for a in &auctions {
-        let open = bids.iter().filter(|b| {
-            b.auction == a.id && a.date_time <= b.date_time && b.date_time <= a.expires
-        });
         let mut winner: Option<&nexmark::event::Bid> = None;
-        for bid in open {
+        for bid in open_bids(a, &bids) {
             let better = match winner {
                 None => true,
                 Some(w) => {
@@ -516,8 +576,8 @@ fn last_printed(
     last
 }
 
-/// Nexmark's queries with updating results (examples/nexmark): the
-/// unbounded GROUP BYs q15 (one key), q16 and q17 (two keys) with FILTER,
+/// Nexmark's queries with updating results (examples/nexmark): q4's
+/// GROUP BY over the changelog of another GROUP BY, the unbounded GROUP BYs q15 (one key), q16 and q17 (two keys) with FILTER,
 /// COUNT(DISTINCT), MIN, MAX, AVG and SUM, the deduplication q18 and the
 /// Top-N q19, printed as changelogs by the real binary: the last row per
 /// group (per rank for q19) equals a reference computed in plain Rust over
@@ -526,7 +586,8 @@ fn last_printed(
 async fn nexmark_changelog_queries_end_at_their_references() {
     const EVENTS: u64 = 20_000;
     // Each query and the columns of its group (for q19, the auction and the rank).
-    let queries: [(&str, &[usize]); 6] = [
+    let queries: [(&str, &[usize]); 7] = [
+        ("q4", &[0]),
         ("q9", &[0]),
         ("q15", &[0]),
         ("q16", &[0, 1]),
@@ -563,6 +624,7 @@ async fn nexmark_changelog_queries_end_at_their_references() {
     let bids = nexmark_bids(EVENTS);
     for (query, key_columns) in queries {
         let expected = match query {
+            "q4" => average_winning_prices(EVENTS),
             "q9" => winning_bids(EVENTS),
             _ => nexmark_reference(query, &bids),
         };

@@ -6,7 +6,7 @@
 //! of no values is NULL, COUNT of none is 0). As in Flink, the average of
 //! whole numbers is a whole number (the sum divided by the count, truncated).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
@@ -32,6 +32,9 @@ pub enum AggregateFunction {
     FirstValue,
     /// The last non-NULL value to arrive, as Flink's `LAST_VALUE`.
     LastValue,
+    /// The non-NULL strings in the order they came, between separators, as
+    /// Flink's `LISTAGG` (the separator is the call's).
+    ListAgg,
 }
 
 /// One aggregate's running value.
@@ -55,6 +58,18 @@ pub enum Accumulator {
     DistinctCount(i64),
     /// MIN or MAX of a STRING.
     Text(Option<String>),
+    /// A SUM that can take values back: NULL again once none is held.
+    IntegerSum {
+        sum: i64,
+        count: i64,
+    },
+    DoubleSum {
+        sum: f64,
+        count: i64,
+    },
+    /// A batch's changes to how often each value is held, for MIN, MAX and
+    /// COUNT(DISTINCT) over a changelog ([`super::retraction`]).
+    Deltas(BTreeMap<KeyValue, i64>),
 }
 
 /// Whether an aggregate reads integers, doubles or (MIN and MAX only)
@@ -109,7 +124,7 @@ impl Values {
         })
     }
 
-    fn is_null(&self, row: usize) -> bool {
+    pub(super) fn is_null(&self, row: usize) -> bool {
         match self {
             Values::Integer(v) => v[row].is_none(),
             Values::Double(v) => v[row].is_none(),
@@ -141,8 +156,12 @@ impl AggregateFunction {
             | Accumulator::Integer(_)
             | Accumulator::IntegerAverage { .. }
             | Accumulator::Distinct(_)
-            | Accumulator::DistinctCount(_) => DataType::Int64,
-            Accumulator::Double(_) | Accumulator::DoubleAverage { .. } => DataType::Float64,
+            | Accumulator::DistinctCount(_)
+            | Accumulator::IntegerSum { .. }
+            | Accumulator::Deltas(_) => DataType::Int64,
+            Accumulator::Double(_)
+            | Accumulator::DoubleAverage { .. }
+            | Accumulator::DoubleSum { .. } => DataType::Float64,
             Accumulator::Text(_) => DataType::Utf8,
         }
     }
@@ -260,7 +279,9 @@ impl AggregateFunction {
             AggregateFunction::Count
             | AggregateFunction::CountStar
             | AggregateFunction::CountDistinct
-            | AggregateFunction::Avg => a + b,
+            | AggregateFunction::Avg
+            // LISTAGG reads strings only (checked when bound).
+            | AggregateFunction::ListAgg => a + b,
         }
     }
 
@@ -274,7 +295,9 @@ impl AggregateFunction {
             AggregateFunction::Count
             | AggregateFunction::CountStar
             | AggregateFunction::CountDistinct
-            | AggregateFunction::Avg => a + b,
+            | AggregateFunction::Avg
+            // LISTAGG reads strings only (checked when bound).
+            | AggregateFunction::ListAgg => a + b,
         }
     }
 }
@@ -299,6 +322,7 @@ pub fn result_column(values: &[Accumulator], data_type: &DataType) -> ArrayRef {
                     Accumulator::DoubleAverage { sum, count } => {
                         (*count > 0).then(|| sum / *count as f64)
                     }
+                    Accumulator::DoubleSum { sum, count } => (*count > 0).then_some(*sum),
                     _ => None,
                 })
                 .collect::<Float64Array>(),
@@ -315,8 +339,11 @@ pub fn result_column(values: &[Accumulator], data_type: &DataType) -> ArrayRef {
                     Accumulator::IntegerAverage { sum, count } => {
                         (*count > 0).then(|| sum.wrapping_div(*count))
                     }
+                    Accumulator::IntegerSum { sum, count } => (*count > 0).then_some(*sum),
                     Accumulator::Double(_)
                     | Accumulator::DoubleAverage { .. }
+                    | Accumulator::DoubleSum { .. }
+                    | Accumulator::Deltas(_)
                     | Accumulator::Text(_) => None,
                 })
                 .collect::<Int64Array>(),

@@ -12,8 +12,9 @@ use super::grouping::{KeyValue, can_group_by, key_values};
 use crate::error::{Result, RuntimeError};
 use crate::state::keyed::{KeyedState, StateId};
 
-/// The map state of the distinct values of call `index` (`COUNT(DISTINCT)`).
-fn distinct_values(index: usize) -> StateId {
+/// The map state of the values of call `index`: the distinct ones of
+/// `COUNT(DISTINCT)`, and how often each is held over a changelog.
+pub(super) fn distinct_values(index: usize) -> StateId {
     StateId(100 + index as u16)
 }
 
@@ -25,6 +26,9 @@ pub struct AggregateCall {
     #[serde(default)]
     pub input: Option<String>,
     pub output: String,
+    /// LISTAGG's separator (`,` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub separator: Option<String>,
 }
 
 /// The index of `name` in `input`, or the operator's job-graph error.
@@ -35,16 +39,44 @@ pub(super) fn column_of(input: &SchemaRef, name: &str, operator: &str) -> Result
 }
 
 /// One call: its function, the input column it reads and the kind of number.
-#[derive(Debug, Clone, Copy)]
-struct Bound {
-    function: AggregateFunction,
-    column: Option<usize>,
-    kind: Option<NumberKind>,
+#[derive(Debug, Clone)]
+pub(super) struct Bound {
+    pub function: AggregateFunction,
+    pub column: Option<usize>,
+    pub kind: Option<NumberKind>,
+    /// LISTAGG's separator.
+    pub separator: String,
+}
+
+impl Bound {
+    /// Folds a partial accumulator into a stored one.
+    fn merge(&self, into: &mut Accumulator, other: Accumulator) {
+        match (self.function, into, other) {
+            (
+                AggregateFunction::ListAgg,
+                Accumulator::Text(list),
+                Accumulator::Text(Some(later)),
+            ) => append_listed(list, &later, &self.separator),
+            (function, into, other) => function.merge(into, other),
+        }
+    }
+}
+
+/// LISTAGG: `value` after the values listed so far, as Flink lists them in
+/// the order they come.
+fn append_listed(list: &mut Option<String>, value: &str, separator: &str) {
+    match list {
+        None => *list = Some(value.to_string()),
+        Some(listed) => {
+            listed.push_str(separator);
+            listed.push_str(value);
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 pub(super) struct BoundCalls {
-    calls: Vec<Bound>,
+    pub(super) calls: Vec<Bound>,
     fields: Vec<Field>,
 }
 
@@ -68,6 +100,12 @@ impl BoundCalls {
                             )));
                         }
                         (kind, AggregateFunction::Count | AggregateFunction::CountDistinct) => kind,
+                        (kind, AggregateFunction::ListAgg) if kind != Some(NumberKind::Text) => {
+                            return Err(RuntimeError::InvalidJobGraph(format!(
+                                "{operator}: LISTAGG lists STRING values, not '{}' of type {data_type}",
+                                call.input.as_deref().unwrap_or_default()
+                            )));
+                        }
                         (
                             Some(NumberKind::Text),
                             AggregateFunction::Sum | AggregateFunction::Avg,
@@ -103,6 +141,7 @@ impl BoundCalls {
                 function: call.function,
                 column,
                 kind,
+                separator: call.separator.clone().unwrap_or_else(|| ",".into()),
             });
         }
         Ok(BoundCalls {
@@ -141,14 +180,25 @@ impl BoundCalls {
     /// Adds row `row` of `inputs` to `accumulators`.
     pub fn add(&self, accumulators: &mut [Accumulator], inputs: &[Option<Values>], row: usize) {
         for ((call, accumulator), input) in self.calls.iter().zip(accumulators).zip(inputs) {
-            call.function.add(accumulator, input.as_ref(), row);
+            match (call.function, accumulator, input) {
+                (
+                    AggregateFunction::ListAgg,
+                    Accumulator::Text(list),
+                    Some(Values::Keys(values)),
+                ) => {
+                    if let KeyValue::Text(value) = &values[row] {
+                        append_listed(list, value, &call.separator);
+                    }
+                }
+                (function, accumulator, input) => function.add(accumulator, input.as_ref(), row),
+            }
         }
     }
 
     /// Folds partial accumulators into stored ones.
     pub fn merge(&self, into: &mut [Accumulator], partial: Vec<Accumulator>) {
         for ((call, into), other) in self.calls.iter().zip(into).zip(partial) {
-            call.function.merge(into, other);
+            call.merge(into, other);
         }
     }
 
@@ -188,7 +238,7 @@ impl BoundCalls {
                         }
                     }
                 }
-                (into, other) => call.function.merge(into, other),
+                (into, other) => call.merge(into, other),
             }
         }
         Ok(())

@@ -4,8 +4,13 @@
 //! the batch touched emits its new result — `+I` the first time, `-U` of the
 //! old result and `+U` of the new one after that, nothing when the result did
 //! not change. Rows carry their kind in [`ROW_KIND_COLUMN`]. Input must be
-//! hash-partitioned on the key (or, without a key, run at parallelism 1),
-//! and insert-only.
+//! hash-partitioned on the key (or, without a key, run at parallelism 1).
+//!
+//! The input may itself be a changelog (a GROUP BY over a GROUP BY): its
+//! `-U` and `-D` rows are taken back from the accumulators
+//! ([`super::retraction`]), and a key whose rows are all taken back emits
+//! `-D` of its last result and leaves state, as Flink's `GroupAggFunction`
+//! does with its record counter.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,6 +24,7 @@ use super::aggregate_calls::{AggregateCall, BoundCalls};
 use super::grouping::{
     KeyValue, Partial, group_key, key_bytes, key_column, keys_of, subtask_state,
 };
+use super::retraction::check_retractable;
 use super::{Operator, SubtaskContext, name_or};
 use crate::changelog::{ROW_KIND_COLUMN, RowKind};
 use crate::error::{Result, RuntimeError};
@@ -49,16 +55,17 @@ impl GroupAggregateSpec {
     /// `[key], aggregates…, $row_kind`.
     pub fn output_schema(&self, input: &SchemaRef) -> Result<SchemaRef> {
         let name = self.name();
-        if input.index_of(ROW_KIND_COLUMN).is_ok() {
-            return Err(RuntimeError::InvalidJobGraph(format!(
-                "{name}: aggregating an update stream is not supported yet"
-            )));
-        }
         let mut fields: Vec<Field> = group_key(input, self.key.as_deref(), &name)?
             .map(|(_, field)| field)
             .into_iter()
             .collect();
-        fields.extend_from_slice(BoundCalls::bind(input, &self.aggregates, &name)?.fields());
+        let calls = BoundCalls::bind(input, &self.aggregates, &name)?;
+        if input.index_of(ROW_KIND_COLUMN).is_ok() {
+            for call in &calls.calls {
+                check_retractable(call.function, call.kind, &name)?;
+            }
+        }
+        fields.extend_from_slice(calls.fields());
         fields.push(Field::new(ROW_KIND_COLUMN, DataType::Int8, false));
         Ok(Arc::new(Schema::new(fields)))
     }
@@ -73,6 +80,7 @@ impl GroupAggregateSpec {
         Ok(GroupAggregate {
             key: group_key(input, self.key.as_deref(), &name)?.map(|(index, _)| index),
             calls: BoundCalls::bind(input, &self.aggregates, &name)?,
+            row_kind: input.index_of(ROW_KIND_COLUMN).ok(),
             output,
             max_parallelism: context.max_parallelism,
             state: subtask_state(self.state_backend.as_deref(), context)?,
@@ -85,6 +93,8 @@ pub struct GroupAggregate {
     name: String,
     key: Option<usize>,
     calls: BoundCalls,
+    /// The input's row-kind column, when the input is a changelog.
+    row_kind: Option<usize>,
     output: SchemaRef,
     max_parallelism: u32,
     state: KeyedState,
@@ -105,6 +115,10 @@ impl GroupAggregate {
     fn partials(&self, batch: &RecordBatch) -> Result<Vec<(KeyValue, Partial)>> {
         let (keys, groups) = keys_of(batch, self.key, self.max_parallelism, &self.name)?;
         let inputs = self.calls.inputs(batch)?;
+        let signs = match self.row_kind {
+            Some(column) => Some(row_signs(batch.column(column), &self.name)?),
+            None => None,
+        };
         let mut order: Vec<(KeyValue, Partial)> = Vec::new();
         let mut index: HashMap<&KeyValue, usize> = HashMap::new();
         for (row, key) in keys.iter().enumerate() {
@@ -113,14 +127,46 @@ impl GroupAggregate {
                     key.clone(),
                     Partial {
                         key_group: groups[row],
-                        accumulators: self.calls.start(),
+                        accumulators: match signs {
+                            Some(_) => self.calls.start_retracting(),
+                            None => self.calls.start(),
+                        },
                     },
                 ));
                 order.len() - 1
             });
-            self.calls.add(&mut order[at].1.accumulators, &inputs, row);
+            let accumulators = &mut order[at].1.accumulators;
+            match &signs {
+                Some(signs) => self
+                    .calls
+                    .add_signed(accumulators, &inputs, row, signs[row]),
+                None => self.calls.add(accumulators, &inputs, row),
+            }
         }
         Ok(order)
+    }
+
+    /// Folds a changelog batch's changes of the current key into its stored
+    /// accumulators; `None` when every row of the key has been taken back
+    /// (its state is then cleared).
+    fn merge_retracting(
+        &mut self,
+        stored: Option<&Vec<Accumulator>>,
+        changes: Vec<Accumulator>,
+    ) -> Result<Option<Vec<Accumulator>>> {
+        let mut merged = stored
+            .cloned()
+            .unwrap_or_else(|| self.calls.start_stored_retracting());
+        self.calls
+            .merge_retracting(&mut merged, changes, &mut self.state)?;
+        if let Some(Accumulator::Count(rows)) = merged.last()
+            && *rows > 0
+        {
+            return Ok(Some(merged));
+        }
+        self.state.clear(ACCUMULATORS, &[])?;
+        self.calls.clear_value_counts(&mut self.state)?;
+        Ok(None)
     }
 
     fn emit(&self, changes: &[Change]) -> Result<RecordBatch> {
@@ -143,20 +189,62 @@ impl GroupAggregate {
     }
 }
 
+/// Each row's sign: 1 for a row that adds (`+I`, `+U`), -1 for one that
+/// takes back (`-U`, `-D`).
+fn row_signs(kinds: &ArrayRef, operator: &str) -> Result<Vec<i64>> {
+    let kinds =
+        kinds
+            .as_any()
+            .downcast_ref::<Int8Array>()
+            .ok_or_else(|| RuntimeError::Operator {
+                operator: operator.to_string(),
+                message: "the row kind column is not TINYINT".into(),
+            })?;
+    kinds
+        .values()
+        .iter()
+        .map(|&byte| match RowKind::from_byte(byte) {
+            Some(RowKind::Insert | RowKind::UpdateAfter) => Ok(1),
+            Some(RowKind::UpdateBefore | RowKind::Delete) => Ok(-1),
+            None => Err(RuntimeError::Operator {
+                operator: operator.to_string(),
+                message: format!("unknown row kind {byte}"),
+            }),
+        })
+        .collect()
+}
+
 impl Operator for GroupAggregate {
     fn process_batch(&mut self, batch: RecordBatch, out: &mut Vec<RecordBatch>) -> Result<()> {
         let mut changes: Vec<Change> = Vec::new();
+        let results = self.calls.fields().len();
         for (key, partial) in self.partials(&batch)? {
             self.state
                 .set_current_key(partial.key_group, &key_bytes(&key, &self.name)?)?;
             let stored: Option<Vec<Accumulator>> = self.state.value(ACCUMULATORS, &[])?;
-            let mut merged = stored.clone().unwrap_or_else(|| self.calls.start_stored());
-            self.calls
-                .merge_stored(&mut merged, partial.accumulators, &mut self.state, &[])?;
+            let merged = if self.row_kind.is_some() {
+                match self.merge_retracting(stored.as_ref(), partial.accumulators)? {
+                    Some(merged) => merged,
+                    None => {
+                        // Its last row was taken back: the result is deleted
+                        // (a key never seen before emits nothing).
+                        if let Some(old) = stored {
+                            changes.push((RowKind::Delete, key, old));
+                        }
+                        continue;
+                    }
+                }
+            } else {
+                let mut merged = stored.clone().unwrap_or_else(|| self.calls.start_stored());
+                self.calls
+                    .merge_stored(&mut merged, partial.accumulators, &mut self.state, &[])?;
+                merged
+            };
             match stored {
                 None => changes.push((RowKind::Insert, key, merged.clone())),
                 // An unchanged result is not sent again, as Flink does not.
-                Some(old) if old == merged => {}
+                // (The count of rows a changelog input keeps last is no result.)
+                Some(old) if old[..results] == merged[..results] => {}
                 Some(old) => {
                     changes.push((RowKind::UpdateBefore, key.clone(), old));
                     changes.push((RowKind::UpdateAfter, key, merged.clone()));
@@ -226,11 +314,13 @@ mod tests {
                     function: AggregateFunction::CountStar,
                     input: None,
                     output: "n".into(),
+                    separator: None,
                 },
                 AggregateCall {
                     function: AggregateFunction::Max,
                     input: Some("v".into()),
                     output: "top".into(),
+                    separator: None,
                 },
             ],
             state_backend: None,
@@ -275,6 +365,7 @@ mod tests {
                     function: AggregateFunction::CountDistinct,
                     input: Some("v".into()),
                     output: "distinct".into(),
+                    separator: None,
                 }],
                 state_backend: Some(backend.into()),
             };
@@ -297,5 +388,138 @@ mod tests {
             // +I 1; -U 1, +U 2; (unchanged: nothing); -U 2, +U 3.
             assert_eq!(counts, [1, 1, 2, 2, 3], "{backend}");
         }
+    }
+
+    fn changelog_batch(rows: &[(RowKind, &str, i64)]) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Utf8, true),
+            Field::new("v", DataType::Int64, true),
+            Field::new(ROW_KIND_COLUMN, DataType::Int8, false),
+        ]));
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
+                Arc::new(arrow_array::Int64Array::from_iter_values(
+                    rows.iter().map(|r| r.2),
+                )),
+                Arc::new(Int8Array::from_iter_values(rows.iter().map(|r| r.0 as i8))),
+            ],
+        )
+        .unwrap()
+    }
+
+    /// Every row as `kind[values…]`, the row kind column last.
+    fn shown(out: &[RecordBatch]) -> Vec<String> {
+        let mut lines = Vec::new();
+        for batch in out {
+            let kinds = batch.num_columns() - 1;
+            for row in 0..batch.num_rows() {
+                let kind = batch.column(kinds).as_primitive::<Int8Type>().value(row);
+                let values: Vec<String> = (0..kinds)
+                    .map(|c| arrow_cast::display::array_value_to_string(batch.column(c), row))
+                    .collect::<std::result::Result<_, _>>()
+                    .unwrap();
+                let kind = RowKind::from_byte(kind).unwrap().short_string();
+                lines.push(format!("{kind}[{}]", values.join(", ")));
+            }
+        }
+        lines
+    }
+
+    #[test]
+    fn a_changelog_input_is_taken_back_and_a_key_with_no_rows_left_is_deleted() {
+        use AggregateFunction::*;
+        use RowKind::*;
+        let calls = [
+            (CountStar, None),
+            (Sum, Some("v")),
+            (Max, Some("v")),
+            (Min, Some("v")),
+            (CountDistinct, Some("v")),
+            (Avg, Some("v")),
+        ];
+        for backend in ["hashmap", "rocksdb"] {
+            let spec = GroupAggregateSpec {
+                name: None,
+                key: Some("k".into()),
+                aggregates: calls
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (function, input))| AggregateCall {
+                        function: *function,
+                        input: input.map(String::from),
+                        output: format!("a{i}"),
+                        separator: None,
+                    })
+                    .collect(),
+                state_backend: Some(backend.into()),
+            };
+            let input = changelog_batch(&[]).schema();
+            let mut operator = spec.create(&input, &SubtaskContext::alone()).unwrap();
+            let mut run = |rows: &[(RowKind, &str, i64)]| {
+                let mut out = Vec::new();
+                operator
+                    .process_batch(changelog_batch(rows), &mut out)
+                    .unwrap();
+                shown(&out)
+            };
+            assert_eq!(
+                run(&[(Insert, "a", 5), (Insert, "a", 3), (Insert, "b", 7)]),
+                ["+I[a, 2, 8, 5, 3, 2, 4]", "+I[b, 1, 7, 7, 7, 1, 7]"],
+                "{backend}"
+            );
+            // The highest value is taken back: the next highest held is the MAX.
+            assert_eq!(
+                run(&[(UpdateBefore, "a", 5), (UpdateAfter, "a", 4)]),
+                ["-U[a, 2, 8, 5, 3, 2, 4]", "+U[a, 2, 7, 4, 3, 2, 3]"],
+                "{backend}"
+            );
+            // A row added and taken back in one batch changes nothing.
+            assert_eq!(
+                run(&[(Insert, "a", 3), (Delete, "a", 3)]),
+                Vec::<String>::new(),
+                "{backend}: unchanged"
+            );
+            assert_eq!(
+                run(&[(Delete, "b", 7), (Delete, "z", 1)]),
+                ["-D[b, 1, 7, 7, 7, 1, 7]"],
+                "{backend}: b has no rows left; z was never seen"
+            );
+            assert_eq!(
+                run(&[(Insert, "b", 2)]),
+                ["+I[b, 1, 2, 2, 2, 1, 2]"],
+                "{backend}: b starts again from nothing"
+            );
+            assert_eq!(
+                run(&[(Delete, "a", 3), (Delete, "a", 4)]),
+                ["-D[a, 2, 7, 4, 3, 2, 3]"],
+                "{backend}"
+            );
+        }
+    }
+
+    #[test]
+    fn first_and_last_values_of_a_changelog_are_refused() {
+        let spec = GroupAggregateSpec {
+            name: None,
+            key: Some("k".into()),
+            aggregates: vec![AggregateCall {
+                function: AggregateFunction::LastValue,
+                input: Some("v".into()),
+                output: "last".into(),
+                separator: None,
+            }],
+            state_backend: None,
+        };
+        let error = spec
+            .output_schema(&changelog_batch(&[]).schema())
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("FIRST_VALUE and LAST_VALUE over an updating input"),
+            "{error}"
+        );
     }
 }

@@ -22,6 +22,7 @@ mod nexmark;
 mod pacing;
 mod print_sink;
 mod rank;
+mod retraction;
 mod watermark_assigner;
 mod window_aggregate;
 mod window_table_function;

@@ -375,11 +375,13 @@ mod tests {
                     function: AggregateFunction::CountStar,
                     input: None,
                     output: "bids".into(),
+                    separator: None,
                 },
                 AggregateCall {
                     function: AggregateFunction::Max,
                     input: Some("price".into()),
                     output: "top".into(),
+                    separator: None,
                 },
             ],
             merge_sessions: false,

@@ -118,6 +118,19 @@ impl GraphBuilder<'_> {
         if join.null_equality != NullEquality::NullEqualsNothing {
             return Err("a JOIN on keys where NULL equals NULL is not supported yet".into());
         }
+        // DataFusion makes a semi join of an inner join whose other side
+        // cannot multiply the kept side's rows (its keys are unique there).
+        // With more than equalities, whether a row has a partner depends on
+        // the partner, so it runs as that inner join: the condition after
+        // it, then the kept side's columns.
+        let semi_with_condition =
+            join.filter.is_some() && matches!(kind, JoinKind::LeftSemi | JoinKind::RightSemi);
+        let kept_side = kind;
+        let kind = if semi_with_condition {
+            JoinKind::Inner
+        } else {
+            kind
+        };
         if join.filter.is_some() && kind != JoinKind::Inner {
             // A semi join's condition decides whether a row has a partner at all.
             return Err(
@@ -159,9 +172,34 @@ impl GraphBuilder<'_> {
             last_input: None,
             by_position: true,
             sessions: false,
+            window: None,
         };
         self.push_operator(&mut stream, operator)?;
-        if let Some(condition) = &join.filter {
+        if semi_with_condition {
+            let both = join
+                .left
+                .schema()
+                .join(join.right.schema())
+                .map_err(|e| e.to_string())?;
+            let condition = join
+                .filter
+                .as_ref()
+                .ok_or("a semi join without its condition")?;
+            let predicate = expression_by_position(condition, &both, &stream)?;
+            let left_columns = join.left.schema().fields().len();
+            let kept: Vec<Projection> = stream
+                .schema
+                .fields()
+                .iter()
+                .enumerate()
+                .filter(|(index, _)| (*index < left_columns) == (kept_side == JoinKind::LeftSemi))
+                .map(|(_, field)| Projection {
+                    name: field.name().clone(),
+                    expression: quote(field.name()),
+                })
+                .collect();
+            self.push_calc(&mut stream, Some(predicate), kept)?;
+        } else if let Some(condition) = &join.filter {
             let predicate = expression_by_position(condition, &join.schema, &stream)?;
             let projections = super::identity_projections(&stream.schema);
             self.push_calc(&mut stream, Some(predicate), projections)?;

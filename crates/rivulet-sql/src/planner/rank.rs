@@ -194,6 +194,7 @@ impl GraphBuilder<'_> {
             last_input: None,
             by_position: true,
             sessions: false,
+            window: None,
         };
         self.push_operator(&mut stream, operator)?;
         Ok(stream)
