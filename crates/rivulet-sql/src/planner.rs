@@ -1146,6 +1146,8 @@ impl GraphBuilder<'_> {
             return Ok(exprs.to_vec());
         };
         stream.sessions = matches!(kind, WindowKind::Session { .. });
+        // Its rows carry their window's bounds (sessions are merged later).
+        stream.window = (!stream.sessions).then(|| ["window_start".into(), "window_end".into()]);
         let operator = OperatorSpec::WindowTableFunction(WindowTableFunctionSpec {
             name: Some(self.operator_name("WindowTableFunction")),
             time: expression_sql(&time)?,

@@ -10,20 +10,29 @@
 //! rank number, as Flink's `AppendOnlyTopNFunction` emits with the rank
 //! number in the output. Rows that compare equal keep their arrival order
 //! (a newer row ranks after an older one).
+//!
+//! A window Top-N (`window_end` set: the partition key holds a window's
+//! bounds) ranks the same way but emits nothing as rows come: when the
+//! watermark passes the window's end, the kept rows are inserted with their
+//! rank numbers and forgotten, as Flink's `WindowRank` does, so its output
+//! is insert-only. A row whose window has already been emitted is late and
+//! dropped.
 
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Int8Array, RecordBatch, UInt64Array};
+use arrow_array::{Array, ArrayRef, Int8Array, RecordBatch, UInt64Array};
 use arrow_row::{RowConverter, SortField};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, SortOptions};
 use serde::{Deserialize, Serialize};
 
 use super::aggregate_calls::column_of;
+use super::event_time::epoch_millis;
 use super::grouping::{group_key, key_bytes, keys_of, subtask_state};
 use super::{Operator, SubtaskContext, name_or};
 use crate::changelog::{ROW_KIND_COLUMN, RowKind};
 use crate::error::{Result, RuntimeError};
 use crate::state::keyed::{KeyedState, StateId};
+use crate::state::timers::{TimeDomain, Timer, TimerService};
 
 /// One column of the order, as SQL's `ORDER BY` gives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +66,10 @@ pub struct RankSpec {
     /// Flink's `state.backend.type`: `hashmap` (the default) or `rocksdb`.
     #[serde(default)]
     pub state_backend: Option<String>,
+    /// For a window Top-N: the TIMESTAMP column holding each row's window
+    /// end, when the window's rows are emitted.
+    #[serde(default)]
+    pub window_end: Option<String>,
 }
 
 /// The kept rows of one key, best first: each row's sort key and its bytes.
@@ -86,12 +99,30 @@ impl RankSpec {
             .ok_or_else(|| RuntimeError::InvalidJobGraph(format!("{name}: no partition key")))
     }
 
-    /// The input's columns but the key, the rank number, the row kind.
+    /// The window end column of a window Top-N, checked to be a TIMESTAMP.
+    fn window_end_index(&self, input: &SchemaRef) -> Result<Option<usize>> {
+        let Some(column) = &self.window_end else {
+            return Ok(None);
+        };
+        let index = column_of(input, column, &self.name())?;
+        if !matches!(input.field(index).data_type(), DataType::Timestamp(_, _)) {
+            return Err(RuntimeError::InvalidJobGraph(format!(
+                "{}: the window column '{column}' is not a TIMESTAMP",
+                self.name()
+            )));
+        }
+        Ok(Some(index))
+    }
+
+    /// The input's columns but the key, the rank number, and (but for a
+    /// window Top-N) the row kind.
     pub fn output_schema(&self, input: &SchemaRef) -> Result<SchemaRef> {
         let key = self.key_index(input)?;
         let mut fields: Vec<Field> = payload(input, key);
         fields.push(Field::new(&self.rank_column, DataType::UInt64, false));
-        fields.push(Field::new(ROW_KIND_COLUMN, DataType::Int8, false));
+        if self.window_end_index(input)?.is_none() {
+            fields.push(Field::new(ROW_KIND_COLUMN, DataType::Int8, false));
+        }
         Ok(Arc::new(Schema::new(fields)))
     }
 
@@ -125,6 +156,9 @@ impl RankSpec {
         .map_err(converter_error)?;
         Ok(Rank {
             key,
+            window_end: self.window_end_index(input)?,
+            timers: TimerService::new(),
+            watermark: i64::MIN,
             order,
             newer_first_on_ties: self.newer_first_on_ties,
             limit: usize::try_from(self.limit).unwrap_or(usize::MAX),
@@ -152,6 +186,11 @@ fn payload(input: &SchemaRef, key: usize) -> Vec<Field> {
 pub struct Rank {
     name: String,
     key: usize,
+    /// A window Top-N's window end column.
+    window_end: Option<usize>,
+    /// A window Top-N's timers: one per key at its window's end.
+    timers: TimerService,
+    watermark: i64,
     order: Vec<usize>,
     newer_first_on_ties: bool,
     limit: usize,
@@ -174,8 +213,15 @@ impl Rank {
     }
 
     /// Puts one row in its place among the kept rows of the current key.
-    fn rank_row(&mut self, sort_key: Vec<u8>, row: Vec<u8>, out: &mut Vec<Change>) -> Result<()> {
-        let mut top: Ranked = self.state.value(TOP_ROWS, &[])?.unwrap_or_default();
+    /// (A window Top-N keeps each window's rows under its own `namespace`.)
+    fn rank_row(
+        &mut self,
+        namespace: &[u8],
+        sort_key: Vec<u8>,
+        row: Vec<u8>,
+        out: &mut Vec<Change>,
+    ) -> Result<()> {
+        let mut top: Ranked = self.state.value(TOP_ROWS, namespace)?.unwrap_or_default();
         let place = if self.newer_first_on_ties {
             top.partition_point(|(kept, _)| *kept < sort_key)
         } else {
@@ -200,7 +246,7 @@ impl Rank {
             }
         }
         top.truncate(self.limit);
-        self.state.set_value(TOP_ROWS, &[], &top)
+        self.state.set_value(TOP_ROWS, namespace, &top)
     }
 
     fn emit(&self, changes: &[Change]) -> Result<RecordBatch> {
@@ -212,9 +258,11 @@ impl Rank {
         columns.push(Arc::new(UInt64Array::from_iter_values(
             changes.iter().map(|(_, _, rank)| *rank),
         )));
-        columns.push(Arc::new(Int8Array::from_iter_values(
-            changes.iter().map(|(kind, ..)| *kind as i8),
-        )));
+        if self.window_end.is_none() {
+            columns.push(Arc::new(Int8Array::from_iter_values(
+                changes.iter().map(|(kind, ..)| *kind as i8),
+            )));
+        }
         RecordBatch::try_new(self.output.clone(), columns).map_err(|e| self.failed(e))
     }
 }
@@ -242,16 +290,58 @@ impl Operator for Rank {
             .rows
             .convert_columns(&payload)
             .map_err(|e| self.failed(e))?;
+        let window_ends = match self.window_end {
+            Some(column) => Some(epoch_millis(batch.column(column)).map_err(|e| self.failed(e))?),
+            None => None,
+        };
         let mut changes = Vec::new();
         for (index, key) in keys.iter().enumerate() {
-            self.state
-                .set_current_key(groups[index], &key_bytes(key, &self.name)?)?;
+            // A window Top-N fires once at its window's end; later rows are late.
+            let fires_at = match &window_ends {
+                Some(ends) if ends.is_null(index) => continue,
+                Some(ends) if ends.value(index) - 1 <= self.watermark => continue,
+                Some(ends) => Some(ends.value(index) - 1),
+                None => None,
+            };
+            let key = key_bytes(key, &self.name)?;
+            self.state.set_current_key(groups[index], &key)?;
             let sort_key = sort_keys.row(index).as_ref().to_vec();
             let row = rows.row(index).as_ref().to_vec();
-            self.rank_row(sort_key, row, &mut changes)?;
+            let namespace = fires_at.map_or_else(Vec::new, |at| at.to_be_bytes().to_vec());
+            self.rank_row(&namespace, sort_key, row, &mut changes)?;
+            if let Some(timestamp) = fires_at {
+                changes.clear();
+                let timer = Timer {
+                    timestamp,
+                    key_group: groups[index],
+                    key,
+                    namespace,
+                };
+                self.timers.register(TimeDomain::EventTime, timer);
+            }
         }
         if !changes.is_empty() {
             out.push(self.emit(&changes)?);
+        }
+        Ok(())
+    }
+
+    fn process_watermark(&mut self, watermark: i64, out: &mut Vec<RecordBatch>) -> Result<()> {
+        self.watermark = self.watermark.max(watermark);
+        let mut fired = Vec::new();
+        for timer in self.timers.advance(TimeDomain::EventTime, watermark) {
+            self.state.set_current_key(timer.key_group, &timer.key)?;
+            let top: Ranked = self
+                .state
+                .value(TOP_ROWS, &timer.namespace)?
+                .unwrap_or_default();
+            self.state.clear(TOP_ROWS, &timer.namespace)?;
+            for (rank, (_, row)) in top.into_iter().enumerate() {
+                fired.push((RowKind::Insert, row, rank as u64 + 1));
+            }
+        }
+        if !fired.is_empty() {
+            out.push(self.emit(&fired)?);
         }
         Ok(())
     }
@@ -296,6 +386,7 @@ mod tests {
             rank_column: "rn".into(),
             newer_first_on_ties: false,
             state_backend: None,
+            window_end: None,
         };
         let context = SubtaskContext::alone();
         spec.create(&input(), &context).unwrap()
@@ -342,5 +433,79 @@ mod tests {
         rank.process_batch(batch(&[("a", 3), ("a", 3)]), &mut out)
             .unwrap();
         assert_eq!(changes(&out), ["+I 3 1"], "the first of equals stays first");
+    }
+
+    #[test]
+    fn a_window_top_n_emits_each_windows_rows_once_when_it_ends() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Utf8, false),
+            Field::new("price", DataType::Int64, true),
+            Field::new("wend", crate::operators::event_time::millis_type(), false),
+        ]));
+        let batch = |rows: &[(&str, i64, i64)]| {
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))),
+                    Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.1))),
+                    Arc::new(arrow_array::TimestampMillisecondArray::from_iter_values(
+                        rows.iter().map(|r| r.2),
+                    )),
+                ],
+            )
+            .unwrap()
+        };
+        for backend in ["hashmap", "rocksdb"] {
+            let spec = RankSpec {
+                name: None,
+                key: "k".into(),
+                order: vec![SortKey {
+                    column: "price".into(),
+                    descending: true,
+                    nulls_first: false,
+                }],
+                limit: 2,
+                rank_column: "rn".into(),
+                newer_first_on_ties: false,
+                state_backend: Some(backend.into()),
+                window_end: Some("wend".into()),
+            };
+            let mut rank = spec.create(&schema, &SubtaskContext::alone()).unwrap();
+            assert!(
+                rank.output.index_of(ROW_KIND_COLUMN).is_err(),
+                "insert-only"
+            );
+            let shown = |out: &[RecordBatch]| {
+                let mut rows = Vec::new();
+                for batch in out {
+                    let prices = batch.column(0).as_primitive::<Int64Type>();
+                    let ranks = batch.column(2).as_primitive::<UInt64Type>();
+                    for row in 0..batch.num_rows() {
+                        rows.push(format!("{} {}", prices.value(row), ranks.value(row)));
+                    }
+                }
+                rows
+            };
+            let mut out = Vec::new();
+            let rows = [
+                ("a", 5, 10),
+                ("a", 7, 10),
+                ("a", 1, 10),
+                ("b", 3, 10),
+                ("a", 9, 20),
+            ];
+            rank.process_batch(batch(&rows), &mut out).unwrap();
+            assert!(out.is_empty(), "{backend}: nothing before the window ends");
+            rank.process_watermark(9, &mut out).unwrap();
+            let mut fired = shown(&out);
+            fired.sort();
+            assert_eq!(fired, ["3 1", "5 2", "7 1"], "{backend}");
+            out.clear();
+            // Window 10 has been emitted: a row of it is late.
+            rank.process_batch(batch(&[("a", 100, 10)]), &mut out)
+                .unwrap();
+            rank.process_watermark(i64::MAX, &mut out).unwrap();
+            assert_eq!(shown(&out), ["9 1"], "{backend}: only window 20 is left");
+        }
     }
 }

@@ -4,7 +4,9 @@
 //! way down the plan; the window under it then becomes a `Rank` operator
 //! keeping the first N rows of each partition, behind a hash edge on the
 //! partition key (one subtask without one). The filter itself stays, as a
-//! Calc that every row the Rank emits passes.
+//! Calc that every row the Rank emits passes. Partitioned by a window's
+//! bounds, it is a window Top-N (or window deduplication): insert-only, its
+//! rows emitted when the window ends.
 
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{BinaryExpr, Expr, Filter, LogicalPlan, Operator, Window};
@@ -153,6 +155,18 @@ impl GraphBuilder<'_> {
                 nulls_first: sort.nulls_first,
             });
         }
+        // PARTITION BY a window's bounds (a window table function's, or
+        // those a window aggregation carried on): a window Top-N, whose rows
+        // are final when the window ends.
+        let window_end = input.window.clone().and_then(|[start, end]| {
+            let partitions_by = |bound: &str| {
+                params
+                    .partition_by
+                    .iter()
+                    .any(|p| matches!(p, Expr::Column(c) if c.name == bound))
+            };
+            (partitions_by(&start) && partitions_by(&end)).then_some(end)
+        });
         let partition: Vec<&Expr> = params.partition_by.iter().collect();
         // Without PARTITION BY every row has the same key.
         let key = key_sql(&partition, |key| input.sql(key, plan_schema))?
@@ -187,6 +201,7 @@ impl GraphBuilder<'_> {
             rank_column: RANK_NUMBER.into(),
             newer_first_on_ties,
             state_backend: self.state_backend.clone(),
+            window_end,
         });
         let mut stream = Stream {
             vertex,
