@@ -142,68 +142,15 @@ pub fn aggregation(
         let Expr::AggregateFunction(AggregateExpr { func, params }) = expr else {
             return Err(format!("the aggregate '{expr}' is not supported yet"));
         };
-        if !params.order_by.is_empty() || (params.distinct && func.name() != "count") {
-            return Err(format!(
-                "the aggregate '{expr}' (DISTINCT other than COUNT, or ORDER BY) is not supported yet"
-            ));
-        }
-        let function = match (func.name(), params.args.as_slice()) {
-            ("count", [_]) if params.distinct => AggregateFunction::CountDistinct,
-            ("count", [Expr::Literal(value, _)]) if !value.is_null() => {
-                AggregateFunction::CountStar
-            }
-            ("count", [_]) => AggregateFunction::Count,
-            ("sum", [_]) => AggregateFunction::Sum,
-            ("min", [_]) => AggregateFunction::Min,
-            ("max", [_]) => AggregateFunction::Max,
-            ("avg", [_]) => AggregateFunction::Avg,
-            ("first_value", [_]) => AggregateFunction::FirstValue,
-            ("last_value", [_]) => AggregateFunction::LastValue,
-            (LISTAGG, [_] | [_, _]) => AggregateFunction::ListAgg,
-            (name, _) => {
-                return Err(format!(
-                    "the aggregate function {} is not supported yet in an aggregation; Rivulet has COUNT, SUM, MIN, MAX, AVG, FIRST_VALUE, LAST_VALUE and LISTAGG",
-                    name.to_ascii_uppercase()
-                ));
-            }
+        let call = CallText {
+            text: expr.to_string(),
+            function: func.name(),
+            args: &params.args,
+            distinct: params.distinct,
+            filter: params.filter.as_deref(),
+            ordered: !params.order_by.is_empty(),
         };
-        let separator = match params.args.get(1) {
-            None => None,
-            Some(separator) => Some(literal_text(separator).ok_or_else(|| {
-                format!("LISTAGG's separator must be a string literal, not '{separator}'")
-            })?),
-        };
-        // `agg(x) FILTER (WHERE c)` aggregates `CASE WHEN c THEN x END`: the
-        // rows the filter drops are NULL, which every aggregate skips.
-        let (function, argument) = match (&params.filter, function) {
-            (None, AggregateFunction::CountStar) => (function, None),
-            (Some(_), AggregateFunction::CountStar) => (AggregateFunction::Count, Some("1".into())),
-            (_, _) => (function, Some(expression_sql(&params.args[0])?)),
-        };
-        let argument = match (&params.filter, argument) {
-            (Some(condition), Some(argument)) => Some(format!(
-                "CASE WHEN {} THEN {argument} END",
-                expression_sql(condition)?
-            )),
-            (_, argument) => argument,
-        };
-        let input = match argument {
-            None => None,
-            Some(expression) => {
-                let name = format!("__agg{i}");
-                before.push(Projection {
-                    name: name.clone(),
-                    expression,
-                });
-                Some(name)
-            }
-        };
-        aggregates.push(AggregateCall {
-            function,
-            input,
-            output: format!("__result{i}"),
-            separator,
-        });
+        aggregates.push(aggregate_call(i, &call, &expression_sql, &mut before)?);
     }
     let fields = aggregate.schema.fields();
     let mut after = Vec::with_capacity(fields.len());
@@ -235,5 +182,90 @@ pub fn aggregation(
         aggregates,
         windowed,
         after,
+    })
+}
+
+/// One aggregate call as the query wrote it (in a GROUP BY or an OVER).
+pub struct CallText<'e> {
+    /// The whole call, for messages.
+    pub text: String,
+    pub function: &'e str,
+    pub args: &'e [Expr],
+    pub distinct: bool,
+    /// `FILTER (WHERE …)`.
+    pub filter: Option<&'e Expr>,
+    /// Whether it has an `ORDER BY` of its own.
+    pub ordered: bool,
+}
+
+/// The runtime's call for aggregate `index` of a query; the argument it
+/// reads is added to `before` as the column `__agg<index>`, and its result
+/// is named `__result<index>`.
+pub fn aggregate_call(
+    index: usize,
+    call: &CallText,
+    expression_sql: impl Fn(&Expr) -> Result<String, String>,
+    before: &mut Vec<Projection>,
+) -> Result<AggregateCall, String> {
+    if call.ordered || (call.distinct && call.function != "count") {
+        return Err(format!(
+            "the aggregate '{}' (DISTINCT other than COUNT, or ORDER BY) is not supported yet",
+            call.text
+        ));
+    }
+    let function = match (call.function, call.args) {
+        ("count", [_]) if call.distinct => AggregateFunction::CountDistinct,
+        ("count", [Expr::Literal(value, _)]) if !value.is_null() => AggregateFunction::CountStar,
+        ("count", [_]) => AggregateFunction::Count,
+        ("sum", [_]) => AggregateFunction::Sum,
+        ("min", [_]) => AggregateFunction::Min,
+        ("max", [_]) => AggregateFunction::Max,
+        ("avg", [_]) => AggregateFunction::Avg,
+        ("first_value", [_]) => AggregateFunction::FirstValue,
+        ("last_value", [_]) => AggregateFunction::LastValue,
+        (LISTAGG, [_] | [_, _]) => AggregateFunction::ListAgg,
+        (name, _) => {
+            return Err(format!(
+                "the aggregate function {} is not supported yet in an aggregation; Rivulet has COUNT, SUM, MIN, MAX, AVG, FIRST_VALUE, LAST_VALUE and LISTAGG",
+                name.to_ascii_uppercase()
+            ));
+        }
+    };
+    let separator = match call.args.get(1) {
+        None => None,
+        Some(separator) => Some(literal_text(separator).ok_or_else(|| {
+            format!("LISTAGG's separator must be a string literal, not '{separator}'")
+        })?),
+    };
+    // `agg(x) FILTER (WHERE c)` aggregates `CASE WHEN c THEN x END`: the
+    // rows the filter drops are NULL, which every aggregate skips.
+    let (function, argument) = match (call.filter, function) {
+        (None, AggregateFunction::CountStar) => (function, None),
+        (Some(_), AggregateFunction::CountStar) => (AggregateFunction::Count, Some("1".into())),
+        (_, _) => (function, Some(expression_sql(&call.args[0])?)),
+    };
+    let argument = match (call.filter, argument) {
+        (Some(condition), Some(argument)) => Some(format!(
+            "CASE WHEN {} THEN {argument} END",
+            expression_sql(condition)?
+        )),
+        (_, argument) => argument,
+    };
+    let input = match argument {
+        None => None,
+        Some(expression) => {
+            let name = format!("__agg{index}");
+            before.push(Projection {
+                name: name.clone(),
+                expression,
+            });
+            Some(name)
+        }
+    };
+    Ok(AggregateCall {
+        function,
+        input,
+        output: format!("__result{index}"),
+        separator,
     })
 }

@@ -41,6 +41,7 @@ use crate::types::{parse_type, type_name};
 use crate::window_tvf::{register_window_markers, rewrite_window_tvfs, window_call};
 
 mod join;
+mod over;
 mod rank;
 
 /// What a script is planned with besides its text.

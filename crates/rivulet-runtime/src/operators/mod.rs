@@ -19,6 +19,7 @@ mod grouping;
 mod join;
 pub(crate) mod keyed_count;
 mod nexmark;
+mod over_aggregate;
 mod pacing;
 mod print_sink;
 mod rank;
@@ -46,6 +47,7 @@ pub use group_aggregate::GroupAggregateSpec;
 pub use join::{JoinKind, JoinSpec};
 pub use keyed_count::KeyedCountSpec;
 pub use nexmark::{DEFAULT_BASE_TIME, NexmarkSpec, nexmark_schema};
+pub use over_aggregate::{OverAggregateSpec, OverFrame};
 pub use print_sink::PrintSinkSpec;
 pub use rank::{RankSpec, SortKey};
 pub use watermark_assigner::{DEFAULT_WATERMARK_INTERVAL_MILLIS, WatermarkAssignerSpec};
@@ -151,6 +153,7 @@ pub enum OperatorSpec {
     GroupAggregate(GroupAggregateSpec),
     Join(JoinSpec),
     Rank(RankSpec),
+    OverAggregate(OverAggregateSpec),
     WindowTableFunction(WindowTableFunctionSpec),
     KeyedCount(KeyedCountSpec),
     FileSink(FileSinkSpec),
@@ -182,6 +185,7 @@ impl OperatorSpec {
             OperatorSpec::WindowAggregate(spec) => spec.key.as_deref(),
             OperatorSpec::GroupAggregate(spec) => spec.key.as_deref(),
             OperatorSpec::Rank(spec) => Some(&spec.key),
+            OperatorSpec::OverAggregate(spec) => Some(&spec.key),
             _ => None,
         }
     }
@@ -209,6 +213,7 @@ impl OperatorSpec {
             OperatorSpec::GroupAggregate(s) => s.name(),
             OperatorSpec::Join(s) => s.name(),
             OperatorSpec::Rank(s) => s.name(),
+            OperatorSpec::OverAggregate(s) => s.name(),
             OperatorSpec::WindowTableFunction(s) => s.name(),
             OperatorSpec::FileSink(s) => format!("Sink: {}", s.name()),
             OperatorSpec::PrintSink(s) => format!("Sink: {}", s.name()),
@@ -239,6 +244,7 @@ impl OperatorSpec {
             // A join's two inputs are in its spec; the vertex checks its edges carry them.
             OperatorSpec::Join(spec) => spec.output_schema().map(Some),
             OperatorSpec::Rank(spec) => spec.output_schema(&require_input()?).map(Some),
+            OperatorSpec::OverAggregate(spec) => spec.output_schema(&require_input()?).map(Some),
             OperatorSpec::WindowTableFunction(spec) => {
                 spec.output_schema(&require_input()?).map(Some)
             }
@@ -305,6 +311,9 @@ impl OperatorSpec {
             }
             OperatorSpec::Join(spec) => RunningOperator::Operator(Box::new(spec.create(context)?)),
             OperatorSpec::Rank(spec) => {
+                RunningOperator::Operator(Box::new(spec.create(&input_schema()?, context)?))
+            }
+            OperatorSpec::OverAggregate(spec) => {
                 RunningOperator::Operator(Box::new(spec.create(&input_schema()?, context)?))
             }
             OperatorSpec::WindowTableFunction(spec) => {

@@ -105,27 +105,40 @@ impl GraphBuilder<'_> {
     /// A window under a filter that bounds its `ROW_NUMBER()`: a Rank.
     pub(super) fn lower_window(&mut self, window: &Window) -> Result<Stream, String> {
         let unsupported = || {
-            "OVER aggregation is not supported yet: Rivulet runs ROW_NUMBER() for Top-N and deduplication (a filter keeping its first N rows)".to_string()
+            "ROW_NUMBER() is supported for Top-N and deduplication only (a filter keeping its first N rows)".to_string()
         };
-        let (wanted, limit) = self.pending_rank.take().ok_or_else(unsupported)?;
-        let [expr] = window.window_expr.as_slice() else {
-            return Err(unsupported());
+        let pending = self.pending_rank.take();
+        let ranked = |expr: &Expr| {
+            let expr = match expr {
+                Expr::Alias(alias) => alias.expr.as_ref(),
+                other => other,
+            };
+            match expr {
+                Expr::WindowFunction(function) if function.fun.name() == "row_number" => {
+                    Some(function.clone())
+                }
+                _ => None,
+            }
         };
-        let expr = match expr {
-            Expr::Alias(alias) => alias.expr.as_ref(),
-            other => other,
+        let row_number = match window.window_expr.as_slice() {
+            [expr] => ranked(expr),
+            _ => None,
         };
-        let Expr::WindowFunction(function) = expr else {
-            return Err(unsupported());
+        let Some(function) = row_number else {
+            // Aggregates over a window: an OVER aggregation.
+            if window.window_expr.iter().any(|e| ranked(e).is_some()) {
+                return Err(unsupported());
+            }
+            return self.lower_over(window);
         };
         let rank_column = window
             .schema
             .field(window.input.schema().fields().len())
             .name()
             .clone();
-        if function.fun.name() != "row_number" || rank_column != wanted {
+        let Some((_, limit)) = pending.filter(|(wanted, _)| *wanted == rank_column) else {
             return Err(unsupported());
-        }
+        };
         let params = &function.params;
         let mut input = self.lower(&window.input)?;
         if input.schema.fields().len() != window.input.schema().fields().len() {
