@@ -43,6 +43,7 @@ use crate::window_tvf::{register_window_markers, rewrite_window_tvfs, window_cal
 mod join;
 mod over;
 mod rank;
+mod source_reuse;
 
 /// What a script is planned with besides its text.
 #[derive(Debug, Clone, Default)]
@@ -307,6 +308,8 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
         state_backend: state_backend(&config).map_err(configuration_error)?,
         state_ttl_millis: state_ttl(&config).map_err(configuration_error)?,
         pending_rank: None,
+        shared_scans: HashMap::new(),
+        shared_sources: HashMap::new(),
     };
     let mut sinks = Vec::new();
     for insert in &inserts {
@@ -333,6 +336,8 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
             eprintln!("{}", plan.display_indent());
         }
         builder.nested_uses = NestedFieldUses::of_plan(&plan);
+        builder.shared_scans = source_reuse::shared_scans(&plan);
+        builder.shared_sources.clear();
         let stream = builder
             .lower(&plan)
             .map_err(|m| at(insert.query_offset, m))?;
@@ -687,6 +692,11 @@ struct GraphBuilder<'a> {
     /// A Top-N's filter seen on the way down: the `ROW_NUMBER()` column it
     /// bounds and how many rows it keeps ([`rank`]).
     pending_rank: Option<(String, u64)>,
+    /// The tables the query being lowered reads in several places, with
+    /// the columns they read together ([`source_reuse`]).
+    shared_scans: HashMap<String, std::collections::BTreeSet<String>>,
+    /// The source vertex of each such table once built, and its columns.
+    shared_sources: HashMap<String, (usize, SchemaRef)>,
 }
 
 /// SQL text of an expression over unqualified input columns.
@@ -897,89 +907,17 @@ impl GraphBuilder<'_> {
     fn lower(&mut self, plan: &LogicalPlan) -> Result<Stream, String> {
         match plan {
             LogicalPlan::TableScan(scan) => {
-                let scanned = scan.table_name.table().to_string();
-                let table_name = scanned
-                    .strip_prefix("__physical_")
-                    .unwrap_or(&scanned)
-                    .to_string();
-                let table = self
-                    .tables
-                    .get(&table_name)
-                    .ok_or_else(|| format!("Object '{table_name}' not found"))?;
-                let name = self.operator_name(&table_name);
-                // Projection push-down: the source makes only the columns read.
-                let projected = Schema::new(
-                    scan.projected_schema
-                        .fields()
-                        .iter()
-                        .map(|f| table.physical.field_with_name(f.name()).cloned())
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(|e| e.to_string())?,
-                );
-                // The source also reads what its watermark needs; a Calc
-                // after the assigner drops it again.
-                let query_columns = projected.fields().len();
-                let mut read = projected.fields().iter().cloned().collect::<Vec<_>>();
-                let mut uses = self.nested_uses.clone();
-                if let Some(watermark) = &table.watermark {
-                    uses.include(&watermark.planned);
-                    for column in &watermark.columns {
-                        if read.iter().all(|f| f.name() != column) {
-                            let field = table
-                                .physical
-                                .field_with_name(column)
-                                .map_err(|e| e.to_string())?;
-                            read.push(Arc::new(field.clone()));
-                        }
-                    }
-                }
-                let projected = Schema::new(read);
-                // Nested projection push-down, for sources that skip fields.
-                let (physical, projected) =
-                    if connectors::skips_unread_fields(&table.definition.options) {
-                        (uses.narrow(&table.physical), uses.narrow(&projected))
-                    } else {
-                        (table.physical.clone(), projected)
-                    };
-                let source = connectors::source_operator(
-                    &table.definition.options,
-                    &physical,
-                    &projected,
-                    name,
-                )
-                .map_err(|m| {
-                    format!(
-                        "{m}\n(table '{table_name}' defined at line {})",
-                        table.statement.line
-                    )
-                })?;
-                let vertex = self.new_vertex(vec![source]);
-                let mut stream = Stream {
-                    vertex,
-                    schema: Arc::new(projected),
-                    last_input: None,
-                    by_position: false,
-                    sessions: false,
-                    window: None,
+                let table_name = source_reuse::scanned_table(scan.table_name.table()).to_string();
+                let own: Vec<String> = scan
+                    .projected_schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect();
+                let mut stream = match self.shared_scans.get(&table_name).cloned() {
+                    None => self.lower_source(&table_name, &own)?,
+                    Some(columns) => self.reused_source(&table_name, &columns, &own)?,
                 };
-                if let Some(watermark) = &table.watermark {
-                    let assigner = OperatorSpec::WatermarkAssigner(WatermarkAssignerSpec {
-                        name: Some(self.operator_name("WatermarkAssigner")),
-                        expression: watermark.expression.clone(),
-                        interval_millis: self.event_time.interval_millis,
-                        idle_timeout_millis: self.event_time.idle_timeout_millis,
-                    });
-                    self.push_operator(&mut stream, assigner)?;
-                    if stream.schema.fields().len() > query_columns {
-                        let kept = Arc::new(
-                            stream
-                                .schema
-                                .project(&(0..query_columns).collect::<Vec<_>>())
-                                .map_err(|e| e.to_string())?,
-                        );
-                        self.push_calc(&mut stream, None, identity_projections(&kept))?;
-                    }
-                }
                 if !scan.filters.is_empty() {
                     let filter = scan
                         .filters
@@ -1099,6 +1037,136 @@ impl GraphBuilder<'_> {
                 describe(other)
             )),
         }
+    }
+
+    /// A vertex reading `columns` of `table_name` (and the columns its
+    /// watermark needs): the source connector, the table's watermark
+    /// assigner, and a Calc dropping what only the watermark read.
+    fn lower_source(&mut self, table_name: &str, columns: &[String]) -> Result<Stream, String> {
+        let table = self
+            .tables
+            .get(table_name)
+            .ok_or_else(|| format!("Object '{table_name}' not found"))?;
+        let name = self.operator_name(table_name);
+        // Projection push-down: the source makes only the columns read.
+        let projected = Schema::new(
+            columns
+                .iter()
+                .map(|c| table.physical.field_with_name(c).cloned())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| e.to_string())?,
+        );
+        // The source also reads what its watermark needs; a Calc
+        // after the assigner drops it again.
+        let query_columns = projected.fields().len();
+        let mut read = projected.fields().iter().cloned().collect::<Vec<_>>();
+        let mut uses = self.nested_uses.clone();
+        if let Some(watermark) = &table.watermark {
+            uses.include(&watermark.planned);
+            for column in &watermark.columns {
+                if read.iter().all(|f| f.name() != column) {
+                    let field = table
+                        .physical
+                        .field_with_name(column)
+                        .map_err(|e| e.to_string())?;
+                    read.push(Arc::new(field.clone()));
+                }
+            }
+        }
+        let projected = Schema::new(read);
+        // Nested projection push-down, for sources that skip fields.
+        let (physical, projected) = if connectors::skips_unread_fields(&table.definition.options) {
+            (uses.narrow(&table.physical), uses.narrow(&projected))
+        } else {
+            (table.physical.clone(), projected)
+        };
+        let source =
+            connectors::source_operator(&table.definition.options, &physical, &projected, name)
+                .map_err(|m| {
+                    format!(
+                        "{m}\n(table '{table_name}' defined at line {})",
+                        table.statement.line
+                    )
+                })?;
+        let vertex = self.new_vertex(vec![source]);
+        let mut stream = Stream {
+            vertex,
+            schema: Arc::new(projected),
+            last_input: None,
+            by_position: false,
+            sessions: false,
+            window: None,
+        };
+        if let Some(watermark) = &table.watermark {
+            let assigner = OperatorSpec::WatermarkAssigner(WatermarkAssignerSpec {
+                name: Some(self.operator_name("WatermarkAssigner")),
+                expression: watermark.expression.clone(),
+                interval_millis: self.event_time.interval_millis,
+                idle_timeout_millis: self.event_time.idle_timeout_millis,
+            });
+            self.push_operator(&mut stream, assigner)?;
+            if stream.schema.fields().len() > query_columns {
+                let kept = Arc::new(
+                    stream
+                        .schema
+                        .project(&(0..query_columns).collect::<Vec<_>>())
+                        .map_err(|e| e.to_string())?,
+                );
+                self.push_calc(&mut stream, None, identity_projections(&kept))?;
+            }
+        }
+        Ok(stream)
+    }
+
+    /// A place that reads `own` of a table the query reads in several
+    /// places ([`source_reuse`]): a vertex of its own, fed by the table's
+    /// one source (built at its first place, reading every `shared` column).
+    fn reused_source(
+        &mut self,
+        table_name: &str,
+        shared: &std::collections::BTreeSet<String>,
+        own: &[String],
+    ) -> Result<Stream, String> {
+        let (source, schema) = match self.shared_sources.get(table_name) {
+            Some(built) => built.clone(),
+            None => {
+                let table = self
+                    .tables
+                    .get(table_name)
+                    .ok_or_else(|| format!("Object '{table_name}' not found"))?;
+                let columns: Vec<String> = table
+                    .physical
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .filter(|name| shared.contains(name))
+                    .collect();
+                let stream = self.lower_source(table_name, &columns)?;
+                let built = (stream.vertex, stream.schema);
+                self.shared_sources
+                    .insert(table_name.to_string(), built.clone());
+                built
+            }
+        };
+        let vertex = self.new_vertex(vec![]);
+        self.connect(source, vertex, ShipStrategy::Forward, None);
+        let mut stream = Stream {
+            vertex,
+            schema,
+            last_input: None,
+            by_position: false,
+            sessions: false,
+            window: None,
+        };
+        let projections = own
+            .iter()
+            .map(|column| Projection {
+                name: column.clone(),
+                expression: quote(column),
+            })
+            .collect();
+        self.push_calc(&mut stream, None, projections)?;
+        Ok(stream)
     }
 
     /// A projection holding the window columns of a window table function

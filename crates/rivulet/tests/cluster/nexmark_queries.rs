@@ -394,3 +394,36 @@ async fn append_only_nexmark_queries_match_their_references_at_parallelism_1_and
     }
     cluster.stop().await;
 }
+
+/// q3 reads the source table in two places (the `person` and `auction`
+/// views): as Flink with `table.optimizer.reuse-source-enabled`, the job
+/// has one source, which feeds both (the test above checks q3's rows).
+#[tokio::test]
+async fn a_query_reading_one_table_in_two_places_has_one_source() {
+    let cluster = TestCluster::start(&[("taskmanager.numberOfTaskSlots", "2")]).await;
+    let script = format!(
+        "{}\n{}\n{}",
+        nexmark_example("source-connector.sql"),
+        nexmark_example("views.sql"),
+        nexmark_example("q3.sql")
+    )
+    .replace("${events}", "1000")
+    .replace("${sink}", "'connector' = 'blackhole'");
+    let job = cluster.submit_script(&script).await;
+    let plan = cluster.get(&format!("/jobs/{job}/plan")).await;
+    let descriptions: Vec<String> = plan["plan"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["description"].as_str().unwrap().to_string())
+        .collect();
+    let sources = descriptions
+        .iter()
+        .filter(|d| d.contains("Source:"))
+        .count();
+    assert_eq!(sources, 1, "{descriptions:?}");
+    cluster
+        .wait_for_status(&job, "FINISHED", Duration::from_secs(60))
+        .await;
+    cluster.stop().await;
+}
