@@ -40,6 +40,7 @@ use crate::statements::{ColumnDefinition, Statement, TableDefinition, parse_stat
 use crate::types::{parse_type, type_name};
 use crate::window_tvf::{register_window_markers, rewrite_window_tvfs, window_call};
 
+mod interval;
 mod join;
 mod over;
 mod rank;

@@ -16,6 +16,12 @@
 //! emits a row of its kept side once, when it first has a partner; its
 //! output is insert-only.
 //!
+//! An interval join (an inner join whose condition bounds the right row's
+//! time against the left row's, `interval`) joins the same way, and a stored
+//! row leaves state once the watermark shows that no row still to come can
+//! match it, as Flink's interval join cleans its state; a row that arrives
+//! after that point is joined with what is stored but not stored itself.
+//!
 //! Rows are stored in arrow's row format, each with how often it came and,
 //! for outer joins, how many partners it has. With `table.exec.state.ttl`
 //! a stored row expires that long after it was written: it is no longer
@@ -25,17 +31,19 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use arrow_array::{ArrayRef, Int8Array, RecordBatch, UInt32Array};
+use arrow_array::{Array, ArrayRef, Int8Array, RecordBatch, UInt32Array};
 use arrow_row::{RowConverter, Rows, SortField};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use serde::{Deserialize, Serialize};
 
 use super::aggregate_calls::column_of;
+use super::event_time::epoch_millis;
 use super::grouping::{can_group_by, key_bytes, keys_of, subtask_state};
 use super::{Operator, SubtaskContext, name_or};
 use crate::changelog::{ROW_KIND_COLUMN, RowKind};
 use crate::error::{Result, RuntimeError};
 use crate::state::keyed::{KeyedState, StateId};
+use crate::state::timers::{TimeDomain, Timer, TimerService};
 
 /// Which rows without a partner a join keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,6 +104,20 @@ pub struct JoinSpec {
     /// Flink's `state.backend.type`: `hashmap` (the default) or `rocksdb`.
     #[serde(default)]
     pub state_backend: Option<String>,
+    /// For an interval join: the time bounds that let rows leave state.
+    #[serde(default)]
+    pub interval: Option<JoinInterval>,
+}
+
+/// An interval join's bounds: `right_time - left_time` lies between
+/// `lower_millis` and `upper_millis`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct JoinInterval {
+    pub left_time: String,
+    pub right_time: String,
+    pub lower_millis: i64,
+    pub upper_millis: i64,
 }
 
 /// The stored rows of each side: row bytes → [`Stored`].
@@ -198,7 +220,32 @@ impl JoinSpec {
             })
         };
         let (left, right) = (converter(0)?, converter(1)?);
+        let interval = match &self.interval {
+            None => None,
+            Some(bounds) => {
+                let mut times = [0; 2];
+                for (side, column) in [&bounds.left_time, &bounds.right_time]
+                    .into_iter()
+                    .enumerate()
+                {
+                    let schema = Arc::new(self.inputs()[side].0.clone());
+                    let index = column_of(&schema, column, &name)?;
+                    if !matches!(schema.field(index).data_type(), DataType::Timestamp(..)) {
+                        return Err(RuntimeError::InvalidJobGraph(format!(
+                            "{name}: the interval join's time '{column}' is not a TIMESTAMP"
+                        )));
+                    }
+                    times[side] = index;
+                }
+                // How long after its time a row of each side can still match.
+                let reach = [bounds.upper_millis, -bounds.lower_millis];
+                Some((times, reach))
+            }
+        };
         Ok(Join {
+            interval,
+            timers: TimerService::new(),
+            watermark: i64::MIN,
             kind: self.kind,
             keys,
             converters: [left, right],
@@ -214,6 +261,12 @@ impl JoinSpec {
 pub struct Join {
     name: String,
     kind: JoinKind,
+    /// An interval join's time column per side, and how long after its
+    /// time a stored row of each side stays.
+    interval: Option<([usize; 2], [i64; 2])>,
+    /// When each stored row of an interval join leaves state.
+    timers: TimerService,
+    watermark: i64,
     keys: [usize; 2],
     converters: [RowConverter; 2],
     output: SchemaRef,
@@ -324,17 +377,22 @@ impl Join {
         Ok(partner_rows)
     }
 
-    /// Joins one arriving row of `side` under the current key.
+    /// Joins one arriving row of `side` under the current key, and stores
+    /// it when `keep`.
     fn join_row(
         &mut self,
         side: usize,
         row: Vec<u8>,
         now: i64,
+        keep: bool,
         out: &mut Vec<Joined>,
     ) -> Result<()> {
         if let Some(kept) = self.kind.semi_side() {
             let partner_rows = self.semi_join_row(kept, side, &row, now, out)?;
-            return self.store_row(side, row, partner_rows, now);
+            return match keep {
+                true => self.store_row(side, row, partner_rows, now),
+                false => Ok(()),
+            };
         }
         let other = 1 - side;
         let partners = self.partners(other, now)?;
@@ -361,7 +419,10 @@ impl Join {
             let (left, right) = Self::pair(side, Some(row.clone()), None);
             out.push((RowKind::Insert, left, right));
         }
-        self.store_row(side, row, partner_rows, now)
+        match keep {
+            true => self.store_row(side, row, partner_rows, now),
+            false => Ok(()),
+        }
     }
 
     /// Stores an arrived row of `side` that has `partner_rows` partners.
@@ -445,6 +506,14 @@ impl Operator for Join {
         )?;
         let rows = self.rows(side, &batch)?;
         let now = now_millis();
+        // An interval join's rows leave state at their time plus their reach.
+        let expiries = match self.interval {
+            Some((times, reach)) => {
+                let times = epoch_millis(batch.column(times[side])).map_err(|e| self.failed(e))?;
+                Some((times, reach[side]))
+            }
+            None => None,
+        };
         let mut joined = Vec::new();
         for (index, key) in keys.iter().enumerate() {
             let row = rows.row(index).as_ref().to_vec();
@@ -456,12 +525,43 @@ impl Operator for Join {
                 }
                 continue;
             }
-            self.state
-                .set_current_key(groups[index], &key_bytes(key, &self.name)?)?;
-            self.join_row(side, row, now, &mut joined)?;
+            let key = key_bytes(key, &self.name)?;
+            self.state.set_current_key(groups[index], &key)?;
+            let expires = match &expiries {
+                Some((times, _)) if times.is_null(index) => Some(i64::MIN),
+                Some((times, reach)) => Some(times.value(index).saturating_add(*reach)),
+                None => None,
+            };
+            // A row no row still to come can match is not stored.
+            let keep = expires.is_none_or(|at| at > self.watermark);
+            if let (true, Some(timestamp)) = (keep, expires) {
+                let mut namespace = vec![side as u8];
+                namespace.extend_from_slice(&row);
+                let timer = Timer {
+                    timestamp,
+                    key_group: groups[index],
+                    key,
+                    namespace,
+                };
+                self.timers.register(TimeDomain::EventTime, timer);
+            }
+            self.join_row(side, row, now, keep, &mut joined)?;
         }
         if !joined.is_empty() {
             out.push(self.emit(&joined)?);
+        }
+        Ok(())
+    }
+
+    fn process_watermark(&mut self, watermark: i64, _out: &mut Vec<RecordBatch>) -> Result<()> {
+        self.watermark = self.watermark.max(watermark);
+        for timer in self.timers.advance(TimeDomain::EventTime, watermark) {
+            let Some((&side, row)) = timer.namespace.split_first() else {
+                continue;
+            };
+            self.state.set_current_key(timer.key_group, &timer.key)?;
+            self.state
+                .map_remove(ROWS[usize::from(side)], &[], &row.to_vec())?;
         }
         Ok(())
     }
@@ -491,6 +591,7 @@ mod tests {
             right_key: "owner".into(),
             state_ttl_millis: ttl,
             state_backend: None,
+            interval: None,
         }
     }
 
@@ -624,5 +725,70 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(5));
         join.process_input(1, right(&[(1, 10)]), &mut out).unwrap();
         assert!(rows(&out).is_empty());
+    }
+
+    #[test]
+    fn an_interval_join_forgets_rows_no_row_to_come_can_match() {
+        let side = |key: &str, time: &str| {
+            Schema::new(vec![
+                Field::new(key, DataType::Int64, false),
+                Field::new(time, crate::operators::event_time::millis_type(), false),
+            ])
+        };
+        let spec = JoinSpec {
+            name: None,
+            kind: JoinKind::Inner,
+            left: side("lk", "lt"),
+            right: side("rk", "rt"),
+            left_key: "lk".into(),
+            right_key: "rk".into(),
+            state_ttl_millis: None,
+            state_backend: None,
+            // The right row's time is 0 to 10 ms after the left row's.
+            interval: Some(JoinInterval {
+                left_time: "lt".into(),
+                right_time: "rt".into(),
+                lower_millis: 0,
+                upper_millis: 10,
+            }),
+        };
+        let mut join = spec.create(&context()).unwrap();
+        let batch = |side: usize, time: i64| {
+            let schema = Arc::new(if side == 0 {
+                spec.left.clone()
+            } else {
+                spec.right.clone()
+            });
+            RecordBatch::try_new(
+                schema,
+                vec![
+                    Arc::new(Int64Array::from_iter_values([1])),
+                    Arc::new(arrow_array::TimestampMillisecondArray::from_iter_values([
+                        time,
+                    ])),
+                ],
+            )
+            .unwrap()
+        };
+        let joined = |join: &mut Join, side: usize, time: i64| {
+            let mut out = Vec::new();
+            join.process_input(side, batch(side, time), &mut out)
+                .unwrap();
+            out.iter().map(RecordBatch::num_rows).sum::<usize>()
+        };
+        let stored = |join: &Join| join.state.store().scan_prefix(&[]).unwrap().len();
+        assert_eq!(joined(&mut join, 0, 100), 0);
+        assert_eq!(stored(&join), 1);
+        join.process_watermark(105, &mut Vec::new()).unwrap();
+        assert_eq!(joined(&mut join, 1, 108), 1, "left 100 is still stored");
+        // Left 100 can match right rows up to 110, right 108 left rows from 98:
+        // both are gone once the watermark passes 110.
+        join.process_watermark(111, &mut Vec::new()).unwrap();
+        assert_eq!(stored(&join), 0, "state is empty");
+        assert_eq!(joined(&mut join, 1, 115), 0);
+        // A left row that no right row to come can match still joins what
+        // is stored, but is not kept.
+        assert_eq!(joined(&mut join, 0, 50), 1);
+        assert_eq!(joined(&mut join, 1, 116), 0);
     }
 }

@@ -5,7 +5,9 @@
 //! both go by hash edges on the key to a `Join` vertex, whose output is the
 //! left columns then the right ones. Its columns keep the join's order, so
 //! expressions above it find a column by its position in the join's schema.
-//! The rest of an inner join's condition becomes a Calc after it.
+//! The rest of an inner join's condition becomes a Calc after it; when it
+//! bounds one side's time by the other's, the join is an interval join
+//! ([`super::interval`]).
 
 use std::collections::HashSet;
 
@@ -14,8 +16,9 @@ use datafusion::common::{Column, DFSchema, NullEquality};
 use datafusion::logical_expr::{Expr, Join, JoinType, LogicalPlan};
 use rivulet_runtime::changelog::ROW_KIND_COLUMN;
 use rivulet_runtime::job_graph::ShipStrategy;
-use rivulet_runtime::operators::{JoinKind, JoinSpec, OperatorSpec, Projection};
+use rivulet_runtime::operators::{JoinInterval, JoinKind, JoinSpec, OperatorSpec, Projection};
 
+use super::interval::time_bounds;
 use super::{GraphBuilder, Stream, expression_sql, quote};
 use crate::aggregation::key_sql;
 
@@ -156,6 +159,20 @@ impl GraphBuilder<'_> {
             ShipStrategy::Hash,
             Some(JOIN_KEY.into()),
         );
+        // Time bounds between the sides make it an interval join.
+        let interval = match (&join.filter, kind) {
+            (Some(condition), JoinKind::Inner) => {
+                time_bounds(condition, join.left.schema(), join.right.schema()).map(|bounds| {
+                    JoinInterval {
+                        left_time: left.schema.field(bounds.left_time).name().clone(),
+                        right_time: right.schema.field(bounds.right_time).name().clone(),
+                        lower_millis: bounds.lower_millis,
+                        upper_millis: bounds.upper_millis,
+                    }
+                })
+            }
+            _ => None,
+        };
         let operator = OperatorSpec::Join(JoinSpec {
             name: Some(self.operator_name("Join")),
             kind,
@@ -165,6 +182,7 @@ impl GraphBuilder<'_> {
             right_key: JOIN_KEY.into(),
             state_ttl_millis: self.state_ttl_millis,
             state_backend: self.state_backend.clone(),
+            interval,
         });
         let mut stream = Stream {
             vertex,

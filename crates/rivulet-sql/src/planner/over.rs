@@ -16,6 +16,7 @@ use rivulet_runtime::changelog::ROW_KIND_COLUMN;
 use rivulet_runtime::job_graph::ShipStrategy;
 use rivulet_runtime::operators::{OperatorSpec, OverAggregateSpec, OverFrame, Projection};
 
+use super::interval::interval_millis;
 use super::{GraphBuilder, Stream, cast_sql, identity_projections, quote};
 use crate::aggregation::{CallText, aggregate_call, key_sql};
 
@@ -23,20 +24,6 @@ use crate::aggregation::{CallText, aggregate_call, key_sql};
 const OVER_KEY: &str = "__over_key";
 
 const SAME_WINDOW: &str = "Over Agg: Unsupported use of OVER windows. All aggregates must be computed on the same window.";
-
-/// Milliseconds of an interval that has no months.
-fn interval_millis(value: &ScalarValue) -> Option<u64> {
-    let millis = match value {
-        ScalarValue::IntervalDayTime(Some(v)) => {
-            i64::from(v.days) * 86_400_000 + i64::from(v.milliseconds)
-        }
-        ScalarValue::IntervalMonthDayNano(Some(v)) if v.months == 0 => {
-            i64::from(v.days) * 86_400_000 + v.nanoseconds / 1_000_000
-        }
-        _ => return None,
-    };
-    u64::try_from(millis).ok()
-}
 
 /// A whole number of rows.
 fn row_count(value: &ScalarValue) -> Option<u64> {
@@ -76,7 +63,11 @@ fn over_frame(frame: &WindowFrame) -> Result<OverFrame, String> {
             preceding_millis: if value.is_null() {
                 None
             } else {
-                Some(interval_millis(value).ok_or_else(bad_bound)?)
+                Some(
+                    interval_millis(value)
+                        .and_then(|millis| u64::try_from(millis).ok())
+                        .ok_or_else(bad_bound)?,
+                )
             },
         }),
         _ => Err(bad_bound()),
