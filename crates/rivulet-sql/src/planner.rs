@@ -1352,7 +1352,7 @@ impl GraphBuilder<'_> {
                     OperatorSpec::GroupAggregate(_) | OperatorSpec::Rank(_) => {
                         Some((o.display_name(), "update"))
                     }
-                    OperatorSpec::Join(join) if join.kind.updates() => {
+                    OperatorSpec::Join(join) if join.updates() => {
                         Some((o.display_name(), "update and delete"))
                     }
                     _ => None,

@@ -17,10 +17,13 @@
 //! output is insert-only.
 //!
 //! An interval join (an inner join whose condition bounds the right row's
-//! time against the left row's, `interval`) joins the same way, and a stored
-//! row leaves state once the watermark shows that no row still to come can
-//! match it, as Flink's interval join cleans its state; a row that arrives
-//! after that point is joined with what is stored but not stored itself.
+//! time against the left row's) and a window join (joined on both sides'
+//! window bounds) join the same way, and a stored row leaves state once the
+//! watermark shows that no row still to come can match it (`expiry`), as
+//! Flink's interval and window joins clean their state; a row that arrives
+//! after that point is joined with what is stored but not stored itself. An
+//! outer window join shows a row without a partner, padded, only when it
+//! leaves state, so its output is insert-only, as Flink's window join's.
 //!
 //! Rows are stored in arrow's row format, each with how often it came and,
 //! for outer joins, how many partners it has. With `table.exec.state.ttl`
@@ -104,20 +107,25 @@ pub struct JoinSpec {
     /// Flink's `state.backend.type`: `hashmap` (the default) or `rocksdb`.
     #[serde(default)]
     pub state_backend: Option<String>,
-    /// For an interval join: the time bounds that let rows leave state.
+    /// For an interval or window join: when stored rows leave state.
     #[serde(default)]
-    pub interval: Option<JoinInterval>,
+    pub expiry: Option<JoinExpiry>,
 }
 
-/// An interval join's bounds: `right_time - left_time` lies between
-/// `lower_millis` and `upper_millis`.
+/// When an interval or window join's stored rows leave state: a row of
+/// each side at its time column plus that side's reach, once the
+/// watermark is there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct JoinInterval {
+pub struct JoinExpiry {
     pub left_time: String,
     pub right_time: String,
-    pub lower_millis: i64,
-    pub upper_millis: i64,
+    pub left_reach_millis: i64,
+    pub right_reach_millis: i64,
+    /// An outer window join: rows without a partner are shown, padded,
+    /// when they leave state rather than when they come.
+    #[serde(default)]
+    pub padded_at_expiry: bool,
 }
 
 /// The stored rows of each side: row bytes → [`Stored`].
@@ -200,10 +208,20 @@ impl JoinSpec {
                 fields.extend(self.payload_fields(side, key));
             }
         }
-        if self.kind.updates() {
+        if self.updates() {
             fields.push(Field::new(ROW_KIND_COLUMN, DataType::Int8, false));
         }
         Ok(Arc::new(Schema::new(fields)))
+    }
+
+    fn padded_at_expiry(&self) -> bool {
+        self.expiry.as_ref().is_some_and(|e| e.padded_at_expiry)
+    }
+
+    /// Whether its output is a changelog: an outer join's, but for an outer
+    /// window join's, which shows padded rows only once they are final.
+    pub fn updates(&self) -> bool {
+        self.kind.updates() && !self.padded_at_expiry()
     }
 
     pub(super) fn create(&self, context: &SubtaskContext) -> Result<Join> {
@@ -220,11 +238,11 @@ impl JoinSpec {
             })
         };
         let (left, right) = (converter(0)?, converter(1)?);
-        let interval = match &self.interval {
+        let expiry = match &self.expiry {
             None => None,
-            Some(bounds) => {
+            Some(expiry) => {
                 let mut times = [0; 2];
-                for (side, column) in [&bounds.left_time, &bounds.right_time]
+                for (side, column) in [&expiry.left_time, &expiry.right_time]
                     .into_iter()
                     .enumerate()
                 {
@@ -232,18 +250,18 @@ impl JoinSpec {
                     let index = column_of(&schema, column, &name)?;
                     if !matches!(schema.field(index).data_type(), DataType::Timestamp(..)) {
                         return Err(RuntimeError::InvalidJobGraph(format!(
-                            "{name}: the interval join's time '{column}' is not a TIMESTAMP"
+                            "{name}: the join's time '{column}' is not a TIMESTAMP"
                         )));
                     }
                     times[side] = index;
                 }
-                // How long after its time a row of each side can still match.
-                let reach = [bounds.upper_millis, -bounds.lower_millis];
-                Some((times, reach))
+                Some((times, [expiry.left_reach_millis, expiry.right_reach_millis]))
             }
         };
         Ok(Join {
-            interval,
+            expiry,
+            padded_at_expiry: self.padded_at_expiry(),
+            updates: self.updates(),
             timers: TimerService::new(),
             watermark: i64::MIN,
             kind: self.kind,
@@ -261,10 +279,13 @@ impl JoinSpec {
 pub struct Join {
     name: String,
     kind: JoinKind,
-    /// An interval join's time column per side, and how long after its
-    /// time a stored row of each side stays.
-    interval: Option<([usize; 2], [i64; 2])>,
-    /// When each stored row of an interval join leaves state.
+    /// An interval or window join's time column per side, and how long
+    /// after its time a stored row of each side stays.
+    expiry: Option<([usize; 2], [i64; 2])>,
+    padded_at_expiry: bool,
+    /// Whether its output carries row kinds.
+    updates: bool,
+    /// When each stored row of an interval or window join leaves state.
     timers: TimerService,
     watermark: i64,
     keys: [usize; 2],
@@ -400,7 +421,7 @@ impl Join {
         for (partner, mut entry) in partners {
             partner_rows += entry.count;
             if self.kind.preserves(other) {
-                if entry.partners == 0 {
+                if entry.partners == 0 && !self.padded_at_expiry {
                     // Its padded rows were shown; take them back first.
                     for _ in 0..entry.count {
                         let (left, right) = Self::pair(other, Some(partner.clone()), None);
@@ -415,7 +436,7 @@ impl Join {
                 out.push((RowKind::Insert, left, right));
             }
         }
-        if partner_rows == 0 && self.kind.preserves(side) {
+        if partner_rows == 0 && self.kind.preserves(side) && !self.padded_at_expiry {
             let (left, right) = Self::pair(side, Some(row.clone()), None);
             out.push((RowKind::Insert, left, right));
         }
@@ -472,7 +493,7 @@ impl Join {
                 columns.extend(self.side_columns(side, joined)?);
             }
         }
-        if self.kind.updates() {
+        if self.updates {
             columns.push(Arc::new(Int8Array::from_iter_values(
                 joined.iter().map(|(kind, ..)| *kind as i8),
             )));
@@ -506,8 +527,9 @@ impl Operator for Join {
         )?;
         let rows = self.rows(side, &batch)?;
         let now = now_millis();
-        // An interval join's rows leave state at their time plus their reach.
-        let expiries = match self.interval {
+        // An interval or window join's rows leave state at their time plus
+        // their reach.
+        let expiries = match self.expiry {
             Some((times, reach)) => {
                 let times = epoch_millis(batch.column(times[side])).map_err(|e| self.failed(e))?;
                 Some((times, reach[side]))
@@ -553,15 +575,28 @@ impl Operator for Join {
         Ok(())
     }
 
-    fn process_watermark(&mut self, watermark: i64, _out: &mut Vec<RecordBatch>) -> Result<()> {
+    fn process_watermark(&mut self, watermark: i64, out: &mut Vec<RecordBatch>) -> Result<()> {
         self.watermark = self.watermark.max(watermark);
+        let mut padded = Vec::new();
         for timer in self.timers.advance(TimeDomain::EventTime, watermark) {
             let Some((&side, row)) = timer.namespace.split_first() else {
                 continue;
             };
+            let (side, row) = (usize::from(side), row.to_vec());
             self.state.set_current_key(timer.key_group, &timer.key)?;
-            self.state
-                .map_remove(ROWS[usize::from(side)], &[], &row.to_vec())?;
+            if self.padded_at_expiry && self.kind.preserves(side) {
+                let stored: Option<Stored> = self.state.map_get(ROWS[side], &[], &row)?;
+                if let Some(entry) = stored.filter(|e| e.partners == 0) {
+                    for _ in 0..entry.count {
+                        let (left, right) = Self::pair(side, Some(row.clone()), None);
+                        padded.push((RowKind::Insert, left, right));
+                    }
+                }
+            }
+            self.state.map_remove(ROWS[side], &[], &row)?;
+        }
+        if !padded.is_empty() {
+            out.push(self.emit(&padded)?);
         }
         Ok(())
     }
@@ -591,7 +626,7 @@ mod tests {
             right_key: "owner".into(),
             state_ttl_millis: ttl,
             state_backend: None,
-            interval: None,
+            expiry: None,
         }
     }
 
@@ -744,12 +779,14 @@ mod tests {
             right_key: "rk".into(),
             state_ttl_millis: None,
             state_backend: None,
-            // The right row's time is 0 to 10 ms after the left row's.
-            interval: Some(JoinInterval {
+            // The right row's time is 0 to 10 ms after the left row's: a
+            // left row can match until 10 ms after it, a right one from then.
+            expiry: Some(JoinExpiry {
                 left_time: "lt".into(),
                 right_time: "rt".into(),
-                lower_millis: 0,
-                upper_millis: 10,
+                left_reach_millis: 10,
+                right_reach_millis: 0,
+                padded_at_expiry: false,
             }),
         };
         let mut join = spec.create(&context()).unwrap();
@@ -790,5 +827,85 @@ mod tests {
         // is stored, but is not kept.
         assert_eq!(joined(&mut join, 0, 50), 1);
         assert_eq!(joined(&mut join, 1, 116), 0);
+    }
+
+    #[test]
+    fn an_outer_window_join_pads_a_row_without_partner_when_its_window_ends() {
+        let side = |key: &str| {
+            Schema::new(vec![
+                Field::new(key, DataType::Int64, false),
+                Field::new("wend", crate::operators::event_time::millis_type(), false),
+            ])
+        };
+        let spec = JoinSpec {
+            name: None,
+            kind: JoinKind::Left,
+            left: side("lk"),
+            right: side("rk"),
+            left_key: "lk".into(),
+            right_key: "rk".into(),
+            state_ttl_millis: None,
+            state_backend: None,
+            // Both sides' rows are final when their window ends.
+            expiry: Some(JoinExpiry {
+                left_time: "wend".into(),
+                right_time: "wend".into(),
+                left_reach_millis: -1,
+                right_reach_millis: -1,
+                padded_at_expiry: true,
+            }),
+        };
+        assert!(!spec.updates(), "insert-only");
+        let mut join = spec.create(&context()).unwrap();
+        let batch = |side: usize, key: i64| {
+            let schema = Arc::new(if side == 0 {
+                spec.left.clone()
+            } else {
+                spec.right.clone()
+            });
+            RecordBatch::try_new(
+                schema,
+                vec![
+                    Arc::new(Int64Array::from_iter_values([key])),
+                    Arc::new(arrow_array::TimestampMillisecondArray::from_iter_values([
+                        10,
+                    ])),
+                ],
+            )
+            .unwrap()
+        };
+        // (left window end, right window end or None) per output row.
+        let shown = |out: &[RecordBatch]| -> Vec<(i64, Option<i64>)> {
+            let mut rows = Vec::new();
+            for batch in out {
+                assert_eq!(batch.num_columns(), 2, "no row kind column");
+                let left = epoch_millis(batch.column(0)).unwrap();
+                let right = epoch_millis(batch.column(1)).unwrap();
+                for row in 0..batch.num_rows() {
+                    rows.push((
+                        left.value(row),
+                        right.is_valid(row).then(|| right.value(row)),
+                    ));
+                }
+            }
+            rows
+        };
+        let mut out = Vec::new();
+        join.process_input(0, batch(0, 1), &mut out).unwrap();
+        assert!(
+            out.is_empty(),
+            "a row without partner waits for its window's end"
+        );
+        join.process_input(0, batch(0, 2), &mut out).unwrap();
+        join.process_input(1, batch(1, 2), &mut out).unwrap();
+        assert_eq!(shown(&out), [(10, Some(10))]);
+        out.clear();
+        join.process_watermark(9, &mut out).unwrap();
+        assert_eq!(
+            shown(&out),
+            [(10, None)],
+            "only the row that had no partner"
+        );
+        assert_eq!(join.state.store().scan_prefix(&[]).unwrap().len(), 0);
     }
 }

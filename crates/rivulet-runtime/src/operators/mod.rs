@@ -44,7 +44,7 @@ pub use file_sink::{FileSinkSpec, SINK_FORMATS};
 pub use file_source::{FileSourceSpec, SOURCE_FORMATS};
 pub use generator::GeneratorSpec;
 pub use group_aggregate::GroupAggregateSpec;
-pub use join::{JoinInterval, JoinKind, JoinSpec};
+pub use join::{JoinExpiry, JoinKind, JoinSpec};
 pub use keyed_count::KeyedCountSpec;
 pub use nexmark::{DEFAULT_BASE_TIME, NexmarkSpec, nexmark_schema};
 pub use over_aggregate::{OverAggregateSpec, OverFrame};

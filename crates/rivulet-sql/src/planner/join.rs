@@ -16,7 +16,7 @@ use datafusion::common::{Column, DFSchema, NullEquality};
 use datafusion::logical_expr::{Expr, Join, JoinType, LogicalPlan};
 use rivulet_runtime::changelog::ROW_KIND_COLUMN;
 use rivulet_runtime::job_graph::ShipStrategy;
-use rivulet_runtime::operators::{JoinInterval, JoinKind, JoinSpec, OperatorSpec, Projection};
+use rivulet_runtime::operators::{JoinExpiry, JoinKind, JoinSpec, OperatorSpec, Projection};
 
 use super::interval::time_bounds;
 use super::{GraphBuilder, Stream, expression_sql, quote};
@@ -64,6 +64,51 @@ pub(super) fn unique_name(name: &str, taken: &mut HashSet<String>) -> String {
     candidate
 }
 
+/// A window join (Flink's: both sides joined on equal `window_start` and
+/// `window_end` of their windows): every row of a window is final when the
+/// window ends, so rows leave state then, and an outer join shows rows
+/// without a partner only then.
+fn window_join(join: &Join, left: &Stream, right: &Stream) -> Option<JoinExpiry> {
+    let (Some(left_window), Some(right_window)) = (&left.window, &right.window) else {
+        return None;
+    };
+    // The stream's name of a key's column, found by its position in the plan.
+    let name_of = |expr: &Expr, plan: &LogicalPlan, stream: &Stream| {
+        let Expr::Column(column) = expr else {
+            return None;
+        };
+        let index = plan.schema().index_of_column(column).ok()?;
+        Some(stream.schema.field(index).name().clone())
+    };
+    let pairs: Vec<(String, String)> = join
+        .on
+        .iter()
+        .filter_map(|(l, r)| {
+            Some((
+                name_of(l, &join.left, left)?,
+                name_of(r, &join.right, right)?,
+            ))
+        })
+        .collect();
+    let joined = |bound: usize| {
+        pairs
+            .iter()
+            .any(|(l, r)| *l == left_window[bound] && *r == right_window[bound])
+    };
+    if !(joined(0) && joined(1)) || join.filter.is_some() {
+        return None;
+    }
+    Some(JoinExpiry {
+        left_time: left_window[1].clone(),
+        right_time: right_window[1].clone(),
+        // A window's rows are all there once the watermark is at its end
+        // (less one millisecond, its last instant).
+        left_reach_millis: -1,
+        right_reach_millis: -1,
+        padded_at_expiry: true,
+    })
+}
+
 impl GraphBuilder<'_> {
     /// One side of a join: lowered, its columns renamed where the other
     /// side has them, and its join key added.
@@ -99,7 +144,17 @@ impl GraphBuilder<'_> {
             name: JOIN_KEY.into(),
             expression: key.ok_or("a JOIN without keys")?,
         });
+        // The window bounds the side carries, under their new names.
+        let renamed = |bound: &String| {
+            let index = stream.schema.index_of(bound).ok()?;
+            projections.get(index).map(|p| p.name.clone())
+        };
+        let window = match stream.window.as_ref().filter(|_| !stream.by_position) {
+            Some([start, end]) => renamed(start).zip(renamed(end)).map(|(s, e)| [s, e]),
+            None => None,
+        };
         self.push_calc(&mut stream, None, projections)?;
+        stream.window = window;
         Ok(stream)
     }
 
@@ -159,15 +214,20 @@ impl GraphBuilder<'_> {
             ShipStrategy::Hash,
             Some(JOIN_KEY.into()),
         );
-        // Time bounds between the sides make it an interval join.
-        let interval = match (&join.filter, kind) {
-            (Some(condition), JoinKind::Inner) => {
+        // Equal window bounds make it a window join; time bounds between
+        // the sides an interval join.
+        let expiry = match (window_join(join, &left, &right), &join.filter, kind) {
+            (Some(expiry), _, _) => Some(expiry),
+            (None, Some(condition), JoinKind::Inner) => {
                 time_bounds(condition, join.left.schema(), join.right.schema()).map(|bounds| {
-                    JoinInterval {
+                    JoinExpiry {
                         left_time: left.schema.field(bounds.left_time).name().clone(),
                         right_time: right.schema.field(bounds.right_time).name().clone(),
-                        lower_millis: bounds.lower_millis,
-                        upper_millis: bounds.upper_millis,
+                        // A left row meets right rows up to `upper` after it;
+                        // a right row left rows from `lower` before it.
+                        left_reach_millis: bounds.upper_millis,
+                        right_reach_millis: -bounds.lower_millis,
+                        padded_at_expiry: false,
                     }
                 })
             }
@@ -182,7 +242,7 @@ impl GraphBuilder<'_> {
             right_key: JOIN_KEY.into(),
             state_ttl_millis: self.state_ttl_millis,
             state_backend: self.state_backend.clone(),
-            interval,
+            expiry,
         });
         let mut stream = Stream {
             vertex,
