@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use crate::channel::{ChannelKey, ElementReceiver, ElementSender, LocalChannels};
 use crate::element::{ChannelElement, MAX_WATERMARK, StreamElement};
 use crate::error::{Result, RuntimeError};
+use crate::functions::proctime::now_millis;
 use crate::job_graph::ShipStrategy;
 use crate::metrics::TaskIoMetrics;
 use crate::operators::{
@@ -202,11 +203,23 @@ impl RunningTask<'_> {
                 Ok(element) => element,
                 Err(_) => {
                     self.metrics.begin_idle();
+                    // Waiting ends at the next processing-time timer too.
+                    let timer = self.next_processing_timer().map(|at| {
+                        let wait = at.saturating_sub(now_millis()).max(0) as u64;
+                        std::time::Duration::from_millis(wait)
+                    });
                     let received = tokio::select! {
                         _ = self.cancel.cancelled() => return Ok(TaskOutcome::Canceled),
-                        received = input.recv() => received,
+                        received = input.recv() => Some(received),
+                        _ = sleep_for(timer) => None,
                     };
                     self.metrics.end_idle();
+                    let Some(received) = received else {
+                        if self.fire_processing_time().await? == SendResult::Cancelled {
+                            return Ok(TaskOutcome::Canceled);
+                        }
+                        continue;
+                    };
                     received.ok_or_else(|| RuntimeError::ChannelClosed("input".into()))?
                 }
             };
@@ -232,6 +245,7 @@ impl RunningTask<'_> {
                     )?;
                     if self.emit_batches(produced).await? == SendResult::Cancelled
                         || self.emit_event_time().await? == SendResult::Cancelled
+                        || self.fire_processing_time().await? == SendResult::Cancelled
                     {
                         return Ok(TaskOutcome::Canceled);
                     }
@@ -297,6 +311,35 @@ impl RunningTask<'_> {
                 Ok(None)
             }
         }
+    }
+
+    /// The earliest processing-time timer of the chain's operators.
+    fn next_processing_timer(&self) -> Option<i64> {
+        self.chain
+            .iter()
+            .filter_map(|operator| operator.next_processing_timer())
+            .min()
+    }
+
+    /// Fires the processing-time timers that are due, each operator's
+    /// results through the operators after it and on.
+    async fn fire_processing_time(&mut self) -> Result<SendResult> {
+        let Some(next) = self.next_processing_timer() else {
+            return Ok(SendResult::Sent);
+        };
+        let now = now_millis();
+        if next > now {
+            return Ok(SendResult::Sent);
+        }
+        let mut produced = Vec::new();
+        for position in 0..self.chain.len() {
+            let mut fired = Vec::new();
+            self.chain[position].process_time(now, &mut fired)?;
+            for batch in fired {
+                push_through(&mut self.chain[position + 1..], batch, &mut produced)?;
+            }
+        }
+        self.emit_batches(produced).await
     }
 
     /// Asks the chain's event-time generators (watermark assigners) for a
@@ -548,6 +591,14 @@ fn push_through(
     push_input_through(chain, 0, batch, out)
 }
 
+/// Sleeps `wait`, or forever without one.
+async fn sleep_for(wait: Option<std::time::Duration>) {
+    match wait {
+        Some(wait) => tokio::time::sleep(wait).await,
+        None => std::future::pending().await,
+    }
+}
+
 fn watermark_through(
     chain: &mut [Box<dyn Operator>],
     watermark: i64,
@@ -710,5 +761,110 @@ mod tests {
         assert_eq!(watermarks, vec![5, 20, 30, 40, MAX_WATERMARK]);
         assert_eq!(idle, 1);
         assert_eq!(task.await.unwrap().unwrap(), TaskOutcome::Finished);
+    }
+
+    #[tokio::test]
+    async fn processing_time_windows_fire_by_the_clock_while_the_task_waits() {
+        use arrow_array::{Int64Array, TimestampMillisecondArray};
+        use arrow_schema::{DataType, Field, Schema, TimeUnit};
+
+        use crate::operators::WindowAggregateSpec;
+        let channels = Arc::new(LocalChannels::new(16));
+        let (job_id, consumer, next) = (
+            JobId::random(),
+            JobVertexId::random(),
+            JobVertexId::random(),
+        );
+        let millis = || DataType::Timestamp(TimeUnit::Millisecond, None);
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Int64, false),
+            Field::new("window_start", millis(), false),
+            Field::new("window_end", millis(), false),
+        ]));
+        let spec: WindowAggregateSpec = serde_json::from_value(serde_json::json!({
+            "key": "k", "windowStart": "window_start", "windowEnd": "window_end",
+            "aggregates": [{"function": "count_star", "output": "n"}],
+            "processingTime": true
+        }))
+        .unwrap();
+        let descriptor = TaskDescriptor {
+            job_id,
+            vertex_id: consumer,
+            task_name: "WindowAggregate".into(),
+            subtask_index: 0,
+            parallelism: 1,
+            max_parallelism: 128,
+            operators: vec![OperatorSpec::WindowAggregate(spec)],
+            input_schema: Some(schema.clone()),
+            num_input_channels: 1,
+            input_offsets: vec![0],
+            outputs: vec![OutputDescriptor {
+                target_vertex: next,
+                target_parallelism: 1,
+                target_max_parallelism: 128,
+                strategy: ShipStrategy::Forward,
+                key_column: None,
+                channel_offset: 0,
+            }],
+        };
+        let input = channels.sender(ChannelKey {
+            job_id,
+            vertex_id: consumer,
+            subtask: 0,
+        });
+        let mut output = channels
+            .take_receiver(ChannelKey {
+                job_id,
+                vertex_id: next,
+                subtask: 0,
+            })
+            .unwrap();
+        let task = tokio::spawn(run_task(
+            descriptor,
+            channels.clone(),
+            Arc::new(TaskIoMetrics::default()),
+            CancellationToken::new(),
+            |_| {},
+        ));
+        // A window of the wall clock that ends 200 ms from now.
+        let end = now_millis() + 200;
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int64Array::from_iter_values([1, 1])),
+                Arc::new(TimestampMillisecondArray::from_iter_values([end - 1000; 2])),
+                Arc::new(TimestampMillisecondArray::from_iter_values([end; 2])),
+            ],
+        )
+        .unwrap();
+        let element = StreamElement::Batch(batch);
+        input
+            .send(ChannelElement {
+                channel: 0,
+                element,
+            })
+            .await
+            .unwrap();
+        // No more input: the window comes out when the clock reaches its end.
+        let fired = tokio::time::timeout(Duration::from_secs(5), output.recv()).await;
+        let Ok(Some(ChannelElement {
+            element: StreamElement::Batch(batch),
+            ..
+        })) = fired
+        else {
+            panic!("no window by the clock: {fired:?}");
+        };
+        assert_eq!(batch.num_rows(), 1);
+        assert!(now_millis() >= end - 1, "not before the window's end");
+        let element = StreamElement::EndOfData;
+        input
+            .send(ChannelElement {
+                channel: 0,
+                element,
+            })
+            .await
+            .unwrap();
+        let outcome = tokio::time::timeout(Duration::from_secs(1), task).await;
+        assert_eq!(outcome.unwrap().unwrap().unwrap(), TaskOutcome::Finished);
     }
 }

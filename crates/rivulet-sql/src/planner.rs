@@ -662,6 +662,9 @@ struct Stream {
     /// `window_start` and `window_end`, under the names the query gave
     /// them), by which a later GROUP BY aggregates per window again.
     window: Option<[String; 2]>,
+    /// Whether those windows are of processing time (a window table
+    /// function over `PROCTIME()`), fired by the wall clock.
+    processing_time: bool,
 }
 
 impl Stream {
@@ -720,6 +723,15 @@ fn expression_sql(expr: &Expr) -> Result<String, String> {
     datafusion::sql::unparser::expr_to_sql(&unqualified)
         .map(|sql| sql.to_string())
         .map_err(|e| format!("cannot express '{unqualified}' for the runtime: {e}"))
+}
+
+/// Whether `expr` reads the processing time (`PROCTIME()`).
+fn reads_proctime(expr: &Expr) -> bool {
+    expr.exists(|e| {
+        Ok(matches!(e, Expr::ScalarFunction(function)
+            if function.func.name() == rivulet_runtime::functions::proctime::PROCTIME))
+    })
+    .unwrap_or(false)
 }
 
 /// The window columns of `stream` after `projections` (computed from
@@ -1028,6 +1040,7 @@ impl GraphBuilder<'_> {
                     by_position: false,
                     sessions: false,
                     window: None,
+                    processing_time: false,
                 })
             }
             LogicalPlan::Aggregate(aggregate) => self.lower_aggregate(aggregate),
@@ -1097,6 +1110,7 @@ impl GraphBuilder<'_> {
             by_position: false,
             sessions: false,
             window: None,
+            processing_time: false,
         };
         if let Some(watermark) = &table.watermark {
             let assigner = OperatorSpec::WatermarkAssigner(WatermarkAssignerSpec {
@@ -1158,6 +1172,7 @@ impl GraphBuilder<'_> {
             by_position: false,
             sessions: false,
             window: None,
+            processing_time: false,
         };
         let projections = own
             .iter()
@@ -1218,6 +1233,7 @@ impl GraphBuilder<'_> {
         stream.sessions = matches!(kind, WindowKind::Session { .. });
         // Its rows carry their window's bounds (sessions are merged later).
         stream.window = (!stream.sessions).then(|| ["window_start".into(), "window_end".into()]);
+        stream.processing_time = reads_proctime(&time);
         let operator = OperatorSpec::WindowTableFunction(WindowTableFunctionSpec {
             name: Some(self.operator_name("WindowTableFunction")),
             time: expression_sql(&time)?,
@@ -1241,6 +1257,7 @@ impl GraphBuilder<'_> {
             input.sql(e, aggregate.input.schema())
         })?;
         let sessions = input.sessions;
+        let input_processing_time = input.processing_time;
         if sessions && !plan.windowed {
             return Err(SESSION_ONLY_AGGREGATED.into());
         }
@@ -1267,6 +1284,7 @@ impl GraphBuilder<'_> {
             by_position: false,
             sessions: false,
             window: None,
+            processing_time: false,
         };
         let operator = if plan.windowed {
             OperatorSpec::WindowAggregate(WindowAggregateSpec {
@@ -1277,6 +1295,7 @@ impl GraphBuilder<'_> {
                 aggregates: plan.aggregates,
                 merge_sessions: sessions,
                 state_backend: self.state_backend.clone(),
+                processing_time: input_processing_time,
             })
         } else {
             OperatorSpec::GroupAggregate(GroupAggregateSpec {
@@ -1326,6 +1345,7 @@ impl GraphBuilder<'_> {
             stream.window = named("window_start")
                 .zip(named("window_end"))
                 .map(|(s, e)| [s, e]);
+            stream.processing_time = input_processing_time;
         }
         Ok(stream)
     }

@@ -16,8 +16,8 @@ use rivulet_bench::cluster::Bench;
 use rivulet_bench::measure::peak_resident_bytes;
 
 const QUERIES: &[&str] = &[
-    "q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8", "q9", "q10", "q11", "q14", "q15", "q16", "q17",
-    "q18", "q19", "q20", "q21", "q22",
+    "q0", "q1", "q2", "q3", "q4", "q5", "q7", "q8", "q9", "q10", "q11", "q12", "q14", "q15", "q16",
+    "q17", "q18", "q19", "q20", "q21", "q22",
 ];
 const SOURCES: &[&str] = &["connector", "file"];
 /// Set in the child process that runs one case.

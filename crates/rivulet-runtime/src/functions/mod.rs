@@ -12,10 +12,12 @@
 //! - `DATE_FORMAT` and `TO_TIMESTAMP` with Java patterns ([`temporal`],
 //!   [`java_datetime`]).
 //! - `YEAR`, `MONTH`, `HOUR`, … : one field of a date-time ([`time_fields`]).
+//! - `PROCTIME()`: the processing time ([`proctime`]).
 
 mod concat;
 pub mod java_datetime;
 mod modulo;
+pub mod proctime;
 mod temporal;
 mod time_fields;
 
@@ -41,6 +43,7 @@ pub fn register(context: &SessionContext) {
     context.register_udf(ScalarUDF::new_from_impl(modulo::Mod::new()));
     context.register_udf(ScalarUDF::new_from_impl(temporal::DateFormat::new()));
     context.register_udf(ScalarUDF::new_from_impl(temporal::ToTimestamp::new()));
+    context.register_udf(ScalarUDF::new_from_impl(proctime::Proctime::new()));
     for field in time_fields::TimeField::ALL {
         context.register_udf(ScalarUDF::new_from_impl(
             time_fields::TimeFieldFunction::new(field),

@@ -137,6 +137,18 @@ pub trait Operator: Send {
     fn finish(&mut self, _out: &mut Vec<RecordBatch>) -> Result<()> {
         Ok(())
     }
+
+    /// When (epoch millis of the wall clock) this operator's next
+    /// processing-time timer is due, if it has one.
+    fn next_processing_timer(&self) -> Option<i64> {
+        None
+    }
+
+    /// The wall clock reached `now` (epoch millis): fire the
+    /// processing-time timers due.
+    fn process_time(&mut self, _now: i64, _out: &mut Vec<RecordBatch>) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// An operator as a job graph describes it.

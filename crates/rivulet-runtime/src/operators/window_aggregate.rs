@@ -10,6 +10,11 @@
 //! Flink drops it. Input must be hash-partitioned on the key (or, without a
 //! key, run at parallelism 1).
 //!
+//! Processing-time windows (`processing_time`: a window table function over
+//! `PROCTIME()`) fire when the wall clock reaches a window's end, by
+//! processing-time timers; the windows still open when the input ends fire
+//! then.
+//!
 //! Session windows (`merge_sessions`): each row comes with its own session
 //! `[time, time + gap)`, and the sessions of a key that overlap or touch are
 //! merged, accumulators and all, as Flink's merging window set merges them;
@@ -52,6 +57,9 @@ pub struct WindowAggregateSpec {
     /// Flink's `state.backend.type`: `hashmap` (the default) or `rocksdb`.
     #[serde(default)]
     pub state_backend: Option<String>,
+    /// Whether the windows are of processing time, fired by the wall clock.
+    #[serde(default)]
+    pub processing_time: bool,
 }
 
 /// The accumulators of one key and window.
@@ -107,6 +115,11 @@ impl WindowAggregateSpec {
             timers: TimerService::new(),
             watermark: i64::MIN,
             merge_sessions: self.merge_sessions,
+            domain: if self.processing_time {
+                TimeDomain::ProcessingTime
+            } else {
+                TimeDomain::EventTime
+            },
             name,
         })
     }
@@ -124,6 +137,8 @@ pub struct WindowAggregate {
     timers: TimerService,
     watermark: i64,
     merge_sessions: bool,
+    /// What fires its windows: the watermark, or the wall clock.
+    domain: TimeDomain,
 }
 
 /// A window as a state namespace: start and end, big-endian.
@@ -164,7 +179,10 @@ impl WindowAggregate {
             let (start, end) = (starts.value(row), ends.value(row));
             // Late: the window fired when the watermark reached its last
             // millisecond. (A session may still merge into an open one.)
-            if end - 1 <= self.watermark && !self.merge_sessions {
+            if end - 1 <= self.watermark
+                && !self.merge_sessions
+                && self.domain == TimeDomain::EventTime
+            {
                 continue;
             }
             let partial = partials
@@ -232,7 +250,7 @@ impl WindowAggregate {
                 self.state.value(ACCUMULATORS, &window)?;
             self.state.clear(ACCUMULATORS, &window)?;
             self.timers
-                .delete(TimeDomain::EventTime, &self.timer(key_group, key, s, e));
+                .delete(self.domain, &self.timer(key_group, key, s, e));
             if let Some((_, absorbed)) = stored {
                 // Distinct values go back into the partial, to be stored again
                 // under the merged session.
@@ -295,15 +313,39 @@ impl Operator for WindowAggregate {
             self.state
                 .set_value(ACCUMULATORS, &window, &(key, merged))?;
             let timer = self.timer(partial.key_group, &key_bytes, start, end);
-            self.timers.register(TimeDomain::EventTime, timer);
+            self.timers.register(self.domain, timer);
         }
         Ok(())
     }
 
     fn process_watermark(&mut self, watermark: i64, out: &mut Vec<RecordBatch>) -> Result<()> {
         self.watermark = self.watermark.max(watermark);
+        let due = self.timers.advance(TimeDomain::EventTime, watermark);
+        self.fire(due, out)
+    }
+
+    fn next_processing_timer(&self) -> Option<i64> {
+        self.timers.next(TimeDomain::ProcessingTime)
+    }
+
+    fn process_time(&mut self, now: i64, out: &mut Vec<RecordBatch>) -> Result<()> {
+        let due = self.timers.advance(TimeDomain::ProcessingTime, now);
+        self.fire(due, out)
+    }
+
+    /// At the end of input the processing-time windows still open fire (the
+    /// event-time ones fired at the final watermark).
+    fn finish(&mut self, out: &mut Vec<RecordBatch>) -> Result<()> {
+        let open = self.timers.advance(TimeDomain::ProcessingTime, i64::MAX);
+        self.fire(open, out)
+    }
+}
+
+impl WindowAggregate {
+    /// Emits the windows of the `due` timers and forgets them.
+    fn fire(&mut self, due: Vec<Timer>, out: &mut Vec<RecordBatch>) -> Result<()> {
         let mut fired = Vec::new();
-        for timer in self.timers.advance(TimeDomain::EventTime, watermark) {
+        for timer in due {
             let Some((start, end)) = window_of(&timer.namespace) else {
                 continue;
             };
@@ -386,6 +428,7 @@ mod tests {
             ],
             merge_sessions: false,
             state_backend: None,
+            processing_time: false,
         };
         let context = SubtaskContext::alone();
         spec.create(&input_schema(), &context).unwrap()

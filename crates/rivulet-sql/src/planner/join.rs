@@ -72,6 +72,10 @@ fn window_join(join: &Join, left: &Stream, right: &Stream) -> Option<JoinExpiry>
     let (Some(left_window), Some(right_window)) = (&left.window, &right.window) else {
         return None;
     };
+    // Processing-time windows end by the clock, not by the watermark.
+    if left.processing_time || right.processing_time {
+        return None;
+    }
     // The stream's name of a key's column, found by its position in the plan.
     let name_of = |expr: &Expr, plan: &LogicalPlan, stream: &Stream| {
         let Expr::Column(column) = expr else {
@@ -251,6 +255,7 @@ impl GraphBuilder<'_> {
             by_position: true,
             sessions: false,
             window: None,
+            processing_time: false,
         };
         self.push_operator(&mut stream, operator)?;
         if semi_with_condition {

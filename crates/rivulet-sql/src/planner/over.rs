@@ -191,6 +191,7 @@ impl GraphBuilder<'_> {
             by_position: true,
             sessions: false,
             window: None,
+            processing_time: false,
         };
         self.push_operator(&mut stream, operator)?;
         // The plan's columns: the input's, then one per aggregate, cast

@@ -171,7 +171,8 @@ impl GraphBuilder<'_> {
         // PARTITION BY a window's bounds (a window table function's, or
         // those a window aggregation carried on): a window Top-N, whose rows
         // are final when the window ends.
-        let window_end = input.window.clone().and_then(|[start, end]| {
+        let window_end = input.window.clone().filter(|_| !input.processing_time);
+        let window_end = window_end.and_then(|[start, end]| {
             let partitions_by = |bound: &str| {
                 params
                     .partition_by
@@ -223,6 +224,7 @@ impl GraphBuilder<'_> {
             by_position: true,
             sessions: false,
             window: None,
+            processing_time: false,
         };
         self.push_operator(&mut stream, operator)?;
         Ok(stream)

@@ -427,3 +427,32 @@ async fn a_query_reading_one_table_in_two_places_has_one_source() {
         .await;
     cluster.stop().await;
 }
+
+/// q12's windows are of processing time: which window a bid falls in
+/// depends on the clock, but every bid is counted in exactly one 10-second
+/// window of its bidder, aligned to 10 seconds, near the time the job ran.
+#[tokio::test]
+async fn processing_time_windows_count_every_bid_once_near_the_wall_clock() {
+    let events = events();
+    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
+    for b in &events.bids {
+        *expected.entry(b.bidder.to_string()).or_default() += 1;
+    }
+    let cluster = TestCluster::start(&[("taskmanager.numberOfTaskSlots", "4")]).await;
+    let started = chrono::Utc::now().timestamp_millis();
+    let rows = run_query(&cluster, "q12", 4).await;
+    let finished = chrono::Utc::now().timestamp_millis();
+    let mut counted: BTreeMap<String, u64> = BTreeMap::new();
+    for line in &rows {
+        let cells = cells(line, &[Kind::Text, Kind::Text, Kind::Time, Kind::Time]);
+        let (start, end): (i64, i64) = (cells[2].parse().unwrap(), cells[3].parse().unwrap());
+        assert_eq!((start % 10_000, end - start), (0, 10_000), "{line}");
+        assert!(
+            start <= finished && end >= started,
+            "{line}: not near {started}..{finished}"
+        );
+        *counted.entry(cells[0].clone()).or_default() += cells[1].parse::<u64>().unwrap();
+    }
+    assert!(counted == expected, "bids per bidder differ");
+    cluster.stop().await;
+}
