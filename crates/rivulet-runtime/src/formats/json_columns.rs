@@ -13,10 +13,10 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::PrimitiveBuilder;
+use arrow_array::builder::{PrimitiveBuilder, StringBuilder};
 use arrow_array::types::{ArrowPrimitiveType, Date32Type};
-use arrow_array::{ArrayRef, RecordBatch, StringArray, StructArray};
-use arrow_buffer::{NullBufferBuilder, OffsetBuffer, ScalarBuffer};
+use arrow_array::{ArrayRef, RecordBatch, StructArray};
+use arrow_buffer::NullBufferBuilder;
 use arrow_cast::parse::Parser;
 use arrow_schema::{DataType, Fields, SchemaRef};
 
@@ -28,8 +28,8 @@ pub struct FastJsonDecoder {
     schema: SchemaRef,
     root: StructColumn,
     fail_on_missing_field: bool,
-    /// Reused for strings with escapes that a column parses.
-    scratch: Vec<u8>,
+    /// Reused for strings with escapes.
+    scratch: String,
 }
 
 impl FastJsonDecoder {
@@ -44,14 +44,23 @@ impl FastJsonDecoder {
             root: StructColumn::new(schema.fields(), batch_rows)?,
             schema: schema.clone(),
             fail_on_missing_field,
-            scratch: Vec::new(),
+            scratch: String::new(),
         })
     }
 
     /// Appends the row of one line. After [`Unsure`] the columns hold part
     /// of a row: [`Self::clear`] them before going on.
-    pub fn decode_line(&mut self, line: &[u8]) -> Scan<()> {
-        let mut scanner = Scanner::new(line);
+    pub fn decode_line(&mut self, line: &str) -> Scan<()> {
+        self.decode_scanned(Scanner::new(line))
+    }
+
+    /// [`Self::decode_line`] when the caller knows whether the line holds
+    /// control characters.
+    pub fn decode_line_knowing_controls(&mut self, line: &str, has_controls: bool) -> Scan<()> {
+        self.decode_scanned(Scanner::knowing_controls(line, has_controls))
+    }
+
+    fn decode_scanned(&mut self, mut scanner: Scanner) -> Scan<()> {
         if scanner.peek() != Some(b'{') {
             return Err(Unsure);
         }
@@ -90,7 +99,7 @@ impl FastJsonDecoder {
 /// What every column's decoding shares.
 struct Reading<'s> {
     fail_on_missing_field: bool,
-    scratch: &'s mut Vec<u8>,
+    scratch: &'s mut String,
 }
 
 impl Reading<'_> {
@@ -105,8 +114,11 @@ impl Reading<'_> {
 struct StructColumn {
     fields: Fields,
     names: Vec<Box<[u8]>>,
-    /// Each name in quotes, as an unescaped key is written.
-    quoted_names: Vec<Box<[u8]>>,
+    /// Each name in quotes and its colon, as an unescaped key is written
+    /// (without whitespace): compared whole, the key needs no scanning.
+    /// `None` for a name that JSON writes escaped (it holds a quote, a
+    /// backslash or a control character), which is never compared whole.
+    quoted_names: Vec<Option<Box<[u8]>>>,
     children: Vec<Column>,
     nulls: NullBufferBuilder,
     /// Which fields the current object has given a value; reused per row.
@@ -115,6 +127,12 @@ struct StructColumn {
     /// the same order, so it is tried before searching.
     expected: usize,
     rows: usize,
+}
+
+/// `"name":` as a key is written unescaped, if it can be.
+fn quoted_name(name: &str) -> Option<Box<[u8]>> {
+    let plain = !name.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
+    plain.then(|| format!("\"{name}\":").into_bytes().into())
 }
 
 impl StructColumn {
@@ -126,10 +144,7 @@ impl StructColumn {
         Some(StructColumn {
             fields: fields.clone(),
             names: fields.iter().map(|f| f.name().as_bytes().into()).collect(),
-            quoted_names: fields
-                .iter()
-                .map(|f| format!("\"{}\"", f.name()).into_bytes().into())
-                .collect(),
+            quoted_names: fields.iter().map(|f| quoted_name(f.name())).collect(),
             seen: vec![false; children.len()],
             children,
             nulls: NullBufferBuilder::new(capacity),
@@ -156,7 +171,7 @@ impl StructColumn {
             loop {
                 let index = match self.quoted_names.get(self.expected) {
                     // The key expected next, compared whole without scanning it.
-                    Some(quoted) if scanner.eat_exact(quoted) => {
+                    Some(Some(quoted)) if scanner.eat_exact(quoted) => {
                         self.expected += 1;
                         Some(self.expected - 1)
                     }
@@ -169,10 +184,11 @@ impl StructColumn {
                             // arrow-json matches the decoded name; leave it to it.
                             return Err(Unsure);
                         }
-                        self.field_index(key.raw)
+                        let index = self.field_index(key.raw.as_bytes());
+                        scanner.expect(b':')?;
+                        index
                     }
                 };
-                scanner.expect(b':')?;
                 match index {
                     None => scanner.skip_value()?,
                     Some(i) if self.seen[i] => return Err(Unsure),
@@ -237,11 +253,10 @@ impl StructColumn {
     }
 }
 
-/// STRING: offsets and bytes kept as they come, checked as UTF-8 once per batch.
+/// STRING: the strings are slices of lines the reader has checked to be
+/// UTF-8, so they are appended as text and the batch is not checked again.
 struct Utf8Column {
-    offsets: Vec<i32>,
-    bytes: Vec<u8>,
-    nulls: NullBufferBuilder,
+    builder: StringBuilder,
     /// Rows a batch holds, to size the next batch's buffers.
     capacity: usize,
 }
@@ -249,46 +264,36 @@ struct Utf8Column {
 impl Utf8Column {
     fn new(capacity: usize) -> Self {
         Utf8Column {
-            offsets: Vec::with_capacity(capacity + 1),
-            bytes: Vec::new(),
-            nulls: NullBufferBuilder::new(capacity),
+            builder: StringBuilder::with_capacity(capacity, 0),
             capacity,
         }
     }
 
-    fn end(&mut self) -> Scan<()> {
-        if self.offsets.is_empty() {
-            self.offsets.push(0);
-        }
-        let end = i32::try_from(self.bytes.len()).map_err(|_| Unsure)?;
-        self.offsets.push(end);
+    /// Appends `text`, unless the column's `i32` offsets would overflow
+    /// (the builder would panic; arrow-json decides instead).
+    fn append_str(&mut self, text: &str) -> Scan<()> {
+        let end = self.builder.values_slice().len() + text.len();
+        i32::try_from(end).map_err(|_| Unsure)?;
+        self.builder.append_value(text);
         Ok(())
     }
 
-    fn append(&mut self, string: JsonStr) -> Scan<()> {
-        string.append_to(&mut self.bytes)?;
-        self.nulls.append_non_null();
-        self.end()
+    fn append(&mut self, string: JsonStr, scratch: &mut String) -> Scan<()> {
+        let text = text_of(string, scratch)?;
+        self.append_str(text)
     }
 
     fn append_null(&mut self) -> Scan<()> {
-        self.nulls.append_null();
-        self.end()
+        self.builder.append_null();
+        Ok(())
     }
 
     fn finish(&mut self) -> Result<ArrayRef, String> {
-        if self.offsets.is_empty() {
-            self.offsets.push(0);
-        }
         // The next batch likely holds as many bytes as this one.
-        let offsets = std::mem::replace(&mut self.offsets, Vec::with_capacity(self.capacity + 1));
-        let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
-        let next_bytes = Vec::with_capacity(self.bytes.len());
-        let bytes = std::mem::replace(&mut self.bytes, next_bytes);
-        let nulls = self.nulls.finish();
-        StringArray::try_new(offsets, bytes.into(), nulls)
-            .map(|array| Arc::new(array) as ArrayRef)
-            .map_err(|e| e.to_string())
+        let bytes = self.builder.values_slice().len();
+        let fresh = StringBuilder::with_capacity(self.capacity, bytes);
+        let array = std::mem::replace(&mut self.builder, fresh).finish();
+        Ok(Arc::new(array) as ArrayRef)
     }
 }
 
@@ -300,14 +305,10 @@ enum Column {
 }
 
 /// An integer column's value from a JSON integer that fits it.
-fn append_integer<T: ArrowPrimitiveType>(
-    builder: &mut PrimitiveBuilder<T>,
-    number: JsonNumber,
-) -> Scan<()>
+fn append_integer<T: ArrowPrimitiveType>(builder: &mut PrimitiveBuilder<T>, value: i64) -> Scan<()>
 where
     T::Native: TryFrom<i64>,
 {
-    let value = number.to_i64().ok_or(Unsure)?;
     builder.append_value(T::Native::try_from(value).map_err(|_| Unsure)?);
     Ok(())
 }
@@ -347,7 +348,7 @@ impl Column {
                 if scanner.peek() != Some(b'"') {
                     return Err(Unsure);
                 }
-                return column.append(scanner.string()?);
+                return column.append(scanner.string()?, reading.scratch);
             }
             Column::Struct(column) => {
                 if scanner.peek() != Some(b'{') {
@@ -359,10 +360,10 @@ impl Column {
         };
         let quoted = scanner.peek() == Some(b'"');
         match column {
-            ScalarColumn::Int8(b) => append_integer(b, scanner.number()?),
-            ScalarColumn::Int16(b) => append_integer(b, scanner.number()?),
-            ScalarColumn::Int32(b) => append_integer(b, scanner.number()?),
-            ScalarColumn::Int64(b) => append_integer(b, scanner.number()?),
+            ScalarColumn::Int8(b) => append_integer(b, scanner.integer()?),
+            ScalarColumn::Int16(b) => append_integer(b, scanner.integer()?),
+            ScalarColumn::Int32(b) => append_integer(b, scanner.integer()?),
+            ScalarColumn::Int64(b) => append_integer(b, scanner.integer()?),
             ScalarColumn::Float32(b) => append_float(b, scanner.number()?),
             ScalarColumn::Float64(b) => append_float(b, scanner.number()?),
             ScalarColumn::Boolean(b) => {
@@ -374,13 +375,13 @@ impl Column {
                 b.append_value(Date32Type::parse(text).ok_or(Unsure)?);
                 Ok(())
             }
-            ScalarColumn::Date32(b) => append_integer(b, scanner.number()?),
+            ScalarColumn::Date32(b) => append_integer(b, scanner.integer()?),
             ScalarColumn::Timestamp(c) if quoted => {
                 let text = text_of(scanner.string()?, reading.scratch)?;
                 c.append_text(text).map_err(|_| Unsure)
             }
             ScalarColumn::Timestamp(c) => {
-                c.append_value(scanner.number()?.to_i64().ok_or(Unsure)?);
+                c.append_value(scanner.integer()?);
                 Ok(())
             }
         }
@@ -413,15 +414,13 @@ impl Column {
 }
 
 /// A string's text, escapes decoded into `scratch` when it has any.
-fn text_of<'a>(string: JsonStr<'a>, scratch: &'a mut Vec<u8>) -> Scan<&'a str> {
-    let bytes = if string.escaped {
-        scratch.clear();
-        string.append_to(scratch)?;
-        &scratch[..]
-    } else {
-        string.raw
-    };
-    std::str::from_utf8(bytes).map_err(|_| Unsure)
+fn text_of<'a>(string: JsonStr<'a>, scratch: &'a mut String) -> Scan<&'a str> {
+    if !string.escaped {
+        return Ok(string.raw);
+    }
+    scratch.clear();
+    string.append_to(scratch)?;
+    Ok(scratch)
 }
 
 #[cfg(test)]
@@ -471,7 +470,7 @@ mod tests {
 
     fn single_pass(schema: &SchemaRef, line: &str) -> Option<RecordBatch> {
         let mut decoder = FastJsonDecoder::for_schema(schema, false, 16)?;
-        decoder.decode_line(line.as_bytes()).ok()?;
+        decoder.decode_line(line).ok()?;
         decoder.flush().ok().flatten()
     }
 
@@ -516,11 +515,11 @@ mod tests {
         let schema = schema();
         let mut decoder = FastJsonDecoder::for_schema(&schema, false, 16).unwrap();
         for line in &LINES[6..] {
-            assert_eq!(decoder.decode_line(line.as_bytes()), Err(Unsure), "{line}");
+            assert_eq!(decoder.decode_line(line), Err(Unsure), "{line}");
             decoder.clear();
         }
         // After clearing, nothing of the lines it gave up on remains.
-        decoder.decode_line(LINES[0].as_bytes()).unwrap();
+        decoder.decode_line(LINES[0]).unwrap();
         let batch = decoder.flush().unwrap().unwrap();
         assert_eq!(Some(batch), arrow_json(&schema, LINES[0]));
     }
@@ -531,7 +530,7 @@ mod tests {
         let lines: Vec<&str> = LINES[..6].iter().cycle().take(100).copied().collect();
         let mut decoder = FastJsonDecoder::for_schema(&schema, false, 16).unwrap();
         for line in &lines {
-            decoder.decode_line(line.as_bytes()).unwrap();
+            decoder.decode_line(line).unwrap();
         }
         let batch = decoder.flush().unwrap().unwrap();
         let text = lines.join("\n");
@@ -552,7 +551,7 @@ mod tests {
     fn missing_fields_step_aside_when_they_must_fail() {
         let schema = schema();
         let mut decoder = FastJsonDecoder::for_schema(&schema, true, 16).unwrap();
-        assert_eq!(decoder.decode_line(br#"{"event_type": 1}"#), Err(Unsure));
+        assert_eq!(decoder.decode_line(r#"{"event_type": 1}"#), Err(Unsure));
         let decimal = Arc::new(Schema::new(vec![Field::new(
             "d",
             DataType::Decimal128(10, 2),

@@ -110,29 +110,19 @@ impl JsonLinesReader {
         }
     }
 
-    /// The next line's bytes without its `\n`, or as `BufRead::lines` has
-    /// it without `\r\n`, reading more of the file as needed; `None` at the
-    /// end of the file.
-    fn read_line(&mut self) -> Result<Option<Range<usize>>, String> {
+    /// Reads more of the file until `buffer[next..]` holds a whole line
+    /// (or the file has ended); the end of the whole lines it holds then
+    /// (just past their last `\n`, or the buffer's end at the end of the
+    /// file). `None` when no line is left.
+    fn fill(&mut self) -> Result<Option<usize>, String> {
         let mut searched = self.next;
         loop {
-            if let Some(at) = memchr::memchr(b'\n', &self.buffer[searched..]) {
-                let start = self.next;
-                let mut end = searched + at;
-                self.next = end + 1;
-                if end > start && self.buffer[end - 1] == b'\r' {
-                    end -= 1;
-                }
-                return Ok(Some(start..end));
+            if let Some(at) = memchr::memrchr(b'\n', &self.buffer[searched..]) {
+                return Ok(Some(searched + at + 1));
             }
             searched = self.buffer.len();
             if self.end_of_file {
-                if self.next == self.buffer.len() {
-                    return Ok(None);
-                }
-                let start = self.next;
-                self.next = self.buffer.len();
-                return Ok(Some(start..self.buffer.len()));
+                return Ok((self.next < self.buffer.len()).then_some(self.buffer.len()));
             }
             // Straight into the spare capacity: no zeroing, no second copy.
             self.buffer.reserve(READ_SIZE);
@@ -162,45 +152,99 @@ impl JsonLinesReader {
         // Lines of the last chunk are done with; keep only what follows them.
         self.buffer.drain(..self.next);
         self.next = 0;
-        let mut chunk = Vec::with_capacity(self.batch_size);
-        let mut single_pass = self.fast.is_some();
-        while chunk.len() < self.batch_size {
-            let bytes = match self.read_line() {
-                Ok(Some(bytes)) => bytes,
+        let mut chunk = Chunk {
+            lines: Vec::with_capacity(self.batch_size),
+            single_pass: self.fast.is_some(),
+        };
+        while chunk.lines.len() < self.batch_size {
+            let end = match self.fill() {
+                Ok(Some(end)) => end,
                 Ok(None) => break,
-                Err(error) if chunk.is_empty() => return Err(error),
+                Err(error) if chunk.lines.is_empty() => return Err(error),
                 Err(error) => {
                     self.pending_error = Some(error);
                     break;
                 }
             };
-            self.line_number += 1;
-            let Ok(line) = std::str::from_utf8(&self.buffer[bytes.clone()]) else {
-                let error = format!("{}: stream did not contain valid UTF-8", self.path);
-                if chunk.is_empty() {
+            if let Err(error) = self.split_lines(end, &mut chunk) {
+                if chunk.lines.is_empty() {
                     return Err(error);
                 }
                 self.pending_error = Some(error);
                 break;
+            }
+        }
+        Ok(chunk)
+    }
+
+    /// Splits the whole lines of `buffer[next..end]` into `chunk` until it
+    /// is full, each given to the single pass as it is split. The bytes are
+    /// checked as UTF-8, and for control characters, once for all of them
+    /// rather than line by line: a line is UTF-8 exactly when it lies before
+    /// the first bad byte. The error of a line that is not UTF-8.
+    fn split_lines(&mut self, end: usize, chunk: &mut Chunk) -> Result<(), String> {
+        let block = &self.buffer[self.next..end];
+        let (text, bad) = match std::str::from_utf8(block) {
+            Ok(text) => (text, false),
+            // The prefix before the first bad byte is UTF-8.
+            Err(e) => (
+                std::str::from_utf8(&block[..e.valid_up_to()]).unwrap_or_default(),
+                true,
+            ),
+        };
+        // A `\n` only ever ends a line; any other control character may
+        // need the scanner's attention.
+        let controls = text
+            .bytes()
+            .fold(false, |seen, b| seen | ((b < 0x20) & (b != b'\n')));
+        let mut rest = text;
+        while chunk.lines.len() < self.batch_size {
+            let start = self.next;
+            let line = match memchr::memchr(b'\n', rest.as_bytes()) {
+                Some(at) => {
+                    let line = &rest[..at];
+                    rest = &rest[at + 1..];
+                    self.next += at + 1;
+                    // As `BufRead::lines` has it, without `\r\n`.
+                    line.strip_suffix('\r').unwrap_or(line)
+                }
+                None if bad => {
+                    // The line is passed over, as reading lines does.
+                    let bad_at = start + rest.len();
+                    self.next = memchr::memchr(b'\n', &self.buffer[bad_at..end])
+                        .map_or(end, |at| bad_at + at + 1);
+                    self.line_number += 1;
+                    return Err(format!("{}: stream did not contain valid UTF-8", self.path));
+                }
+                // The last line of the file, without a newline, kept whole.
+                None if !rest.is_empty() => {
+                    let line = rest;
+                    rest = "";
+                    self.next = end;
+                    line
+                }
+                None => break,
             };
+            self.line_number += 1;
             if line.trim().is_empty() {
                 continue;
             }
-            if let (true, Some(fast)) = (single_pass, self.fast.as_mut())
-                && fast.decode_line(&self.buffer[bytes.clone()]).is_err()
-            {
-                fast.clear();
-                single_pass = false;
+            if let (true, Some(fast)) = (chunk.single_pass, self.fast.as_mut()) {
+                let has_controls = controls && super::json_scan::has_controls(line.as_bytes());
+                if fast
+                    .decode_line_knowing_controls(line, has_controls)
+                    .is_err()
+                {
+                    fast.clear();
+                    chunk.single_pass = false;
+                }
             }
-            chunk.push(Line {
+            chunk.lines.push(Line {
                 number: self.line_number,
-                bytes,
+                bytes: start..start + line.len(),
             });
         }
-        Ok(Chunk {
-            lines: chunk,
-            single_pass,
-        })
+        Ok(())
     }
 
     /// The chunk's rows from the single-pass decoder, or `None` when it
