@@ -114,25 +114,60 @@ impl Reading<'_> {
 struct StructColumn {
     fields: Fields,
     names: Vec<Box<[u8]>>,
-    /// Each name in quotes and its colon, as an unescaped key is written
-    /// (without whitespace): compared whole, the key needs no scanning.
-    /// `None` for a name that JSON writes escaped (it holds a quote, a
-    /// backslash or a control character), which is never compared whole.
-    quoted_names: Vec<Option<Box<[u8]>>>,
+    /// Whether each field takes NULL, looked up once.
+    nullable: Vec<bool>,
     children: Vec<Column>,
     nulls: NullBufferBuilder,
     /// Which fields the current object has given a value; reused per row.
     seen: Vec<bool>,
-    /// The field after the last one read: lines usually list their keys in
-    /// the same order, so it is tried before searching.
-    expected: usize,
+    /// The keys of the objects read so far, place by place: lines usually
+    /// list the same keys in the same order, so a key is first compared
+    /// whole with the one met at its place before, without scanning it.
+    keys: KeyOrder,
     rows: usize,
 }
 
-/// `"name":` as a key is written unescaped, if it can be.
-fn quoted_name(name: &str) -> Option<Box<[u8]>> {
-    let plain = !name.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
-    plain.then(|| format!("\"{name}\":").into_bytes().into())
+/// A key met at some place of an object: `"name":` as it was written (no
+/// escapes, no whitespace before the colon), and the field it names, if it
+/// is in the schema.
+struct PlacedKey {
+    quoted: Box<[u8]>,
+    field: Option<usize>,
+}
+
+/// The keys met at each place of an object, most recent first.
+#[derive(Default)]
+struct KeyOrder {
+    places: Vec<PlacedKey>,
+}
+
+/// Objects with more keys than this have the rest scanned every time.
+const MAX_PLACES: usize = 64;
+
+impl KeyOrder {
+    /// The field of the key at `place`, if the scanner is at that same key
+    /// (which it then consumes, colon and all).
+    fn eat_known(&self, scanner: &mut Scanner, place: usize) -> Option<Option<usize>> {
+        let key = self.places.get(place)?;
+        scanner.eat_exact(&key.quoted).then_some(key.field)
+    }
+
+    /// Remembers that the unescaped key `raw` came at `place`.
+    fn learn(&mut self, place: usize, raw: &str, field: Option<usize>) {
+        if place >= MAX_PLACES {
+            return;
+        }
+        let key = PlacedKey {
+            quoted: format!("\"{raw}\":").into_bytes().into(),
+            field,
+        };
+        // Places are learned in order, so `place` is at most one past the end.
+        if let Some(known) = self.places.get_mut(place) {
+            *known = key;
+        } else if self.places.len() == place {
+            self.places.push(key);
+        }
+    }
 }
 
 impl StructColumn {
@@ -144,23 +179,36 @@ impl StructColumn {
         Some(StructColumn {
             fields: fields.clone(),
             names: fields.iter().map(|f| f.name().as_bytes().into()).collect(),
-            quoted_names: fields.iter().map(|f| quoted_name(f.name())).collect(),
+            nullable: fields.iter().map(|f| f.is_nullable()).collect(),
             seen: vec![false; children.len()],
             children,
             nulls: NullBufferBuilder::new(capacity),
-            expected: 0,
+            keys: KeyOrder::default(),
             rows: 0,
         })
     }
 
-    /// The index of the field named `key`.
-    fn field_index(&mut self, key: &[u8]) -> Option<usize> {
-        let index = match self.names.get(self.expected) {
-            Some(name) if **name == *key => self.expected,
-            _ => self.names.iter().position(|name| **name == *key)?,
-        };
-        self.expected = index + 1;
-        Some(index)
+    /// The field the key at `place` names (`None`: not in the schema), the
+    /// scanner past the key's colon.
+    fn key(&mut self, scanner: &mut Scanner, place: usize) -> Scan<Option<usize>> {
+        if let Some(field) = self.keys.eat_known(scanner, place) {
+            return Ok(field);
+        }
+        if scanner.peek() != Some(b'"') {
+            return Err(Unsure);
+        }
+        let key = scanner.string()?;
+        if key.escaped {
+            // arrow-json matches the decoded name; leave it to it.
+            return Err(Unsure);
+        }
+        let field = self
+            .names
+            .iter()
+            .position(|name| **name == *key.raw.as_bytes());
+        self.keys.learn(place, key.raw, field);
+        scanner.expect(b':')?;
+        Ok(field)
     }
 
     /// Reads an object (the scanner at its `{`) into one row.
@@ -168,36 +216,18 @@ impl StructColumn {
         scanner.expect(b'{')?;
         self.seen.fill(false);
         if !scanner.eat(b'}') {
+            let mut place = 0;
             loop {
-                let index = match self.quoted_names.get(self.expected) {
-                    // The key expected next, compared whole without scanning it.
-                    Some(Some(quoted)) if scanner.eat_exact(quoted) => {
-                        self.expected += 1;
-                        Some(self.expected - 1)
-                    }
-                    _ => {
-                        if scanner.peek() != Some(b'"') {
-                            return Err(Unsure);
-                        }
-                        let key = scanner.string()?;
-                        if key.escaped {
-                            // arrow-json matches the decoded name; leave it to it.
-                            return Err(Unsure);
-                        }
-                        let index = self.field_index(key.raw.as_bytes());
-                        scanner.expect(b':')?;
-                        index
-                    }
-                };
-                match index {
+                match self.key(scanner, place)? {
                     None => scanner.skip_value()?,
                     Some(i) if self.seen[i] => return Err(Unsure),
                     Some(i) => {
                         self.seen[i] = true;
-                        let nullable = self.fields[i].is_nullable();
+                        let nullable = self.nullable[i];
                         self.children[i].decode(scanner, nullable, reading.reborrow())?;
                     }
                 }
+                place += 1;
                 if !scanner.eat(b',') {
                     scanner.expect(b'}')?;
                     break;
@@ -206,7 +236,7 @@ impl StructColumn {
         }
         for i in 0..self.children.len() {
             if !self.seen[i] {
-                if reading.fail_on_missing_field || !self.fields[i].is_nullable() {
+                if reading.fail_on_missing_field || !self.nullable[i] {
                     return Err(Unsure);
                 }
                 self.children[i].append_null()?;
@@ -336,29 +366,27 @@ impl Column {
 
     /// Reads the next value into this column.
     fn decode(&mut self, scanner: &mut Scanner, nullable: bool, reading: Reading) -> Scan<()> {
-        if scanner.eat_null()? {
+        // The value's first byte says which kind it is, looked at once.
+        let first = scanner.peek().ok_or(Unsure)?;
+        if first == b'n' {
+            scanner.expect_null()?;
             return if nullable {
                 self.append_null()
             } else {
                 Err(Unsure)
             };
         }
+        let quoted = first == b'"';
         let column = match self {
-            Column::Utf8(column) => {
-                if scanner.peek() != Some(b'"') {
-                    return Err(Unsure);
-                }
+            Column::Utf8(column) if quoted => {
                 return column.append(scanner.string()?, reading.scratch);
             }
-            Column::Struct(column) => {
-                if scanner.peek() != Some(b'{') {
-                    return Err(Unsure);
-                }
+            Column::Struct(column) if first == b'{' => {
                 return column.decode_object(scanner, reading);
             }
+            Column::Utf8(_) | Column::Struct(_) => return Err(Unsure),
             Column::Scalar(column, _) => column,
         };
-        let quoted = scanner.peek() == Some(b'"');
         match column {
             ScalarColumn::Int8(b) => append_integer(b, scanner.integer()?),
             ScalarColumn::Int16(b) => append_integer(b, scanner.integer()?),
@@ -545,6 +573,140 @@ mod tests {
             })
         );
         assert_eq!(decoder.flush().unwrap(), None);
+    }
+
+    /// A small xorshift generator, so that random tests repeat.
+    fn random(seed: &mut u64, below: usize) -> usize {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        (*seed % below as u64) as usize
+    }
+
+    /// Lines of the Nexmark layout with random values: keys in changing
+    /// order, some repeated, missing or unknown, and numbers, strings and
+    /// timestamps of many shapes, valid or not.
+    fn random_lines(count: usize) -> Vec<String> {
+        let pieces: &[&[&str]] = &[
+            &[r#"{"event_type":"#, r#"{ "event_type" : "#],
+            &[
+                "0",
+                "-0",
+                "127",
+                "-128",
+                "128",
+                "00",
+                "1.0",
+                "1e2",
+                "null",
+                r#""2""#,
+                "9223372036854775808",
+                "-",
+            ],
+            &[r#","bid":{"auction":"#, r#","bid":{"price":1,"auction":"#],
+            &[
+                "1000",
+                "-9223372036854775808",
+                "9223372036854775807",
+                "12345678901234567890",
+                "0",
+                "1.",
+                "true",
+                "nul",
+            ],
+            &[r#","price":"#, r#","ratio":1.5,"price":"#],
+            &["2147483647", "-2147483649", "7", "null", " 8 ", "-12"],
+            &[r#","channel":"#],
+            &[
+                r#""Google""#,
+                r#""a\u00e9\n""#,
+                r#""\ud83d\ude00""#,
+                "null",
+                "3",
+                "\"tab\tx\"",
+                r#""é ü 中""#,
+                r#""\x""#,
+                r#""unterminated"#,
+            ],
+            &[r#","dateTime":"#],
+            &[
+                r#""2024-01-01 00:00:00.000""#,
+                r#""2024-02-30 00:00:00""#,
+                r#""2024-02-29T23:59:59.999999999""#,
+                r#""1969-12-31 23:59:59.5""#,
+                r#""2024-01-01 00:00:00Z""#,
+                "1704067200000",
+                "null",
+            ],
+            &[
+                "",
+                r#","extra":"x""#,
+                r#","price":3"#,
+                r#","unknown":{"a":[1,"b",null,{}]}"#,
+                r#","small":-1e-3"#,
+            ],
+            &["}", "} ", ",}", "]"],
+            &[
+                "",
+                r#","person":null"#,
+                r#","auction":{"id":1,"x":"y"}"#,
+                r#","flag":true"#,
+                r#","day":"2024-02-29""#,
+            ],
+            &["}", "} ", "}x", "}}"],
+        ];
+        let mut seed = 0x1234_5678_9abc_def1;
+        (0..count)
+            .map(|_| {
+                pieces
+                    .iter()
+                    // The first choice (valid) half of the time, so that
+                    // many lines are valid throughout.
+                    .map(|choices| match random(&mut seed, 2) {
+                        0 => choices[0],
+                        _ => choices[random(&mut seed, choices.len())],
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn random_lines_build_the_rows_arrow_json_builds() {
+        let schema = schema();
+        let mut decoder = FastJsonDecoder::for_schema(&schema, false, 16).unwrap();
+        let mut accepted = 0;
+        for line in random_lines(20_000) {
+            if decoder.decode_line(&line).is_ok() {
+                accepted += 1;
+                let batch = decoder.flush().unwrap().unwrap();
+                assert_eq!(Some(batch), arrow_json(&schema, &line), "{line}");
+            } else {
+                decoder.clear();
+            }
+        }
+        assert!(accepted > 1000, "{accepted} lines read in a single pass");
+    }
+
+    #[test]
+    fn keys_in_changing_orders_find_their_fields() {
+        // The key order remembered from one line must not mislead the next.
+        let schema = schema();
+        let lines = [
+            r#"{"event_type":1,"flag":true,"bid":{"auction":1,"price":2}}"#,
+            r#"{"flag":false,"event_type":2,"bid":{"price":3,"auction":4}}"#,
+            r#"{"x":1,"event_type":3,"flagx":true,"bid":{"auction":5}}"#,
+            r#"{"event_type":4,"flag":true,"bid":{"auction":6,"price":7}}"#,
+            r#"{"event_type" :5,"flag" : true,"bid":{"auction" :8}}"#,
+            r#"{"event_type":6}"#,
+            r#"{"bid":{"channel":"c","auction":9},"event_type":7,"flag":null}"#,
+        ];
+        let mut decoder = FastJsonDecoder::for_schema(&schema, false, 16).unwrap();
+        for line in lines.iter().cycle().take(lines.len() * 3) {
+            decoder.decode_line(line).unwrap();
+            let batch = decoder.flush().unwrap().unwrap();
+            assert_eq!(Some(batch), arrow_json(&schema, line), "{line}");
+        }
     }
 
     #[test]

@@ -470,4 +470,89 @@ mod tests {
             "{error}"
         );
     }
+
+    /// The ids of `bytes`' lines as reading them line by line has them: each
+    /// line that is JSON (the others skipped), up to the first line that is
+    /// not UTF-8, and whether there is one.
+    fn ids_line_by_line(bytes: &[u8]) -> (Vec<i64>, bool) {
+        let mut ids = Vec::new();
+        for line in std::io::BufRead::lines(bytes) {
+            let Ok(line) = line else {
+                return (ids, true);
+            };
+            if let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) {
+                ids.extend(value.get("id").and_then(serde_json::Value::as_i64));
+            }
+        }
+        (ids, false)
+    }
+
+    #[test]
+    fn random_files_read_as_reading_them_line_by_line_does() {
+        // Lines of random lengths across read blocks, CRLF endings, blank
+        // lines, lines that are not JSON, control characters, a last line
+        // without a newline, and a line that is not UTF-8.
+        let mut seed = 0x0bad_cafe_u64;
+        let mut random = |below: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % below
+        };
+        for round in 0..6 {
+            let mut bytes = Vec::new();
+            for id in 0..4000 {
+                let pad = "p".repeat(random(300) as usize);
+                let line = match random(12) {
+                    0 => String::new(),
+                    1 => "  \t".to_string(),
+                    2 => format!("{{\"id\": {id}, \"pad\": \"tab\t{pad}\"}}"),
+                    3 => format!("{{\"id\": {id}, \"pad\": \"cr\r{pad}\"}}"),
+                    4 => format!("{{\"id\": {id}, \"pad\": \"{pad}\"}} x"),
+                    5 => format!("{{\"id\": {id}, \"pad\": \"é{pad}\"}}"),
+                    _ => format!("{{\"id\": {id}, \"pad\": \"{pad}\"}}"),
+                };
+                bytes.extend_from_slice(line.as_bytes());
+                bytes.extend_from_slice(if random(5) == 0 { b"\r\n" } else { b"\n" });
+            }
+            match round {
+                // A last line without a newline, ending in `\r`.
+                0 => bytes.extend_from_slice(b"{\"id\": -1}\r"),
+                1 => bytes.extend_from_slice(b"{\"id\": -1}"),
+                // A line that is not UTF-8 somewhere.
+                _ => {
+                    let at = random(bytes.len() as u64) as usize;
+                    bytes.insert(at, 0xff);
+                }
+            }
+            let (expected, bad) = ids_line_by_line(&bytes);
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("random.json");
+            std::fs::write(&path, &bytes).unwrap();
+            let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
+            let decoding = JsonDecoding {
+                ignore_parse_errors: true,
+                ..Default::default()
+            };
+            for batch_size in [7, 1000] {
+                let reader =
+                    JsonLinesReader::open(&path, schema.clone(), decoding, batch_size).unwrap();
+                let mut ids = Vec::new();
+                let mut error = None;
+                for batch in reader {
+                    match batch {
+                        Ok(batch) => {
+                            ids.extend(batch.column(0).as_primitive::<Int64Type>().iter().flatten())
+                        }
+                        Err(e) => {
+                            error = Some(e);
+                            break;
+                        }
+                    }
+                }
+                assert_eq!(ids, expected, "round {round}, batches of {batch_size}");
+                assert_eq!(error.is_some(), bad, "round {round}: {error:?}");
+            }
+        }
+    }
 }
