@@ -24,6 +24,7 @@ pub struct TimestampColumn {
     unit: TimeUnit,
     zone: Option<Arc<str>>,
     parsed_zone: Option<Tz>,
+    last_date: LastDate,
     values: Vec<i64>,
     valid: BooleanBuilder,
 }
@@ -39,6 +40,7 @@ impl TimestampColumn {
             unit,
             zone: zone.clone(),
             parsed_zone,
+            last_date: None,
             values: Vec::with_capacity(capacity),
             valid: BooleanBuilder::with_capacity(capacity),
         })
@@ -72,7 +74,7 @@ impl TimestampColumn {
 
     pub fn append_text(&mut self, text: &str) -> Result<(), NotATimestamp> {
         let value = match &self.parsed_zone {
-            None => match plain_timestamp(text.as_bytes()) {
+            None => match plain_timestamp(text.as_bytes(), &mut self.last_date) {
                 Some(time) => self.parts_in_unit(time),
                 None => string_to_datetime(&Utc, text)
                     .ok()
@@ -124,7 +126,7 @@ struct PlainTime {
 /// which reads it (or not) as it always does. The fields are checked as
 /// chrono checks them (`NaiveDate::from_ymd_opt`, `and_hms_nano_opt`), and
 /// the day counted from the civil date directly rather than through chrono.
-fn plain_timestamp(text: &[u8]) -> Option<PlainTime> {
+fn plain_timestamp(text: &[u8], last_date: &mut LastDate) -> Option<PlainTime> {
     let (date_time, fraction) = match text.get(19) {
         None if text.len() == 19 => (text, &[][..]),
         Some(b'.') if (21..=29).contains(&text.len()) => (&text[..19], &text[20..]),
@@ -136,28 +138,45 @@ fn plain_timestamp(text: &[u8]) -> Option<PlainTime> {
     {
         return None;
     }
-    let year = number(&date_time[0..4])?;
-    let month = number(&date_time[5..7])?;
-    let day = number(&date_time[8..10])?;
+    let date = *date_time.first_chunk::<10>()?;
+    let days = match last_date {
+        Some((known, days)) if *known == date => *days,
+        _ => {
+            let days = plain_date(&date)?;
+            *last_date = Some((date, days));
+            days
+        }
+    };
     let (hour, minute, second) = (
         number(&date_time[11..13])?,
         number(&date_time[14..16])?,
         number(&date_time[17..19])?,
     );
-    if !(1..=12).contains(&month)
-        || !(1..=days_in_month(year, month)).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 59
-    {
+    if hour > 23 || minute > 59 || second > 59 {
         return None;
     }
     // At most nine digits, so below a second (no leap second to allow).
     let nanos = number(fraction)? * 10u32.pow(9 - fraction.len() as u32);
-    let days = days_from_civil(i64::from(year), month, day);
     let seconds =
         days * 86_400 + i64::from(hour) * 3_600 + i64::from(minute) * 60 + i64::from(second);
     Some(PlainTime { seconds, nanos })
+}
+
+/// The last date a column read (`yyyy-MM-dd`, already checked) and its day
+/// since the epoch: the timestamps of a file mostly share their date with
+/// the one before, which then need not be read again.
+type LastDate = Option<([u8; 10], i64)>;
+
+/// The day since the epoch of `yyyy-MM-dd` (the dashes already checked),
+/// if it is a date.
+fn plain_date(date: &[u8; 10]) -> Option<i64> {
+    let year = number(&date[0..4])?;
+    let month = number(&date[5..7])?;
+    let day = number(&date[8..10])?;
+    if !(1..=12).contains(&month) || !(1..=days_in_month(year, month)).contains(&day) {
+        return None;
+    }
+    Some(days_from_civil(i64::from(year), month, day))
 }
 
 /// The value of ASCII digits (at most nine); `None` if any is not a digit.
@@ -246,13 +265,13 @@ mod tests {
             "2024-01-01 00:00:0:",
         ];
         for text in texts {
-            if let Some(ours) = plain_timestamp(text.as_bytes()) {
+            if let Some(ours) = plain_timestamp(text.as_bytes(), &mut None) {
                 assert_eq!(Some(ours), arrows(text), "{text}");
             }
         }
-        assert!(plain_timestamp(b"2024-12-31 12:34:56.123").is_some());
-        assert!(plain_timestamp(b"2024-02-30 00:00:00").is_none());
-        assert!(plain_timestamp(b"2023-02-29 00:00:00").is_none());
+        assert!(plain_timestamp(b"2024-12-31 12:34:56.123", &mut None).is_some());
+        assert!(plain_timestamp(b"2024-02-30 00:00:00", &mut None).is_none());
+        assert!(plain_timestamp(b"2023-02-29 00:00:00", &mut None).is_none());
     }
 
     #[test]
@@ -260,9 +279,21 @@ mod tests {
         // Every date from 1600 to 2400 (leap rules of all kinds), then
         // random fields, some out of range.
         let mut day = NaiveDate::from_ymd_opt(1600, 1, 1).unwrap();
+        let mut last = None;
         while day.year() < 2401 {
             let text = format!("{} 13:14:15.016", day.format("%Y-%m-%d"));
-            assert_eq!(plain_timestamp(text.as_bytes()), arrows(&text), "{text}");
+            // Twice: the second time the date is the one remembered.
+            assert_eq!(
+                plain_timestamp(text.as_bytes(), &mut last),
+                arrows(&text),
+                "{text}"
+            );
+            let again = format!("{} 23:59:59", day.format("%Y-%m-%d"));
+            assert_eq!(
+                plain_timestamp(again.as_bytes(), &mut last),
+                arrows(&again),
+                "{again}"
+            );
             day = day.succ_opt().unwrap();
         }
         let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
@@ -288,7 +319,8 @@ mod tests {
                 next(62),
                 if digits == 0 { "" } else { "." },
             );
-            if let Some(ours) = plain_timestamp(text.as_bytes()) {
+            // The remembered date of the line before must not leak into this one.
+            if let Some(ours) = plain_timestamp(text.as_bytes(), &mut last) {
                 assert_eq!(Some(ours), arrows(&text), "{text}");
             }
         }
