@@ -49,8 +49,11 @@ struct Chunk {
 
 pub struct JsonLinesReader {
     file: File,
-    /// Bytes read from the file; `buffer[next..]` is not yet split into lines.
+    /// `buffer[..filled]` holds the bytes read from the file, of which
+    /// `buffer[next..filled]` are not yet split into lines; the rest is
+    /// room for the next read, zeroed once and reused.
     buffer: Vec<u8>,
+    filled: usize,
     next: usize,
     end_of_file: bool,
     line_number: u64,
@@ -78,6 +81,7 @@ impl JsonLinesReader {
         Ok(JsonLinesReader {
             file,
             buffer: Vec::new(),
+            filled: 0,
             next: 0,
             end_of_file: false,
             line_number: 0,
@@ -112,26 +116,39 @@ impl JsonLinesReader {
 
     /// Reads more of the file until `buffer[next..]` holds a whole line
     /// (or the file has ended); the end of the whole lines it holds then
-    /// (just past their last `\n`, or the buffer's end at the end of the
-    /// file). `None` when no line is left.
+    /// (just past their last `\n`, or the end of the bytes read at the end
+    /// of the file). `None` when no line is left.
     fn fill(&mut self) -> Result<Option<usize>, String> {
         let mut searched = self.next;
         loop {
-            if let Some(at) = memchr::memrchr(b'\n', &self.buffer[searched..]) {
+            if let Some(at) = memchr::memrchr(b'\n', &self.buffer[searched..self.filled]) {
                 return Ok(Some(searched + at + 1));
             }
-            searched = self.buffer.len();
+            searched = self.filled;
             if self.end_of_file {
-                return Ok((self.next < self.buffer.len()).then_some(self.buffer.len()));
+                return Ok((self.next < self.filled).then_some(self.filled));
             }
-            // Straight into the spare capacity: no zeroing, no second copy.
-            self.buffer.reserve(READ_SIZE);
-            let read = (&mut self.file)
-                .take(READ_SIZE as u64)
-                .read_to_end(&mut self.buffer)
-                .map_err(|e| format!("{}: {e}", self.path))?;
-            if read == 0 {
+            if self.read_block()? == 0 {
                 self.end_of_file = true;
+            }
+        }
+    }
+
+    /// Reads up to [`READ_SIZE`] more bytes of the file in one call (where
+    /// `read_to_end` starts small and takes six); how many it read.
+    fn read_block(&mut self) -> Result<usize, String> {
+        let end = self.filled + READ_SIZE;
+        if self.buffer.len() < end {
+            self.buffer.resize(end, 0);
+        }
+        loop {
+            match self.file.read(&mut self.buffer[self.filled..end]) {
+                Ok(read) => {
+                    self.filled += read;
+                    return Ok(read);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(format!("{}: {e}", self.path)),
             }
         }
     }
@@ -150,7 +167,8 @@ impl JsonLinesReader {
             return Err(error);
         }
         // Lines of the last chunk are done with; keep only what follows them.
-        self.buffer.drain(..self.next);
+        self.buffer.copy_within(self.next..self.filled, 0);
+        self.filled -= self.next;
         self.next = 0;
         let mut chunk = Chunk {
             lines: Vec::with_capacity(self.batch_size),
