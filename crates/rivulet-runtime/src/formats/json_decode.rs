@@ -35,6 +35,12 @@ pub struct JsonDecoding {
 /// still in the L2 cache when its lines are decoded.
 const READ_SIZE: usize = 1 << 18;
 
+/// Bytes checked at a time for each line a chunk still wants (a guess on
+/// the long side: too many only means checking some bytes twice), and at
+/// least.
+const LIKELY_LINE_BYTES: usize = 512;
+const MIN_CHECKED: usize = 4096;
+
 /// One line of a chunk: its number in the file and where it is in the buffer.
 struct Line {
     number: u64,
@@ -195,12 +201,26 @@ impl JsonLinesReader {
         Ok(chunk)
     }
 
+    /// Where to stop checking the whole lines of `buffer[next..end]` when
+    /// `lines` more are wanted: past about as many bytes as they likely take
+    /// (at the end of a line), so that small batches do not check the rest
+    /// of a block again for every batch.
+    fn enough_lines(&self, end: usize, lines: usize) -> usize {
+        let likely = lines.saturating_mul(LIKELY_LINE_BYTES).max(MIN_CHECKED);
+        let from = self.next.saturating_add(likely);
+        if from >= end {
+            return end;
+        }
+        memchr::memchr(b'\n', &self.buffer[from..end]).map_or(end, |at| from + at + 1)
+    }
+
     /// Splits the whole lines of `buffer[next..end]` into `chunk` until it
     /// is full, each given to the single pass as it is split. The bytes are
     /// checked as UTF-8, and for control characters, once for all of them
     /// rather than line by line: a line is UTF-8 exactly when it lies before
     /// the first bad byte. The error of a line that is not UTF-8.
     fn split_lines(&mut self, end: usize, chunk: &mut Chunk) -> Result<(), String> {
+        let end = self.enough_lines(end, self.batch_size - chunk.lines.len());
         let block = &self.buffer[self.next..end];
         let (text, bad) = match std::str::from_utf8(block) {
             Ok(text) => (text, false),
@@ -567,7 +587,7 @@ mod tests {
                 ignore_parse_errors: true,
                 ..Default::default()
             };
-            for batch_size in [7, 1000] {
+            for batch_size in [1, 7, 1000] {
                 let reader =
                     JsonLinesReader::open(&path, schema.clone(), decoding, batch_size).unwrap();
                 let mut ids = Vec::new();
