@@ -135,7 +135,7 @@ struct PlacedKey {
     field: Option<usize>,
 }
 
-/// The keys met at each place of an object, most recent first.
+/// The key last met at each place of an object.
 #[derive(Default)]
 struct KeyOrder {
     places: Vec<PlacedKey>,

@@ -4,9 +4,10 @@
 //! or with `json.ignore-parse-errors` is skipped, as Flink skips it.
 //!
 //! The file is read in blocks that fit the L2 cache and split into lines in
-//! place. Each line goes to the single-pass decoder of
-//! [`super::json_columns`] as soon as it is split, while its bytes are still
-//! in cache. When that decoder steps aside (a line it is not sure of, or a
+//! place. The whole lines of a block are checked as UTF-8 (and for control
+//! characters) in one pass, rather than line by line; then each line goes
+//! to the single-pass decoder of [`super::json_columns`] as soon as it is
+//! split, while its bytes are still in cache. When that decoder steps aside (a line it is not sure of, or a
 //! schema it does not build), the whole chunk of lines, kept in the buffer,
 //! goes the careful way: each line is checked with `serde_json` and the chunk
 //! is fed to one reused arrow-json decoder; only when that does not give

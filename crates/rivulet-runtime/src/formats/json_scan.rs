@@ -1,5 +1,5 @@
-//! A validating scanner over the bytes of one JSON value, for the fast
-//! JSON-lines decoder ([`super::json_columns`]).
+//! A validating scanner over one JSON value (a line, already UTF-8), for
+//! the fast JSON-lines decoder ([`super::json_columns`]).
 //!
 //! It accepts only what `serde_json` accepts, and answers [`Unsure`] for
 //! everything else, including valid JSON it does not care to handle (a
@@ -171,7 +171,7 @@ pub struct Scanner<'a> {
     bytes: &'a [u8],
     at: usize,
     /// Whether the text holds control characters at all; when it does not
-    /// (the usual case), long strings need not be checked for them.
+    /// (the usual case), strings need not be checked for them.
     has_controls: bool,
 }
 
