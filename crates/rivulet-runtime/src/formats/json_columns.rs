@@ -13,10 +13,10 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::PrimitiveBuilder;
+use arrow_array::builder::{PrimitiveBuilder, StringBuilder};
 use arrow_array::types::{ArrowPrimitiveType, Date32Type};
-use arrow_array::{ArrayRef, RecordBatch, StringArray, StructArray};
-use arrow_buffer::{NullBufferBuilder, OffsetBuffer, ScalarBuffer};
+use arrow_array::{ArrayRef, RecordBatch, StructArray};
+use arrow_buffer::NullBufferBuilder;
 use arrow_cast::parse::Parser;
 use arrow_schema::{DataType, Fields, SchemaRef};
 
@@ -28,8 +28,8 @@ pub struct FastJsonDecoder {
     schema: SchemaRef,
     root: StructColumn,
     fail_on_missing_field: bool,
-    /// Reused for strings with escapes that a column parses.
-    scratch: Vec<u8>,
+    /// Reused for strings with escapes.
+    scratch: String,
 }
 
 impl FastJsonDecoder {
@@ -44,14 +44,23 @@ impl FastJsonDecoder {
             root: StructColumn::new(schema.fields(), batch_rows)?,
             schema: schema.clone(),
             fail_on_missing_field,
-            scratch: Vec::new(),
+            scratch: String::new(),
         })
     }
 
     /// Appends the row of one line. After [`Unsure`] the columns hold part
     /// of a row: [`Self::clear`] them before going on.
-    pub fn decode_line(&mut self, line: &[u8]) -> Scan<()> {
-        let mut scanner = Scanner::new(line);
+    pub fn decode_line(&mut self, line: &str) -> Scan<()> {
+        self.decode_scanned(Scanner::new(line))
+    }
+
+    /// [`Self::decode_line`] when the caller knows whether the line holds
+    /// control characters.
+    pub fn decode_line_knowing_controls(&mut self, line: &str, has_controls: bool) -> Scan<()> {
+        self.decode_scanned(Scanner::knowing_controls(line, has_controls))
+    }
+
+    fn decode_scanned(&mut self, mut scanner: Scanner) -> Scan<()> {
         if scanner.peek() != Some(b'{') {
             return Err(Unsure);
         }
@@ -90,7 +99,7 @@ impl FastJsonDecoder {
 /// What every column's decoding shares.
 struct Reading<'s> {
     fail_on_missing_field: bool,
-    scratch: &'s mut Vec<u8>,
+    scratch: &'s mut String,
 }
 
 impl Reading<'_> {
@@ -105,16 +114,60 @@ impl Reading<'_> {
 struct StructColumn {
     fields: Fields,
     names: Vec<Box<[u8]>>,
-    /// Each name in quotes, as an unescaped key is written.
-    quoted_names: Vec<Box<[u8]>>,
+    /// Whether each field takes NULL, looked up once.
+    nullable: Vec<bool>,
     children: Vec<Column>,
     nulls: NullBufferBuilder,
     /// Which fields the current object has given a value; reused per row.
     seen: Vec<bool>,
-    /// The field after the last one read: lines usually list their keys in
-    /// the same order, so it is tried before searching.
-    expected: usize,
+    /// The keys of the objects read so far, place by place: lines usually
+    /// list the same keys in the same order, so a key is first compared
+    /// whole with the one met at its place before, without scanning it.
+    keys: KeyOrder,
     rows: usize,
+}
+
+/// A key met at some place of an object: `"name":` as it was written (no
+/// escapes, no whitespace before the colon), and the field it names, if it
+/// is in the schema.
+struct PlacedKey {
+    quoted: Box<[u8]>,
+    field: Option<usize>,
+}
+
+/// The key last met at each place of an object.
+#[derive(Default)]
+struct KeyOrder {
+    places: Vec<PlacedKey>,
+}
+
+/// Objects with more keys than this have the rest scanned every time.
+const MAX_PLACES: usize = 64;
+
+impl KeyOrder {
+    /// The field of the key at `place`, if the scanner is at that same key
+    /// (which it then consumes, colon and all).
+    fn eat_known(&self, scanner: &mut Scanner, place: usize) -> Option<Option<usize>> {
+        let key = self.places.get(place)?;
+        scanner.eat_exact(&key.quoted).then_some(key.field)
+    }
+
+    /// Remembers that the unescaped key `raw` came at `place`.
+    fn learn(&mut self, place: usize, raw: &str, field: Option<usize>) {
+        if place >= MAX_PLACES {
+            return;
+        }
+        let key = PlacedKey {
+            quoted: format!("\"{raw}\":").into_bytes().into(),
+            field,
+        };
+        // Places are learned in order, so `place` is at most one past the end.
+        if let Some(known) = self.places.get_mut(place) {
+            *known = key;
+        } else if self.places.len() == place {
+            self.places.push(key);
+        }
+    }
 }
 
 impl StructColumn {
@@ -126,26 +179,36 @@ impl StructColumn {
         Some(StructColumn {
             fields: fields.clone(),
             names: fields.iter().map(|f| f.name().as_bytes().into()).collect(),
-            quoted_names: fields
-                .iter()
-                .map(|f| format!("\"{}\"", f.name()).into_bytes().into())
-                .collect(),
+            nullable: fields.iter().map(|f| f.is_nullable()).collect(),
             seen: vec![false; children.len()],
             children,
             nulls: NullBufferBuilder::new(capacity),
-            expected: 0,
+            keys: KeyOrder::default(),
             rows: 0,
         })
     }
 
-    /// The index of the field named `key`.
-    fn field_index(&mut self, key: &[u8]) -> Option<usize> {
-        let index = match self.names.get(self.expected) {
-            Some(name) if **name == *key => self.expected,
-            _ => self.names.iter().position(|name| **name == *key)?,
-        };
-        self.expected = index + 1;
-        Some(index)
+    /// The field the key at `place` names (`None`: not in the schema), the
+    /// scanner past the key's colon.
+    fn key(&mut self, scanner: &mut Scanner, place: usize) -> Scan<Option<usize>> {
+        if let Some(field) = self.keys.eat_known(scanner, place) {
+            return Ok(field);
+        }
+        if scanner.peek() != Some(b'"') {
+            return Err(Unsure);
+        }
+        let key = scanner.string()?;
+        if key.escaped {
+            // arrow-json matches the decoded name; leave it to it.
+            return Err(Unsure);
+        }
+        let field = self
+            .names
+            .iter()
+            .position(|name| **name == *key.raw.as_bytes());
+        self.keys.learn(place, key.raw, field);
+        scanner.expect(b':')?;
+        Ok(field)
     }
 
     /// Reads an object (the scanner at its `{`) into one row.
@@ -153,35 +216,18 @@ impl StructColumn {
         scanner.expect(b'{')?;
         self.seen.fill(false);
         if !scanner.eat(b'}') {
+            let mut place = 0;
             loop {
-                let index = match self.quoted_names.get(self.expected) {
-                    // The key expected next, compared whole without scanning it.
-                    Some(quoted) if scanner.eat_exact(quoted) => {
-                        self.expected += 1;
-                        Some(self.expected - 1)
-                    }
-                    _ => {
-                        if scanner.peek() != Some(b'"') {
-                            return Err(Unsure);
-                        }
-                        let key = scanner.string()?;
-                        if key.escaped {
-                            // arrow-json matches the decoded name; leave it to it.
-                            return Err(Unsure);
-                        }
-                        self.field_index(key.raw)
-                    }
-                };
-                scanner.expect(b':')?;
-                match index {
+                match self.key(scanner, place)? {
                     None => scanner.skip_value()?,
                     Some(i) if self.seen[i] => return Err(Unsure),
                     Some(i) => {
                         self.seen[i] = true;
-                        let nullable = self.fields[i].is_nullable();
+                        let nullable = self.nullable[i];
                         self.children[i].decode(scanner, nullable, reading.reborrow())?;
                     }
                 }
+                place += 1;
                 if !scanner.eat(b',') {
                     scanner.expect(b'}')?;
                     break;
@@ -190,7 +236,7 @@ impl StructColumn {
         }
         for i in 0..self.children.len() {
             if !self.seen[i] {
-                if reading.fail_on_missing_field || !self.fields[i].is_nullable() {
+                if reading.fail_on_missing_field || !self.nullable[i] {
                     return Err(Unsure);
                 }
                 self.children[i].append_null()?;
@@ -237,11 +283,10 @@ impl StructColumn {
     }
 }
 
-/// STRING: offsets and bytes kept as they come, checked as UTF-8 once per batch.
+/// STRING: the strings are slices of lines the reader has checked to be
+/// UTF-8, so they are appended as text and the batch is not checked again.
 struct Utf8Column {
-    offsets: Vec<i32>,
-    bytes: Vec<u8>,
-    nulls: NullBufferBuilder,
+    builder: StringBuilder,
     /// Rows a batch holds, to size the next batch's buffers.
     capacity: usize,
 }
@@ -249,46 +294,36 @@ struct Utf8Column {
 impl Utf8Column {
     fn new(capacity: usize) -> Self {
         Utf8Column {
-            offsets: Vec::with_capacity(capacity + 1),
-            bytes: Vec::new(),
-            nulls: NullBufferBuilder::new(capacity),
+            builder: StringBuilder::with_capacity(capacity, 0),
             capacity,
         }
     }
 
-    fn end(&mut self) -> Scan<()> {
-        if self.offsets.is_empty() {
-            self.offsets.push(0);
-        }
-        let end = i32::try_from(self.bytes.len()).map_err(|_| Unsure)?;
-        self.offsets.push(end);
+    /// Appends `text`, unless the column's `i32` offsets would overflow
+    /// (the builder would panic; arrow-json decides instead).
+    fn append_str(&mut self, text: &str) -> Scan<()> {
+        let end = self.builder.values_slice().len() + text.len();
+        i32::try_from(end).map_err(|_| Unsure)?;
+        self.builder.append_value(text);
         Ok(())
     }
 
-    fn append(&mut self, string: JsonStr) -> Scan<()> {
-        string.append_to(&mut self.bytes)?;
-        self.nulls.append_non_null();
-        self.end()
+    fn append(&mut self, string: JsonStr, scratch: &mut String) -> Scan<()> {
+        let text = text_of(string, scratch)?;
+        self.append_str(text)
     }
 
     fn append_null(&mut self) -> Scan<()> {
-        self.nulls.append_null();
-        self.end()
+        self.builder.append_null();
+        Ok(())
     }
 
     fn finish(&mut self) -> Result<ArrayRef, String> {
-        if self.offsets.is_empty() {
-            self.offsets.push(0);
-        }
         // The next batch likely holds as many bytes as this one.
-        let offsets = std::mem::replace(&mut self.offsets, Vec::with_capacity(self.capacity + 1));
-        let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
-        let next_bytes = Vec::with_capacity(self.bytes.len());
-        let bytes = std::mem::replace(&mut self.bytes, next_bytes);
-        let nulls = self.nulls.finish();
-        StringArray::try_new(offsets, bytes.into(), nulls)
-            .map(|array| Arc::new(array) as ArrayRef)
-            .map_err(|e| e.to_string())
+        let bytes = self.builder.values_slice().len();
+        let fresh = StringBuilder::with_capacity(self.capacity, bytes);
+        let array = std::mem::replace(&mut self.builder, fresh).finish();
+        Ok(Arc::new(array) as ArrayRef)
     }
 }
 
@@ -300,14 +335,10 @@ enum Column {
 }
 
 /// An integer column's value from a JSON integer that fits it.
-fn append_integer<T: ArrowPrimitiveType>(
-    builder: &mut PrimitiveBuilder<T>,
-    number: JsonNumber,
-) -> Scan<()>
+fn append_integer<T: ArrowPrimitiveType>(builder: &mut PrimitiveBuilder<T>, value: i64) -> Scan<()>
 where
     T::Native: TryFrom<i64>,
 {
-    let value = number.to_i64().ok_or(Unsure)?;
     builder.append_value(T::Native::try_from(value).map_err(|_| Unsure)?);
     Ok(())
 }
@@ -335,34 +366,32 @@ impl Column {
 
     /// Reads the next value into this column.
     fn decode(&mut self, scanner: &mut Scanner, nullable: bool, reading: Reading) -> Scan<()> {
-        if scanner.eat_null()? {
+        // The value's first byte says which kind it is, looked at once.
+        let first = scanner.peek().ok_or(Unsure)?;
+        if first == b'n' {
+            scanner.expect_null()?;
             return if nullable {
                 self.append_null()
             } else {
                 Err(Unsure)
             };
         }
+        let quoted = first == b'"';
         let column = match self {
-            Column::Utf8(column) => {
-                if scanner.peek() != Some(b'"') {
-                    return Err(Unsure);
-                }
-                return column.append(scanner.string()?);
+            Column::Utf8(column) if quoted => {
+                return column.append(scanner.string()?, reading.scratch);
             }
-            Column::Struct(column) => {
-                if scanner.peek() != Some(b'{') {
-                    return Err(Unsure);
-                }
+            Column::Struct(column) if first == b'{' => {
                 return column.decode_object(scanner, reading);
             }
+            Column::Utf8(_) | Column::Struct(_) => return Err(Unsure),
             Column::Scalar(column, _) => column,
         };
-        let quoted = scanner.peek() == Some(b'"');
         match column {
-            ScalarColumn::Int8(b) => append_integer(b, scanner.number()?),
-            ScalarColumn::Int16(b) => append_integer(b, scanner.number()?),
-            ScalarColumn::Int32(b) => append_integer(b, scanner.number()?),
-            ScalarColumn::Int64(b) => append_integer(b, scanner.number()?),
+            ScalarColumn::Int8(b) => append_integer(b, scanner.integer()?),
+            ScalarColumn::Int16(b) => append_integer(b, scanner.integer()?),
+            ScalarColumn::Int32(b) => append_integer(b, scanner.integer()?),
+            ScalarColumn::Int64(b) => append_integer(b, scanner.integer()?),
             ScalarColumn::Float32(b) => append_float(b, scanner.number()?),
             ScalarColumn::Float64(b) => append_float(b, scanner.number()?),
             ScalarColumn::Boolean(b) => {
@@ -374,13 +403,13 @@ impl Column {
                 b.append_value(Date32Type::parse(text).ok_or(Unsure)?);
                 Ok(())
             }
-            ScalarColumn::Date32(b) => append_integer(b, scanner.number()?),
+            ScalarColumn::Date32(b) => append_integer(b, scanner.integer()?),
             ScalarColumn::Timestamp(c) if quoted => {
                 let text = text_of(scanner.string()?, reading.scratch)?;
                 c.append_text(text).map_err(|_| Unsure)
             }
             ScalarColumn::Timestamp(c) => {
-                c.append_value(scanner.number()?.to_i64().ok_or(Unsure)?);
+                c.append_value(scanner.integer()?);
                 Ok(())
             }
         }
@@ -413,15 +442,13 @@ impl Column {
 }
 
 /// A string's text, escapes decoded into `scratch` when it has any.
-fn text_of<'a>(string: JsonStr<'a>, scratch: &'a mut Vec<u8>) -> Scan<&'a str> {
-    let bytes = if string.escaped {
-        scratch.clear();
-        string.append_to(scratch)?;
-        &scratch[..]
-    } else {
-        string.raw
-    };
-    std::str::from_utf8(bytes).map_err(|_| Unsure)
+fn text_of<'a>(string: JsonStr<'a>, scratch: &'a mut String) -> Scan<&'a str> {
+    if !string.escaped {
+        return Ok(string.raw);
+    }
+    scratch.clear();
+    string.append_to(scratch)?;
+    Ok(scratch)
 }
 
 #[cfg(test)]
@@ -471,7 +498,7 @@ mod tests {
 
     fn single_pass(schema: &SchemaRef, line: &str) -> Option<RecordBatch> {
         let mut decoder = FastJsonDecoder::for_schema(schema, false, 16)?;
-        decoder.decode_line(line.as_bytes()).ok()?;
+        decoder.decode_line(line).ok()?;
         decoder.flush().ok().flatten()
     }
 
@@ -516,11 +543,11 @@ mod tests {
         let schema = schema();
         let mut decoder = FastJsonDecoder::for_schema(&schema, false, 16).unwrap();
         for line in &LINES[6..] {
-            assert_eq!(decoder.decode_line(line.as_bytes()), Err(Unsure), "{line}");
+            assert_eq!(decoder.decode_line(line), Err(Unsure), "{line}");
             decoder.clear();
         }
         // After clearing, nothing of the lines it gave up on remains.
-        decoder.decode_line(LINES[0].as_bytes()).unwrap();
+        decoder.decode_line(LINES[0]).unwrap();
         let batch = decoder.flush().unwrap().unwrap();
         assert_eq!(Some(batch), arrow_json(&schema, LINES[0]));
     }
@@ -531,7 +558,7 @@ mod tests {
         let lines: Vec<&str> = LINES[..6].iter().cycle().take(100).copied().collect();
         let mut decoder = FastJsonDecoder::for_schema(&schema, false, 16).unwrap();
         for line in &lines {
-            decoder.decode_line(line.as_bytes()).unwrap();
+            decoder.decode_line(line).unwrap();
         }
         let batch = decoder.flush().unwrap().unwrap();
         let text = lines.join("\n");
@@ -548,11 +575,145 @@ mod tests {
         assert_eq!(decoder.flush().unwrap(), None);
     }
 
+    /// A small xorshift generator, so that random tests repeat.
+    fn random(seed: &mut u64, below: usize) -> usize {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        (*seed % below as u64) as usize
+    }
+
+    /// Lines of the Nexmark layout with random values: keys in changing
+    /// order, some repeated, missing or unknown, and numbers, strings and
+    /// timestamps of many shapes, valid or not.
+    fn random_lines(count: usize) -> Vec<String> {
+        let pieces: &[&[&str]] = &[
+            &[r#"{"event_type":"#, r#"{ "event_type" : "#],
+            &[
+                "0",
+                "-0",
+                "127",
+                "-128",
+                "128",
+                "00",
+                "1.0",
+                "1e2",
+                "null",
+                r#""2""#,
+                "9223372036854775808",
+                "-",
+            ],
+            &[r#","bid":{"auction":"#, r#","bid":{"price":1,"auction":"#],
+            &[
+                "1000",
+                "-9223372036854775808",
+                "9223372036854775807",
+                "12345678901234567890",
+                "0",
+                "1.",
+                "true",
+                "nul",
+            ],
+            &[r#","price":"#, r#","ratio":1.5,"price":"#],
+            &["2147483647", "-2147483649", "7", "null", " 8 ", "-12"],
+            &[r#","channel":"#],
+            &[
+                r#""Google""#,
+                r#""a\u00e9\n""#,
+                r#""\ud83d\ude00""#,
+                "null",
+                "3",
+                "\"tab\tx\"",
+                r#""é ü 中""#,
+                r#""\x""#,
+                r#""unterminated"#,
+            ],
+            &[r#","dateTime":"#],
+            &[
+                r#""2024-01-01 00:00:00.000""#,
+                r#""2024-02-30 00:00:00""#,
+                r#""2024-02-29T23:59:59.999999999""#,
+                r#""1969-12-31 23:59:59.5""#,
+                r#""2024-01-01 00:00:00Z""#,
+                "1704067200000",
+                "null",
+            ],
+            &[
+                "",
+                r#","extra":"x""#,
+                r#","price":3"#,
+                r#","unknown":{"a":[1,"b",null,{}]}"#,
+                r#","small":-1e-3"#,
+            ],
+            &["}", "} ", ",}", "]"],
+            &[
+                "",
+                r#","person":null"#,
+                r#","auction":{"id":1,"x":"y"}"#,
+                r#","flag":true"#,
+                r#","day":"2024-02-29""#,
+            ],
+            &["}", "} ", "}x", "}}"],
+        ];
+        let mut seed = 0x1234_5678_9abc_def1;
+        (0..count)
+            .map(|_| {
+                pieces
+                    .iter()
+                    // The first choice (valid) half of the time, so that
+                    // many lines are valid throughout.
+                    .map(|choices| match random(&mut seed, 2) {
+                        0 => choices[0],
+                        _ => choices[random(&mut seed, choices.len())],
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn random_lines_build_the_rows_arrow_json_builds() {
+        let schema = schema();
+        let mut decoder = FastJsonDecoder::for_schema(&schema, false, 16).unwrap();
+        let mut accepted = 0;
+        for line in random_lines(20_000) {
+            if decoder.decode_line(&line).is_ok() {
+                accepted += 1;
+                let batch = decoder.flush().unwrap().unwrap();
+                assert_eq!(Some(batch), arrow_json(&schema, &line), "{line}");
+            } else {
+                decoder.clear();
+            }
+        }
+        assert!(accepted > 1000, "{accepted} lines read in a single pass");
+    }
+
+    #[test]
+    fn keys_in_changing_orders_find_their_fields() {
+        // The key order remembered from one line must not mislead the next.
+        let schema = schema();
+        let lines = [
+            r#"{"event_type":1,"flag":true,"bid":{"auction":1,"price":2}}"#,
+            r#"{"flag":false,"event_type":2,"bid":{"price":3,"auction":4}}"#,
+            r#"{"x":1,"event_type":3,"flagx":true,"bid":{"auction":5}}"#,
+            r#"{"event_type":4,"flag":true,"bid":{"auction":6,"price":7}}"#,
+            r#"{"event_type" :5,"flag" : true,"bid":{"auction" :8}}"#,
+            r#"{"event_type":6}"#,
+            r#"{"bid":{"channel":"c","auction":9},"event_type":7,"flag":null}"#,
+        ];
+        let mut decoder = FastJsonDecoder::for_schema(&schema, false, 16).unwrap();
+        for line in lines.iter().cycle().take(lines.len() * 3) {
+            decoder.decode_line(line).unwrap();
+            let batch = decoder.flush().unwrap().unwrap();
+            assert_eq!(Some(batch), arrow_json(&schema, line), "{line}");
+        }
+    }
+
     #[test]
     fn missing_fields_step_aside_when_they_must_fail() {
         let schema = schema();
         let mut decoder = FastJsonDecoder::for_schema(&schema, true, 16).unwrap();
-        assert_eq!(decoder.decode_line(br#"{"event_type": 1}"#), Err(Unsure));
+        assert_eq!(decoder.decode_line(r#"{"event_type": 1}"#), Err(Unsure));
         let decimal = Arc::new(Schema::new(vec![Field::new(
             "d",
             DataType::Decimal128(10, 2),

@@ -4,9 +4,10 @@
 //! or with `json.ignore-parse-errors` is skipped, as Flink skips it.
 //!
 //! The file is read in blocks that fit the L2 cache and split into lines in
-//! place. Each line goes to the single-pass decoder of
-//! [`super::json_columns`] as soon as it is split, while its bytes are still
-//! in cache. When that decoder steps aside (a line it is not sure of, or a
+//! place. The whole lines of a block are checked as UTF-8 (and for control
+//! characters) in one pass, rather than line by line; then each line goes
+//! to the single-pass decoder of [`super::json_columns`] as soon as it is
+//! split, while its bytes are still in cache. When that decoder steps aside (a line it is not sure of, or a
 //! schema it does not build), the whole chunk of lines, kept in the buffer,
 //! goes the careful way: each line is checked with `serde_json` and the chunk
 //! is fed to one reused arrow-json decoder; only when that does not give
@@ -35,6 +36,12 @@ pub struct JsonDecoding {
 /// still in the L2 cache when its lines are decoded.
 const READ_SIZE: usize = 1 << 18;
 
+/// Bytes checked at a time for each line a chunk still wants (a guess on
+/// the long side: too many only means checking some bytes twice), and at
+/// least.
+const LIKELY_LINE_BYTES: usize = 512;
+const MIN_CHECKED: usize = 4096;
+
 /// One line of a chunk: its number in the file and where it is in the buffer.
 struct Line {
     number: u64,
@@ -49,8 +56,11 @@ struct Chunk {
 
 pub struct JsonLinesReader {
     file: File,
-    /// Bytes read from the file; `buffer[next..]` is not yet split into lines.
+    /// `buffer[..filled]` holds the bytes read from the file, of which
+    /// `buffer[next..filled]` are not yet split into lines; the rest is
+    /// room for the next read, zeroed once and reused.
     buffer: Vec<u8>,
+    filled: usize,
     next: usize,
     end_of_file: bool,
     line_number: u64,
@@ -78,6 +88,7 @@ impl JsonLinesReader {
         Ok(JsonLinesReader {
             file,
             buffer: Vec::new(),
+            filled: 0,
             next: 0,
             end_of_file: false,
             line_number: 0,
@@ -110,38 +121,41 @@ impl JsonLinesReader {
         }
     }
 
-    /// The next line's bytes without its `\n`, or as `BufRead::lines` has
-    /// it without `\r\n`, reading more of the file as needed; `None` at the
-    /// end of the file.
-    fn read_line(&mut self) -> Result<Option<Range<usize>>, String> {
+    /// Reads more of the file until `buffer[next..]` holds a whole line
+    /// (or the file has ended); the end of the whole lines it holds then
+    /// (just past their last `\n`, or the end of the bytes read at the end
+    /// of the file). `None` when no line is left.
+    fn fill(&mut self) -> Result<Option<usize>, String> {
         let mut searched = self.next;
         loop {
-            if let Some(at) = memchr::memchr(b'\n', &self.buffer[searched..]) {
-                let start = self.next;
-                let mut end = searched + at;
-                self.next = end + 1;
-                if end > start && self.buffer[end - 1] == b'\r' {
-                    end -= 1;
-                }
-                return Ok(Some(start..end));
+            if let Some(at) = memchr::memrchr(b'\n', &self.buffer[searched..self.filled]) {
+                return Ok(Some(searched + at + 1));
             }
-            searched = self.buffer.len();
+            searched = self.filled;
             if self.end_of_file {
-                if self.next == self.buffer.len() {
-                    return Ok(None);
-                }
-                let start = self.next;
-                self.next = self.buffer.len();
-                return Ok(Some(start..self.buffer.len()));
+                return Ok((self.next < self.filled).then_some(self.filled));
             }
-            // Straight into the spare capacity: no zeroing, no second copy.
-            self.buffer.reserve(READ_SIZE);
-            let read = (&mut self.file)
-                .take(READ_SIZE as u64)
-                .read_to_end(&mut self.buffer)
-                .map_err(|e| format!("{}: {e}", self.path))?;
-            if read == 0 {
+            if self.read_block()? == 0 {
                 self.end_of_file = true;
+            }
+        }
+    }
+
+    /// Reads up to [`READ_SIZE`] more bytes of the file in one call (where
+    /// `read_to_end` starts small and takes six); how many it read.
+    fn read_block(&mut self) -> Result<usize, String> {
+        let end = self.filled + READ_SIZE;
+        if self.buffer.len() < end {
+            self.buffer.resize(end, 0);
+        }
+        loop {
+            match self.file.read(&mut self.buffer[self.filled..end]) {
+                Ok(read) => {
+                    self.filled += read;
+                    return Ok(read);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(format!("{}: {e}", self.path)),
             }
         }
     }
@@ -160,47 +174,115 @@ impl JsonLinesReader {
             return Err(error);
         }
         // Lines of the last chunk are done with; keep only what follows them.
-        self.buffer.drain(..self.next);
+        self.buffer.copy_within(self.next..self.filled, 0);
+        self.filled -= self.next;
         self.next = 0;
-        let mut chunk = Vec::with_capacity(self.batch_size);
-        let mut single_pass = self.fast.is_some();
-        while chunk.len() < self.batch_size {
-            let bytes = match self.read_line() {
-                Ok(Some(bytes)) => bytes,
+        let mut chunk = Chunk {
+            lines: Vec::with_capacity(self.batch_size),
+            single_pass: self.fast.is_some(),
+        };
+        while chunk.lines.len() < self.batch_size {
+            let end = match self.fill() {
+                Ok(Some(end)) => end,
                 Ok(None) => break,
-                Err(error) if chunk.is_empty() => return Err(error),
+                Err(error) if chunk.lines.is_empty() => return Err(error),
                 Err(error) => {
                     self.pending_error = Some(error);
                     break;
                 }
             };
-            self.line_number += 1;
-            let Ok(line) = std::str::from_utf8(&self.buffer[bytes.clone()]) else {
-                let error = format!("{}: stream did not contain valid UTF-8", self.path);
-                if chunk.is_empty() {
+            if let Err(error) = self.split_lines(end, &mut chunk) {
+                if chunk.lines.is_empty() {
                     return Err(error);
                 }
                 self.pending_error = Some(error);
                 break;
+            }
+        }
+        Ok(chunk)
+    }
+
+    /// Where to stop checking the whole lines of `buffer[next..end]` when
+    /// `lines` more are wanted: past about as many bytes as they likely take
+    /// (at the end of a line), so that small batches do not check the rest
+    /// of a block again for every batch.
+    fn enough_lines(&self, end: usize, lines: usize) -> usize {
+        let likely = lines.saturating_mul(LIKELY_LINE_BYTES).max(MIN_CHECKED);
+        let from = self.next.saturating_add(likely);
+        if from >= end {
+            return end;
+        }
+        memchr::memchr(b'\n', &self.buffer[from..end]).map_or(end, |at| from + at + 1)
+    }
+
+    /// Splits the whole lines of `buffer[next..end]` into `chunk` until it
+    /// is full, each given to the single pass as it is split. The bytes are
+    /// checked as UTF-8, and for control characters, once for all of them
+    /// rather than line by line: a line is UTF-8 exactly when it lies before
+    /// the first bad byte. The error of a line that is not UTF-8.
+    fn split_lines(&mut self, end: usize, chunk: &mut Chunk) -> Result<(), String> {
+        let end = self.enough_lines(end, self.batch_size - chunk.lines.len());
+        let block = &self.buffer[self.next..end];
+        let (text, bad) = match std::str::from_utf8(block) {
+            Ok(text) => (text, false),
+            // The prefix before the first bad byte is UTF-8.
+            Err(e) => (
+                std::str::from_utf8(&block[..e.valid_up_to()]).unwrap_or_default(),
+                true,
+            ),
+        };
+        // A fold rather than `any`, so that it is vectorised.
+        let controls = text
+            .bytes()
+            .fold(false, |seen, b| seen | is_control_but_newline(b));
+        let mut rest = text;
+        while chunk.lines.len() < self.batch_size {
+            let start = self.next;
+            let line = match memchr::memchr(b'\n', rest.as_bytes()) {
+                Some(at) => {
+                    let line = &rest[..at];
+                    rest = &rest[at + 1..];
+                    self.next += at + 1;
+                    // As `BufRead::lines` has it, without `\r\n`.
+                    line.strip_suffix('\r').unwrap_or(line)
+                }
+                None if bad => {
+                    // The line is passed over, as reading lines does.
+                    let bad_at = start + rest.len();
+                    self.next = memchr::memchr(b'\n', &self.buffer[bad_at..end])
+                        .map_or(end, |at| bad_at + at + 1);
+                    self.line_number += 1;
+                    return Err(format!("{}: stream did not contain valid UTF-8", self.path));
+                }
+                // The last line of the file, without a newline, kept whole.
+                None if !rest.is_empty() => {
+                    let line = rest;
+                    rest = "";
+                    self.next = end;
+                    line
+                }
+                None => break,
             };
+            self.line_number += 1;
             if line.trim().is_empty() {
                 continue;
             }
-            if let (true, Some(fast)) = (single_pass, self.fast.as_mut())
-                && fast.decode_line(&self.buffer[bytes.clone()]).is_err()
-            {
-                fast.clear();
-                single_pass = false;
+            if let (true, Some(fast)) = (chunk.single_pass, self.fast.as_mut()) {
+                let has_controls = controls && super::json_scan::has_controls(line.as_bytes());
+                if fast
+                    .decode_line_knowing_controls(line, has_controls)
+                    .is_err()
+                {
+                    fast.clear();
+                    chunk.single_pass = false;
+                }
             }
-            chunk.push(Line {
+            chunk.lines.push(Line {
                 number: self.line_number,
-                bytes,
+                bytes: start..start + line.len(),
             });
         }
-        Ok(Chunk {
-            lines: chunk,
-            single_pass,
-        })
+        Ok(())
     }
 
     /// The chunk's rows from the single-pass decoder, or `None` when it
@@ -291,6 +373,14 @@ impl JsonLinesReader {
         self.decoder = new_decoder(&self.schema, self.batch_size)?;
         self.decode(&lines).or_else(|_| self.decode_each(&lines))
     }
+}
+
+/// A control character other than `\n`: a `\n` only ever ends a line, any
+/// other may need the scanner's attention.
+fn is_control_but_newline(byte: u8) -> bool {
+    // `byte ^ \n` is below 0x20 exactly for control characters, and zero,
+    // which the subtraction takes above 0x1e, exactly for `\n`.
+    (byte ^ b'\n').wrapping_sub(1) < 0x1f
 }
 
 fn new_decoder(schema: &SchemaRef, batch_size: usize) -> Result<Decoder, String> {
@@ -425,5 +515,98 @@ mod tests {
             error.ends_with("stream did not contain valid UTF-8"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn control_characters_but_newline_are_told_exactly() {
+        for byte in 0..=255u8 {
+            let expected = byte < 0x20 && byte != b'\n';
+            assert_eq!(is_control_but_newline(byte), expected, "{byte:#x}");
+        }
+    }
+
+    /// The ids of `bytes`' lines as reading them line by line has them: each
+    /// line that is JSON (the others skipped), up to the first line that is
+    /// not UTF-8, and whether there is one.
+    fn ids_line_by_line(bytes: &[u8]) -> (Vec<i64>, bool) {
+        let mut ids = Vec::new();
+        for line in std::io::BufRead::lines(bytes) {
+            let Ok(line) = line else {
+                return (ids, true);
+            };
+            if let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) {
+                ids.extend(value.get("id").and_then(serde_json::Value::as_i64));
+            }
+        }
+        (ids, false)
+    }
+
+    #[test]
+    fn random_files_read_as_reading_them_line_by_line_does() {
+        // Lines of random lengths across read blocks, CRLF endings, blank
+        // lines, lines that are not JSON, control characters, a last line
+        // without a newline, and a line that is not UTF-8.
+        let mut seed = 0x0bad_cafe_u64;
+        let mut random = |below: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % below
+        };
+        for round in 0..6 {
+            let mut bytes = Vec::new();
+            for id in 0..4000 {
+                let pad = "p".repeat(random(300) as usize);
+                let line = match random(12) {
+                    0 => String::new(),
+                    1 => "  \t".to_string(),
+                    2 => format!("{{\"id\": {id}, \"pad\": \"tab\t{pad}\"}}"),
+                    3 => format!("{{\"id\": {id}, \"pad\": \"cr\r{pad}\"}}"),
+                    4 => format!("{{\"id\": {id}, \"pad\": \"{pad}\"}} x"),
+                    5 => format!("{{\"id\": {id}, \"pad\": \"é{pad}\"}}"),
+                    _ => format!("{{\"id\": {id}, \"pad\": \"{pad}\"}}"),
+                };
+                bytes.extend_from_slice(line.as_bytes());
+                bytes.extend_from_slice(if random(5) == 0 { b"\r\n" } else { b"\n" });
+            }
+            match round {
+                // A last line without a newline, ending in `\r`.
+                0 => bytes.extend_from_slice(b"{\"id\": -1}\r"),
+                1 => bytes.extend_from_slice(b"{\"id\": -1}"),
+                // A line that is not UTF-8 somewhere.
+                _ => {
+                    let at = random(bytes.len() as u64) as usize;
+                    bytes.insert(at, 0xff);
+                }
+            }
+            let (expected, bad) = ids_line_by_line(&bytes);
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("random.json");
+            std::fs::write(&path, &bytes).unwrap();
+            let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, true)]));
+            let decoding = JsonDecoding {
+                ignore_parse_errors: true,
+                ..Default::default()
+            };
+            for batch_size in [1, 7, 1000] {
+                let reader =
+                    JsonLinesReader::open(&path, schema.clone(), decoding, batch_size).unwrap();
+                let mut ids = Vec::new();
+                let mut error = None;
+                for batch in reader {
+                    match batch {
+                        Ok(batch) => {
+                            ids.extend(batch.column(0).as_primitive::<Int64Type>().iter().flatten())
+                        }
+                        Err(e) => {
+                            error = Some(e);
+                            break;
+                        }
+                    }
+                }
+                assert_eq!(ids, expected, "round {round}, batches of {batch_size}");
+                assert_eq!(error.is_some(), bad, "round {round}: {error:?}");
+            }
+        }
     }
 }
