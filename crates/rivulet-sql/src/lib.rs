@@ -15,6 +15,7 @@ pub mod connectors;
 pub mod error;
 pub mod filesystem;
 mod listagg;
+mod lookup;
 mod nested_fields;
 pub mod nexmark;
 pub mod package;

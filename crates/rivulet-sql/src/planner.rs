@@ -34,6 +34,7 @@ use crate::column_names::flink_column_names;
 use crate::connectors;
 use crate::error::SqlError;
 use crate::listagg::register_listagg;
+use crate::lookup::strip_system_time;
 use crate::nested_fields::NestedFieldUses;
 use crate::script::{ScriptStatement, split_statements};
 use crate::statements::{ColumnDefinition, Statement, TableDefinition, parse_statement};
@@ -42,6 +43,7 @@ use crate::window_tvf::{register_window_markers, rewrite_window_tvfs, window_cal
 
 mod interval;
 mod join;
+mod lookup_join;
 mod over;
 mod rank;
 mod source_reuse;
@@ -239,6 +241,7 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
     let mut tables: HashMap<String, CatalogTable> = HashMap::new();
     let mut config: BTreeMap<String, String> = options.config.clone();
     let mut inserts = Vec::new();
+    let mut lookup_tables = std::collections::HashSet::new();
     for statement in &statements {
         let parsed = parse_statement(statement)
             .map_err(|p| error_at(statement, p.offset, p.message, true))?;
@@ -267,7 +270,9 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
                 tables.insert(table.definition.name.clone(), table);
             }
             Statement::CreateView(view) => {
-                let query = rewrite_window_tvfs(&view.query).map_err(|(offset, m)| {
+                let (query, looked_up) = strip_system_time(&view.query);
+                lookup_tables.extend(looked_up);
+                let query = rewrite_window_tvfs(&query).map_err(|(offset, m)| {
                     error_at(statement, view.query_offset + offset, m, false)
                 })?;
                 let plan = context
@@ -311,6 +316,7 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
         pending_rank: None,
         shared_scans: HashMap::new(),
         shared_sources: HashMap::new(),
+        lookup_tables,
     };
     let mut sinks = Vec::new();
     for insert in &inserts {
@@ -325,7 +331,9 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
                 ),
             )
         })?;
-        let query = rewrite_window_tvfs(&insert.query)
+        let (query, looked_up) = strip_system_time(&insert.query);
+        builder.lookup_tables.extend(looked_up);
+        let query = rewrite_window_tvfs(&query)
             .map_err(|(offset, m)| at(insert.query_offset + offset, m))?;
         let plan = context
             .state()
@@ -701,6 +709,8 @@ struct GraphBuilder<'a> {
     shared_scans: HashMap<String, std::collections::BTreeSet<String>>,
     /// The source vertex of each such table once built, and its columns.
     shared_sources: HashMap<String, (usize, SchemaRef)>,
+    /// The tables the script looks up (`FOR SYSTEM_TIME AS OF`).
+    lookup_tables: std::collections::HashSet<String>,
 }
 
 /// SQL text of an expression over unqualified input columns.

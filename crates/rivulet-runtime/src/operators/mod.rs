@@ -18,6 +18,7 @@ mod group_aggregate;
 mod grouping;
 mod join;
 pub(crate) mod keyed_count;
+mod lookup_join;
 mod nexmark;
 mod over_aggregate;
 mod pacing;
@@ -46,6 +47,7 @@ pub use generator::GeneratorSpec;
 pub use group_aggregate::GroupAggregateSpec;
 pub use join::{JoinExpiry, JoinKind, JoinSpec};
 pub use keyed_count::KeyedCountSpec;
+pub use lookup_join::LookupJoinSpec;
 pub use nexmark::{DEFAULT_BASE_TIME, NexmarkSpec, nexmark_schema};
 pub use over_aggregate::{OverAggregateSpec, OverFrame};
 pub use print_sink::PrintSinkSpec;
@@ -164,6 +166,7 @@ pub enum OperatorSpec {
     WindowAggregate(WindowAggregateSpec),
     GroupAggregate(GroupAggregateSpec),
     Join(JoinSpec),
+    LookupJoin(LookupJoinSpec),
     Rank(RankSpec),
     OverAggregate(OverAggregateSpec),
     WindowTableFunction(WindowTableFunctionSpec),
@@ -224,6 +227,7 @@ impl OperatorSpec {
             OperatorSpec::WindowAggregate(s) => s.name(),
             OperatorSpec::GroupAggregate(s) => s.name(),
             OperatorSpec::Join(s) => s.name(),
+            OperatorSpec::LookupJoin(s) => s.name(),
             OperatorSpec::Rank(s) => s.name(),
             OperatorSpec::OverAggregate(s) => s.name(),
             OperatorSpec::WindowTableFunction(s) => s.name(),
@@ -255,6 +259,7 @@ impl OperatorSpec {
             OperatorSpec::GroupAggregate(spec) => spec.output_schema(&require_input()?).map(Some),
             // A join's two inputs are in its spec; the vertex checks its edges carry them.
             OperatorSpec::Join(spec) => spec.output_schema().map(Some),
+            OperatorSpec::LookupJoin(spec) => spec.output_schema(&require_input()?).map(Some),
             OperatorSpec::Rank(spec) => spec.output_schema(&require_input()?).map(Some),
             OperatorSpec::OverAggregate(spec) => spec.output_schema(&require_input()?).map(Some),
             OperatorSpec::WindowTableFunction(spec) => {
@@ -322,6 +327,9 @@ impl OperatorSpec {
                 RunningOperator::Operator(Box::new(spec.create(&input_schema()?, context)?))
             }
             OperatorSpec::Join(spec) => RunningOperator::Operator(Box::new(spec.create(context)?)),
+            OperatorSpec::LookupJoin(spec) => {
+                RunningOperator::Operator(Box::new(spec.create(&input_schema()?)?))
+            }
             OperatorSpec::Rank(spec) => {
                 RunningOperator::Operator(Box::new(spec.create(&input_schema()?, context)?))
             }

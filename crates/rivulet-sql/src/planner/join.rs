@@ -23,7 +23,7 @@ use super::{GraphBuilder, Stream, expression_sql, quote};
 use crate::aggregation::key_sql;
 
 /// The key column each side of a join gets.
-const JOIN_KEY: &str = "__join_key";
+pub(super) const JOIN_KEY: &str = "__join_key";
 
 /// SQL text of `expr` (over the plan schema `plan`) over `stream`, whose
 /// columns are the plan's by position.
@@ -116,7 +116,7 @@ fn window_join(join: &Join, left: &Stream, right: &Stream) -> Option<JoinExpiry>
 impl GraphBuilder<'_> {
     /// One side of a join: lowered, its columns renamed where the other
     /// side has them, and its join key added.
-    fn join_side(
+    pub(super) fn join_side(
         &mut self,
         plan: &LogicalPlan,
         keys: &[&Expr],
@@ -163,6 +163,9 @@ impl GraphBuilder<'_> {
     }
 
     pub(super) fn lower_join(&mut self, join: &Join) -> Result<Stream, String> {
+        if let Some(scan) = self.lookup_scan(&join.right) {
+            return self.lower_lookup_join(join, scan);
+        }
         let kind = match join.join_type {
             JoinType::Inner => JoinKind::Inner,
             JoinType::Left => JoinKind::Left,

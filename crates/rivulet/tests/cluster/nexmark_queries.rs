@@ -456,3 +456,66 @@ async fn processing_time_windows_count_every_bid_once_near_the_wall_clock() {
     assert!(counted == expected, "bids per bidder differ");
     cluster.stop().await;
 }
+
+/// q13 looks each bid up in a side table read from a file: at parallelism
+/// 1 and 4, every bid whose auction (modulo 10000) the table holds comes
+/// out once with its value, and the others not at all (an inner lookup).
+#[tokio::test]
+async fn the_side_input_lookup_join_gives_each_bid_its_value() {
+    let side = tempfile::tempdir().unwrap();
+    let side_input = side.path().join("side_input.csv");
+    // Even keys only: bids on odd auctions find nothing.
+    let lines: String = (0..10_000)
+        .step_by(2)
+        .map(|key| format!("{key},v{key}\n"))
+        .collect();
+    std::fs::write(&side_input, lines).unwrap();
+    let events = events();
+    let mut expected: Vec<Vec<String>> = events
+        .bids
+        .iter()
+        .filter(|b| b.auction % 2 == 0)
+        .map(|b| {
+            vec![
+                b.auction.to_string(),
+                b.bidder.to_string(),
+                b.price.to_string(),
+                b.date_time.to_string(),
+                format!("v{}", b.auction % 10_000),
+            ]
+        })
+        .collect();
+    expected.sort();
+    assert!(!expected.is_empty() && expected.len() < events.bids.len());
+    let cluster = TestCluster::start(&[("taskmanager.numberOfTaskSlots", "4")]).await;
+    for parallelism in [1, 4] {
+        let output = tempfile::tempdir().unwrap();
+        let sink = format!(
+            "'connector' = 'filesystem', 'path' = '{}', 'format' = 'csv'",
+            output.path().display()
+        );
+        let script = format!(
+            "SET 'parallelism.default' = '{parallelism}';\n{}\n{}\n{}",
+            nexmark_example("source-connector.sql"),
+            nexmark_example("views.sql"),
+            nexmark_example("q13.sql")
+        )
+        .replace("${events}", &EVENTS.to_string())
+        .replace("${side_input}", &side_input.display().to_string())
+        .replace("${sink}", &sink);
+        let job = cluster.submit_script(&script).await;
+        cluster
+            .wait_for_status(&job, "FINISHED", Duration::from_secs(60))
+            .await;
+        use Kind::*;
+        let mut rows: Vec<Vec<String>> = read_parts(output.path())
+            .into_values()
+            .flatten()
+            .map(|line| cells(&line, &[Text, Text, Text, Time, Text]))
+            .collect();
+        rows.sort();
+        assert_eq!(rows.len(), expected.len(), "q13 at p={parallelism}");
+        assert!(rows == expected, "q13 at p={parallelism}: rows differ");
+    }
+    cluster.stop().await;
+}
