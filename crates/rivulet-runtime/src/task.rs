@@ -656,6 +656,67 @@ mod tests {
         }
     }
 
+    /// A running subtask of `operators` over `channels` input channels of
+    /// `schema`, forwarding to one consumer: its input, its consumer's
+    /// queue, and the task.
+    fn running_task(
+        name: &str,
+        operators: Vec<OperatorSpec>,
+        schema: SchemaRef,
+        channels: usize,
+    ) -> (
+        ElementSender,
+        ElementReceiver,
+        tokio::task::JoinHandle<Result<TaskOutcome>>,
+    ) {
+        let local = Arc::new(LocalChannels::new(16));
+        let (job_id, consumer, next) = (
+            JobId::random(),
+            JobVertexId::random(),
+            JobVertexId::random(),
+        );
+        let descriptor = TaskDescriptor {
+            job_id,
+            vertex_id: consumer,
+            task_name: name.into(),
+            subtask_index: 0,
+            parallelism: 1,
+            max_parallelism: 128,
+            operators,
+            input_schema: Some(schema),
+            num_input_channels: channels,
+            input_offsets: vec![0],
+            outputs: vec![OutputDescriptor {
+                target_vertex: next,
+                target_parallelism: 1,
+                target_max_parallelism: 128,
+                strategy: ShipStrategy::Forward,
+                key_column: None,
+                channel_offset: 0,
+            }],
+        };
+        let input = local.sender(ChannelKey {
+            job_id,
+            vertex_id: consumer,
+            subtask: 0,
+        });
+        let output = local
+            .take_receiver(ChannelKey {
+                job_id,
+                vertex_id: next,
+                subtask: 0,
+            })
+            .expect("the consumer's queue");
+        let task = tokio::spawn(run_task(
+            descriptor,
+            local,
+            Arc::new(TaskIoMetrics::default()),
+            CancellationToken::new(),
+            |_| {},
+        ));
+        (input, output, task)
+    }
+
     #[tokio::test]
     async fn a_consumer_that_does_not_read_back_pressures_its_producer_until_cancelled() {
         let channels = Arc::new(LocalChannels::new(2));
@@ -682,50 +743,9 @@ mod tests {
 
     #[tokio::test]
     async fn watermarks_advance_with_the_slowest_live_input_and_end_at_the_maximum() {
-        let channels = Arc::new(LocalChannels::new(16));
-        let consumer = JobVertexId::random();
-        let job_id = JobId::random();
-        let next = JobVertexId::random();
         // A chain without operators forwards what it receives.
-        let descriptor = TaskDescriptor {
-            job_id,
-            vertex_id: consumer,
-            task_name: "forwarder".into(),
-            subtask_index: 0,
-            parallelism: 1,
-            max_parallelism: 128,
-            operators: vec![],
-            input_schema: Some(GeneratorSpec::schema()),
-            num_input_channels: 2,
-            input_offsets: vec![0],
-            outputs: vec![OutputDescriptor {
-                target_vertex: next,
-                target_parallelism: 1,
-                target_max_parallelism: 128,
-                strategy: ShipStrategy::Forward,
-                key_column: None,
-                channel_offset: 0,
-            }],
-        };
-        let input = channels.sender(ChannelKey {
-            job_id,
-            vertex_id: consumer,
-            subtask: 0,
-        });
-        let mut output = channels
-            .take_receiver(ChannelKey {
-                job_id,
-                vertex_id: next,
-                subtask: 0,
-            })
-            .unwrap();
-        let task = tokio::spawn(run_task(
-            descriptor,
-            channels.clone(),
-            Arc::new(TaskIoMetrics::default()),
-            CancellationToken::new(),
-            |_| {},
-        ));
+        let (input, mut output, task) =
+            running_task("forwarder", vec![], GeneratorSpec::schema(), 2);
         let send = |channel, element| {
             let input = input.clone();
             async move {
@@ -769,12 +789,6 @@ mod tests {
         use arrow_schema::{DataType, Field, Schema, TimeUnit};
 
         use crate::operators::WindowAggregateSpec;
-        let channels = Arc::new(LocalChannels::new(16));
-        let (job_id, consumer, next) = (
-            JobId::random(),
-            JobVertexId::random(),
-            JobVertexId::random(),
-        );
         let millis = || DataType::Timestamp(TimeUnit::Millisecond, None);
         let schema = Arc::new(Schema::new(vec![
             Field::new("k", DataType::Int64, false),
@@ -787,45 +801,9 @@ mod tests {
             "processingTime": true
         }))
         .unwrap();
-        let descriptor = TaskDescriptor {
-            job_id,
-            vertex_id: consumer,
-            task_name: "WindowAggregate".into(),
-            subtask_index: 0,
-            parallelism: 1,
-            max_parallelism: 128,
-            operators: vec![OperatorSpec::WindowAggregate(spec)],
-            input_schema: Some(schema.clone()),
-            num_input_channels: 1,
-            input_offsets: vec![0],
-            outputs: vec![OutputDescriptor {
-                target_vertex: next,
-                target_parallelism: 1,
-                target_max_parallelism: 128,
-                strategy: ShipStrategy::Forward,
-                key_column: None,
-                channel_offset: 0,
-            }],
-        };
-        let input = channels.sender(ChannelKey {
-            job_id,
-            vertex_id: consumer,
-            subtask: 0,
-        });
-        let mut output = channels
-            .take_receiver(ChannelKey {
-                job_id,
-                vertex_id: next,
-                subtask: 0,
-            })
-            .unwrap();
-        let task = tokio::spawn(run_task(
-            descriptor,
-            channels.clone(),
-            Arc::new(TaskIoMetrics::default()),
-            CancellationToken::new(),
-            |_| {},
-        ));
+        let operators = vec![OperatorSpec::WindowAggregate(spec)];
+        let (input, mut output, task) =
+            running_task("WindowAggregate", operators, schema.clone(), 1);
         // A window of the wall clock that ends 200 ms from now.
         let end = now_millis() + 200;
         let batch = RecordBatch::try_new(

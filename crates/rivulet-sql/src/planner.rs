@@ -676,6 +676,28 @@ struct Stream {
 }
 
 impl Stream {
+    /// A stream of `schema` out of `vertex`, found by name, no window.
+    fn new(vertex: usize, schema: SchemaRef) -> Stream {
+        Stream {
+            vertex,
+            schema,
+            last_input: None,
+            by_position: false,
+            sessions: false,
+            window: None,
+            processing_time: false,
+        }
+    }
+
+    /// The same, found by position (after a join or a Top-N, whose
+    /// columns may share names).
+    fn positional(vertex: usize, schema: SchemaRef) -> Stream {
+        Stream {
+            by_position: true,
+            ..Stream::new(vertex, schema)
+        }
+    }
+
     /// SQL text of `expr`, written over `plan`'s columns, over this
     /// stream's columns.
     fn sql(&self, expr: &Expr, plan: &DFSchema) -> Result<String, String> {
@@ -871,6 +893,18 @@ impl GraphBuilder<'_> {
         });
     }
 
+    /// A new vertex fed by `from` hashed on its `key` column; one subtask
+    /// when the key is no real key (`partitioned` false: every row has the
+    /// same one), as Flink runs an unpartitioned Top-N or OVER aggregation.
+    fn keyed_vertex(&mut self, from: usize, key: &str, partitioned: bool) -> usize {
+        let vertex = self.new_vertex(vec![]);
+        if !partitioned {
+            self.vertices[vertex].parallelism = Some(1);
+        }
+        self.connect(from, vertex, ShipStrategy::Hash, Some(key.into()));
+        vertex
+    }
+
     /// The input schema of the next operator appended to `vertex`.
     fn push_operator(&mut self, stream: &mut Stream, operator: OperatorSpec) -> Result<(), String> {
         let schema = operator
@@ -1043,15 +1077,7 @@ impl GraphBuilder<'_> {
                     .first()
                     .map(|s| s.schema.clone())
                     .ok_or("UNION without inputs")?;
-                Ok(Stream {
-                    vertex,
-                    schema,
-                    last_input: None,
-                    by_position: false,
-                    sessions: false,
-                    window: None,
-                    processing_time: false,
-                })
+                Ok(Stream::new(vertex, schema))
             }
             LogicalPlan::Aggregate(aggregate) => self.lower_aggregate(aggregate),
             LogicalPlan::Join(join) => self.lower_join(join),
@@ -1113,15 +1139,7 @@ impl GraphBuilder<'_> {
                     )
                 })?;
         let vertex = self.new_vertex(vec![source]);
-        let mut stream = Stream {
-            vertex,
-            schema: Arc::new(projected),
-            last_input: None,
-            by_position: false,
-            sessions: false,
-            window: None,
-            processing_time: false,
-        };
+        let mut stream = Stream::new(vertex, Arc::new(projected));
         if let Some(watermark) = &table.watermark {
             let assigner = OperatorSpec::WatermarkAssigner(WatermarkAssignerSpec {
                 name: Some(self.operator_name("WatermarkAssigner")),
@@ -1175,15 +1193,7 @@ impl GraphBuilder<'_> {
         };
         let vertex = self.new_vertex(vec![]);
         self.connect(source, vertex, ShipStrategy::Forward, None);
-        let mut stream = Stream {
-            vertex,
-            schema,
-            last_input: None,
-            by_position: false,
-            sessions: false,
-            window: None,
-            processing_time: false,
-        };
+        let mut stream = Stream::new(vertex, schema);
         let projections = own
             .iter()
             .map(|column| Projection {
@@ -1287,15 +1297,7 @@ impl GraphBuilder<'_> {
             }
         };
         self.connect(input.vertex, vertex, strategy, plan.key.clone());
-        let mut stream = Stream {
-            vertex,
-            schema: input.schema,
-            last_input: None,
-            by_position: false,
-            sessions: false,
-            window: None,
-            processing_time: false,
-        };
+        let mut stream = Stream::new(vertex, input.schema);
         let operator = if plan.windowed {
             OperatorSpec::WindowAggregate(WindowAggregateSpec {
                 name: Some(self.operator_name("WindowAggregate")),

@@ -762,51 +762,56 @@ mod tests {
         assert!(rows(&out).is_empty());
     }
 
-    #[test]
-    fn an_interval_join_forgets_rows_no_row_to_come_can_match() {
+    /// A join of two sides of a key and a time (`lk`, `lt` and `rk`, `rt`)
+    /// whose rows leave state at their time plus a side's reach.
+    fn timed_join(kind: JoinKind, reach: [i64; 2], padded_at_expiry: bool) -> JoinSpec {
         let side = |key: &str, time: &str| {
             Schema::new(vec![
                 Field::new(key, DataType::Int64, false),
                 Field::new(time, crate::operators::event_time::millis_type(), false),
             ])
         };
-        let spec = JoinSpec {
+        JoinSpec {
             name: None,
-            kind: JoinKind::Inner,
+            kind,
             left: side("lk", "lt"),
             right: side("rk", "rt"),
             left_key: "lk".into(),
             right_key: "rk".into(),
             state_ttl_millis: None,
             state_backend: None,
-            // The right row's time is 0 to 10 ms after the left row's: a
-            // left row can match until 10 ms after it, a right one from then.
             expiry: Some(JoinExpiry {
                 left_time: "lt".into(),
                 right_time: "rt".into(),
-                left_reach_millis: 10,
-                right_reach_millis: 0,
-                padded_at_expiry: false,
+                left_reach_millis: reach[0],
+                right_reach_millis: reach[1],
+                padded_at_expiry,
             }),
-        };
+        }
+    }
+
+    /// One row of `side` of a [`timed_join`].
+    fn timed_row(spec: &JoinSpec, side: usize, key: i64, time: i64) -> RecordBatch {
+        let schema = if side == 0 { &spec.left } else { &spec.right };
+        RecordBatch::try_new(
+            Arc::new(schema.clone()),
+            vec![
+                Arc::new(Int64Array::from_iter_values([key])),
+                Arc::new(arrow_array::TimestampMillisecondArray::from_iter_values([
+                    time,
+                ])),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn an_interval_join_forgets_rows_no_row_to_come_can_match() {
+        // The right row's time is 0 to 10 ms after the left row's: a left
+        // row can match until 10 ms after it, a right one from then.
+        let spec = timed_join(JoinKind::Inner, [10, 0], false);
         let mut join = spec.create(&context()).unwrap();
-        let batch = |side: usize, time: i64| {
-            let schema = Arc::new(if side == 0 {
-                spec.left.clone()
-            } else {
-                spec.right.clone()
-            });
-            RecordBatch::try_new(
-                schema,
-                vec![
-                    Arc::new(Int64Array::from_iter_values([1])),
-                    Arc::new(arrow_array::TimestampMillisecondArray::from_iter_values([
-                        time,
-                    ])),
-                ],
-            )
-            .unwrap()
-        };
+        let batch = |side: usize, time: i64| timed_row(&spec, side, 1, time);
         let joined = |join: &mut Join, side: usize, time: i64| {
             let mut out = Vec::new();
             join.process_input(side, batch(side, time), &mut out)
@@ -831,49 +836,12 @@ mod tests {
 
     #[test]
     fn an_outer_window_join_pads_a_row_without_partner_when_its_window_ends() {
-        let side = |key: &str| {
-            Schema::new(vec![
-                Field::new(key, DataType::Int64, false),
-                Field::new("wend", crate::operators::event_time::millis_type(), false),
-            ])
-        };
-        let spec = JoinSpec {
-            name: None,
-            kind: JoinKind::Left,
-            left: side("lk"),
-            right: side("rk"),
-            left_key: "lk".into(),
-            right_key: "rk".into(),
-            state_ttl_millis: None,
-            state_backend: None,
-            // Both sides' rows are final when their window ends.
-            expiry: Some(JoinExpiry {
-                left_time: "wend".into(),
-                right_time: "wend".into(),
-                left_reach_millis: -1,
-                right_reach_millis: -1,
-                padded_at_expiry: true,
-            }),
-        };
+        // Both sides' times are their window's end; a window's rows are all
+        // there once the watermark is at its last millisecond.
+        let spec = timed_join(JoinKind::Left, [-1, -1], true);
         assert!(!spec.updates(), "insert-only");
         let mut join = spec.create(&context()).unwrap();
-        let batch = |side: usize, key: i64| {
-            let schema = Arc::new(if side == 0 {
-                spec.left.clone()
-            } else {
-                spec.right.clone()
-            });
-            RecordBatch::try_new(
-                schema,
-                vec![
-                    Arc::new(Int64Array::from_iter_values([key])),
-                    Arc::new(arrow_array::TimestampMillisecondArray::from_iter_values([
-                        10,
-                    ])),
-                ],
-            )
-            .unwrap()
-        };
+        let batch = |side: usize, key: i64| timed_row(&spec, side, key, 10);
         // (left window end, right window end or None) per output row.
         let shown = |out: &[RecordBatch]| -> Vec<(i64, Option<i64>)> {
             let mut rows = Vec::new();

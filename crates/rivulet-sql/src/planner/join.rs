@@ -251,15 +251,7 @@ impl GraphBuilder<'_> {
             state_backend: self.state_backend.clone(),
             expiry,
         });
-        let mut stream = Stream {
-            vertex,
-            schema: left.schema,
-            last_input: None,
-            by_position: true,
-            sessions: false,
-            window: None,
-            processing_time: false,
-        };
+        let mut stream = Stream::positional(vertex, left.schema);
         self.push_operator(&mut stream, operator)?;
         if semi_with_condition {
             let both = join

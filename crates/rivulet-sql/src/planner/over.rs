@@ -13,7 +13,6 @@ use datafusion::logical_expr::{
     Expr, Window, WindowFrame, WindowFrameBound, WindowFrameUnits, WindowFunctionDefinition,
 };
 use rivulet_runtime::changelog::ROW_KIND_COLUMN;
-use rivulet_runtime::job_graph::ShipStrategy;
 use rivulet_runtime::operators::{OperatorSpec, OverAggregateSpec, OverFrame, Projection};
 
 use super::interval::interval_millis;
@@ -165,16 +164,7 @@ impl GraphBuilder<'_> {
             aggregates.push(aggregate_call(index, &call, sql, &mut before)?);
         }
         self.push_calc(&mut input, None, before)?;
-        let vertex = self.new_vertex(vec![]);
-        if spec.partition_by.is_empty() {
-            self.vertices[vertex].parallelism = Some(1);
-        }
-        self.connect(
-            input.vertex,
-            vertex,
-            ShipStrategy::Hash,
-            Some(OVER_KEY.into()),
-        );
+        let vertex = self.keyed_vertex(input.vertex, OVER_KEY, !spec.partition_by.is_empty());
         let results: Vec<String> = aggregates.iter().map(|a| a.output.clone()).collect();
         let operator = OperatorSpec::OverAggregate(OverAggregateSpec {
             name: Some(self.operator_name("OverAggregate")),
@@ -184,15 +174,7 @@ impl GraphBuilder<'_> {
             aggregates,
             state_backend: self.state_backend.clone(),
         });
-        let mut stream = Stream {
-            vertex,
-            schema: input.schema,
-            last_input: None,
-            by_position: true,
-            sessions: false,
-            window: None,
-            processing_time: false,
-        };
+        let mut stream = Stream::positional(vertex, input.schema);
         self.push_operator(&mut stream, operator)?;
         // The plan's columns: the input's, then one per aggregate, cast
         // where the aggregate's type differs (MIN of an INT).

@@ -11,7 +11,6 @@
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{BinaryExpr, Expr, Filter, LogicalPlan, Operator, Window};
 use rivulet_runtime::changelog::ROW_KIND_COLUMN;
-use rivulet_runtime::job_graph::ShipStrategy;
 use rivulet_runtime::operators::{OperatorSpec, Projection, RankSpec, SortKey};
 
 use super::{GraphBuilder, Stream, identity_projections};
@@ -191,16 +190,7 @@ impl GraphBuilder<'_> {
             expression: key,
         });
         self.push_calc(&mut input, None, projections)?;
-        let vertex = self.new_vertex(vec![]);
-        if params.partition_by.is_empty() {
-            self.vertices[vertex].parallelism = Some(1);
-        }
-        self.connect(
-            input.vertex,
-            vertex,
-            ShipStrategy::Hash,
-            Some(RANK_KEY.into()),
-        );
+        let vertex = self.keyed_vertex(input.vertex, RANK_KEY, !params.partition_by.is_empty());
         // Deduplication keeping the last row by time replaces on ties, as Flink's does.
         let newer_first_on_ties = limit == 1
             && matches!(order.as_slice(), [sort] if sort.descending && matches!(
@@ -217,15 +207,7 @@ impl GraphBuilder<'_> {
             state_backend: self.state_backend.clone(),
             window_end,
         });
-        let mut stream = Stream {
-            vertex,
-            schema: input.schema,
-            last_input: None,
-            by_position: true,
-            sessions: false,
-            window: None,
-            processing_time: false,
-        };
+        let mut stream = Stream::positional(vertex, input.schema);
         self.push_operator(&mut stream, operator)?;
         Ok(stream)
     }

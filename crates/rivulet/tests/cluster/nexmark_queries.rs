@@ -48,12 +48,23 @@ fn cells(line: &str, kinds: &[Kind]) -> Vec<String> {
 }
 
 async fn run_query(cluster: &TestCluster, query: &str, parallelism: u32) -> Vec<String> {
+    run_query_with(cluster, query, parallelism, &[]).await
+}
+
+/// The sink's lines of `query` over the bounded stream, its other `${…}`
+/// parameters given by `parameters`.
+async fn run_query_with(
+    cluster: &TestCluster,
+    query: &str,
+    parallelism: u32,
+    parameters: &[(&str, &str)],
+) -> Vec<String> {
     let output = tempfile::tempdir().unwrap();
     let sink = format!(
         "'connector' = 'filesystem', 'path' = '{}', 'format' = 'csv'",
         output.path().display()
     );
-    let script = format!(
+    let mut script = format!(
         "SET 'parallelism.default' = '{parallelism}';\n{}\n{}\n{}",
         nexmark_example("source-connector.sql"),
         nexmark_example("views.sql"),
@@ -61,6 +72,9 @@ async fn run_query(cluster: &TestCluster, query: &str, parallelism: u32) -> Vec<
     )
     .replace("${events}", &EVENTS.to_string())
     .replace("${sink}", &sink);
+    for (name, value) in parameters {
+        script = script.replace(&format!("${{{name}}}"), value);
+    }
     let job = cluster.submit_script(&script).await;
     cluster
         .wait_for_status(&job, "FINISHED", Duration::from_secs(60))
@@ -488,30 +502,14 @@ async fn the_side_input_lookup_join_gives_each_bid_its_value() {
     expected.sort();
     assert!(!expected.is_empty() && expected.len() < events.bids.len());
     let cluster = TestCluster::start(&[("taskmanager.numberOfTaskSlots", "4")]).await;
+    let side_input = side_input.display().to_string();
     for parallelism in [1, 4] {
-        let output = tempfile::tempdir().unwrap();
-        let sink = format!(
-            "'connector' = 'filesystem', 'path' = '{}', 'format' = 'csv'",
-            output.path().display()
-        );
-        let script = format!(
-            "SET 'parallelism.default' = '{parallelism}';\n{}\n{}\n{}",
-            nexmark_example("source-connector.sql"),
-            nexmark_example("views.sql"),
-            nexmark_example("q13.sql")
-        )
-        .replace("${events}", &EVENTS.to_string())
-        .replace("${side_input}", &side_input.display().to_string())
-        .replace("${sink}", &sink);
-        let job = cluster.submit_script(&script).await;
-        cluster
-            .wait_for_status(&job, "FINISHED", Duration::from_secs(60))
-            .await;
+        let parameters = [("side_input", side_input.as_str())];
+        let lines = run_query_with(&cluster, "q13", parallelism, &parameters).await;
         use Kind::*;
-        let mut rows: Vec<Vec<String>> = read_parts(output.path())
-            .into_values()
-            .flatten()
-            .map(|line| cells(&line, &[Text, Text, Text, Time, Text]))
+        let mut rows: Vec<Vec<String>> = lines
+            .iter()
+            .map(|line| cells(line, &[Text, Text, Text, Time, Text]))
             .collect();
         rows.sort();
         assert_eq!(rows.len(), expected.len(), "q13 at p={parallelism}");
