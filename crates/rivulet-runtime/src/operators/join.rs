@@ -398,22 +398,17 @@ impl Join {
         Ok(partner_rows)
     }
 
-    /// Joins one arriving row of `side` under the current key, and stores
-    /// it when `keep`.
+    /// Joins one arriving row of `side` under the current key; how many
+    /// partner rows it has.
     fn join_row(
         &mut self,
         side: usize,
-        row: Vec<u8>,
+        row: &[u8],
         now: i64,
-        keep: bool,
         out: &mut Vec<Joined>,
-    ) -> Result<()> {
+    ) -> Result<u32> {
         if let Some(kept) = self.kind.semi_side() {
-            let partner_rows = self.semi_join_row(kept, side, &row, now, out)?;
-            return match keep {
-                true => self.store_row(side, row, partner_rows, now),
-                false => Ok(()),
-            };
+            return self.semi_join_row(kept, side, row, now, out);
         }
         let other = 1 - side;
         let partners = self.partners(other, now)?;
@@ -432,18 +427,15 @@ impl Join {
                 self.state.map_put(ROWS[other], &[], &partner, &entry)?;
             }
             for _ in 0..entry.count {
-                let (left, right) = Self::pair(side, Some(row.clone()), Some(partner.clone()));
+                let (left, right) = Self::pair(side, Some(row.to_vec()), Some(partner.clone()));
                 out.push((RowKind::Insert, left, right));
             }
         }
         if partner_rows == 0 && self.kind.preserves(side) && !self.padded_at_expiry {
-            let (left, right) = Self::pair(side, Some(row.clone()), None);
+            let (left, right) = Self::pair(side, Some(row.to_vec()), None);
             out.push((RowKind::Insert, left, right));
         }
-        match keep {
-            true => self.store_row(side, row, partner_rows, now),
-            false => Ok(()),
-        }
+        Ok(partner_rows)
     }
 
     /// Stores an arrived row of `side` that has `partner_rows` partners.
@@ -567,7 +559,10 @@ impl Operator for Join {
                 };
                 self.timers.register(TimeDomain::EventTime, timer);
             }
-            self.join_row(side, row, now, keep, &mut joined)?;
+            let partner_rows = self.join_row(side, &row, now, &mut joined)?;
+            if keep {
+                self.store_row(side, row, partner_rows, now)?;
+            }
         }
         if !joined.is_empty() {
             out.push(self.emit(&joined)?);

@@ -172,9 +172,7 @@ impl Operator for LookupJoin {
     }
 
     fn process_batch(&mut self, batch: RecordBatch, out: &mut Vec<RecordBatch>) -> Result<()> {
-        if self.table.is_none() {
-            self.load()?;
-        }
+        // `open` read it.
         let Some(table) = &self.table else {
             return Err(self.failed("the lookup table is not read"));
         };

@@ -200,14 +200,14 @@ impl OverAggregate {
 
     /// The results of the rows of the current key at `time`, in the order
     /// they came, with the state a later time needs.
-    fn fire(&mut self, time: i64, arrived: Vec<Vec<u8>>) -> Result<Vec<Vec<Accumulator>>> {
+    fn fire(&mut self, time: i64, arrived: &[Vec<u8>]) -> Result<Vec<Vec<Accumulator>>> {
         match self.bound() {
             None => self.fire_unbounded(arrived),
             Some(bound) => self.fire_bounded(time, bound, arrived),
         }
     }
 
-    fn fire_unbounded(&mut self, arrived: Vec<Vec<u8>>) -> Result<Vec<Vec<Accumulator>>> {
+    fn fire_unbounded(&mut self, arrived: &[Vec<u8>]) -> Result<Vec<Vec<Accumulator>>> {
         let mut accumulators: Vec<Accumulator> = self
             .state
             .value(ACCUMULATORS, &[])?
@@ -231,11 +231,11 @@ impl OverAggregate {
         &mut self,
         time: i64,
         bound: u64,
-        arrived: Vec<Vec<u8>>,
+        arrived: &[Vec<u8>],
     ) -> Result<Vec<Vec<Accumulator>>> {
         let mut frame: Vec<Timed> = self.state.value(RETAINED, &[])?.unwrap_or_default();
         let retained = frame.len();
-        frame.extend(arrived.into_iter().map(|row| (time, row)));
+        frame.extend(arrived.iter().map(|row| (time, row.clone())));
         let batch = self.batch_of(frame.iter().map(|(_, row)| row.as_slice()))?;
         let inputs = self.calls.inputs(&batch)?;
         let over = |range: std::ops::Range<usize>| {
@@ -330,7 +330,7 @@ impl Operator for OverAggregate {
             if arrived.is_empty() {
                 continue;
             }
-            results.extend(self.fire(timer.timestamp, arrived.clone())?);
+            results.extend(self.fire(timer.timestamp, &arrived)?);
             rows.extend(arrived);
         }
         if !rows.is_empty() {

@@ -213,13 +213,14 @@ impl Rank {
     }
 
     /// Puts one row in its place among the kept rows of the current key.
-    /// (A window Top-N keeps each window's rows under its own `namespace`.)
+    /// The changes go to `out`; a window Top-N emits none as rows come
+    /// (`None`) and keeps each window's rows under its own `namespace`.
     fn rank_row(
         &mut self,
         namespace: &[u8],
         sort_key: Vec<u8>,
         row: Vec<u8>,
-        out: &mut Vec<Change>,
+        out: Option<&mut Vec<Change>>,
     ) -> Result<()> {
         let mut top: Ranked = self.state.value(TOP_ROWS, namespace)?.unwrap_or_default();
         let place = if self.newer_first_on_ties {
@@ -235,14 +236,16 @@ impl Rank {
         top.insert(place, (sort_key, row));
         // Every rank from `place` on now holds the row that was one rank
         // above it; the rank past the old last one is new.
-        let changed = top.len().min(self.limit);
-        for rank in place..changed {
-            let number = rank as u64 + 1;
-            if rank < kept_before {
-                out.push((RowKind::UpdateBefore, top[rank + 1].1.clone(), number));
-                out.push((RowKind::UpdateAfter, top[rank].1.clone(), number));
-            } else {
-                out.push((RowKind::Insert, top[rank].1.clone(), number));
+        if let Some(out) = out {
+            let changed = top.len().min(self.limit);
+            for rank in place..changed {
+                let number = rank as u64 + 1;
+                if rank < kept_before {
+                    out.push((RowKind::UpdateBefore, top[rank + 1].1.clone(), number));
+                    out.push((RowKind::UpdateAfter, top[rank].1.clone(), number));
+                } else {
+                    out.push((RowKind::Insert, top[rank].1.clone(), number));
+                }
             }
         }
         top.truncate(self.limit);
@@ -308,9 +311,9 @@ impl Operator for Rank {
             let sort_key = sort_keys.row(index).as_ref().to_vec();
             let row = rows.row(index).as_ref().to_vec();
             let namespace = fires_at.map_or_else(Vec::new, |at| at.to_be_bytes().to_vec());
-            self.rank_row(&namespace, sort_key, row, &mut changes)?;
+            let out = fires_at.is_none().then_some(&mut changes);
+            self.rank_row(&namespace, sort_key, row, out)?;
             if let Some(timestamp) = fires_at {
-                changes.clear();
                 let timer = Timer {
                     timestamp,
                     key_group: groups[index],
