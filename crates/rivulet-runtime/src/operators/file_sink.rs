@@ -4,8 +4,7 @@
 //! file is a complete one. Rows are encoded by [`crate::formats`]: csv and
 //! json as lines, parquet as one file with the sink's schema.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ::parquet::arrow::ArrowWriter;
@@ -16,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::{Operator, SubtaskContext, name_or};
 use crate::error::{Result, RuntimeError};
 use crate::formats::csv_encode::CsvEncoding;
+use crate::formats::part_file::PartFile;
 use crate::formats::{json_encode, parquet};
 
 /// The formats a filesystem sink writes.
@@ -92,8 +92,8 @@ impl FileSinkSpec {
 /// An open part file.
 enum PartWriter {
     /// csv or json: text lines, encoded a batch at a time.
-    Lines(BufWriter<File>),
-    Parquet(Box<ArrowWriter<File>>),
+    Lines(PartFile),
+    Parquet(Box<ArrowWriter<PartFile>>),
 }
 
 pub struct FileSink {
@@ -141,13 +141,13 @@ impl Operator for FileSink {
     fn open(&mut self) -> Result<()> {
         std::fs::create_dir_all(&self.dir).map_err(|e| self.io_error(&self.dir, e))?;
         let file =
-            File::create(&self.in_progress).map_err(|e| self.io_error(&self.in_progress, e))?;
+            PartFile::create(&self.in_progress).map_err(|e| self.io_error(&self.in_progress, e))?;
         self.writer = Some(if self.spec.format == "parquet" {
             PartWriter::Parquet(Box::new(
                 parquet::writer(file, &self.schema).map_err(|m| self.failed(m))?,
             ))
         } else {
-            PartWriter::Lines(BufWriter::new(file))
+            PartWriter::Lines(file)
         });
         Ok(())
     }
@@ -180,12 +180,17 @@ impl Operator for FileSink {
 
     fn finish(&mut self, _out: &mut Vec<RecordBatch>) -> Result<()> {
         match self.writer.take() {
-            Some(PartWriter::Lines(mut file)) => {
-                file.flush()
+            Some(PartWriter::Lines(file)) => {
+                file.finish()
                     .map_err(|e| self.io_error(&self.in_progress, e))?;
             }
             Some(PartWriter::Parquet(writer)) => {
-                writer.close().map_err(|e| self.failed(e.to_string()))?;
+                // The footer goes into the file, then the file is finished.
+                let file = writer
+                    .into_inner()
+                    .map_err(|e| self.failed(e.to_string()))?;
+                file.finish()
+                    .map_err(|e| self.io_error(&self.in_progress, e))?;
             }
             None => {}
         }
