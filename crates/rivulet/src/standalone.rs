@@ -48,6 +48,8 @@ fn rest_bind_address(config: &Configuration) -> anyhow::Result<SocketAddr> {
 
 /// Starts the cluster and then its REST endpoint.
 pub async fn start(config: Configuration) -> anyhow::Result<Standalone> {
+    // Every process that runs a cluster starts it here.
+    crate::tune_allocator();
     let address = rest_bind_address(&config)?;
     let cluster = LocalCluster::start(config).await?;
     let state = RestState::new(
