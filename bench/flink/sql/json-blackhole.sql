@@ -1,0 +1,16 @@
+-- sql_throughput json-blackhole: Nexmark JSON lines -> q0 -> blackhole (Flink Nexmark q0 setup,
+-- without the computed dateTime and watermark).
+CREATE TABLE nexmark (
+  event_type INT,
+  person ROW<id BIGINT, name STRING, emailAddress STRING, creditCard STRING, city STRING,
+    state STRING, `dateTime` TIMESTAMP(3), extra STRING>,
+  auction ROW<id BIGINT, itemName STRING, description STRING, initialBid BIGINT,
+    reserve BIGINT, `dateTime` TIMESTAMP(3), expires TIMESTAMP(3), seller BIGINT,
+    category BIGINT, extra STRING>,
+  bid ROW<auction BIGINT, bidder BIGINT, price BIGINT, channel STRING, url STRING,
+    `dateTime` TIMESTAMP(3), extra STRING>
+) WITH ('connector' = 'filesystem', 'path' = '${input}', 'format' = 'json');
+CREATE TABLE q0 (auction BIGINT, bidder BIGINT, price BIGINT, `dateTime` TIMESTAMP(3), extra STRING)
+  WITH ('connector' = 'blackhole');
+INSERT INTO q0 SELECT bid.auction, bid.bidder, bid.price, bid.`dateTime`, bid.extra
+  FROM nexmark WHERE event_type = 2;
