@@ -49,12 +49,6 @@ impl PartFile {
         Self::create_with(path, true)
     }
 
-    /// [`Self::create`] that never asks for direct I/O, for files meant to be
-    /// read back while they are written.
-    pub fn create_buffered(path: &Path) -> io::Result<Self> {
-        Self::create_with(path, false)
-    }
-
     fn create_with(path: &Path, try_direct: bool) -> io::Result<Self> {
         let (file, direct) = match try_direct.then(|| open_direct(path)).flatten() {
             Some(file) => (file, true),
@@ -71,11 +65,6 @@ impl PartFile {
             filled: 0,
             written: 0,
         })
-    }
-
-    /// Whether the file is being written past the page cache.
-    pub fn is_direct(&self) -> bool {
-        self.direct
     }
 
     fn window(&mut self) -> &mut [u8] {
@@ -193,12 +182,8 @@ mod tests {
         for (i, len) in lengths.into_iter().enumerate() {
             for buffered in [false, true] {
                 let path = dir.path().join(format!("part-{i}-{buffered}"));
-                let mut file = if buffered {
-                    PartFile::create_buffered(&path).unwrap()
-                } else {
-                    PartFile::create(&path).unwrap()
-                };
-                assert!(!buffered || !file.is_direct());
+                let mut file = PartFile::create_with(&path, !buffered).unwrap();
+                assert!(!buffered || !file.direct);
                 let bytes = pattern(len);
                 written_in_pieces(&mut file, &bytes, 8191);
                 file.flush().unwrap();

@@ -179,20 +179,19 @@ impl Operator for FileSink {
     }
 
     fn finish(&mut self, _out: &mut Vec<RecordBatch>) -> Result<()> {
-        match self.writer.take() {
-            Some(PartWriter::Lines(file)) => {
-                file.finish()
-                    .map_err(|e| self.io_error(&self.in_progress, e))?;
-            }
-            Some(PartWriter::Parquet(writer)) => {
-                // The footer goes into the file, then the file is finished.
-                let file = writer
+        let file = match self.writer.take() {
+            Some(PartWriter::Lines(file)) => Some(file),
+            // The footer goes into the file before the file is finished.
+            Some(PartWriter::Parquet(writer)) => Some(
+                writer
                     .into_inner()
-                    .map_err(|e| self.failed(e.to_string()))?;
-                file.finish()
-                    .map_err(|e| self.io_error(&self.in_progress, e))?;
-            }
-            None => {}
+                    .map_err(|e| self.failed(e.to_string()))?,
+            ),
+            None => None,
+        };
+        if let Some(file) = file {
+            file.finish()
+                .map_err(|e| self.io_error(&self.in_progress, e))?;
         }
         std::fs::rename(&self.in_progress, &self.finished)
             .map_err(|e| self.io_error(&self.finished, e))
