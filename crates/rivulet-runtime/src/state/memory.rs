@@ -1,64 +1,193 @@
-//! Flink's `hashmap` backend: keyed state in an ordered in-memory map.
+//! Flink's `hashmap` backend: keyed state in an in-memory hash table.
+//!
+//! Operators read and write one key's state per row, so the store is a hash
+//! table of *scopes* (a stored key up to the end of its namespace, see
+//! [`super::scope_len`]): a point read or write is one hash probe, where an
+//! ordered map of every entry paid a comparison of long shared prefixes at
+//! each of its levels. A scope holds its value (value and list state) and,
+//! for map state, its map entries in key order, so the prefix scans that
+//! map state makes (one scope) stay cheap. Scans across scopes (snapshots of
+//! a key-group range) walk the whole table and sort, as they are rare.
 
 use std::collections::BTreeMap;
-use std::ops::Bound;
 
-use super::{StateStore, key_group_bounds};
+use hashbrown::HashMap;
+
+use super::{StateStore, key_group_of, scope_len};
 use crate::error::Result;
 use crate::key_groups::KeyGroupRange;
 
 #[derive(Debug, Default)]
 pub struct MemoryStateStore {
-    entries: BTreeMap<Vec<u8>, Vec<u8>>,
+    scopes: HashMap<Vec<u8>, Scope>,
+}
+
+/// The entries of one scope: the one stored under the scope's own key, and
+/// those whose keys go on past it (map state's entries), by what follows.
+#[derive(Debug, Default)]
+struct Scope {
+    value: Option<Vec<u8>>,
+    items: BTreeMap<Vec<u8>, Vec<u8>>,
+}
+
+impl Scope {
+    fn is_empty(&self) -> bool {
+        self.value.is_none() && self.items.is_empty()
+    }
+
+    /// Every entry as `(full key, value)`, in key order (the scope's own
+    /// key sorts before every key that extends it).
+    fn entries<'a>(&'a self, scope: &'a [u8]) -> impl Iterator<Item = (Vec<u8>, Vec<u8>)> + 'a {
+        let own = self.value.iter().map(|v| (scope.to_vec(), v.clone()));
+        let items = self
+            .items
+            .iter()
+            .map(move |(rest, v)| ([scope, rest].concat(), v.clone()));
+        own.chain(items)
+    }
+}
+
+/// A key's scope and what follows it; a key not in keyed state's layout
+/// is a scope of its own.
+fn split(key: &[u8]) -> (&[u8], &[u8]) {
+    key.split_at(scope_len(key).unwrap_or(key.len()))
 }
 
 impl MemoryStateStore {
     pub fn new() -> MemoryStateStore {
         MemoryStateStore::default()
     }
+
+    /// Every entry whose key `wanted` takes, in key order.
+    fn scan_all(&self, wanted: impl Fn(&[u8]) -> bool) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut found: Vec<(Vec<u8>, Vec<u8>)> = self
+            .scopes
+            .iter()
+            .flat_map(|(scope, entries)| entries.entries(scope))
+            .filter(|(key, _)| wanted(key))
+            .collect();
+        found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        found
+    }
 }
 
 impl StateStore for MemoryStateStore {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self.entries.get(key).cloned())
+        let (scope, rest) = split(key);
+        let Some(entries) = self.scopes.get(scope) else {
+            return Ok(None);
+        };
+        Ok(if rest.is_empty() {
+            entries.value.clone()
+        } else {
+            entries.items.get(rest).cloned()
+        })
     }
 
-    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<()> {
-        self.entries.insert(key, value);
+    fn put(&mut self, mut key: Vec<u8>, value: Vec<u8>) -> Result<()> {
+        let scope_end = scope_len(&key).unwrap_or(key.len());
+        if scope_end == key.len() {
+            self.scopes.entry(key).or_default().value = Some(value);
+        } else {
+            let rest = key.split_off(scope_end);
+            self.scopes
+                .entry(key)
+                .or_default()
+                .items
+                .insert(rest, value);
+        }
         Ok(())
     }
 
     fn delete(&mut self, key: &[u8]) -> Result<()> {
-        self.entries.remove(key);
+        let (scope, rest) = split(key);
+        if let Some(entries) = self.scopes.get_mut(scope) {
+            if rest.is_empty() {
+                entries.value = None;
+            } else {
+                entries.items.remove(rest);
+            }
+            if entries.is_empty() {
+                self.scopes.remove(scope);
+            }
+        }
         Ok(())
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        Ok(self
-            .entries
-            .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
-            .take_while(|(k, _)| k.starts_with(prefix))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect())
+        if scope_len(prefix) == Some(prefix.len()) {
+            // A whole scope: only its own entries start with it, as every
+            // length inside a scope is written before what it measures.
+            return Ok(self
+                .scopes
+                .get(prefix)
+                .map(|entries| entries.entries(prefix).collect())
+                .unwrap_or_default());
+        }
+        Ok(self.scan_all(|key| key.starts_with(prefix)))
     }
 
     fn scan_key_groups(&self, range: KeyGroupRange) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        let (start, end) = key_group_bounds(range);
-        let upper = match &end {
-            Some(end) => Bound::Excluded(end.as_slice()),
-            None => Bound::Unbounded,
-        };
-        Ok(self
-            .entries
-            .range::<[u8], _>((Bound::Included(start.as_slice()), upper))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect())
+        Ok(self.scan_all(|key| key_group_of(key).is_some_and(|kg| range.contains(kg))))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A key in keyed state's layout, and the same with a map key after it.
+    fn scoped(kg: u16, key: &[u8], namespace: &[u8], item: &[u8]) -> Vec<u8> {
+        let mut out = kg.to_be_bytes().to_vec();
+        out.extend_from_slice(&7u16.to_be_bytes());
+        out.extend_from_slice(&(key.len() as u32).to_be_bytes());
+        out.extend_from_slice(key);
+        out.extend_from_slice(&(namespace.len() as u32).to_be_bytes());
+        out.extend_from_slice(namespace);
+        out.extend_from_slice(item);
+        out
+    }
+
+    #[test]
+    fn scans_find_what_an_ordered_map_finds() {
+        let mut store = MemoryStateStore::new();
+        let mut ordered = BTreeMap::new();
+        for kg in [3u16, 1, 2] {
+            for key in [&b"bob"[..], b"al", b"alice"] {
+                for namespace in [&b""[..], b"w1", b"w10"] {
+                    for item in [&b""[..], b"\x02z", b"\x01a", b"\x01"] {
+                        let full = scoped(kg, key, namespace, item);
+                        store.put(full.clone(), full.clone()).unwrap();
+                        ordered.insert(full.clone(), full);
+                    }
+                }
+            }
+        }
+        let gone = scoped(2, b"al", b"w1", b"\x01a");
+        store.delete(&gone).unwrap();
+        ordered.remove(&gone);
+        let expected = |prefix: &[u8]| -> Vec<(Vec<u8>, Vec<u8>)> {
+            ordered
+                .iter()
+                .filter(|(k, _)| k.starts_with(prefix))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
+        let scope = scoped(2, b"al", b"w1", b"");
+        for prefix in [&scope[..], &scope[..6], &scope[..2], &[]] {
+            assert_eq!(store.scan_prefix(prefix).unwrap(), expected(prefix));
+        }
+        let groups = store.scan_key_groups(KeyGroupRange::new(2, 3)).unwrap();
+        assert_eq!(groups, [expected(&[0, 2]), expected(&[0, 3])].concat());
+        assert_eq!(store.get(&gone).unwrap(), None);
+        assert_eq!(store.get(&scope).unwrap(), Some(scope.clone()));
+        // A scope whose every entry is deleted leaves nothing behind.
+        for (key, _) in store.scan_prefix(&scope).unwrap() {
+            store.delete(&key).unwrap();
+        }
+        assert!(store.scan_prefix(&scope).unwrap().is_empty());
+        assert!(!store.scopes.contains_key(&scope));
+    }
 
     #[test]
     fn snapshots_and_restores_key_group_ranges() {

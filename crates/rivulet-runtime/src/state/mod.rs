@@ -125,6 +125,22 @@ pub(crate) fn key_group_of(key: &[u8]) -> Option<u32> {
     Some(u16::from_be_bytes([*key.first()?, *key.get(1)?]) as u32)
 }
 
+/// The length of a stored key's scope: the key group, state id, key and
+/// namespace that [`keyed`] writes first (`kg (2) | state (2) | key length
+/// (4) | key | namespace length (4) | namespace`), before a map entry's own
+/// key. `None` when `key` does not hold a whole scope.
+pub(crate) fn scope_len(key: &[u8]) -> Option<usize> {
+    let length_at = |at: usize| -> Option<usize> {
+        let bytes = key.get(at..at + 4)?.first_chunk::<4>()?;
+        usize::try_from(u32::from_be_bytes(*bytes)).ok()
+    };
+    let namespace_at = 8usize.checked_add(length_at(4)?)?;
+    let end = namespace_at
+        .checked_add(4)?
+        .checked_add(length_at(namespace_at)?)?;
+    (end <= key.len()).then_some(end)
+}
+
 /// The key range `[start, end)` holding the key groups of `range`.
 pub(crate) fn key_group_bounds(range: KeyGroupRange) -> (Vec<u8>, Option<Vec<u8>>) {
     let start = key_group_prefix(range.start).to_vec();
