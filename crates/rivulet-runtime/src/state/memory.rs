@@ -5,11 +5,10 @@
 //! [`super::scope_len`]): a point read or write is one hash probe, where an
 //! ordered map of every entry paid a comparison of long shared prefixes at
 //! each of its levels. A scope holds its value (value and list state) and,
-//! for map state, its map entries in key order, so the prefix scans that
-//! map state makes (one scope) stay cheap. Scans across scopes (snapshots of
-//! a key-group range) walk the whole table and sort, as they are rare.
-
-use std::collections::BTreeMap;
+//! for map state, a hash table of its map entries, so a map lookup is a
+//! second probe and the prefix scans that map state makes (one scope) visit
+//! just that scope. Scans across scopes (snapshots of a key-group range)
+//! walk the whole table and sort, as they are rare.
 
 use hashbrown::HashMap;
 
@@ -24,24 +23,26 @@ pub struct MemoryStateStore {
 
 /// The entries of one scope: the one stored under the scope's own key, and
 /// those whose keys go on past it (map state's entries), by what follows.
+/// Most scopes hold value state alone, so the map is boxed, and absent
+/// until a first entry: an empty one would cost each of them its size.
 #[derive(Debug, Default)]
 struct Scope {
     value: Option<Vec<u8>>,
-    items: BTreeMap<Vec<u8>, Vec<u8>>,
+    items: Option<Box<HashMap<Vec<u8>, Vec<u8>>>>,
 }
 
 impl Scope {
     fn is_empty(&self) -> bool {
-        self.value.is_none() && self.items.is_empty()
+        self.value.is_none() && self.items.as_ref().is_none_or(|items| items.is_empty())
     }
 
-    /// Every entry as `(full key, value)`, in key order (the scope's own
-    /// key sorts before every key that extends it).
+    /// Every entry as `(full key, value)`, in no particular order.
     fn entries<'a>(&'a self, scope: &'a [u8]) -> impl Iterator<Item = (Vec<u8>, Vec<u8>)> + 'a {
         let own = self.value.iter().map(|v| (scope.to_vec(), v.clone()));
         let items = self
             .items
             .iter()
+            .flat_map(|items| items.iter())
             .map(move |(rest, v)| ([scope, rest].concat(), v.clone()));
         own.chain(items)
     }
@@ -80,7 +81,11 @@ impl StateStore for MemoryStateStore {
         Ok(if rest.is_empty() {
             entries.value.clone()
         } else {
-            entries.items.get(rest).cloned()
+            entries
+                .items
+                .as_ref()
+                .and_then(|items| items.get(rest))
+                .cloned()
         })
     }
 
@@ -90,11 +95,8 @@ impl StateStore for MemoryStateStore {
             self.scopes.entry(key).or_default().value = Some(value);
         } else {
             let rest = key.split_off(scope_end);
-            self.scopes
-                .entry(key)
-                .or_default()
-                .items
-                .insert(rest, value);
+            let scope = self.scopes.entry(key).or_default();
+            scope.items.get_or_insert_default().insert(rest, value);
         }
         Ok(())
     }
@@ -104,8 +106,8 @@ impl StateStore for MemoryStateStore {
         if let Some(entries) = self.scopes.get_mut(scope) {
             if rest.is_empty() {
                 entries.value = None;
-            } else {
-                entries.items.remove(rest);
+            } else if let Some(items) = entries.items.as_mut() {
+                items.remove(rest);
             }
             if entries.is_empty() {
                 self.scopes.remove(scope);
@@ -151,7 +153,7 @@ mod tests {
     #[test]
     fn scans_find_what_an_ordered_map_finds() {
         let mut store = MemoryStateStore::new();
-        let mut ordered = BTreeMap::new();
+        let mut ordered = std::collections::BTreeMap::new();
         for kg in [3u16, 1, 2] {
             for key in [&b"bob"[..], b"al", b"alice"] {
                 for namespace in [&b""[..], b"w1", b"w10"] {
@@ -175,7 +177,9 @@ mod tests {
         };
         let scope = scoped(2, b"al", b"w1", b"");
         for prefix in [&scope[..], &scope[..6], &scope[..2], &[]] {
-            assert_eq!(store.scan_prefix(prefix).unwrap(), expected(prefix));
+            let mut found = store.scan_prefix(prefix).unwrap();
+            found.sort();
+            assert_eq!(found, expected(prefix));
         }
         let groups = store.scan_key_groups(KeyGroupRange::new(2, 3)).unwrap();
         assert_eq!(groups, [expected(&[0, 2]), expected(&[0, 3])].concat());

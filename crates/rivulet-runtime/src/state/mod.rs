@@ -2,8 +2,9 @@
 //! groups so that it can be snapshotted and restored by key-group range
 //! (checkpoints, and rescaling to another parallelism).
 //!
-//! - [`StateStore`] is the byte-level store a backend implements: ordered
-//!   keys, prefix scans, and snapshot/restore of a [`KeyGroupRange`].
+//! - [`StateStore`] is the byte-level store a backend implements: point
+//!   reads and writes, prefix scans, and snapshot/restore of a
+//!   [`KeyGroupRange`].
 //!   [`memory::MemoryStateStore`] is Flink's `hashmap` backend;
 //!   [`disk::DiskStateStore`] keeps state on local disk for state larger
 //!   than memory (Flink's `rocksdb`).
@@ -30,7 +31,8 @@ pub trait StateStore: Send {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<()>;
     fn delete(&mut self, key: &[u8]) -> Result<()>;
-    /// Every entry whose key starts with `prefix`, in key order.
+    /// Every entry whose key starts with `prefix`, in no particular order
+    /// (the in-memory store keeps a scope's map entries hashed).
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
     /// Every entry of the key groups in `range`, in key order.
     fn scan_key_groups(&self, range: KeyGroupRange) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
