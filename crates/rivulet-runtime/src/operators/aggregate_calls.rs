@@ -3,6 +3,8 @@
 //! folding rows and partial results into accumulators. Shared by
 //! `WindowAggregate` and `GroupAggregate`.
 
+use std::collections::BTreeMap;
+
 use arrow_array::RecordBatch;
 use arrow_schema::{Field, SchemaRef};
 use serde::{Deserialize, Serialize};
@@ -12,10 +14,24 @@ use super::grouping::{KeyValue, can_group_by, key_values};
 use crate::error::{Result, RuntimeError};
 use crate::state::keyed::{KeyedState, StateId};
 
-/// The map state of the values of call `index`: the distinct ones of
-/// `COUNT(DISTINCT)`, and how often each is held over a changelog.
+/// The map state of the values of call `index` over a changelog: how often
+/// each is held (the retracting `COUNT(DISTINCT)`, `MIN` and `MAX`).
 pub(super) fn distinct_values(index: usize) -> StateId {
     StateId(100 + index as u16)
+}
+
+/// How many `COUNT(DISTINCT)` calls share one map of [`shared_distinct_values`].
+const CALLS_PER_DISTINCT_MAP: usize = 64;
+
+/// The map state the `COUNT(DISTINCT)` calls of an insert-only input share,
+/// 64 calls to a map: each value any of them has met, and a bit per call
+/// saying which have. As Flink shares one map between the distinct calls of
+/// a column with a bit per `FILTER`, a row costs a lookup per value, not
+/// per call: q16's eight distinct counts over two columns make two. (A
+/// `FILTER`ed call reads its own `CASE` column, so calls are not told apart
+/// by column: the bits alone say whose a value is.)
+fn shared_distinct_values(map: usize) -> StateId {
+    StateId(1000 + map as u16)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,6 +94,9 @@ fn append_listed(list: &mut Option<String>, value: &str, separator: &str) {
 pub(super) struct BoundCalls {
     pub(super) calls: Vec<Bound>,
     fields: Vec<Field>,
+    /// The indices of the `COUNT(DISTINCT)` calls: the one at position `p`
+    /// has bit `p % 64` of shared map `p / 64`.
+    distinct_calls: Vec<usize>,
 }
 
 impl BoundCalls {
@@ -144,10 +163,41 @@ impl BoundCalls {
                 separator: call.separator.clone().unwrap_or_else(|| ",".into()),
             });
         }
+        let distinct_calls = bound
+            .iter()
+            .enumerate()
+            .filter(|(_, call)| call.function == AggregateFunction::CountDistinct)
+            .map(|(index, _)| index)
+            .collect();
         Ok(BoundCalls {
             calls: bound,
             fields,
+            distinct_calls,
         })
+    }
+
+    /// The shared map and bit of `COUNT(DISTINCT)` call `index`.
+    fn distinct_slot(&self, index: usize) -> Option<(usize, u64)> {
+        let position = self.distinct_calls.iter().position(|&i| i == index)?;
+        let bit = 1u64 << (position % CALLS_PER_DISTINCT_MAP);
+        Some((position / CALLS_PER_DISTINCT_MAP, bit))
+    }
+
+    /// The calls whose bits are set in `bits` of shared map `map`.
+    fn calls_of_bits(&self, map: usize, bits: u64) -> impl Iterator<Item = usize> + '_ {
+        let first = map * CALLS_PER_DISTINCT_MAP;
+        let calls = self.distinct_calls.get(first..).unwrap_or_default();
+        calls
+            .iter()
+            .take(CALLS_PER_DISTINCT_MAP)
+            .enumerate()
+            .filter(move |(bit, _)| bits & (1u64 << bit) != 0)
+            .map(|(_, &index)| index)
+    }
+
+    /// How many shared maps the `COUNT(DISTINCT)` calls use.
+    fn distinct_maps(&self) -> usize {
+        self.distinct_calls.len().div_ceil(CALLS_PER_DISTINCT_MAP)
     }
 
     /// The result columns, in call order.
@@ -215,8 +265,8 @@ impl BoundCalls {
     }
 
     /// Folds a batch's partial accumulators into stored ones of the current
-    /// key and `namespace`: each distinct value not yet in map state is put
-    /// there and counted.
+    /// key and `namespace`: each distinct value a call has not yet met is
+    /// marked in the shared map state and counted.
     pub fn merge_stored(
         &self,
         into: &mut [Accumulator],
@@ -224,21 +274,36 @@ impl BoundCalls {
         state: &mut KeyedState,
         namespace: &[u8],
     ) -> Result<()> {
-        for (index, ((call, into), other)) in self.calls.iter().zip(into).zip(partial).enumerate() {
-            match (into, other) {
-                (Accumulator::DistinctCount(count), Accumulator::Distinct(values)) => {
-                    let id = distinct_values(index);
+        // The batch's distinct values, each with the bits of the calls that met it.
+        let mut met: BTreeMap<(usize, KeyValue), u64> = BTreeMap::new();
+        for (index, ((call, into), other)) in
+            self.calls.iter().zip(&mut *into).zip(partial).enumerate()
+        {
+            match (into, other, self.distinct_slot(index)) {
+                (
+                    Accumulator::DistinctCount(_),
+                    Accumulator::Distinct(values),
+                    Some((map, bit)),
+                ) => {
                     for value in values {
-                        if state
-                            .map_get::<KeyValue, u8>(id, namespace, &value)?
-                            .is_none()
-                        {
-                            state.map_put(id, namespace, &value, &1u8)?;
-                            *count += 1;
-                        }
+                        *met.entry((map, value)).or_default() |= bit;
                     }
                 }
-                (into, other) => call.merge(into, other),
+                (into, other, _) => call.merge(into, other),
+            }
+        }
+        for ((map, value), bits) in met {
+            let id = shared_distinct_values(map);
+            let held: u64 = state.map_get(id, namespace, &value)?.unwrap_or(0);
+            let newly = bits & !held;
+            if newly == 0 {
+                continue;
+            }
+            state.map_put(id, namespace, &value, &(held | bits))?;
+            for index in self.calls_of_bits(map, newly) {
+                if let Some(Accumulator::DistinctCount(count)) = into.get_mut(index) {
+                    *count += 1;
+                }
             }
         }
         Ok(())
@@ -252,23 +317,25 @@ impl BoundCalls {
         state: &mut KeyedState,
         namespace: &[u8],
     ) -> Result<()> {
-        for (index, accumulator) in partial.iter_mut().enumerate() {
-            if let Accumulator::Distinct(values) = accumulator {
-                let id = distinct_values(index);
-                let stored: Vec<(KeyValue, u8)> = state.map_entries(id, namespace)?;
-                values.extend(stored.into_iter().map(|(value, _)| value));
-                state.map_clear(id, namespace)?;
+        for map in 0..self.distinct_maps() {
+            let id = shared_distinct_values(map);
+            let stored: Vec<(KeyValue, u64)> = state.map_entries(id, namespace)?;
+            for (value, bits) in stored {
+                for index in self.calls_of_bits(map, bits) {
+                    if let Some(Accumulator::Distinct(values)) = partial.get_mut(index) {
+                        values.insert(value.clone());
+                    }
+                }
             }
+            state.map_clear(id, namespace)?;
         }
         Ok(())
     }
 
     /// Drops the distinct values stored under `namespace` (a fired window).
     pub fn clear_stored_values(&self, state: &mut KeyedState, namespace: &[u8]) -> Result<()> {
-        for (index, call) in self.calls.iter().enumerate() {
-            if call.function == AggregateFunction::CountDistinct {
-                state.map_clear(distinct_values(index), namespace)?;
-            }
+        for map in 0..self.distinct_maps() {
+            state.map_clear(shared_distinct_values(map), namespace)?;
         }
         Ok(())
     }

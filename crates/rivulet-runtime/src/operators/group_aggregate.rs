@@ -390,6 +390,72 @@ mod tests {
         }
     }
 
+    #[test]
+    fn distinct_calls_sharing_a_map_count_each_their_own_values() {
+        // `w` is what `COUNT(DISTINCT v) FILTER (WHERE …)` reads: v or NULL.
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Utf8, true),
+            Field::new("v", DataType::Int64, true),
+            Field::new("w", DataType::Int64, true),
+        ]));
+        let distinct = |input: &str| AggregateCall {
+            function: AggregateFunction::CountDistinct,
+            input: Some(input.into()),
+            output: format!("distinct_{input}"),
+            separator: None,
+        };
+        for backend in ["hashmap", "rocksdb"] {
+            let spec = GroupAggregateSpec {
+                name: None,
+                key: Some("k".into()),
+                aggregates: vec![distinct("v"), distinct("w")],
+                state_backend: Some(backend.into()),
+            };
+            let mut operator = spec.create(&schema, &SubtaskContext::alone()).unwrap();
+            let mut last = Vec::new();
+            for rows in [
+                &[(1, None)][..],
+                &[(2, Some(1))],
+                &[(1, Some(1)), (2, None)],
+                &[(3, Some(3))],
+            ] {
+                let batch = RecordBatch::try_new(
+                    schema.clone(),
+                    vec![
+                        Arc::new(StringArray::from_iter_values(rows.iter().map(|_| "a"))),
+                        Arc::new(arrow_array::Int64Array::from_iter_values(
+                            rows.iter().map(|r| r.0),
+                        )),
+                        Arc::new(arrow_array::Int64Array::from_iter(rows.iter().map(|r| r.1))),
+                    ],
+                )
+                .unwrap();
+                let mut out = Vec::new();
+                operator.process_batch(batch, &mut out).unwrap();
+                let counts = |column: usize| -> Vec<i64> {
+                    out.iter()
+                        .flat_map(|b| b.column(column).as_primitive::<Int64Type>().iter())
+                        .flatten()
+                        .collect()
+                };
+                // The last row shown (the +I or +U), or none when unchanged.
+                last.push(
+                    counts(1)
+                        .last()
+                        .zip(counts(2).last())
+                        .map(|(v, w)| (*v, *w)),
+                );
+            }
+            // w's 1 is new to w though v met 1 first; a batch of values both
+            // have met changes nothing.
+            assert_eq!(
+                last,
+                [Some((1, 0)), Some((2, 1)), None, Some((3, 2))],
+                "{backend}"
+            );
+        }
+    }
+
     fn changelog_batch(rows: &[(RowKind, &str, i64)]) -> RecordBatch {
         let schema = Arc::new(Schema::new(vec![
             Field::new("k", DataType::Utf8, true),
