@@ -17,6 +17,7 @@ mod generator;
 mod group_aggregate;
 mod grouping;
 mod join;
+mod kept_rows;
 pub(crate) mod keyed_count;
 mod lookup_join;
 mod nexmark;

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use super::aggregate_calls::column_of;
 use super::event_time::epoch_millis;
 use super::grouping::{group_key, key_bytes, keys_of, subtask_state};
+use super::kept_rows;
 use super::{Operator, SubtaskContext, name_or};
 use crate::changelog::{ROW_KIND_COLUMN, RowKind};
 use crate::error::{Result, RuntimeError};
@@ -72,10 +73,9 @@ pub struct RankSpec {
     pub window_end: Option<String>,
 }
 
-/// The kept rows of one key, best first: each row's sort key and its bytes.
+/// The kept rows of one key, best first: each row's sort key and its bytes,
+/// in [`kept_rows`]' layout.
 const TOP_ROWS: StateId = StateId(1);
-
-type Ranked = Vec<(Vec<u8>, Vec<u8>)>;
 
 impl RankSpec {
     pub fn name(&self) -> String {
@@ -218,11 +218,15 @@ impl Rank {
     fn rank_row(
         &mut self,
         namespace: &[u8],
-        sort_key: Vec<u8>,
-        row: Vec<u8>,
+        sort_key: &[u8],
+        row: &[u8],
         out: Option<&mut Vec<Change>>,
     ) -> Result<()> {
-        let mut top: Ranked = self.state.value(TOP_ROWS, namespace)?.unwrap_or_default();
+        let stored = self.state.raw_value(TOP_ROWS, namespace)?;
+        let mut top = match &stored {
+            Some(bytes) => kept_rows::read(bytes)?,
+            None => Vec::new(),
+        };
         let place = if self.newer_first_on_ties {
             top.partition_point(|(kept, _)| *kept < sort_key)
         } else {
@@ -241,15 +245,16 @@ impl Rank {
             for rank in place..changed {
                 let number = rank as u64 + 1;
                 if rank < kept_before {
-                    out.push((RowKind::UpdateBefore, top[rank + 1].1.clone(), number));
-                    out.push((RowKind::UpdateAfter, top[rank].1.clone(), number));
+                    out.push((RowKind::UpdateBefore, top[rank + 1].1.to_vec(), number));
+                    out.push((RowKind::UpdateAfter, top[rank].1.to_vec(), number));
                 } else {
-                    out.push((RowKind::Insert, top[rank].1.clone(), number));
+                    out.push((RowKind::Insert, top[rank].1.to_vec(), number));
                 }
             }
         }
         top.truncate(self.limit);
-        self.state.set_value(TOP_ROWS, namespace, &top)
+        let bytes = kept_rows::write(top);
+        self.state.set_raw_value(TOP_ROWS, namespace, bytes)
     }
 
     fn emit(&self, changes: &[Change]) -> Result<RecordBatch> {
@@ -308,11 +313,10 @@ impl Operator for Rank {
             };
             let key = key_bytes(key, &self.name)?;
             self.state.set_current_key(groups[index], &key)?;
-            let sort_key = sort_keys.row(index).as_ref().to_vec();
-            let row = rows.row(index).as_ref().to_vec();
             let namespace = fires_at.map_or_else(Vec::new, |at| at.to_be_bytes().to_vec());
             let out = fires_at.is_none().then_some(&mut changes);
-            self.rank_row(&namespace, sort_key, row, out)?;
+            let (sort_key, row) = (sort_keys.row(index), rows.row(index));
+            self.rank_row(&namespace, sort_key.as_ref(), row.as_ref(), out)?;
             if let Some(timestamp) = fires_at {
                 let timer = Timer {
                     timestamp,
@@ -334,13 +338,14 @@ impl Operator for Rank {
         let mut fired = Vec::new();
         for timer in self.timers.advance(TimeDomain::EventTime, watermark) {
             self.state.set_current_key(timer.key_group, &timer.key)?;
-            let top: Ranked = self
-                .state
-                .value(TOP_ROWS, &timer.namespace)?
-                .unwrap_or_default();
+            let stored = self.state.raw_value(TOP_ROWS, &timer.namespace)?;
             self.state.clear(TOP_ROWS, &timer.namespace)?;
+            let top = match &stored {
+                Some(bytes) => kept_rows::read(bytes)?,
+                None => Vec::new(),
+            };
             for (rank, (_, row)) in top.into_iter().enumerate() {
-                fired.push((RowKind::Insert, row, rank as u64 + 1));
+                fired.push((RowKind::Insert, row.to_vec(), rank as u64 + 1));
             }
         }
         if !fired.is_empty() {

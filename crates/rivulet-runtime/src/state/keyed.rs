@@ -87,6 +87,23 @@ impl KeyedState {
         self.store.put(key, encode(value)?)
     }
 
+    /// Value state kept as the caller's own bytes, not encoded: for an
+    /// operator that reads a layout of its own in place.
+    pub fn raw_value(&self, state: StateId, namespace: &[u8]) -> Result<Option<Vec<u8>>> {
+        let key = self.prefix(state, namespace)?;
+        self.store.get(&key)
+    }
+
+    pub fn set_raw_value(
+        &mut self,
+        state: StateId,
+        namespace: &[u8],
+        bytes: Vec<u8>,
+    ) -> Result<()> {
+        let key = self.prefix(state, namespace)?;
+        self.store.put(key, bytes)
+    }
+
     /// Clears value or list state of the current key in `namespace`.
     pub fn clear(&mut self, state: StateId, namespace: &[u8]) -> Result<()> {
         let key = self.prefix(state, namespace)?;
