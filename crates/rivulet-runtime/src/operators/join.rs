@@ -45,6 +45,7 @@ use super::grouping::{can_group_by, key_bytes, keys_of, subtask_state};
 use super::{Operator, SubtaskContext, name_or};
 use crate::changelog::{ROW_KIND_COLUMN, RowKind};
 use crate::error::{Result, RuntimeError};
+use crate::state::bytes::{BytesRef, StoredBytes};
 use crate::state::keyed::{KeyedState, StateId};
 use crate::state::timers::{TimeDomain, Timer, TimerService};
 
@@ -349,14 +350,15 @@ impl Join {
     /// The other side's live rows under the current key; expired ones are
     /// dropped from state.
     fn partners(&mut self, other: usize, now: i64) -> Result<Vec<(Vec<u8>, Stored)>> {
-        let stored: Vec<(Vec<u8>, Stored)> = self.state.map_entries(ROWS[other], &[])?;
+        let stored: Vec<(StoredBytes, Stored)> = self.state.map_entries(ROWS[other], &[])?;
+        let stored = stored.into_iter().map(|(row, entry)| (row.0, entry));
         let Some(ttl) = self.ttl_millis else {
-            return Ok(stored);
+            return Ok(stored.collect());
         };
-        let mut live = Vec::with_capacity(stored.len());
+        let mut live = Vec::new();
         for (row, entry) in stored {
             if now.saturating_sub(entry.written) >= ttl as i64 {
-                self.state.map_remove(ROWS[other], &[], &row)?;
+                self.state.map_remove(ROWS[other], &[], &BytesRef(&row))?;
             } else {
                 live.push((row, entry));
             }
@@ -393,7 +395,8 @@ impl Join {
                 }
             }
             entry.partners += 1;
-            self.state.map_put(ROWS[other], &[], &partner, &entry)?;
+            self.state
+                .map_put(ROWS[other], &[], &BytesRef(&partner), &entry)?;
         }
         Ok(partner_rows)
     }
@@ -424,7 +427,8 @@ impl Join {
                     }
                 }
                 entry.partners += 1;
-                self.state.map_put(ROWS[other], &[], &partner, &entry)?;
+                self.state
+                    .map_put(ROWS[other], &[], &BytesRef(&partner), &entry)?;
             }
             for _ in 0..entry.count {
                 let (left, right) = Self::pair(side, Some(row.to_vec()), Some(partner.clone()));
@@ -442,12 +446,12 @@ impl Join {
     fn store_row(&mut self, side: usize, row: Vec<u8>, partner_rows: u32, now: i64) -> Result<()> {
         let mut entry: Stored = self
             .state
-            .map_get(ROWS[side], &[], &row)?
+            .map_get(ROWS[side], &[], &BytesRef(&row))?
             .unwrap_or_default();
         entry.count += 1;
         entry.partners = entry.partners.max(partner_rows);
         entry.written = now;
-        self.state.map_put(ROWS[side], &[], &row, &entry)
+        self.state.map_put(ROWS[side], &[], &BytesRef(&row), &entry)
     }
 
     /// The columns of one side of `joined`, NULL where a row is padded.
@@ -580,7 +584,8 @@ impl Operator for Join {
             let (side, row) = (usize::from(side), row.to_vec());
             self.state.set_current_key(timer.key_group, &timer.key)?;
             if self.padded_at_expiry && self.kind.preserves(side) {
-                let stored: Option<Stored> = self.state.map_get(ROWS[side], &[], &row)?;
+                let stored: Option<Stored> =
+                    self.state.map_get(ROWS[side], &[], &BytesRef(&row))?;
                 if let Some(entry) = stored.filter(|e| e.partners == 0) {
                     for _ in 0..entry.count {
                         let (left, right) = Self::pair(side, Some(row.clone()), None);
@@ -588,7 +593,7 @@ impl Operator for Join {
                     }
                 }
             }
-            self.state.map_remove(ROWS[side], &[], &row)?;
+            self.state.map_remove(ROWS[side], &[], &BytesRef(&row))?;
         }
         if !padded.is_empty() {
             out.push(self.emit(&padded)?);

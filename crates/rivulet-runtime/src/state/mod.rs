@@ -16,6 +16,7 @@
 //! Every stored key starts with its key group (big-endian), so one key-group
 //! range is one contiguous key range in every backend.
 
+pub mod bytes;
 pub mod disk;
 pub mod keyed;
 pub mod memory;
