@@ -12,7 +12,7 @@
 //! `-D` of its last result and leaves state, as Flink's `GroupAggFunction`
 //! does with its record counter.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Int8Array, RecordBatch};

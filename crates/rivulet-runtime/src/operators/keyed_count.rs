@@ -3,7 +3,7 @@
 //! rolling `keyBy(...).sum(...)` does in Flink. Its input must be hash-partitioned
 //! on the key so each key lives in exactly one subtask.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;

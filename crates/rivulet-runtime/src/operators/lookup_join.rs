@@ -7,7 +7,7 @@
 //! NULLs. The output is the input's columns but the key, then the table's,
 //! and insert-only.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch, UInt32Array};

@@ -22,7 +22,7 @@
 //! timer replaces the timers of the sessions it absorbed. A row whose
 //! session merges with none and has already ended is late.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, RecordBatch, TimestampMillisecondArray};

@@ -6,6 +6,8 @@
 //! and namespace share a prefix, and a key group is one key range. Values
 //! are encoded with postcard.
 
+use std::cell::RefCell;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -22,6 +24,9 @@ pub struct KeyedState {
     /// The key groups this subtask owns; a key outside is a routing bug.
     owned: KeyGroupRange,
     current: Option<(u32, Vec<u8>)>,
+    /// The stored key of a read, built here: operators read state for
+    /// every row, and a read needs the key only while it looks.
+    read_key: RefCell<Vec<u8>>,
 }
 
 impl KeyedState {
@@ -30,6 +35,7 @@ impl KeyedState {
             store,
             owned,
             current: None,
+            read_key: RefCell::new(Vec::new()),
         }
     }
 
@@ -50,19 +56,43 @@ impl KeyedState {
     }
 
     fn prefix(&self, state: StateId, namespace: &[u8]) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.write_prefix(state, namespace, &mut out)?;
+        Ok(out)
+    }
+
+    fn write_prefix(&self, state: StateId, namespace: &[u8], out: &mut Vec<u8>) -> Result<()> {
         let Some((key_group, key)) = &self.current else {
             return Err(RuntimeError::State(
                 "keyed state used without a current key".into(),
             ));
         };
-        let mut out = Vec::with_capacity(12 + key.len() + namespace.len());
+        out.reserve(12 + key.len() + namespace.len());
         out.extend_from_slice(&key_group_prefix(*key_group));
         out.extend_from_slice(&state.0.to_be_bytes());
         out.extend_from_slice(&(key.len() as u32).to_be_bytes());
         out.extend_from_slice(key);
         out.extend_from_slice(&(namespace.len() as u32).to_be_bytes());
         out.extend_from_slice(namespace);
-        Ok(out)
+        Ok(())
+    }
+
+    /// The stored bytes under the current key, `namespace` and (for map
+    /// state) `user_key`, the key built in the reused read buffer.
+    fn read<K: Serialize>(
+        &self,
+        state: StateId,
+        namespace: &[u8],
+        user_key: Option<&K>,
+    ) -> Result<Option<Vec<u8>>> {
+        let mut key = self.read_key.borrow_mut();
+        key.clear();
+        self.write_prefix(state, namespace, &mut key)?;
+        if let Some(user_key) = user_key {
+            let taken = std::mem::take(&mut *key);
+            *key = postcard::to_extend(user_key, taken).map_err(state_error)?;
+        }
+        self.store.get(&key)
     }
 
     pub fn value<T: DeserializeOwned>(
@@ -70,9 +100,7 @@ impl KeyedState {
         state: StateId,
         namespace: &[u8],
     ) -> Result<Option<T>> {
-        let key = self.prefix(state, namespace)?;
-        self.store
-            .get(&key)?
+        self.read::<()>(state, namespace, None)?
             .map(|bytes| decode(&bytes))
             .transpose()
     }
@@ -90,8 +118,7 @@ impl KeyedState {
     /// Value state kept as the caller's own bytes, not encoded: for an
     /// operator that reads a layout of its own in place.
     pub fn raw_value(&self, state: StateId, namespace: &[u8]) -> Result<Option<Vec<u8>>> {
-        let key = self.prefix(state, namespace)?;
-        self.store.get(&key)
+        self.read::<()>(state, namespace, None)
     }
 
     pub fn set_raw_value(
@@ -142,9 +169,7 @@ impl KeyedState {
         namespace: &[u8],
         user_key: &K,
     ) -> Result<Option<V>> {
-        let key = self.map_key(state, namespace, user_key)?;
-        self.store
-            .get(&key)?
+        self.read(state, namespace, Some(user_key))?
             .map(|bytes| decode(&bytes))
             .transpose()
     }
