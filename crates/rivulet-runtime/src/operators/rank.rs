@@ -201,8 +201,17 @@ pub struct Rank {
     state: KeyedState,
 }
 
-/// An emitted row: its kind, its bytes and its rank number.
-type Change = (RowKind, Vec<u8>, u64);
+/// Where an emitted row's values are.
+enum ChangedRow {
+    /// The row of the batch being ranked at this index, which just arrived:
+    /// taken from the batch's columns, not decoded from its bytes.
+    Arrived(usize),
+    /// A row kept before, as its bytes.
+    Kept(Vec<u8>),
+}
+
+/// An emitted row: its kind, where its values are and its rank number.
+type Change = (RowKind, ChangedRow, u64);
 
 impl Rank {
     fn failed(&self, message: impl std::fmt::Display) -> RuntimeError {
@@ -219,7 +228,7 @@ impl Rank {
         &mut self,
         namespace: &[u8],
         sort_key: &[u8],
-        row: &[u8],
+        (row, arrived): (&[u8], usize),
         out: Option<&mut Vec<Change>>,
     ) -> Result<()> {
         let stored = self.state.raw_value(TOP_ROWS, namespace)?;
@@ -241,14 +250,18 @@ impl Rank {
         // Every rank from `place` on now holds the row that was one rank
         // above it; the rank past the old last one is new.
         if let Some(out) = out {
+            let shown = |rank: usize| match rank == place {
+                true => ChangedRow::Arrived(arrived),
+                false => ChangedRow::Kept(top[rank].1.to_vec()),
+            };
             let changed = top.len().min(self.limit);
             for rank in place..changed {
                 let number = rank as u64 + 1;
                 if rank < kept_before {
-                    out.push((RowKind::UpdateBefore, top[rank + 1].1.to_vec(), number));
-                    out.push((RowKind::UpdateAfter, top[rank].1.to_vec(), number));
+                    out.push((RowKind::UpdateBefore, shown(rank + 1), number));
+                    out.push((RowKind::UpdateAfter, shown(rank), number));
                 } else {
-                    out.push((RowKind::Insert, top[rank].1.to_vec(), number));
+                    out.push((RowKind::Insert, shown(rank), number));
                 }
             }
         }
@@ -257,12 +270,19 @@ impl Rank {
         self.state.set_raw_value(TOP_ROWS, namespace, bytes)
     }
 
-    fn emit(&self, changes: &[Change]) -> Result<RecordBatch> {
+    /// The batch of `changes`; `arrived` holds the payload columns of the
+    /// batch their arrived rows come from.
+    fn emit(&self, changes: &[Change], arrived: Option<&[ArrayRef]>) -> Result<RecordBatch> {
         let parser = self.rows.parser();
-        let mut columns: Vec<ArrayRef> = self
-            .rows
-            .convert_rows(changes.iter().map(|(_, row, _)| parser.parse(row)))
-            .map_err(|e| self.failed(e))?;
+        let kept = changes.iter().filter_map(|(_, row, _)| match row {
+            ChangedRow::Kept(bytes) => Some(parser.parse(bytes)),
+            ChangedRow::Arrived(_) => None,
+        });
+        let kept = self.rows.convert_rows(kept).map_err(|e| self.failed(e))?;
+        let mut columns = match arrived {
+            None => kept,
+            Some(arrived) => self.interleave(changes, &kept, arrived)?,
+        };
         columns.push(Arc::new(UInt64Array::from_iter_values(
             changes.iter().map(|(_, _, rank)| *rank),
         )));
@@ -272,6 +292,44 @@ impl Rank {
             )));
         }
         RecordBatch::try_new(self.output.clone(), columns).map_err(|e| self.failed(e))
+    }
+}
+
+impl Rank {
+    /// Each payload column of `changes`, in their order, from the decoded
+    /// `kept` rows and the `arrived` batch's columns.
+    fn interleave(
+        &self,
+        changes: &[Change],
+        kept: &[ArrayRef],
+        arrived: &[ArrayRef],
+    ) -> Result<Vec<ArrayRef>> {
+        let mut next_kept = 0;
+        let sources: Vec<(usize, usize)> = changes
+            .iter()
+            .map(|(_, row, _)| match row {
+                ChangedRow::Kept(_) => {
+                    next_kept += 1;
+                    (0, next_kept - 1)
+                }
+                ChangedRow::Arrived(index) => (1, *index),
+            })
+            .collect();
+        kept.iter()
+            .zip(arrived)
+            .map(|(kept, arrived)| {
+                // Decoded rows can come back as another type than the input's
+                // (a dictionary as its values): one type to interleave.
+                let arrived = match arrived.data_type() == kept.data_type() {
+                    true => arrived.clone(),
+                    false => {
+                        arrow_cast::cast(arrived, kept.data_type()).map_err(|e| self.failed(e))?
+                    }
+                };
+                arrow_select::interleave::interleave(&[kept.as_ref(), arrived.as_ref()], &sources)
+                    .map_err(|e| self.failed(e))
+            })
+            .collect()
     }
 }
 
@@ -316,7 +374,7 @@ impl Operator for Rank {
             let namespace = fires_at.map_or_else(Vec::new, |at| at.to_be_bytes().to_vec());
             let out = fires_at.is_none().then_some(&mut changes);
             let (sort_key, row) = (sort_keys.row(index), rows.row(index));
-            self.rank_row(&namespace, sort_key.as_ref(), row.as_ref(), out)?;
+            self.rank_row(&namespace, sort_key.as_ref(), (row.as_ref(), index), out)?;
             if let Some(timestamp) = fires_at {
                 let timer = Timer {
                     timestamp,
@@ -328,7 +386,7 @@ impl Operator for Rank {
             }
         }
         if !changes.is_empty() {
-            out.push(self.emit(&changes)?);
+            out.push(self.emit(&changes, Some(&payload))?);
         }
         Ok(())
     }
@@ -345,11 +403,15 @@ impl Operator for Rank {
                 None => Vec::new(),
             };
             for (rank, (_, row)) in top.into_iter().enumerate() {
-                fired.push((RowKind::Insert, row.to_vec(), rank as u64 + 1));
+                fired.push((
+                    RowKind::Insert,
+                    ChangedRow::Kept(row.to_vec()),
+                    rank as u64 + 1,
+                ));
             }
         }
         if !fired.is_empty() {
-            out.push(self.emit(&fired)?);
+            out.push(self.emit(&fired, None)?);
         }
         Ok(())
     }
