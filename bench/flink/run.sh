@@ -151,7 +151,11 @@ throughput)
         json-csv|json-json|json-blackhole)
             [ -f "$nex" ] || python3 "$HERE/gen_data.py" json "$EVENTS" "$nex"
             rm -rf "$WORK/out/$c"
-            run "throughput-$c" "$HERE/sql/$c.sql" "$EVENTS" "input=$nex" "output=$WORK/out/$c"
+            case "$c" in
+            json-blackhole) sink="'connector' = 'blackhole'" ;;
+            *) sink="'connector' = 'filesystem', 'path' = '$WORK/out/$c', 'format' = '${c#json-}'" ;;
+            esac
+            run "throughput-$c" "$HERE/sql/json-q0.sql" "$EVENTS" "input=$nex" "sink=$sink"
             [ ! -d "$WORK/out/$c" ] || du -sb "$WORK/out/$c" | awk '{printf "output      %.1f MB\n", $1/1e6}'
             rm -rf "$WORK/out/$c" ;;
         *) echo "unknown case $c"; exit 2 ;;

@@ -1,5 +1,7 @@
--- sql_throughput (c) with a csv sink in place of parquet (no parquet format
--- jar in apache-flink-libraries): Nexmark JSON lines -> q0's projection -> csv.
+-- sql_throughput (c) and json-blackhole: Nexmark JSON lines -> q0's projection
+-- -> ${sink}. run.sh gives the sink: blackhole (Flink Nexmark's q0 setup,
+-- without the computed dateTime and watermark), or a csv or json file in
+-- place of (c)'s parquet (no parquet format jar in apache-flink-libraries).
 CREATE TABLE nexmark (
   event_type INT,
   person ROW<id BIGINT, name STRING, emailAddress STRING, creditCard STRING, city STRING,
@@ -11,6 +13,6 @@ CREATE TABLE nexmark (
     `dateTime` TIMESTAMP(3), extra STRING>
 ) WITH ('connector' = 'filesystem', 'path' = '${input}', 'format' = 'json');
 CREATE TABLE q0 (auction BIGINT, bidder BIGINT, price BIGINT, `dateTime` TIMESTAMP(3), extra STRING)
-  WITH ('connector' = 'filesystem', 'path' = '${output}', 'format' = 'csv');
+  WITH (${sink});
 INSERT INTO q0 SELECT bid.auction, bid.bidder, bid.price, bid.`dateTime`, bid.extra
   FROM nexmark WHERE event_type = 2;
