@@ -250,9 +250,12 @@ impl Rank {
         // Every rank from `place` on now holds the row that was one rank
         // above it; the rank past the old last one is new.
         if let Some(out) = out {
-            let shown = |rank: usize| match rank == place {
-                true => ChangedRow::Arrived(arrived),
-                false => ChangedRow::Kept(top[rank].1.to_vec()),
+            let shown = |rank: usize| {
+                if rank == place {
+                    ChangedRow::Arrived(arrived)
+                } else {
+                    ChangedRow::Kept(top[rank].1.to_vec())
+                }
             };
             let changed = top.len().min(self.limit);
             for rank in place..changed {
@@ -293,9 +296,7 @@ impl Rank {
         }
         RecordBatch::try_new(self.output.clone(), columns).map_err(|e| self.failed(e))
     }
-}
 
-impl Rank {
     /// Each payload column of `changes`, in their order, from the decoded
     /// `kept` rows and the `arrived` batch's columns.
     fn interleave(
@@ -320,11 +321,10 @@ impl Rank {
             .map(|(kept, arrived)| {
                 // Decoded rows can come back as another type than the input's
                 // (a dictionary as its values): one type to interleave.
-                let arrived = match arrived.data_type() == kept.data_type() {
-                    true => arrived.clone(),
-                    false => {
-                        arrow_cast::cast(arrived, kept.data_type()).map_err(|e| self.failed(e))?
-                    }
+                let arrived = if arrived.data_type() == kept.data_type() {
+                    arrived.clone()
+                } else {
+                    arrow_cast::cast(arrived, kept.data_type()).map_err(|e| self.failed(e))?
                 };
                 arrow_select::interleave::interleave(&[kept.as_ref(), arrived.as_ref()], &sources)
                     .map_err(|e| self.failed(e))

@@ -77,8 +77,25 @@ impl KeyedState {
         Ok(())
     }
 
-    /// The stored bytes under the current key, `namespace` and (for map
-    /// state) `user_key`, the key built in the reused read buffer.
+    /// Appends the stored key of the current key, `namespace` and (for map
+    /// state) `user_key` to `out`.
+    fn write_key<K: Serialize>(
+        &self,
+        state: StateId,
+        namespace: &[u8],
+        user_key: Option<&K>,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        self.write_prefix(state, namespace, out)?;
+        if let Some(user_key) = user_key {
+            let written = std::mem::take(out);
+            *out = postcard::to_extend(user_key, written).map_err(state_error)?;
+        }
+        Ok(())
+    }
+
+    /// The stored bytes under a key [`Self::write_key`] builds, built in the
+    /// reused read buffer.
     fn read<K: Serialize>(
         &self,
         state: StateId,
@@ -87,11 +104,7 @@ impl KeyedState {
     ) -> Result<Option<Vec<u8>>> {
         let mut key = self.read_key.borrow_mut();
         key.clear();
-        self.write_prefix(state, namespace, &mut key)?;
-        if let Some(user_key) = user_key {
-            let taken = std::mem::take(&mut *key);
-            *key = postcard::to_extend(user_key, taken).map_err(state_error)?;
-        }
+        self.write_key(state, namespace, user_key, &mut key)?;
         self.store.get(&key)
     }
 
@@ -158,8 +171,8 @@ impl KeyedState {
         namespace: &[u8],
         user_key: &K,
     ) -> Result<Vec<u8>> {
-        let mut key = self.prefix(state, namespace)?;
-        key.extend_from_slice(&encode(user_key)?);
+        let mut key = Vec::new();
+        self.write_key(state, namespace, Some(user_key), &mut key)?;
         Ok(key)
     }
 

@@ -90,7 +90,7 @@ impl StateStore for MemoryStateStore {
     }
 
     fn put(&mut self, mut key: Vec<u8>, value: Vec<u8>) -> Result<()> {
-        let scope_end = scope_len(&key).unwrap_or(key.len());
+        let scope_end = split(&key).0.len();
         if scope_end == key.len() {
             self.scopes.entry(key).or_default().value = Some(value);
         } else {
