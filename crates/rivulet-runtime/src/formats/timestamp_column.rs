@@ -100,7 +100,12 @@ impl TimestampColumn {
     }
 
     pub fn finish(&mut self) -> ArrayRef {
-        let values = ScalarBuffer::from(std::mem::take(&mut self.values));
+        // The next batch gets as much room as this one had.
+        let room = self.values.capacity();
+        let values = ScalarBuffer::from(std::mem::replace(
+            &mut self.values,
+            Vec::with_capacity(room),
+        ));
         let valid = self.valid.finish();
         let nulls = Some(NullBuffer::new(valid.values().clone())).filter(|n| n.null_count() > 0);
         let zone = self.zone.clone();
