@@ -47,6 +47,7 @@ mod lookup_join;
 mod over;
 mod rank;
 mod source_reuse;
+mod subplan_reuse;
 
 /// What a script is planned with besides its text.
 #[derive(Debug, Clone, Default)]
@@ -254,6 +255,7 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
                     .and(event_time_settings(&single))
                     .and(state_backend(&single))
                     .and(state_ttl(&single))
+                    .and(reuse_sub_plans(&single).map(drop))
                     .map_err(|e| error_at(statement, 0, e, false))?;
                 config.insert(key, value);
             }
@@ -316,6 +318,9 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
         pending_rank: None,
         shared_scans: HashMap::new(),
         shared_sources: HashMap::new(),
+        reuse_sub_plans: reuse_sub_plans(&config).map_err(configuration_error)?,
+        shared_aggregates: Vec::new(),
+        built_shared: Vec::new(),
         lookup_tables,
     };
     let mut sinks = Vec::new();
@@ -347,6 +352,12 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
         builder.nested_uses = NestedFieldUses::of_plan(&plan);
         builder.shared_scans = source_reuse::shared_scans(&plan);
         builder.shared_sources.clear();
+        builder.shared_aggregates = if builder.reuse_sub_plans {
+            subplan_reuse::shared_aggregates(&plan)
+        } else {
+            Vec::new()
+        };
+        builder.built_shared.clear();
         let stream = builder
             .lower(&plan)
             .map_err(|m| at(insert.query_offset, m))?;
@@ -417,6 +428,22 @@ fn state_backend(config: &BTreeMap<String, String>) -> Result<Option<String>, St
 
 /// Flink's `table.exec.state.ttl`: how long a join keeps a row it has not
 /// seen again (0, the default, keeps rows forever).
+/// Whether sub-plans computed in several places are computed once.
+fn reuse_sub_plans(config: &BTreeMap<String, String>) -> Result<bool, String> {
+    match config
+        .get(subplan_reuse::REUSE_SUB_PLAN_KEY)
+        .map(|v| v.trim())
+    {
+        None => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+        Some(other) => Err(format!(
+            "Could not parse value '{other}' for key '{}'.",
+            subplan_reuse::REUSE_SUB_PLAN_KEY
+        )),
+    }
+}
+
 fn state_ttl(config: &BTreeMap<String, String>) -> Result<Option<u64>, String> {
     const KEY: &str = "table.exec.state.ttl";
     let Some(value) = config.get(KEY) else {
@@ -731,6 +758,12 @@ struct GraphBuilder<'a> {
     shared_scans: HashMap<String, std::collections::BTreeSet<String>>,
     /// The source vertex of each such table once built, and its columns.
     shared_sources: HashMap<String, (usize, SchemaRef)>,
+    /// `table.optimizer.reuse-sub-plan-enabled`.
+    reuse_sub_plans: bool,
+    /// The aggregations the query being lowered computes in several
+    /// places ([`subplan_reuse`]), and those of them already built.
+    shared_aggregates: Vec<String>,
+    built_shared: Vec<subplan_reuse::BuiltShared>,
     /// The tables the script looks up (`FOR SYSTEM_TIME AS OF`).
     lookup_tables: std::collections::HashSet<String>,
 }
@@ -1079,7 +1112,7 @@ impl GraphBuilder<'_> {
                     .ok_or("UNION without inputs")?;
                 Ok(Stream::new(vertex, schema))
             }
-            LogicalPlan::Aggregate(aggregate) => self.lower_aggregate(aggregate),
+            LogicalPlan::Aggregate(aggregate) => self.lower_shareable_aggregate(plan, aggregate),
             LogicalPlan::Join(join) => self.lower_join(join),
             LogicalPlan::Window(window) => self.lower_window(window),
             other => Err(format!(
