@@ -304,6 +304,9 @@ impl Operator for WindowAggregate {
             let window = namespace(start, end);
             let stored: Option<(KeyValue, Vec<Accumulator>)> =
                 self.state.value(ACCUMULATORS, &window)?;
+            // A window's timer is registered with its first accumulators and
+            // deleted when it fires with them, so a stored window has one.
+            let new_window = stored.is_none();
             let mut merged = match stored {
                 None => self.calls.start_stored(),
                 Some((_, accumulators)) => accumulators,
@@ -312,8 +315,10 @@ impl Operator for WindowAggregate {
                 .merge_stored(&mut merged, partial.accumulators, &mut self.state, &window)?;
             self.state
                 .set_value(ACCUMULATORS, &window, &(key, merged))?;
-            let timer = self.timer(partial.key_group, &key_bytes, start, end);
-            self.timers.register(self.domain, timer);
+            if new_window {
+                let timer = self.timer(partial.key_group, &key_bytes, start, end);
+                self.timers.register(self.domain, timer);
+            }
         }
         Ok(())
     }

@@ -2,9 +2,19 @@
 //! `InternalTimerService` keeps them: one timer per (time, key, namespace),
 //! fired in time order when the watermark (or the clock) passes it, and
 //! snapshotted by key-group range with the keyed state.
+//!
+//! Timers are kept per timestamp: an ordered map of times, each with a hash
+//! set of its timers. Many timers share a time (every key's timer for one
+//! window end, every row of one millisecond), so registering one is an
+//! integer search and a hash probe, where an ordered set of whole timers
+//! compared their key and namespace bytes down its levels. Timers of one
+//! time fire in no particular order, as Flink's heap fires them; the set's
+//! hasher has a fixed seed, so that order is the same run after run.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
+use foldhash::fast::FixedState;
+use hashbrown::HashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::key_groups::KeyGroupRange;
@@ -24,10 +34,64 @@ pub enum TimeDomain {
     ProcessingTime,
 }
 
+/// The timers of one time domain, by time.
+#[derive(Debug, Default)]
+struct TimerQueue {
+    by_time: BTreeMap<i64, HashSet<Timer, FixedState>>,
+}
+
+impl TimerQueue {
+    fn insert(&mut self, timer: Timer) {
+        self.by_time
+            .entry(timer.timestamp)
+            .or_default()
+            .insert(timer);
+    }
+
+    fn remove(&mut self, timer: &Timer) {
+        if let Some(timers) = self.by_time.get_mut(&timer.timestamp) {
+            timers.remove(timer);
+            if timers.is_empty() {
+                self.by_time.remove(&timer.timestamp);
+            }
+        }
+    }
+
+    /// Removes and answers every timer at or before `time`, earlier times first.
+    fn pop_until(&mut self, time: i64) -> Vec<Timer> {
+        let mut fired = Vec::new();
+        while let Some(entry) = self.by_time.first_entry() {
+            if *entry.key() > time {
+                break;
+            }
+            fired.extend(entry.remove());
+        }
+        fired
+    }
+
+    fn first_time(&self) -> Option<i64> {
+        self.by_time.keys().next().copied()
+    }
+
+    /// The timers in `range`, sorted, so a snapshot's bytes do not depend
+    /// on the sets' order.
+    fn in_range(&self, range: KeyGroupRange) -> Vec<Timer> {
+        let mut timers: Vec<Timer> = self
+            .by_time
+            .values()
+            .flatten()
+            .filter(|t| range.contains(t.key_group))
+            .cloned()
+            .collect();
+        timers.sort_unstable();
+        timers
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct TimerService {
-    event_time: BTreeSet<Timer>,
-    processing_time: BTreeSet<Timer>,
+    event_time: TimerQueue,
+    processing_time: TimerQueue,
 }
 
 /// The timers of a key-group range at one moment.
@@ -43,7 +107,7 @@ impl TimerService {
         TimerService::default()
     }
 
-    fn timers(&mut self, domain: TimeDomain) -> &mut BTreeSet<Timer> {
+    fn timers(&mut self, domain: TimeDomain) -> &mut TimerQueue {
         match domain {
             TimeDomain::EventTime => &mut self.event_time,
             TimeDomain::ProcessingTime => &mut self.processing_time,
@@ -62,47 +126,34 @@ impl TimerService {
     /// Removes and answers, in time order, every timer at or before `time`
     /// (the new watermark, or the current processing time).
     pub fn advance(&mut self, domain: TimeDomain, time: i64) -> Vec<Timer> {
-        let timers = self.timers(domain);
-        let mut fired = Vec::new();
-        while timers.first().is_some_and(|t| t.timestamp <= time) {
-            if let Some(timer) = timers.pop_first() {
-                fired.push(timer);
-            }
-        }
-        fired
+        self.timers(domain).pop_until(time)
     }
 
     /// The earliest pending timer, e.g. to schedule the next processing-time wake-up.
     pub fn next(&self, domain: TimeDomain) -> Option<i64> {
         match domain {
-            TimeDomain::EventTime => self.event_time.first(),
-            TimeDomain::ProcessingTime => self.processing_time.first(),
+            TimeDomain::EventTime => self.event_time.first_time(),
+            TimeDomain::ProcessingTime => self.processing_time.first_time(),
         }
-        .map(|t| t.timestamp)
     }
 
     pub fn snapshot(&self, range: KeyGroupRange) -> TimerSnapshot {
-        let of = |timers: &BTreeSet<Timer>| {
-            timers
-                .iter()
-                .filter(|t| range.contains(t.key_group))
-                .cloned()
-                .collect()
-        };
         TimerSnapshot {
             key_groups: range,
-            event_time: of(&self.event_time),
-            processing_time: of(&self.processing_time),
+            event_time: self.event_time.in_range(range),
+            processing_time: self.processing_time.in_range(range),
         }
     }
 
     /// Adds the timers of `snapshot` that fall into `owned`.
     pub fn restore(&mut self, snapshot: &TimerSnapshot, owned: KeyGroupRange) {
         let mine = |t: &&Timer| owned.contains(t.key_group);
-        self.event_time
-            .extend(snapshot.event_time.iter().filter(mine).cloned());
-        self.processing_time
-            .extend(snapshot.processing_time.iter().filter(mine).cloned());
+        for timer in snapshot.event_time.iter().filter(mine) {
+            self.event_time.insert(timer.clone());
+        }
+        for timer in snapshot.processing_time.iter().filter(mine) {
+            self.processing_time.insert(timer.clone());
+        }
     }
 }
 
