@@ -5,10 +5,11 @@
 //! [`super::scope_len`]): a point read or write is one hash probe, where an
 //! ordered map of every entry paid a comparison of long shared prefixes at
 //! each of its levels. A scope holds its value (value and list state) and,
-//! for map state, a hash table of its map entries, so a map lookup is a
-//! second probe and the prefix scans that map state makes (one scope) visit
-//! just that scope. Scans across scopes (snapshots of a key-group range)
-//! walk the whole table and sort, as they are rare.
+//! for map state, its map entries (a short list, or a hash table once there
+//! are many), so a map lookup is a second, local search, and the prefix
+//! scans that map state makes (one scope) visit just that scope. Scans
+//! across scopes (snapshots of a key-group range) walk the whole table and
+//! sort, as they are rare.
 
 use hashbrown::HashMap;
 
@@ -23,17 +24,90 @@ pub struct MemoryStateStore {
 
 /// The entries of one scope: the one stored under the scope's own key, and
 /// those whose keys go on past it (map state's entries), by what follows.
-/// Most scopes hold value state alone, so the map is boxed, and absent
-/// until a first entry: an empty one would cost each of them its size.
 #[derive(Debug, Default)]
 struct Scope {
     value: Option<Vec<u8>>,
-    items: Option<Box<HashMap<Vec<u8>, Vec<u8>>>>,
+    items: Items,
+}
+
+/// Map entries with at most this many are kept in a list searched in
+/// order: most scopes hold a few (a join key's rows, a key's windows), and
+/// a list is one allocation where a hash table is a second table to miss
+/// in the cache on every read.
+const FEW_ITEMS: usize = 8;
+
+/// A scope's map entries: none, a few in a list, or a hash table.
+#[derive(Debug, Default)]
+enum Items {
+    #[default]
+    None,
+    Few(Vec<(Vec<u8>, Vec<u8>)>),
+    Many(Box<HashMap<Vec<u8>, Vec<u8>>>),
+}
+
+impl Items {
+    fn is_empty(&self) -> bool {
+        match self {
+            Items::None => true,
+            Items::Few(items) => items.is_empty(),
+            Items::Many(items) => items.is_empty(),
+        }
+    }
+
+    fn get(&self, rest: &[u8]) -> Option<&Vec<u8>> {
+        match self {
+            Items::None => None,
+            Items::Few(items) => items.iter().find(|(k, _)| k == rest).map(|(_, v)| v),
+            Items::Many(items) => items.get(rest),
+        }
+    }
+
+    fn insert(&mut self, rest: Vec<u8>, value: Vec<u8>) {
+        match self {
+            Items::None => *self = Items::Few(vec![(rest, value)]),
+            Items::Few(items) => {
+                if let Some(entry) = items.iter_mut().find(|(k, _)| *k == rest) {
+                    entry.1 = value;
+                } else if items.len() < FEW_ITEMS {
+                    items.push((rest, value));
+                } else {
+                    let mut many: HashMap<Vec<u8>, Vec<u8>> = items.drain(..).collect();
+                    many.insert(rest, value);
+                    *self = Items::Many(Box::new(many));
+                }
+            }
+            Items::Many(items) => {
+                items.insert(rest, value);
+            }
+        }
+    }
+
+    fn remove(&mut self, rest: &[u8]) {
+        match self {
+            Items::None => {}
+            Items::Few(items) => {
+                if let Some(at) = items.iter().position(|(k, _)| k == rest) {
+                    items.swap_remove(at);
+                }
+            }
+            Items::Many(items) => {
+                items.remove(rest);
+            }
+        }
+    }
+
+    fn iter(&self) -> Box<dyn Iterator<Item = (&Vec<u8>, &Vec<u8>)> + '_> {
+        match self {
+            Items::None => Box::new(std::iter::empty()),
+            Items::Few(items) => Box::new(items.iter().map(|(k, v)| (k, v))),
+            Items::Many(items) => Box::new(items.iter()),
+        }
+    }
 }
 
 impl Scope {
     fn is_empty(&self) -> bool {
-        self.value.is_none() && self.items.as_ref().is_none_or(|items| items.is_empty())
+        self.value.is_none() && self.items.is_empty()
     }
 
     /// Every entry as `(full key, value)`, in no particular order.
@@ -42,7 +116,6 @@ impl Scope {
         let items = self
             .items
             .iter()
-            .flat_map(|items| items.iter())
             .map(move |(rest, v)| ([scope, rest].concat(), v.clone()));
         own.chain(items)
     }
@@ -81,11 +154,7 @@ impl StateStore for MemoryStateStore {
         Ok(if rest.is_empty() {
             entries.value.clone()
         } else {
-            entries
-                .items
-                .as_ref()
-                .and_then(|items| items.get(rest))
-                .cloned()
+            entries.items.get(rest).cloned()
         })
     }
 
@@ -96,7 +165,7 @@ impl StateStore for MemoryStateStore {
         } else {
             let rest = key.split_off(scope_end);
             let scope = self.scopes.entry(key).or_default();
-            scope.items.get_or_insert_default().insert(rest, value);
+            scope.items.insert(rest, value);
         }
         Ok(())
     }
@@ -106,8 +175,8 @@ impl StateStore for MemoryStateStore {
         if let Some(entries) = self.scopes.get_mut(scope) {
             if rest.is_empty() {
                 entries.value = None;
-            } else if let Some(items) = entries.items.as_mut() {
-                items.remove(rest);
+            } else {
+                entries.items.remove(rest);
             }
             if entries.is_empty() {
                 self.scopes.remove(scope);
@@ -191,6 +260,40 @@ mod tests {
         }
         assert!(store.scan_prefix(&scope).unwrap().is_empty());
         assert!(!store.scopes.contains_key(&scope));
+    }
+
+    #[test]
+    fn a_scope_with_many_map_entries_reads_as_one_with_few() {
+        // Past FEW_ITEMS entries a scope's list becomes a hash table; reads,
+        // overwrites and deletes answer the same on either side of that.
+        let mut store = MemoryStateStore::new();
+        let item = |i: u8| scoped(1, b"k", b"", &[1, i]);
+        for count in [3u8, 30] {
+            for i in 0..count {
+                store.put(item(i), vec![i]).unwrap();
+                store.put(item(i), vec![i, i]).unwrap();
+            }
+            for i in (0..count).step_by(2) {
+                store.delete(&item(i)).unwrap();
+            }
+            for i in 0..count {
+                let expected = (i % 2 == 1).then(|| vec![i, i]);
+                assert_eq!(
+                    store.get(&item(i)).unwrap(),
+                    expected,
+                    "{count} items, item {i}"
+                );
+            }
+            let scope = scoped(1, b"k", b"", b"");
+            assert_eq!(
+                store.scan_prefix(&scope).unwrap().len(),
+                usize::from(count / 2)
+            );
+            for i in 0..count {
+                store.delete(&item(i)).unwrap();
+            }
+            assert!(store.scopes.is_empty(), "{count} items all deleted");
+        }
     }
 
     #[test]
