@@ -9,13 +9,20 @@
 //! that long declares itself idle, so downstream operators stop waiting for
 //! its watermark until it sends again. Rows pass through unchanged: lateness
 //! is judged by the operators that keep event-time state.
+//!
+//! Only a batch's largest candidate matters, so an expression that adds or
+//! subtracts constants (as bounded out-of-orderness is written) has what is
+//! under them evaluated on every row, and itself only on the row where that
+//! is largest: the interval arithmetic is per row and costly.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arrow_array::RecordBatch;
+use arrow_array::{Array, RecordBatch};
 use arrow_schema::{DataType, SchemaRef};
+use datafusion::logical_expr::Operator as BinaryOperator;
 use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::expressions::{BinaryExpr, Literal};
 use serde::{Deserialize, Serialize};
 
 use super::event_time::epoch_millis;
@@ -64,8 +71,19 @@ impl WatermarkAssignerSpec {
             )));
         }
         let now = Instant::now();
+        // Only a TIMESTAMP under the shifts orders rows as time does, and
+        // only a shift is worth evaluating on one row.
+        let grows = growing_with(&expression);
+        let growing_with = (!Arc::ptr_eq(&grows, &expression))
+            .then_some(grows)
+            .filter(|inner| {
+                inner
+                    .data_type(input)
+                    .is_ok_and(|t| matches!(t, DataType::Timestamp(_, _)))
+            });
         Ok(WatermarkAssigner {
             name: self.name(),
+            growing_with,
             expression,
             interval: Duration::from_millis(self.interval_millis),
             idle_timeout: (self.idle_timeout_millis > 0)
@@ -86,9 +104,29 @@ impl WatermarkAssignerSpec {
     }
 }
 
+/// What `expression` grows with: the expression under the constants it
+/// adds or subtracts (`ts` of `ts - INTERVAL '5' SECOND`, or a computed
+/// column's CASE written out). Its largest value over rows is then its value
+/// on a row where what it grows with is largest.
+fn growing_with(expression: &Arc<dyn PhysicalExpr>) -> Arc<dyn PhysicalExpr> {
+    let any: &dyn std::any::Any = expression.as_ref();
+    if let Some(binary) = any.downcast_ref::<BinaryExpr>() {
+        let right: &dyn std::any::Any = binary.right().as_ref();
+        let constant = right.downcast_ref::<Literal>().is_some();
+        let shifts = matches!(binary.op(), BinaryOperator::Plus | BinaryOperator::Minus);
+        if constant && shifts {
+            return growing_with(binary.left());
+        }
+    }
+    expression.clone()
+}
+
 pub struct WatermarkAssigner {
     name: String,
     expression: Arc<dyn PhysicalExpr>,
+    /// What the expression grows with ([`growing_with`]), when that is not
+    /// the expression itself.
+    growing_with: Option<Arc<dyn PhysicalExpr>>,
     interval: Duration,
     idle_timeout: Option<Duration>,
     /// The largest candidate seen, in epoch milliseconds.
@@ -107,10 +145,28 @@ impl WatermarkAssigner {
             operator: self.name.clone(),
             message: e.to_string(),
         };
+        let rows = match &self.growing_with {
+            Some(inner) => {
+                let inner = inner
+                    .evaluate(batch)
+                    .and_then(|v| v.into_array(batch.num_rows()))
+                    .map_err(|e| failed(&e))?;
+                let times = epoch_millis(&inner).map_err(|e| failed(&e))?;
+                let latest = (0..times.len())
+                    .filter(|&row| times.is_valid(row))
+                    .max_by_key(|&row| times.value(row));
+                match latest {
+                    Some(row) => batch.slice(row, 1),
+                    // Every time is NULL: so is every candidate.
+                    None => return Ok(None),
+                }
+            }
+            None => batch.clone(),
+        };
         let values = self
             .expression
-            .evaluate(batch)
-            .and_then(|v| v.into_array(batch.num_rows()))
+            .evaluate(&rows)
+            .and_then(|v| v.into_array(rows.num_rows()))
             .map_err(|e| failed(&e))?;
         let millis = epoch_millis(&values).map_err(|e| failed(&e))?;
         Ok(millis.iter().flatten().max())
@@ -222,6 +278,47 @@ mod tests {
             assigner.poll_event_time(Instant::now()),
             Some(EventTimeSignal::Watermark(2_000))
         );
+    }
+
+    #[test]
+    fn the_largest_candidate_from_the_latest_row_is_the_largest_of_all_rows() {
+        let expressions = [
+            // The expression itself: evaluated on every row anyway.
+            ("ts", false),
+            ("ts - INTERVAL '5' SECOND", true),
+            ("ts + INTERVAL '1' MONTH - INTERVAL '1' SECOND", true),
+            // Not growing with `ts`: every row is evaluated.
+            (
+                "CASE WHEN ts > TIMESTAMP '1970-01-01 00:00:20' THEN ts - INTERVAL '1' DAY ELSE ts END",
+                false,
+            ),
+        ];
+        let batches = [
+            vec![Some(10_000), None, Some(30_000), Some(30_000), Some(-5)],
+            vec![None, None],
+            vec![Some(2_678_400_000), Some(86_400_000 * 59)],
+            vec![Some(25_000), Some(21_000), Some(19_000)],
+        ];
+        for (expression, shortcut) in expressions {
+            let spec = WatermarkAssignerSpec {
+                name: None,
+                expression: expression.into(),
+                interval_millis: 0,
+                idle_timeout_millis: 0,
+            };
+            let fast = spec.create(&schema()).unwrap();
+            assert_eq!(fast.growing_with.is_some(), shortcut, "{expression}");
+            let mut every_row = spec.create(&schema()).unwrap();
+            every_row.growing_with = None;
+            for times in &batches {
+                let batch = batch(times.clone());
+                assert_eq!(
+                    fast.largest_candidate(&batch).unwrap(),
+                    every_row.largest_candidate(&batch).unwrap(),
+                    "{expression} over {times:?}"
+                );
+            }
+        }
     }
 
     #[test]
