@@ -1,7 +1,7 @@
 -- Nexmark q5's shape: each window's auctions with the most bids. The
 -- per-auction counts are computed once and read in both places (Flink's
--- sub-plan reuse); the result is what computing them twice gives
--- (window_subplan_reuse_off).
+-- sub-plan reuse; planner/subplan_reuse.rs tests that it happens, and that
+-- 'table.optimizer.reuse-sub-plan-enabled' = 'false' turns it off).
 CREATE TABLE bid (
   auction BIGINT, price BIGINT, ts TIMESTAMP(3),
   WATERMARK FOR ts AS ts - INTERVAL '1' SECOND
