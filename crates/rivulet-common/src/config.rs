@@ -207,15 +207,11 @@ impl Configuration {
 
     pub fn get_bool(&self, option: &ConfigOption) -> Result<bool, CommonError> {
         let value = self.raw_or_default(option);
-        match value.trim().to_ascii_lowercase().as_str() {
-            "true" => Ok(true),
-            "false" => Ok(false),
-            _ => Err(CommonError::ConfigValue {
-                key: option.key.into(),
-                value: value.into(),
-                reason: "not a boolean".into(),
-            }),
-        }
+        parse_bool(value).map_err(|reason| CommonError::ConfigValue {
+            key: option.key.into(),
+            value: value.into(),
+            reason,
+        })
     }
 
     pub fn get_text(&self, option: &ConfigOption) -> String {
@@ -303,6 +299,15 @@ fn scalar_text(value: &serde_yaml::Value) -> Result<String, String> {
         Value::Number(n) => Ok(n.to_string()),
         Value::String(s) => Ok(s.clone()),
         other => Err(format!("unsupported value {other:?}")),
+    }
+}
+
+/// Parses a boolean as Flink does: `true` or `false`, in any case.
+pub fn parse_bool(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err("not a boolean".into()),
     }
 }
 

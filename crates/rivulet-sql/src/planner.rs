@@ -19,7 +19,7 @@ use datafusion::common::{Column, DFSchema};
 use datafusion::datasource::empty::EmptyTable;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::prelude::SessionContext;
-use rivulet_common::config::parse_duration_millis;
+use rivulet_common::config::{parse_bool, parse_duration_millis};
 use rivulet_runtime::changelog::ROW_KIND_COLUMN;
 use rivulet_runtime::job_graph::{EdgeSpec, JobGraphSpec, JobType, ShipStrategy, VertexSpec};
 use rivulet_runtime::operators::calc::expression_context;
@@ -426,24 +426,18 @@ fn state_backend(config: &BTreeMap<String, String>) -> Result<Option<String>, St
     Ok(Some(value.trim().to_ascii_lowercase()))
 }
 
-/// Flink's `table.exec.state.ttl`: how long a join keeps a row it has not
-/// seen again (0, the default, keeps rows forever).
 /// Whether sub-plans computed in several places are computed once.
 fn reuse_sub_plans(config: &BTreeMap<String, String>) -> Result<bool, String> {
-    match config
-        .get(subplan_reuse::REUSE_SUB_PLAN_KEY)
-        .map(|v| v.trim())
-    {
+    let key = subplan_reuse::REUSE_SUB_PLAN_KEY;
+    match config.get(key) {
         None => Ok(true),
-        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
-        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
-        Some(other) => Err(format!(
-            "Could not parse value '{other}' for key '{}'.",
-            subplan_reuse::REUSE_SUB_PLAN_KEY
-        )),
+        Some(value) => parse_bool(value)
+            .map_err(|_| format!("Could not parse value '{}' for key '{key}'.", value.trim())),
     }
 }
 
+/// Flink's `table.exec.state.ttl`: how long a join keeps a row it has not
+/// seen again (0, the default, keeps rows forever).
 fn state_ttl(config: &BTreeMap<String, String>) -> Result<Option<u64>, String> {
     const KEY: &str = "table.exec.state.ttl";
     let Some(value) = config.get(KEY) else {
@@ -926,6 +920,16 @@ impl GraphBuilder<'_> {
         });
     }
 
+    /// A new vertex fed by `from` through a forward edge, which joins
+    /// subtasks one to one: so of the same parallelism. A vertex reused in
+    /// several places is read through one of these per place.
+    fn forwarded_vertex(&mut self, from: usize) -> usize {
+        let vertex = self.new_vertex(vec![]);
+        self.vertices[vertex].parallelism = self.vertices[from].parallelism;
+        self.connect(from, vertex, ShipStrategy::Forward, None);
+        vertex
+    }
+
     /// A new vertex fed by `from` hashed on its `key` column; one subtask
     /// when the key is no real key (`partitioned` false: every row has the
     /// same one), as Flink runs an unpartitioned Top-N or OVER aggregation.
@@ -1224,8 +1228,7 @@ impl GraphBuilder<'_> {
                 built
             }
         };
-        let vertex = self.new_vertex(vec![]);
-        self.connect(source, vertex, ShipStrategy::Forward, None);
+        let vertex = self.forwarded_vertex(source);
         let mut stream = Stream::new(vertex, schema);
         let projections = own
             .iter()

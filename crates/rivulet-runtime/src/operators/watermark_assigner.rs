@@ -71,16 +71,12 @@ impl WatermarkAssignerSpec {
             )));
         }
         let now = Instant::now();
-        // Only a TIMESTAMP under the shifts orders rows as time does, and
-        // only a shift is worth evaluating on one row.
-        let grows = growing_with(&expression);
-        let growing_with = (!Arc::ptr_eq(&grows, &expression))
-            .then_some(grows)
-            .filter(|inner| {
-                inner
-                    .data_type(input)
-                    .is_ok_and(|t| matches!(t, DataType::Timestamp(_, _)))
-            });
+        // Only a TIMESTAMP under the shifts orders rows as time does.
+        let growing_with = growing_with(&expression).filter(|inner| {
+            inner
+                .data_type(input)
+                .is_ok_and(|t| matches!(t, DataType::Timestamp(_, _)))
+        });
         Ok(WatermarkAssigner {
             name: self.name(),
             growing_with,
@@ -104,28 +100,24 @@ impl WatermarkAssignerSpec {
     }
 }
 
-/// What `expression` grows with: the expression under the constants it
-/// adds or subtracts (`ts` of `ts - INTERVAL '5' SECOND`, or a computed
+/// What `expression` grows with, if it adds or subtracts constants: the
+/// expression under them (`ts` of `ts - INTERVAL '5' SECOND`, or a computed
 /// column's CASE written out). Its largest value over rows is then its value
 /// on a row where what it grows with is largest.
-fn growing_with(expression: &Arc<dyn PhysicalExpr>) -> Arc<dyn PhysicalExpr> {
+fn growing_with(expression: &Arc<dyn PhysicalExpr>) -> Option<Arc<dyn PhysicalExpr>> {
     let any: &dyn std::any::Any = expression.as_ref();
-    if let Some(binary) = any.downcast_ref::<BinaryExpr>() {
-        let right: &dyn std::any::Any = binary.right().as_ref();
-        let constant = right.downcast_ref::<Literal>().is_some();
-        let shifts = matches!(binary.op(), BinaryOperator::Plus | BinaryOperator::Minus);
-        if constant && shifts {
-            return growing_with(binary.left());
-        }
-    }
-    expression.clone()
+    let binary = any.downcast_ref::<BinaryExpr>()?;
+    let right: &dyn std::any::Any = binary.right().as_ref();
+    let constant = right.downcast_ref::<Literal>().is_some();
+    let shifts = matches!(binary.op(), BinaryOperator::Plus | BinaryOperator::Minus);
+    (constant && shifts)
+        .then(|| growing_with(binary.left()).unwrap_or_else(|| binary.left().clone()))
 }
 
 pub struct WatermarkAssigner {
     name: String,
     expression: Arc<dyn PhysicalExpr>,
-    /// What the expression grows with ([`growing_with`]), when that is not
-    /// the expression itself.
+    /// What the expression grows with ([`growing_with`]), if anything.
     growing_with: Option<Arc<dyn PhysicalExpr>>,
     interval: Duration,
     idle_timeout: Option<Duration>,

@@ -96,12 +96,15 @@ impl Items {
         }
     }
 
-    fn iter(&self) -> Box<dyn Iterator<Item = (&Vec<u8>, &Vec<u8>)> + '_> {
-        match self {
-            Items::None => Box::new(std::iter::empty()),
-            Items::Few(items) => Box::new(items.iter().map(|(k, v)| (k, v))),
-            Items::Many(items) => Box::new(items.iter()),
-        }
+    fn iter(&self) -> impl Iterator<Item = (&Vec<u8>, &Vec<u8>)> {
+        // Both kinds chained, one of them empty: no iterator to allocate.
+        let (few, many) = match self {
+            Items::None => (None, None),
+            Items::Few(items) => (Some(items), None),
+            Items::Many(items) => (None, Some(items)),
+        };
+        let few = few.into_iter().flatten().map(|(k, v)| (k, v));
+        few.chain(many.into_iter().flat_map(|items| items.iter()))
     }
 }
 

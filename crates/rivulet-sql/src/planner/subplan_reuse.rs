@@ -9,7 +9,7 @@
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::logical_expr::LogicalPlan;
 
-use super::{GraphBuilder, ShipStrategy, Stream};
+use super::{GraphBuilder, Stream};
 
 /// Flink's switch for sub-plan reuse.
 pub(super) const REUSE_SUB_PLAN_KEY: &str = "table.optimizer.reuse-sub-plan-enabled";
@@ -104,11 +104,7 @@ impl GraphBuilder<'_> {
                 self.built_shared.len() - 1
             }
         };
-        let from = self.built_shared[at].stream.vertex;
-        // A forward edge joins subtasks one to one: the same parallelism.
-        let vertex = self.new_vertex(vec![]);
-        self.vertices[vertex].parallelism = self.vertices[from].parallelism;
-        self.connect(from, vertex, ShipStrategy::Forward, None);
+        let vertex = self.forwarded_vertex(self.built_shared[at].stream.vertex);
         let shared = &self.built_shared[at].stream;
         Ok(Stream {
             vertex,
