@@ -177,9 +177,14 @@ impl ExecutionGraph {
         {
             return false;
         }
-        if attempt.state == ExecutionState::Canceling && !state.is_terminal() {
-            return false;
-        }
+        let state = match (attempt.state, state.is_terminal()) {
+            (ExecutionState::Canceling, false) => return false,
+            // As Flink's Execution: a task told to cancel that ends another
+            // way (finished before the call came, or failed as the channels
+            // of its cancelled peers closed) has completed its cancelling.
+            (ExecutionState::Canceling, true) => ExecutionState::Canceled,
+            _ => state,
+        };
         attempt.state = state;
         attempt.timestamps[state.index()] = now_millis();
         true
@@ -388,7 +393,10 @@ mod tests {
         eg.set_state(ids[0], ExecutionState::Canceling);
         assert!(!eg.set_state(ids[0], ExecutionState::Running));
         eg.set_state(ids[0], ExecutionState::Canceled);
-        eg.set_state(ids[1], ExecutionState::Canceled);
+        // Failing or finishing while cancelling is cancelled.
+        eg.set_state(ids[1], ExecutionState::Canceling);
+        assert!(eg.set_state(ids[1], ExecutionState::Failed));
+        assert_eq!(eg.state_of(ids[1]), Some(ExecutionState::Canceled));
         assert_eq!(eg.terminal_status(), Some(JobStatus::Canceled));
         let snapshot = eg.snapshot(&HashMap::new());
         assert!(snapshot.timestamp(JobStatus::Cancelling) > 0);

@@ -293,7 +293,10 @@ impl JobMasterActor {
         {
             self.graph.set_final_metrics(update.execution_id, metrics);
         }
-        if update.state == ExecutionState::Failed {
+        // A task failing while it is cancelled is cancelled (`set_state`).
+        let cancelling =
+            self.graph.state_of(update.execution_id) == Some(ExecutionState::Canceling);
+        if update.state == ExecutionState::Failed && !cancelling {
             let failure = update
                 .failure
                 .unwrap_or_else(|| crate::gateways::FailureInfo {
