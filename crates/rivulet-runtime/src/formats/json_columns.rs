@@ -20,7 +20,7 @@ use arrow_buffer::NullBufferBuilder;
 use arrow_cast::parse::Parser;
 use arrow_schema::{DataType, Fields, SchemaRef};
 
-use super::json_scan::{JsonNumber, JsonStr, Scan, Scanner, Unsure};
+use super::json_scan::{JsonNumber, JsonStr, Scan, Scanner, ShortText, Unsure};
 use super::scalar_column::ScalarColumn;
 
 /// Decodes JSON lines of one schema into record batches.
@@ -87,8 +87,10 @@ impl FastJsonDecoder {
             return Ok(None);
         }
         let rows = self.root.rows;
+        // Finishing the children leaves them empty, sized for the next
+        // batch; clearing them again would drop that room.
         let columns = self.root.finish_children()?;
-        self.root.clear();
+        self.root.forget_rows();
         let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
         RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)
             .map(Some)
@@ -131,7 +133,7 @@ struct StructColumn {
 /// escapes, no whitespace before the colon), and the field it names, if it
 /// is in the schema.
 struct PlacedKey {
-    quoted: Box<[u8]>,
+    quoted: ShortText,
     field: Option<usize>,
 }
 
@@ -149,7 +151,7 @@ impl KeyOrder {
     /// (which it then consumes, colon and all).
     fn eat_known(&self, scanner: &mut Scanner, place: usize) -> Option<Option<usize>> {
         let key = self.places.get(place)?;
-        scanner.eat_exact(&key.quoted).then_some(key.field)
+        scanner.eat_short(&key.quoted).then_some(key.field)
     }
 
     /// Remembers that the unescaped key `raw` came at `place`.
@@ -158,7 +160,7 @@ impl KeyOrder {
             return;
         }
         let key = PlacedKey {
-            quoted: format!("\"{raw}\":").into_bytes().into(),
+            quoted: ShortText::new(format!("\"{raw}\":").as_bytes()),
             field,
         };
         // Places are learned in order, so `place` is at most one past the end.
@@ -277,6 +279,11 @@ impl StructColumn {
         for child in &mut self.children {
             child.clear();
         }
+        self.forget_rows();
+    }
+
+    /// Forgets the rows' own NULLs and count, its children already empty.
+    fn forget_rows(&mut self) {
         // Finishing resets the builder and keeps its capacity.
         drop(self.nulls.finish());
         self.rows = 0;

@@ -13,7 +13,7 @@ pub struct Unsure;
 
 pub type Scan<T> = Result<T, Unsure>;
 
-use super::swar;
+use super::{string_stops, swar};
 
 /// Deeper nesting than this is left to the full decoder (`serde_json`
 /// itself stops at 128).
@@ -146,24 +146,40 @@ fn starts_with(bytes: &[u8], prefix: &[u8]) -> bool {
     }
 }
 
+/// A text the scanner looks for often (a key where the last line had it),
+/// also kept as two little-endian words and their masks when it is at most
+/// sixteen bytes long.
+#[derive(Debug, Clone)]
+pub struct ShortText {
+    text: Box<[u8]>,
+    words: Option<([u64; 2], [u64; 2])>,
+}
+
+impl ShortText {
+    pub fn new(text: &[u8]) -> ShortText {
+        let words = (text.len() <= 16).then(|| {
+            let mut padded = [0u8; 16];
+            let mut masks = [0u8; 16];
+            padded[..text.len()].copy_from_slice(text);
+            masks[..text.len()].fill(0xff);
+            let word = |bytes: &[u8; 16], at: usize| swar::word_at(&bytes[at..]).unwrap_or(0);
+            (
+                [word(&padded, 0), word(&padded, 8)],
+                [word(&masks, 0), word(&masks, 8)],
+            )
+        });
+        ShortText {
+            text: text.into(),
+            words,
+        }
+    }
+}
+
 /// Whether `bytes` hold a control character (below 0x20).
 pub fn has_controls(bytes: &[u8]) -> bool {
     // A fold rather than `any`, so that it is vectorised.
     bytes.iter().fold(false, |seen, &b| seen | (b < 0x20))
 }
-
-/// Whether a byte ends the plain run of a string: its closing quote, an
-/// escape, or a control character (not allowed raw inside a string).
-fn is_string_stop(byte: u8) -> bool {
-    byte == b'"' || byte == b'\\' || byte < 0x20
-}
-
-const QUOTES: u64 = swar::broadcast(b'"');
-const BACKSLASHES: u64 = swar::broadcast(b'\\');
-
-/// The first bytes of a string are scanned a word at a time; a longer
-/// string's rest with `memchr2`, whose set-up costs more than a short scan.
-const SHORT_STRING: usize = 32;
 
 pub struct Scanner<'a> {
     /// The line, whose slices strings are.
@@ -194,36 +210,23 @@ impl<'a> Scanner<'a> {
     /// Where the plain run of a string starting at `self.at` ends: the
     /// offset of the next quote, escape or control character.
     fn plain_run(&self) -> Scan<usize> {
-        let rest = &self.bytes[self.at..];
-        let mut at = 0;
-        while at < SHORT_STRING {
-            let Some(word) = swar::word_at(&rest[at..]) else {
-                // Fewer than eight bytes are left in the text.
-                let found = rest[at..].iter().position(|&b| is_string_stop(b));
-                return found.map(|offset| at + offset).ok_or(Unsure);
-            };
-            let mut stops = swar::equal_bytes(word, QUOTES) | swar::equal_bytes(word, BACKSLASHES);
-            if self.has_controls {
-                stops |= swar::control_bytes(word);
-            }
-            if let Some(offset) = swar::first_flagged(stops) {
-                return Ok(at + offset);
-            }
-            at += 8;
-        }
-        let end = at + memchr::memchr2(b'"', b'\\', &rest[at..]).ok_or(Unsure)?;
-        if self.has_controls && rest[at..end].iter().any(|&b| b < 0x20) {
-            return Err(Unsure);
-        }
-        Ok(end)
+        string_stops::first_stop(&self.bytes[self.at..], self.has_controls).ok_or(Unsure)
     }
 
-    /// Consumes `text` if it comes next (after whitespace), byte for byte.
-    pub fn eat_exact(&mut self, text: &[u8]) -> bool {
+    /// Consumes `text` if it comes next (after whitespace), byte for byte:
+    /// compared as two masked words where sixteen bytes are left.
+    pub fn eat_short(&mut self, text: &ShortText) -> bool {
         self.skip_whitespace();
-        let next = starts_with(&self.bytes[self.at..], text);
+        let rest = &self.bytes[self.at..];
+        let next = match (rest.first_chunk::<16>(), text.words) {
+            (Some(chunk), Some((words, masks))) => {
+                let word = |at: usize| swar::word_at(&chunk[at..]).unwrap_or(0);
+                ((word(0) ^ words[0]) & masks[0]) | ((word(8) ^ words[1]) & masks[1]) == 0
+            }
+            _ => starts_with(rest, &text.text),
+        };
         if next {
-            self.at += text.len();
+            self.at += text.text.len();
         }
         next
     }
@@ -335,10 +338,15 @@ impl<'a> Scanner<'a> {
         let bytes = self.bytes.get(self.at..)?;
         let negative = bytes.first() == Some(&b'-');
         let first = usize::from(negative);
-        let mut value: i64 = 0;
-        let mut at = first;
-        // Byte by byte: a word at a time (SWAR) measured no faster for the
-        // short numbers of typical lines.
+        let (mut value, mut at) = match bytes.get(first..).and_then(swar::word_at) {
+            Some(word) => match swar::leading_digits(word) {
+                // Up to seven digits and what ends them, read at once.
+                (digits, value) if digits < 8 => (value as i64, first + digits),
+                _ => (0, first),
+            },
+            None => (0, first),
+        };
+        // Longer numbers, and those at the very end of the text, byte by byte.
         while let Some(&byte) = bytes.get(at) {
             let digit = byte.wrapping_sub(b'0');
             if digit > 9 {

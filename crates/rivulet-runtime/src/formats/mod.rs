@@ -19,6 +19,7 @@ pub mod parquet;
 pub mod part_file;
 pub mod row_string;
 pub mod scalar_column;
+mod string_stops;
 mod swar;
 pub mod text;
 pub mod timestamp_column;
