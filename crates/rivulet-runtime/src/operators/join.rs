@@ -576,6 +576,14 @@ impl Operator for Join {
 
     fn process_watermark(&mut self, watermark: i64, out: &mut Vec<RecordBatch>) -> Result<()> {
         self.watermark = self.watermark.max(watermark);
+        let pads = self.padded_at_expiry && (self.kind.preserves(0) || self.kind.preserves(1));
+        if watermark == i64::MAX && self.expiry.is_some() && !pads {
+            // The final watermark: every stored row has expired, and none
+            // is shown for it. Forget them at once, not one timer at a time
+            // (Nexmark q7 holds all of its 9 million bids until then).
+            self.timers.clear(TimeDomain::EventTime);
+            return self.state.clear_all();
+        }
         let mut padded = Vec::new();
         for timer in self.timers.advance(TimeDomain::EventTime, watermark) {
             let Some((&side, row)) = timer.namespace.split_first() else {
@@ -832,6 +840,30 @@ mod tests {
         // is stored, but is not kept.
         assert_eq!(joined(&mut join, 0, 50), 1);
         assert_eq!(joined(&mut join, 1, 116), 0);
+    }
+
+    #[test]
+    fn the_final_watermark_forgets_every_row_of_an_inner_interval_join_on_both_backends() {
+        for backend in ["hashmap", "rocksdb"] {
+            let mut spec = timed_join(JoinKind::Inner, [10, 0], false);
+            spec.state_backend = Some(backend.into());
+            let mut join = spec.create(&context()).unwrap();
+            let mut out = Vec::new();
+            for (side, key, time) in [(0, 1, 100), (0, 2, 100), (1, 3, 5_000), (1, 1, 105)] {
+                let batch = timed_row(&spec, side, key, time);
+                join.process_input(side, batch, &mut out).unwrap();
+            }
+            assert_eq!(out.iter().map(RecordBatch::num_rows).sum::<usize>(), 1);
+            assert_eq!(join.state.store().scan_prefix(&[]).unwrap().len(), 4);
+            join.process_watermark(i64::MAX, &mut out).unwrap();
+            assert_eq!(
+                join.state.store().scan_prefix(&[]).unwrap().len(),
+                0,
+                "{backend}"
+            );
+            assert_eq!(join.timers.next(TimeDomain::EventTime), None, "{backend}");
+            assert_eq!(out.iter().map(RecordBatch::num_rows).sum::<usize>(), 1);
+        }
     }
 
     #[test]

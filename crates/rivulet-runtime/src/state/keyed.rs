@@ -51,6 +51,11 @@ impl KeyedState {
         Ok(())
     }
 
+    /// Deletes all of this subtask's state, of every key.
+    pub fn clear_all(&mut self) -> Result<()> {
+        self.store.clear_key_groups(self.owned)
+    }
+
     pub fn store(&self) -> &dyn StateStore {
         self.store.as_ref()
     }

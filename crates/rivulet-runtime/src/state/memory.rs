@@ -204,6 +204,13 @@ impl StateStore for MemoryStateStore {
     fn scan_key_groups(&self, range: KeyGroupRange) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         Ok(self.scan_all(|key| key_group_of(key).is_some_and(|kg| range.contains(kg))))
     }
+
+    fn clear_key_groups(&mut self, range: KeyGroupRange) -> Result<()> {
+        // A scope's entries are all of its key group.
+        self.scopes
+            .retain(|scope, _| !key_group_of(scope).is_some_and(|kg| range.contains(kg)));
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -38,6 +38,14 @@ pub trait StateStore: Send {
     /// Every entry of the key groups in `range`, in key order.
     fn scan_key_groups(&self, range: KeyGroupRange) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
 
+    /// Deletes every entry of the key groups in `range`.
+    fn clear_key_groups(&mut self, range: KeyGroupRange) -> Result<()> {
+        for (key, _) in self.scan_key_groups(range)? {
+            self.delete(&key)?;
+        }
+        Ok(())
+    }
+
     /// A copy of the state of `range`.
     fn snapshot(&self, range: KeyGroupRange) -> Result<StateSnapshot> {
         Ok(StateSnapshot {

@@ -129,6 +129,11 @@ impl TimerService {
         self.timers(domain).pop_until(time)
     }
 
+    /// Drops every timer of `domain`, unfired.
+    pub fn clear(&mut self, domain: TimeDomain) {
+        self.timers(domain).by_time.clear();
+    }
+
     /// The earliest pending timer, e.g. to schedule the next processing-time wake-up.
     pub fn next(&self, domain: TimeDomain) -> Option<i64> {
         match domain {
