@@ -41,6 +41,7 @@ use crate::statements::{ColumnDefinition, Statement, TableDefinition, parse_stat
 use crate::types::{parse_type, type_name};
 use crate::window_tvf::{register_window_markers, rewrite_window_tvfs, window_call};
 
+mod hop_slicing;
 mod interval;
 mod join;
 mod lookup_join;
@@ -694,6 +695,9 @@ struct Stream {
     /// Whether those windows are of processing time (a window table
     /// function over `PROCTIME()`), fired by the wall clock.
     processing_time: bool,
+    /// A HOP table function whose rows a window aggregation may still
+    /// read as slices ([`hop_slicing`]).
+    hop: Option<hop_slicing::PendingHop>,
 }
 
 impl Stream {
@@ -707,6 +711,7 @@ impl Stream {
             sessions: false,
             window: None,
             processing_time: false,
+            hop: None,
         }
     }
 
@@ -1052,6 +1057,8 @@ impl GraphBuilder<'_> {
                     .zip(projection.schema.fields())
                     .any(|(p, field)| &p.name != field.name());
                 let window = projected_window(&stream, &exprs, &projections);
+                let names: Vec<String> = projections.iter().map(|p| p.name.clone()).collect();
+                stream.hop = hop_slicing::after_projection(&stream, &exprs, &names);
                 self.push_calc(&mut stream, None, projections)?;
                 stream.by_position = renamed;
                 stream.window = window;
@@ -1063,6 +1070,7 @@ impl GraphBuilder<'_> {
                 self.pending_rank = None;
                 let mut stream = lowered?;
                 let predicate = stream.sql(&filter.predicate, filter.input.schema())?;
+                stream.hop = hop_slicing::after_filter(&stream, &filter.predicate);
                 let projections = identity_projections(&stream.schema);
                 self.push_calc(&mut stream, Some(predicate), projections)?;
                 Ok(stream)
@@ -1295,7 +1303,10 @@ impl GraphBuilder<'_> {
             time: expression_sql(&time)?,
             window: kind,
         });
+        let at = self.vertices[stream.vertex].operators.len();
         self.push_operator(stream, operator)?;
+        stream.hop = hop_slicing::PendingHop::new(stream.vertex, at, kind)
+            .filter(|_| !stream.processing_time);
         Ok(rewritten)
     }
 
@@ -1324,6 +1335,11 @@ impl GraphBuilder<'_> {
             );
         }
         self.push_calc(&mut input, None, plan.before)?;
+        let hop_slices = if plan.windowed {
+            self.slice_hop(&input, aggregate, &plan.aggregates)
+        } else {
+            None
+        };
         let vertex = self.new_vertex(vec![]);
         let strategy = match &plan.key {
             Some(_) => ShipStrategy::Hash,
@@ -1344,6 +1360,7 @@ impl GraphBuilder<'_> {
                 merge_sessions: sessions,
                 state_backend: self.state_backend.clone(),
                 processing_time: input_processing_time,
+                hop_slices,
             })
         } else {
             OperatorSpec::GroupAggregate(GroupAggregateSpec {

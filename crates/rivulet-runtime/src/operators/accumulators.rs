@@ -231,6 +231,22 @@ impl AggregateFunction {
         }
     }
 
+    /// Whether merging partial results gives the same answer however the
+    /// rows were split between them (not for the order-minded FIRST_VALUE,
+    /// LAST_VALUE and LISTAGG, nor for COUNT(DISTINCT), whose values live
+    /// in state).
+    pub fn merges_in_any_order(self) -> bool {
+        matches!(
+            self,
+            AggregateFunction::CountStar
+                | AggregateFunction::Count
+                | AggregateFunction::Sum
+                | AggregateFunction::Min
+                | AggregateFunction::Max
+                | AggregateFunction::Avg
+        )
+    }
+
     /// Folds a partial accumulator into a stored one.
     pub fn merge(self, into: &mut Accumulator, other: Accumulator) {
         match (into, other) {

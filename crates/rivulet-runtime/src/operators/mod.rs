@@ -28,6 +28,7 @@ mod rank;
 mod retraction;
 mod watermark_assigner;
 mod window_aggregate;
+mod window_slices;
 mod window_table_function;
 
 use std::time::{Duration, Instant};
@@ -55,6 +56,7 @@ pub use print_sink::PrintSinkSpec;
 pub use rank::{RankSpec, SortKey};
 pub use watermark_assigner::{DEFAULT_WATERMARK_INTERVAL_MILLIS, WatermarkAssignerSpec};
 pub use window_aggregate::WindowAggregateSpec;
+pub use window_slices::HopSlices;
 pub use window_table_function::{WindowKind, WindowTableFunctionSpec};
 
 /// Where a subtask runs: what an operator may need to know about its place.

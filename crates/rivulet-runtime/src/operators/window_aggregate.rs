@@ -10,6 +10,10 @@
 //! Flink drops it. Input must be hash-partitioned on the key (or, without a
 //! key, run at parallelism 1).
 //!
+//! HOP windows may come as slices instead ([`HopSlices`]): each row once,
+//! in the tumbling window of the slide that holds it, and the windows
+//! assembled from the slices they cover when they fire.
+//!
 //! Processing-time windows (`processing_time`: a window table function over
 //! `PROCTIME()`) fire when the wall clock reaches a window's end, by
 //! processing-time timers; the windows still open when the input ends fire
@@ -35,6 +39,7 @@ use super::event_time::{epoch_millis, millis_type};
 use super::grouping::{
     KeyValue, Partial, group_key, key_bytes, key_column, keys_of, subtask_state,
 };
+use super::window_slices::HopSlices;
 use super::{Operator, SubtaskContext, name_or};
 use crate::error::{Result, RuntimeError};
 use crate::state::keyed::{KeyedState, StateId};
@@ -60,6 +65,10 @@ pub struct WindowAggregateSpec {
     /// Whether the windows are of processing time, fired by the wall clock.
     #[serde(default)]
     pub processing_time: bool,
+    /// The input's window columns hold HOP slices, of which these windows
+    /// are assembled (event time only, no sessions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hop_slices: Option<HopSlices>,
 }
 
 /// The accumulators of one key and window.
@@ -93,7 +102,17 @@ impl WindowAggregateSpec {
             }
             fields.push(Field::new(column, millis_type(), false));
         }
-        fields.extend_from_slice(BoundCalls::bind(input, &self.aggregates, &name)?.fields());
+        let calls = BoundCalls::bind(input, &self.aggregates, &name)?;
+        if let Some(slices) = self.hop_slices {
+            let problem = if self.merge_sessions || self.processing_time {
+                Err("HOP slices are of event-time windows that do not merge".to_string())
+            } else {
+                slices.check(&calls)
+            };
+            problem
+                .map_err(|message| RuntimeError::InvalidJobGraph(format!("{name}: {message}")))?;
+        }
+        fields.extend_from_slice(calls.fields());
         Ok(Arc::new(Schema::new(fields)))
     }
 
@@ -115,6 +134,7 @@ impl WindowAggregateSpec {
             timers: TimerService::new(),
             watermark: i64::MIN,
             merge_sessions: self.merge_sessions,
+            slices: self.hop_slices,
             domain: if self.processing_time {
                 TimeDomain::ProcessingTime
             } else {
@@ -137,14 +157,18 @@ pub struct WindowAggregate {
     timers: TimerService,
     watermark: i64,
     merge_sessions: bool,
+    /// Rows come in HOP slices, and windows are assembled of them.
+    slices: Option<HopSlices>,
     /// What fires its windows: the watermark, or the wall clock.
     domain: TimeDomain,
 }
 
-/// A window as a state namespace: start and end, big-endian.
-fn namespace(start: i64, end: i64) -> Vec<u8> {
-    let mut bytes = start.to_be_bytes().to_vec();
-    bytes.extend_from_slice(&end.to_be_bytes());
+/// A window as a state namespace: start and end, big-endian. On the stack:
+/// a window aggregation builds one for every state access.
+fn namespace(start: i64, end: i64) -> [u8; 16] {
+    let mut bytes = [0; 16];
+    bytes[..8].copy_from_slice(&start.to_be_bytes());
+    bytes[8..].copy_from_slice(&end.to_be_bytes());
     bytes
 }
 
@@ -178,8 +202,10 @@ impl WindowAggregate {
             }
             let (start, end) = (starts.value(row), ends.value(row));
             // Late: the window fired when the watermark reached its last
-            // millisecond. (A session may still merge into an open one.)
-            if end - 1 <= self.watermark
+            // millisecond (a slice's last window). (A session may still
+            // merge into an open one.)
+            let last_end = self.slices.map_or(end, |s| s.last_window_end(start));
+            if last_end - 1 <= self.watermark
                 && !self.merge_sessions
                 && self.domain == TimeDomain::EventTime
             {
@@ -226,8 +252,50 @@ impl WindowAggregate {
             timestamp: end - 1,
             key_group,
             key: key.to_vec(),
-            namespace: namespace(start, end),
+            namespace: namespace(start, end).to_vec(),
         }
+    }
+
+    /// The timers of a new window, or of the windows a new slice is in that
+    /// have not fired yet.
+    fn register_timers(&mut self, key_group: u32, key: &[u8], start: i64, end: i64) {
+        let Some(slices) = self.slices else {
+            let timer = self.timer(key_group, key, start, end);
+            self.timers.register(self.domain, timer);
+            return;
+        };
+        for (window_start, window_end) in slices.windows_of_slice(start) {
+            if window_end - 1 > self.watermark {
+                let timer = self.timer(key_group, key, window_start, window_end);
+                self.timers.register(self.domain, timer);
+            }
+        }
+    }
+
+    /// The window `[start, end)` of the current key assembled from its
+    /// slices, the first of which it drops: no later window holds it.
+    fn assemble(
+        &mut self,
+        slices: HopSlices,
+        start: i64,
+    ) -> Result<Option<(KeyValue, Vec<Accumulator>)>> {
+        let mut window: Option<(KeyValue, Vec<Accumulator>)> = None;
+        for (slice_start, slice_end) in slices.slices_of_window(start) {
+            let slice = namespace(slice_start, slice_end);
+            let stored: Option<(KeyValue, Vec<Accumulator>)> =
+                self.state.value(ACCUMULATORS, &slice)?;
+            if slice_start == start && stored.is_some() {
+                self.state.clear(ACCUMULATORS, &slice)?;
+            }
+            let Some((key, accumulators)) = stored else {
+                continue;
+            };
+            match &mut window {
+                None => window = Some((key, accumulators)),
+                Some((_, merged)) => self.calls.merge(merged, accumulators),
+            }
+        }
+        Ok(window)
     }
 
     /// Merges the session `[start, end)` of the current key with the open
@@ -316,8 +384,7 @@ impl Operator for WindowAggregate {
             self.state
                 .set_value(ACCUMULATORS, &window, &(key, merged))?;
             if new_window {
-                let timer = self.timer(partial.key_group, &key_bytes, start, end);
-                self.timers.register(self.domain, timer);
+                self.register_timers(partial.key_group, &key_bytes, start, end);
             }
         }
         Ok(())
@@ -355,6 +422,12 @@ impl WindowAggregate {
                 continue;
             };
             self.state.set_current_key(timer.key_group, &timer.key)?;
+            if let Some(slices) = self.slices {
+                if let Some((key, accumulators)) = self.assemble(slices, start)? {
+                    fired.push((key, start, end, accumulators));
+                }
+                continue;
+            }
             let stored: Option<(KeyValue, Vec<Accumulator>)> =
                 self.state.value(ACCUMULATORS, &timer.namespace)?;
             self.state.clear(ACCUMULATORS, &timer.namespace)?;
@@ -434,6 +507,7 @@ mod tests {
             merge_sessions: false,
             state_backend: None,
             processing_time: false,
+            hop_slices: None,
         };
         let context = SubtaskContext::alone();
         spec.create(&input_schema(), &context).unwrap()
@@ -493,6 +567,84 @@ mod tests {
         assert_eq!(rows(&out), [(1, 10_000, 2, Some(7))]);
         operator.process_watermark(i64::MAX, &mut out).unwrap();
         assert_eq!(out.len(), 1, "every window fires once");
+    }
+
+    /// Rows of (auction, price) with explicit windows `(start, end)`.
+    fn windowed(rows: &[(i64, i64, (i64, i64))]) -> RecordBatch {
+        RecordBatch::try_new(
+            input_schema(),
+            vec![
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0))),
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.1))),
+                Arc::new(TimestampMillisecondArray::from_iter_values(
+                    rows.iter().map(|r| r.2.0),
+                )),
+                Arc::new(TimestampMillisecondArray::from_iter_values(
+                    rows.iter().map(|r| r.2.1),
+                )),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn hop_windows_assembled_from_slices_are_the_windows_of_copied_rows() {
+        // HOP(2 s, 6 s): one operator reads every row once per window, the
+        // other once, in its slice. Random times, out of order, watermarks
+        // between batches, so some rows are late for some of their windows.
+        let hop = HopSlices {
+            slide_millis: 2_000,
+            size_millis: 6_000,
+        };
+        let mut copied = operator();
+        let mut sliced = operator();
+        sliced.slices = Some(hop);
+        let mut seed = 0x5eed_u64;
+        let mut random = |below: i64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % below as u64) as i64
+        };
+        let (mut copied_out, mut sliced_out) = (Vec::new(), Vec::new());
+        let mut watermark = 0;
+        for _ in 0..40 {
+            let arrivals: Vec<(i64, i64, i64)> = (0..50)
+                .map(|_| (random(4), random(1000), watermark + random(9_000) - 3_000))
+                .collect();
+            let mut windows = Vec::new();
+            let mut slices = Vec::new();
+            for &(auction, price, time) in &arrivals {
+                let slice_start = time - time.rem_euclid(2_000);
+                slices.push((auction, price, (slice_start, slice_start + 2_000)));
+                for window in hop.windows_of_slice(slice_start) {
+                    windows.push((auction, price, window));
+                }
+            }
+            copied
+                .process_batch(windowed(&windows), &mut copied_out)
+                .unwrap();
+            sliced
+                .process_batch(windowed(&slices), &mut sliced_out)
+                .unwrap();
+            watermark += random(2_500);
+            copied
+                .process_watermark(watermark, &mut copied_out)
+                .unwrap();
+            sliced
+                .process_watermark(watermark, &mut sliced_out)
+                .unwrap();
+            assert_eq!(rows(&sliced_out), rows(&copied_out), "at {watermark}");
+        }
+        copied.process_watermark(i64::MAX, &mut copied_out).unwrap();
+        sliced.process_watermark(i64::MAX, &mut sliced_out).unwrap();
+        assert!(rows(&copied_out).len() > 100);
+        assert_eq!(rows(&sliced_out), rows(&copied_out));
+        // Every slice was dropped with its last window.
+        assert_eq!(sliced.timers.next(TimeDomain::EventTime), None);
+        let everything = crate::key_groups::KeyGroupRange::new(0, u32::MAX);
+        let left = sliced.state.store().scan_key_groups(everything).unwrap();
+        assert!(left.is_empty(), "slices left in state: {}", left.len());
     }
 
     #[test]

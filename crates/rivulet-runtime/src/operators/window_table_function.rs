@@ -188,13 +188,21 @@ impl Operator for WindowTableFunction {
         if rows.is_empty() {
             return Ok(());
         }
-        let indices = UInt32Array::from(rows);
-        let mut columns: Vec<ArrayRef> = batch
-            .columns()
-            .iter()
-            .map(|c| arrow_select::take::take(c.as_ref(), &indices, None))
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| self.failed(e))?;
+        // Each row in one window (TUMBLE, or HOP's slices), none dropped:
+        // the batch's columns are the output's as they are.
+        let one_each = rows.len() == batch.num_rows()
+            && rows.iter().enumerate().all(|(at, &row)| row as usize == at);
+        let mut columns: Vec<ArrayRef> = if one_each {
+            batch.columns().to_vec()
+        } else {
+            let indices = UInt32Array::from(rows);
+            batch
+                .columns()
+                .iter()
+                .map(|c| arrow_select::take::take(c.as_ref(), &indices, None))
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| self.failed(e))?
+        };
         let starts = windows.iter().map(|w| w.0);
         let ends = windows.iter().map(|w| w.1);
         columns.push(Arc::new(TimestampMillisecondArray::from_iter_values(

@@ -114,6 +114,8 @@ impl GraphBuilder<'_> {
             sessions: shared.sessions,
             window: shared.window.clone(),
             processing_time: shared.processing_time,
+            // Its aggregation is built; nothing of it is sliced anew.
+            hop: None,
         })
     }
 }
