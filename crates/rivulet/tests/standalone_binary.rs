@@ -169,7 +169,34 @@ CREATE TABLE s (n INT) WITH ('connector' = 'datagen', 'rows-per-second' = '4',
   'fields.n.kind' = 'sequence', 'fields.n.start' = '1', 'fields.n.end' = '6');
 CREATE TABLE g (cnt BIGINT, buckets BIGINT) WITH ('connector' = 'print', 'print-identifier' = 'nested');
 INSERT INTO g SELECT cnt, COUNT(*) FROM (SELECT n % 3 AS b, COUNT(*) AS cnt FROM s GROUP BY n % 3) GROUP BY cnt;";
+    // A join of that changelog at parallelism 2: each bucket's count as it
+    // grows is joined with the sizes it reaches, and what an old count
+    // joined is taken back (-D from the outer side, -U from the inner).
+    let joined = |identifier: &str, join: &str| {
+        format!(
+            "SET 'parallelism.default' = '2';
+CREATE TABLE s (n INT) WITH ('connector' = 'datagen', 'rows-per-second' = '20',
+  'fields.n.kind' = 'sequence', 'fields.n.start' = '1', 'fields.n.end' = '6');
+CREATE TABLE t (m INT) WITH ('connector' = 'datagen', 'rows-per-second' = '20',
+  'fields.m.kind' = 'sequence', 'fields.m.start' = '2', 'fields.m.end' = '3');
+CREATE TABLE j (b INT, cnt BIGINT, m INT) WITH ('connector' = 'print', 'print-identifier' = '{identifier}');
+INSERT INTO j SELECT g.b, g.cnt, t.m
+FROM (SELECT n % 3 AS b, COUNT(*) AS cnt FROM s GROUP BY n % 3) AS g {join} t ON g.cnt = t.m;"
+        )
+    };
+    // A Top-N of that changelog: the two largest buckets as they grow.
+    let top = "SET 'parallelism.default' = '2';
+CREATE TABLE s (n INT) WITH ('connector' = 'datagen', 'rows-per-second' = '20',
+  'fields.n.kind' = 'sequence', 'fields.n.start' = '1', 'fields.n.end' = '7');
+CREATE TABLE r (b INT, cnt BIGINT, rn BIGINT) WITH ('connector' = 'print', 'print-identifier' = 'top');
+INSERT INTO r SELECT b, cnt, rn FROM (
+  SELECT b, cnt, ROW_NUMBER() OVER (ORDER BY cnt DESC, b) AS rn
+  FROM (SELECT n % 3 AS b, COUNT(*) AS cnt FROM s GROUP BY n % 3))
+WHERE rn <= 2;";
     for (name, text) in [
+        ("top_of_changes", top.to_string()),
+        ("left_of_changes", joined("left", "LEFT JOIN")),
+        ("inner_of_changes", joined("inner", "JOIN")),
         ("plain", script("", 1)),
         ("named", script("seen", 1)),
         ("parallel", script("par", 2)),
@@ -250,6 +277,33 @@ INSERT INTO g SELECT cnt, COUNT(*) FROM (SELECT n % 3 AS b, COUNT(*) AS cnt FROM
         ],
         "{printed:?}"
     );
+    // Each bucket of n % 3 ends with two rows, joined with m = 2; the
+    // count of one it had first was joined (padded, for the left join) and
+    // taken back.
+    let ended = ["[0, 2, 2]", "[1, 2, 2]", "[2, 2, 2]"];
+    assert_eq!(applied_changelog(&printed, "left"), ended, "{printed:?}");
+    assert_eq!(applied_changelog(&printed, "inner"), ended, "{printed:?}");
+    // n % 3 = 1 ends with three rows (1, 4, 7), 0 and 2 with two each.
+    assert_eq!(
+        applied_changelog(&printed, "top"),
+        ["[0, 2, 2]", "[1, 3, 1]"],
+        "{printed:?}"
+    );
+    let left_kinds: Vec<&str> = printed
+        .iter()
+        .filter_map(|l| l.strip_prefix("left:").and_then(|l| l.get(3..5)))
+        .collect();
+    assert!(left_kinds.contains(&"-D"), "{printed:?}");
+    let inner_kinds: Vec<&str> = printed
+        .iter()
+        .filter_map(|l| l.strip_prefix("inner:").and_then(|l| l.get(3..5)))
+        .collect();
+    assert!(
+        inner_kinds
+            .iter()
+            .all(|k| *k == "+U" || *k == "+I" || *k == "-U"),
+        "an inner join passes the aggregation's kinds on: {printed:?}"
+    );
     let nested: Vec<&str> = printed
         .iter()
         .filter_map(|l| l.strip_prefix("nested:").and_then(|l| l.get(3..)))
@@ -262,14 +316,19 @@ INSERT INTO g SELECT cnt, COUNT(*) FROM (SELECT n % 3 AS b, COUNT(*) AS cnt FROM
     );
 }
 
-/// The rows left when the changelog printed under `identifier` (by two
-/// subtasks) is applied: `+I`/`+U` add a row, `-U`/`-D` take one back.
+/// The rows left when the changelog printed under `identifier` (by one
+/// subtask or two) is applied: `+I`/`+U` add a row, `-U`/`-D` take one back.
 fn applied_changelog(printed: &[String], identifier: &str) -> Vec<String> {
     let mut rows: Vec<String> = Vec::new();
-    let prefixes = [format!("{identifier}:1> "), format!("{identifier}:2> ")];
+    let prefixes = [
+        format!("{identifier}> "),
+        format!("{identifier}:1> "),
+        format!("{identifier}:2> "),
+    ];
     for line in printed.iter().filter_map(|l| {
-        l.strip_prefix(prefixes[0].as_str())
-            .or_else(|| l.strip_prefix(prefixes[1].as_str()))
+        prefixes
+            .iter()
+            .find_map(|prefix| l.strip_prefix(prefix.as_str()))
     }) {
         let (kind, row) = line.split_at(2);
         match kind {

@@ -1,15 +1,23 @@
-//! `Join`: Flink's regular join of two insert-only inputs on equal keys —
-//! INNER, LEFT, RIGHT or FULL OUTER — with no time bound: every row is kept
-//! in keyed state on its side, and a row that arrives is joined with every
-//! row of the other side stored under its key. Both inputs come hash
-//! partitioned on their key column (input 0 is the left side, input 1 the
-//! right); a NULL key (or a NULL part of a composite key) never matches.
+//! `Join`: Flink's regular join of two inputs on equal keys — INNER, LEFT,
+//! RIGHT or FULL OUTER — with no time bound: every row is kept in keyed
+//! state on its side, and a row that arrives is joined with every row of
+//! the other side stored under its key. Both inputs come hash partitioned
+//! on their key column (input 0 is the left side, input 1 the right); a
+//! NULL key (or a NULL part of a composite key) never matches.
 //!
-//! An inner join's output is insert-only. An outer join also emits a row of
-//! its preserved side that has no partner, padded with NULLs; when the
-//! first partner arrives, the padded row is retracted (`-D`) before the
-//! joined rows are inserted, as Flink's join does, so its output is a
-//! changelog (rows carry their kind in [`ROW_KIND_COLUMN`]).
+//! An inner join of insert-only inputs gives insert-only output. An outer
+//! join also emits a row of its preserved side that has no partner, padded
+//! with NULLs; when the first partner arrives, the padded row is retracted
+//! (`-D`) before the joined rows are inserted, as Flink's join does, so its
+//! output is a changelog (rows carry their kind in [`ROW_KIND_COLUMN`]).
+//!
+//! An input may itself be a changelog (an unbounded aggregation's result,
+//! say): `+I` and `+U` rows join and are stored as above, `-U` and `-D`
+//! rows take back one stored copy of the same row and retract what it
+//! joined, as Flink's `StreamingJoinOperator` does: an inner join's result
+//! rows keep the kind of the row that made them, an outer side's are `+I`
+//! and `-D`, and an outer row whose last partner is taken back is shown
+//! padded again.
 //!
 //! A semi join (`LeftSemi`, `RightSemi`: what an inner join becomes when
 //! only one side's columns are read and the other side's keys are unique)
@@ -165,14 +173,25 @@ impl JoinSpec {
                     "{name}: cannot join on '{key}' of type {data_type}"
                 )));
             }
-            if schema.index_of(ROW_KIND_COLUMN).is_ok() {
-                return Err(RuntimeError::InvalidJobGraph(format!(
-                    "{name}: joining an update stream is not supported yet"
-                )));
-            }
             indices[side] = index;
         }
+        if self.reads_changelog() && (self.expiry.is_some() || self.kind.semi_side().is_some()) {
+            return Err(RuntimeError::InvalidJobGraph(format!(
+                "{name}: only a regular inner or outer join can read an updating input (a changelog)"
+            )));
+        }
         Ok(indices)
+    }
+
+    /// The row kind column of each input that is a changelog.
+    fn row_kind_columns(&self) -> [Option<usize>; 2] {
+        self.inputs()
+            .map(|(schema, _)| schema.index_of(ROW_KIND_COLUMN).ok())
+    }
+
+    /// Whether either input is a changelog.
+    fn reads_changelog(&self) -> bool {
+        self.row_kind_columns().iter().any(Option::is_some)
     }
 
     /// The key column of input `side`, by name.
@@ -185,7 +204,7 @@ impl JoinSpec {
         self.inputs().get(side).map(|(schema, _)| *schema)
     }
 
-    /// Each input's columns but its key, as they come out.
+    /// Each input's columns but its key and its row kind, as they come out.
     fn payload_fields(&self, side: usize, key: usize) -> Vec<Field> {
         let schema = self.inputs()[side].0;
         // A side that can be padded with NULLs is nullable.
@@ -194,7 +213,7 @@ impl JoinSpec {
             .fields()
             .iter()
             .enumerate()
-            .filter(|(i, _)| *i != key)
+            .filter(|(i, f)| *i != key && f.name() != ROW_KIND_COLUMN)
             .map(|(_, f)| f.as_ref().clone().with_nullable(f.is_nullable() || padded))
             .collect()
     }
@@ -220,9 +239,10 @@ impl JoinSpec {
     }
 
     /// Whether its output is a changelog: an outer join's, but for an outer
-    /// window join's, which shows padded rows only once they are final.
+    /// window join's, which shows padded rows only once they are final; and
+    /// any join's that reads a changelog.
     pub fn updates(&self) -> bool {
-        self.kind.updates() && !self.padded_at_expiry()
+        (self.kind.updates() && !self.padded_at_expiry()) || self.reads_changelog()
     }
 
     pub(super) fn create(&self, context: &SubtaskContext) -> Result<Join> {
@@ -267,6 +287,7 @@ impl JoinSpec {
             watermark: i64::MIN,
             kind: self.kind,
             keys,
+            row_kinds: self.row_kind_columns(),
             converters: [left, right],
             output: self.output_schema()?,
             ttl_millis: self.state_ttl_millis.filter(|ttl| *ttl > 0),
@@ -290,6 +311,8 @@ pub struct Join {
     timers: TimerService,
     watermark: i64,
     keys: [usize; 2],
+    /// Each input's row kind column, if it is a changelog.
+    row_kinds: [Option<usize>; 2],
     converters: [RowConverter; 2],
     output: SchemaRef,
     ttl_millis: Option<u64>,
@@ -320,13 +343,14 @@ impl Join {
         }
     }
 
-    /// The rows of `batch` (from input `side`) in row format, key left out.
+    /// The rows of `batch` (from input `side`) in row format, key and row
+    /// kind left out.
     fn rows(&self, side: usize, batch: &RecordBatch) -> Result<Rows> {
         let columns: Vec<ArrayRef> = batch
             .columns()
             .iter()
             .enumerate()
-            .filter(|(i, _)| *i != self.keys[side])
+            .filter(|(i, _)| *i != self.keys[side] && Some(*i) != self.row_kinds[side])
             .map(|(_, c)| c.clone())
             .collect();
         self.converters[side]
@@ -401,12 +425,14 @@ impl Join {
         Ok(partner_rows)
     }
 
-    /// Joins one arriving row of `side` under the current key; how many
-    /// partner rows it has.
+    /// Joins one arriving row of `side` (an insert or an update's new
+    /// value, as `kind` says) under the current key; how many partner rows
+    /// it has.
     fn join_row(
         &mut self,
         side: usize,
         row: &[u8],
+        kind: RowKind,
         now: i64,
         out: &mut Vec<Joined>,
     ) -> Result<u32> {
@@ -414,6 +440,13 @@ impl Join {
             return self.semi_join_row(kept, side, row, now, out);
         }
         let other = 1 - side;
+        // Only where neither side is outer does a result keep its row's
+        // kind; an outer join speaks in inserts and deletes.
+        let joined_kind = if self.kind.preserves(side) || self.kind.preserves(other) {
+            RowKind::Insert
+        } else {
+            kind
+        };
         let partners = self.partners(other, now)?;
         let mut partner_rows = 0;
         for (partner, mut entry) in partners {
@@ -432,7 +465,7 @@ impl Join {
             }
             for _ in 0..entry.count {
                 let (left, right) = Self::pair(side, Some(row.to_vec()), Some(partner.clone()));
-                out.push((RowKind::Insert, left, right));
+                out.push((joined_kind, left, right));
             }
         }
         if partner_rows == 0 && self.kind.preserves(side) && !self.padded_at_expiry {
@@ -440,6 +473,65 @@ impl Join {
             out.push((RowKind::Insert, left, right));
         }
         Ok(partner_rows)
+    }
+
+    /// Takes back one arriving `-U` or `-D` row (`kind`) of `side` under
+    /// the current key: what it joined is retracted, an outer partner left
+    /// without partners is shown padded again, and one stored copy of the
+    /// row is forgotten.
+    fn retract_row(
+        &mut self,
+        side: usize,
+        row: &[u8],
+        kind: RowKind,
+        now: i64,
+        out: &mut Vec<Joined>,
+    ) -> Result<()> {
+        let other = 1 - side;
+        let outer = self.kind.preserves(side);
+        let retracted = if outer { RowKind::Delete } else { kind };
+        let partners = self.partners(other, now)?;
+        if partners.is_empty() && outer {
+            let (left, right) = Self::pair(side, Some(row.to_vec()), None);
+            out.push((RowKind::Delete, left, right));
+        }
+        for (partner, mut entry) in partners {
+            for _ in 0..entry.count {
+                let (left, right) = Self::pair(side, Some(row.to_vec()), Some(partner.clone()));
+                out.push((retracted, left, right));
+            }
+            if self.kind.preserves(other) {
+                entry.partners = entry.partners.saturating_sub(1);
+                if entry.partners == 0 {
+                    for _ in 0..entry.count {
+                        let (left, right) = Self::pair(other, Some(partner.clone()), None);
+                        out.push((RowKind::Insert, left, right));
+                    }
+                }
+                self.state
+                    .map_put(ROWS[other], &[], &BytesRef(&partner), &entry)?;
+            }
+        }
+        self.unstore_row(side, row)
+    }
+
+    /// Forgets one stored copy of a row of `side`; a row never stored (its
+    /// insert expired, or never came) is nothing to forget.
+    fn unstore_row(&mut self, side: usize, row: &[u8]) -> Result<()> {
+        let stored: Option<Stored> = self.state.map_get(ROWS[side], &[], &BytesRef(row))?;
+        match stored {
+            Some(entry) if entry.count > 1 => self.state.map_put(
+                ROWS[side],
+                &[],
+                &BytesRef(row),
+                &Stored {
+                    count: entry.count - 1,
+                    ..entry
+                },
+            ),
+            Some(_) => self.state.map_remove(ROWS[side], &[], &BytesRef(row)),
+            None => Ok(()),
+        }
     }
 
     /// Stores an arrived row of `side` that has `partner_rows` partners.
@@ -532,19 +624,46 @@ impl Operator for Join {
             }
             None => None,
         };
+        let kinds = match self.row_kinds[side] {
+            Some(column) => Some(
+                batch
+                    .column(column)
+                    .as_any()
+                    .downcast_ref::<Int8Array>()
+                    .ok_or_else(|| self.failed("its input's row kinds are not TINYINT"))?,
+            ),
+            None => None,
+        };
         let mut joined = Vec::new();
         for (index, key) in keys.iter().enumerate() {
             let row = rows.row(index).as_ref().to_vec();
+            let kind = match kinds {
+                Some(kinds) => RowKind::from_byte(kinds.value(index))
+                    .ok_or_else(|| self.failed("a row of unknown kind"))?,
+                None => RowKind::Insert,
+            };
+            let retracts = matches!(kind, RowKind::UpdateBefore | RowKind::Delete);
             if key.has_null() {
-                // It can never match; an outer join shows it padded, once.
+                // It can never match; an outer join shows it padded, once,
+                // and takes that back with it.
                 if self.kind.preserves(side) {
+                    let shown = if retracts {
+                        RowKind::Delete
+                    } else {
+                        RowKind::Insert
+                    };
                     let (left, right) = Self::pair(side, Some(row), None);
-                    joined.push((RowKind::Insert, left, right));
+                    joined.push((shown, left, right));
                 }
                 continue;
             }
             let key = key_bytes(key, &self.name)?;
             self.state.set_current_key(groups[index], &key)?;
+            if retracts {
+                // Only a regular join reads a changelog: no expiry to mind.
+                self.retract_row(side, &row, kind, now, &mut joined)?;
+                continue;
+            }
             let expires = match &expiries {
                 Some((times, _)) if times.is_null(index) => Some(i64::MIN),
                 Some((times, reach)) => Some(times.value(index).saturating_add(*reach)),
@@ -563,7 +682,7 @@ impl Operator for Join {
                 };
                 self.timers.register(TimeDomain::EventTime, timer);
             }
-            let partner_rows = self.join_row(side, &row, now, &mut joined)?;
+            let partner_rows = self.join_row(side, &row, kind, now, &mut joined)?;
             if keep {
                 self.store_row(side, row, partner_rows, now)?;
             }
@@ -732,6 +851,110 @@ mod tests {
                 "+I a _", "+I n _", "-D a _", "+I a 10", "+I _ 20", "+I a 11", "-D _ 20",
                 "+I b 20",
             ]
+        );
+    }
+
+    /// A left input that is a changelog: `(kind, id, name)` rows.
+    fn changelog_left(rows: &[(RowKind, i64, &str)]) -> RecordBatch {
+        let mut schema = spec(JoinKind::Inner, None).left;
+        schema = Schema::new(
+            schema
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone())
+                .chain([Field::new(ROW_KIND_COLUMN, DataType::Int8, false)])
+                .collect::<Vec<_>>(),
+        );
+        RecordBatch::try_new(
+            Arc::new(schema),
+            vec![
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.1))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.2))),
+                Arc::new(Int8Array::from_iter_values(rows.iter().map(|r| r.0 as i8))),
+            ],
+        )
+        .unwrap()
+    }
+
+    /// A join of `kind` whose left input is a changelog.
+    fn changelog_join(kind: JoinKind) -> Join {
+        let mut spec = spec(kind, None);
+        spec.left = changelog_left(&[]).schema().as_ref().clone();
+        assert!(spec.updates());
+        spec.create(&context()).unwrap()
+    }
+
+    #[test]
+    fn an_inner_join_of_a_changelog_passes_each_rows_kind_on() {
+        use RowKind::*;
+        let mut join = changelog_join(JoinKind::Inner);
+        let mut out = Vec::new();
+        join.process_input(1, right(&[(1, 10), (1, 11)]), &mut out)
+            .unwrap();
+        join.process_input(
+            0,
+            changelog_left(&[(Insert, 1, "a"), (Insert, 2, "x")]),
+            &mut out,
+        )
+        .unwrap();
+        join.process_input(
+            0,
+            changelog_left(&[(UpdateBefore, 1, "a"), (UpdateAfter, 1, "b")]),
+            &mut out,
+        )
+        .unwrap();
+        // The taken back row is gone: a new partner meets only "b".
+        join.process_input(1, right(&[(1, 12)]), &mut out).unwrap();
+        join.process_input(0, changelog_left(&[(Delete, 1, "b")]), &mut out)
+            .unwrap();
+        join.process_input(1, right(&[(1, 13)]), &mut out).unwrap();
+        let mut joined = rows(&out);
+        joined[..2].sort();
+        joined[2..4].sort();
+        joined[4..6].sort();
+        joined[7..].sort();
+        assert_eq!(
+            joined,
+            [
+                "+I a 10", "+I a 11", "-U a 10", "-U a 11", "+U b 10", "+U b 11", "+I b 12",
+                "-D b 10", "-D b 11", "-D b 12",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_outer_join_of_a_changelog_pads_again_what_loses_its_last_partner() {
+        use RowKind::*;
+        let mut join = changelog_join(JoinKind::Full);
+        let mut out = Vec::new();
+        join.process_input(1, right(&[(1, 10)]), &mut out).unwrap();
+        join.process_input(
+            0,
+            changelog_left(&[(Insert, 1, "a"), (Insert, 1, "a")]),
+            &mut out,
+        )
+        .unwrap();
+        join.process_input(0, changelog_left(&[(UpdateBefore, 1, "a")]), &mut out)
+            .unwrap();
+        join.process_input(0, changelog_left(&[(Delete, 1, "a")]), &mut out)
+            .unwrap();
+        join.process_input(
+            0,
+            changelog_left(&[(Insert, 2, "c"), (Delete, 2, "c")]),
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(
+            rows(&out),
+            [
+                "+I _ 10", "-D _ 10", "+I a 10", "+I a 10", "-D a 10", "-D a 10", "+I _ 10",
+                "+I c _", "-D c _",
+            ]
+        );
+        assert_eq!(
+            join.state.store().scan_prefix(&[]).unwrap().len(),
+            1,
+            "only the right row is still stored"
         );
     }
 

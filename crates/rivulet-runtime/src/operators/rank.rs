@@ -11,6 +11,13 @@
 //! number in the output. Rows that compare equal keep their arrival order
 //! (a newer row ranks after an older one).
 //!
+//! Over an updating input (a changelog, such as an unbounded aggregation's
+//! result) a Top-N keeps every row of a key, not only the first N, as
+//! Flink's `RetractableTopNFunction` does: a `-U` or `-D` row takes its
+//! copy out of the order, the rows after it move up a rank (`-U`/`+U` per
+//! rank that changes) and the last rank is deleted (`-D`) when the key has
+//! fewer than N rows left.
+//!
 //! A window Top-N (`window_end` set: the partition key holds a window's
 //! bounds) ranks the same way but emits nothing as rows come: when the
 //! watermark passes the window's end, the kept rows are inserted with their
@@ -84,9 +91,9 @@ impl RankSpec {
 
     fn key_index(&self, input: &SchemaRef) -> Result<usize> {
         let name = self.name();
-        if input.index_of(ROW_KIND_COLUMN).is_ok() {
+        if input.index_of(ROW_KIND_COLUMN).is_ok() && self.window_end.is_some() {
             return Err(RuntimeError::InvalidJobGraph(format!(
-                "{name}: ranking an update stream is not supported yet"
+                "{name}: a window Top-N of an update stream is not supported"
             )));
         }
         if self.limit == 0 {
@@ -156,6 +163,7 @@ impl RankSpec {
         .map_err(converter_error)?;
         Ok(Rank {
             key,
+            row_kind: input.index_of(ROW_KIND_COLUMN).ok(),
             window_end: self.window_end_index(input)?,
             timers: TimerService::new(),
             watermark: i64::MIN,
@@ -172,13 +180,13 @@ impl RankSpec {
     }
 }
 
-/// The input's fields but the key.
+/// The input's fields but the key and the row kind.
 fn payload(input: &SchemaRef, key: usize) -> Vec<Field> {
     input
         .fields()
         .iter()
         .enumerate()
-        .filter(|(i, _)| *i != key)
+        .filter(|(i, f)| *i != key && f.name() != ROW_KIND_COLUMN)
         .map(|(_, f)| f.as_ref().clone())
         .collect()
 }
@@ -186,6 +194,9 @@ fn payload(input: &SchemaRef, key: usize) -> Vec<Field> {
 pub struct Rank {
     name: String,
     key: usize,
+    /// The input's row kind column, when it is a changelog: then every row
+    /// of a key is kept, as a retraction can bring any of them up.
+    row_kind: Option<usize>,
     /// A window Top-N's window end column.
     window_end: Option<usize>,
     /// A window Top-N's timers: one per key at its window's end.
@@ -242,7 +253,8 @@ impl Rank {
             // After every row that does not sort after it: arrival order breaks ties.
             top.partition_point(|(kept, _)| *kept <= sort_key)
         };
-        if place >= self.limit {
+        let keeps_all = self.row_kind.is_some();
+        if place >= self.limit && !keeps_all {
             return Ok(());
         }
         let kept_before = top.len();
@@ -258,7 +270,7 @@ impl Rank {
                 }
             };
             let changed = top.len().min(self.limit);
-            for rank in place..changed {
+            for rank in place.min(changed)..changed {
                 let number = rank as u64 + 1;
                 if rank < kept_before {
                     out.push((RowKind::UpdateBefore, shown(rank + 1), number));
@@ -268,9 +280,58 @@ impl Rank {
                 }
             }
         }
-        top.truncate(self.limit);
+        if !keeps_all {
+            top.truncate(self.limit);
+        }
         let bytes = kept_rows::write(top);
         self.state.set_raw_value(TOP_ROWS, namespace, bytes)
+    }
+
+    /// Takes one kept copy of a retracted row out of the current key's
+    /// order: the ranks from its place on show the row after them, and the
+    /// last shown rank is deleted when no row is left to move up to it.
+    fn retract_row(&mut self, sort_key: &[u8], row: &[u8], out: &mut Vec<Change>) -> Result<()> {
+        let Some(stored) = self.state.raw_value(TOP_ROWS, &[])? else {
+            return Ok(());
+        };
+        let mut top = kept_rows::read(&stored)?;
+        let first_equal = top.partition_point(|(kept, _)| *kept < sort_key);
+        let Some(place) = top[first_equal..]
+            .iter()
+            .take_while(|(kept, _)| *kept == sort_key)
+            .position(|(_, kept)| *kept == row)
+            .map(|at| first_equal + at)
+        else {
+            // Never kept (its insert came before a restart that lost it, or
+            // never came): nothing to take back.
+            return Ok(());
+        };
+        let shown_before = top.len().min(self.limit);
+        let removed = top.remove(place);
+        for rank in place..shown_before {
+            let number = rank as u64 + 1;
+            let old = if rank == place {
+                removed.1
+            } else {
+                top[rank - 1].1
+            };
+            match top.get(rank) {
+                Some((_, new)) => {
+                    out.push((
+                        RowKind::UpdateBefore,
+                        ChangedRow::Kept(old.to_vec()),
+                        number,
+                    ));
+                    out.push((RowKind::UpdateAfter, ChangedRow::Kept(new.to_vec()), number));
+                }
+                None => out.push((RowKind::Delete, ChangedRow::Kept(old.to_vec()), number)),
+            }
+        }
+        if top.is_empty() {
+            return self.state.clear(TOP_ROWS, &[]);
+        }
+        let bytes = kept_rows::write(top);
+        self.state.set_raw_value(TOP_ROWS, &[], bytes)
     }
 
     /// The batch of `changes`; `arrived` holds the payload columns of the
@@ -349,9 +410,19 @@ impl Operator for Rank {
             .columns()
             .iter()
             .enumerate()
-            .filter(|(i, _)| *i != self.key)
+            .filter(|(i, _)| *i != self.key && Some(*i) != self.row_kind)
             .map(|(_, c)| c.clone())
             .collect();
+        let kinds = match self.row_kind {
+            Some(column) => Some(
+                batch
+                    .column(column)
+                    .as_any()
+                    .downcast_ref::<Int8Array>()
+                    .ok_or_else(|| self.failed("its input's row kinds are not TINYINT"))?,
+            ),
+            None => None,
+        };
         let rows = self
             .rows
             .convert_columns(&payload)
@@ -371,6 +442,18 @@ impl Operator for Rank {
             };
             let key = key_bytes(key, &self.name)?;
             self.state.set_current_key(groups[index], &key)?;
+            let retracts = match kinds {
+                Some(kinds) => matches!(
+                    RowKind::from_byte(kinds.value(index)),
+                    Some(RowKind::UpdateBefore | RowKind::Delete)
+                ),
+                None => false,
+            };
+            if retracts {
+                let (sort_key, row) = (sort_keys.row(index), rows.row(index));
+                self.retract_row(sort_key.as_ref(), row.as_ref(), &mut changes)?;
+                continue;
+            }
             let namespace = fires_at.map_or_else(Vec::new, |at| at.to_be_bytes().to_vec());
             let out = fires_at.is_none().then_some(&mut changes);
             let (sort_key, row) = (sort_keys.row(index), rows.row(index));
@@ -494,6 +577,66 @@ mod tests {
                 "-U 5 2", "+U 6 2",
             ]
         );
+    }
+
+    #[test]
+    fn a_top_n_of_a_changelog_moves_the_rows_after_a_retracted_one_up() {
+        use RowKind::*;
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Utf8, false),
+            Field::new("price", DataType::Int64, true),
+            Field::new(ROW_KIND_COLUMN, DataType::Int8, false),
+        ]));
+        let batch = |rows: &[(RowKind, i64)]| {
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(StringArray::from_iter_values(rows.iter().map(|_| "a"))),
+                    Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.1))),
+                    Arc::new(Int8Array::from_iter_values(rows.iter().map(|r| r.0 as i8))),
+                ],
+            )
+            .unwrap()
+        };
+        for backend in ["hashmap", "rocksdb"] {
+            let mut spec = RankSpec {
+                name: None,
+                key: "k".into(),
+                order: vec![SortKey {
+                    column: "price".into(),
+                    descending: true,
+                    nulls_first: false,
+                }],
+                limit: 2,
+                rank_column: "rn".into(),
+                newer_first_on_ties: false,
+                state_backend: Some(backend.into()),
+                window_end: None,
+            };
+            let mut rank = spec.create(&schema, &SubtaskContext::alone()).unwrap();
+            assert_eq!(rank.output.fields().len(), 3, "price, rank, row kind");
+            let mut out = Vec::new();
+            // 3 is kept past the first two: it moves up when 9 goes.
+            rank.process_batch(batch(&[(Insert, 5), (Insert, 9), (Insert, 3)]), &mut out)
+                .unwrap();
+            rank.process_batch(batch(&[(UpdateBefore, 9), (UpdateAfter, 4)]), &mut out)
+                .unwrap();
+            rank.process_batch(batch(&[(Delete, 5), (Delete, 4), (Delete, 7)]), &mut out)
+                .unwrap();
+            assert_eq!(
+                changes(&out),
+                [
+                    "+I 5 1", "-U 5 1", "+U 9 1", "+I 5 2", // 3 ranks third: not shown
+                    "-U 9 1", "+U 5 1", "-U 5 2", "+U 3 2", // 9 taken back
+                    "-U 3 2", "+U 4 2", // 4 comes before 3
+                    "-U 5 1", "+U 4 1", "-U 4 2", "+U 3 2", // 5 taken back
+                    "-U 4 1", "+U 3 1", "-D 3 2", // 4 taken back; 7 was never there
+                ],
+                "{backend}"
+            );
+            spec.window_end = Some("price".into());
+            assert!(spec.create(&schema, &SubtaskContext::alone()).is_err());
+        }
     }
 
     #[test]

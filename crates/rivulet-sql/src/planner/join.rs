@@ -126,18 +126,22 @@ impl GraphBuilder<'_> {
         if stream.sessions {
             return Err(super::SESSION_ONLY_AGGREGATED.into());
         }
-        if stream.schema.index_of(ROW_KIND_COLUMN).is_ok() {
-            return Err("a JOIN of an updating result (a changelog) is not supported yet".into());
-        }
-        if stream.schema.fields().len() != plan.schema().fields().len() {
+        let changelog = stream.schema.index_of(ROW_KIND_COLUMN).is_ok();
+        if stream.schema.fields().len() != plan.schema().fields().len() + usize::from(changelog) {
             return Err("a JOIN input whose columns Rivulet cannot line up".into());
         }
+        // A changelog's row kind keeps its name on both sides: the join
+        // reads it from each and gives one of its own.
         let mut projections: Vec<Projection> = stream
             .schema
             .fields()
             .iter()
             .map(|field| Projection {
-                name: unique_name(field.name(), taken),
+                name: if field.name() == ROW_KIND_COLUMN {
+                    ROW_KIND_COLUMN.into()
+                } else {
+                    unique_name(field.name(), taken)
+                },
                 expression: quote(field.name()),
             })
             .collect();
@@ -183,19 +187,24 @@ impl GraphBuilder<'_> {
         if join.null_equality != NullEquality::NullEqualsNothing {
             return Err("a JOIN on keys where NULL equals NULL is not supported yet".into());
         }
+        let (left_keys, right_keys): (Vec<&Expr>, Vec<&Expr>) =
+            join.on.iter().map(|(l, r)| (l, r)).unzip();
+        let mut taken = HashSet::new();
+        let left = self.join_side(&join.left, &left_keys, &mut taken)?;
+        let right = self.join_side(&join.right, &right_keys, &mut taken)?;
+        let reads_changelog = [&left, &right]
+            .iter()
+            .any(|side| side.schema.index_of(ROW_KIND_COLUMN).is_ok());
         // DataFusion makes a semi join of an inner join whose other side
         // cannot multiply the kept side's rows (its keys are unique there).
         // With more than equalities, whether a row has a partner depends on
-        // the partner, so it runs as that inner join: the condition after
-        // it, then the kept side's columns.
-        let semi_with_condition =
-            join.filter.is_some() && matches!(kind, JoinKind::LeftSemi | JoinKind::RightSemi);
+        // the partner, and over a changelog partners come and go, so it runs
+        // as that inner join: the condition after it, then the kept side's
+        // columns.
+        let semi_as_inner = (join.filter.is_some() || reads_changelog)
+            && matches!(kind, JoinKind::LeftSemi | JoinKind::RightSemi);
         let kept_side = kind;
-        let kind = if semi_with_condition {
-            JoinKind::Inner
-        } else {
-            kind
-        };
+        let kind = if semi_as_inner { JoinKind::Inner } else { kind };
         if join.filter.is_some() && kind != JoinKind::Inner {
             // A semi join's condition decides whether a row has a partner at all.
             return Err(
@@ -203,11 +212,6 @@ impl GraphBuilder<'_> {
                     .into(),
             );
         }
-        let (left_keys, right_keys): (Vec<&Expr>, Vec<&Expr>) =
-            join.on.iter().map(|(l, r)| (l, r)).unzip();
-        let mut taken = HashSet::new();
-        let left = self.join_side(&join.left, &left_keys, &mut taken)?;
-        let right = self.join_side(&join.right, &right_keys, &mut taken)?;
         let vertex = self.new_vertex(vec![]);
         self.connect(
             left.vertex,
@@ -222,8 +226,12 @@ impl GraphBuilder<'_> {
             Some(JOIN_KEY.into()),
         );
         // Equal window bounds make it a window join; time bounds between
-        // the sides an interval join.
-        let expiry = match (window_join(join, &left, &right), &join.filter, kind) {
+        // the sides an interval join. Neither reads a changelog: as in
+        // Flink, whose time attributes do not outlive an unbounded
+        // aggregation, such a join is a regular one.
+        let windows = window_join(join, &left, &right).filter(|_| !reads_changelog);
+        let expiry = match (windows, &join.filter, kind) {
+            _ if reads_changelog => None,
             (Some(expiry), _, _) => Some(expiry),
             (None, Some(condition), JoinKind::Inner) => {
                 time_bounds(condition, join.left.schema(), join.right.schema()).map(|bounds| {
@@ -253,17 +261,16 @@ impl GraphBuilder<'_> {
         });
         let mut stream = Stream::positional(vertex, left.schema);
         self.push_operator(&mut stream, operator)?;
-        if semi_with_condition {
+        if semi_as_inner {
             let both = join
                 .left
                 .schema()
                 .join(join.right.schema())
                 .map_err(|e| e.to_string())?;
-            let condition = join
-                .filter
-                .as_ref()
-                .ok_or("a semi join without its condition")?;
-            let predicate = expression_by_position(condition, &both, &stream)?;
+            let predicate = match &join.filter {
+                Some(condition) => Some(expression_by_position(condition, &both, &stream)?),
+                None => None,
+            };
             let left_columns = join.left.schema().fields().len();
             let kept: Vec<Projection> = stream
                 .schema
@@ -276,7 +283,7 @@ impl GraphBuilder<'_> {
                     expression: quote(field.name()),
                 })
                 .collect();
-            self.push_calc(&mut stream, Some(predicate), kept)?;
+            self.push_calc(&mut stream, predicate, kept)?;
         } else if let Some(condition) = &join.filter {
             let predicate = expression_by_position(condition, &join.schema, &stream)?;
             let projections = super::identity_projections(&stream.schema);

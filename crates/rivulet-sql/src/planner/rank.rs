@@ -140,14 +140,14 @@ impl GraphBuilder<'_> {
         };
         let params = &function.params;
         let mut input = self.lower(&window.input)?;
-        if input.schema.fields().len() != window.input.schema().fields().len() {
+        let changelog = input.schema.index_of(ROW_KIND_COLUMN).is_ok();
+        if input.schema.fields().len()
+            != window.input.schema().fields().len() + usize::from(changelog)
+        {
             return Err("a Top-N input whose columns Rivulet cannot line up".into());
         }
         if input.sessions {
             return Err(super::SESSION_ONLY_AGGREGATED.into());
-        }
-        if input.schema.index_of(ROW_KIND_COLUMN).is_ok() {
-            return Err("Top-N over an updating result (a changelog) is not supported yet".into());
         }
         let plan_schema = window.input.schema();
         let mut order = Vec::with_capacity(params.order_by.len());
