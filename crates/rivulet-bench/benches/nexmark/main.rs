@@ -5,7 +5,9 @@
 //! figures come from such a file).
 //!
 //! `cargo bench -p rivulet-bench --bench nexmark [-- QUERY... [connector|file]]`;
-//! `RIVULET_BENCH_EVENTS` sets the events (10 000 000 by default). Each query
+//! `RIVULET_BENCH_EVENTS` sets the events (10 000 000 by default), and
+//! `RIVULET_BENCH_STATE_BACKEND` the keyed state's `state.backend.type`
+//! (`hashmap` by default, or `rocksdb`: on local disk). Each query
 //! runs in a process of its own, so each peak is that query's alone. The
 //! file is generated once into `<target>/bench-data/` and reused.
 
@@ -57,8 +59,9 @@ fn script(query: &str, source: &str, events: u64) -> String {
         "connector" => example("source-connector.sql").replace("${events}", &events.to_string()),
         _ => example("source-file.sql").replace("${path}", events_file(events).to_str().unwrap()),
     };
+    let backend = std::env::var("RIVULET_BENCH_STATE_BACKEND").unwrap_or("hashmap".into());
     format!(
-        "{table}\n{}\n{}",
+        "SET 'state.backend.type' = '{backend}';\n{table}\n{}\n{}",
         example("views.sql"),
         example(&format!("{query}.sql"))
     )
