@@ -43,7 +43,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use arrow_array::{Array, ArrayRef, Int8Array, RecordBatch, UInt32Array};
-use arrow_row::{RowConverter, Rows, SortField};
+use arrow_row::{RowConverter, SortField};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use serde::{Deserialize, Serialize};
 
@@ -320,13 +320,24 @@ pub struct Join {
     state: KeyedState,
 }
 
-/// One output row: its kind and the stored bytes of its left and right
-/// parts (`None` where it is padded with NULLs).
-type Joined = (RowKind, Option<Vec<u8>>, Option<Vec<u8>>);
+/// Where one side's part of an output row comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    /// Padded with NULLs.
+    Padded,
+    /// The row at this index of the batch being joined: taken from the
+    /// batch's columns, not decoded back from its bytes.
+    Arrived(usize),
+    /// A stored row, as its bytes.
+    Stored(Vec<u8>),
+}
 
-/// The bytes of `side`'s part of a joined row, if it is not padded.
-fn part(side: usize, (_, left, right): &Joined) -> Option<&[u8]> {
-    if side == 0 { left } else { right }.as_deref()
+/// One output row: its kind and its left and right parts.
+type Joined = (RowKind, Part, Part);
+
+/// `side`'s part of a joined row.
+fn part(side: usize, (_, left, right): &Joined) -> &Part {
+    if side == 0 { left } else { right }
 }
 
 fn now_millis() -> i64 {
@@ -343,31 +354,25 @@ impl Join {
         }
     }
 
-    /// The rows of `batch` (from input `side`) in row format, key and row
-    /// kind left out.
-    fn rows(&self, side: usize, batch: &RecordBatch) -> Result<Rows> {
-        let columns: Vec<ArrayRef> = batch
+    /// The columns of `batch` (from input `side`) a joined row shows: all
+    /// but the key and the row kind.
+    fn payload(&self, side: usize, batch: &RecordBatch) -> Vec<ArrayRef> {
+        batch
             .columns()
             .iter()
             .enumerate()
             .filter(|(i, _)| *i != self.keys[side] && Some(*i) != self.row_kinds[side])
             .map(|(_, c)| c.clone())
-            .collect();
-        self.converters[side]
-            .convert_columns(&columns)
-            .map_err(|e| self.failed(e))
+            .collect()
     }
 
-    /// A pair with `row` of `side` on its side and `other` on the other.
-    fn pair(
-        side: usize,
-        row: Option<Vec<u8>>,
-        other: Option<Vec<u8>>,
-    ) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+    /// An output row of `kind` with `row` on `side` and `other` on the
+    /// other side.
+    fn pair(kind: RowKind, side: usize, row: Part, other: Part) -> Joined {
         if side == 0 {
-            (row, other)
+            (kind, row, other)
         } else {
-            (other, row)
+            (kind, other, row)
         }
     }
 
@@ -390,14 +395,14 @@ impl Join {
         Ok(live)
     }
 
-    /// Semi-joins one arriving row of `side` under the current key: a row
-    /// of the kept side is emitted once, when it first has a partner.
-    /// Answers how many partner rows it has.
+    /// Semi-joins the row `arrived` of the batch, of `side`, under the
+    /// current key: a row of the kept side is emitted once, when it first
+    /// has a partner. Answers how many partner rows it has.
     fn semi_join_row(
         &mut self,
         kept: usize,
         side: usize,
-        row: &[u8],
+        arrived: usize,
         now: i64,
         out: &mut Vec<Joined>,
     ) -> Result<u32> {
@@ -406,16 +411,24 @@ impl Join {
         let partner_rows: u32 = partners.iter().map(|(_, entry)| entry.count).sum();
         if side == kept {
             if partner_rows > 0 {
-                let (left, right) = Self::pair(side, Some(row.to_vec()), None);
-                out.push((RowKind::Insert, left, right));
+                out.push(Self::pair(
+                    RowKind::Insert,
+                    side,
+                    Part::Arrived(arrived),
+                    Part::Padded,
+                ));
             }
             return Ok(partner_rows);
         }
         for (partner, mut entry) in partners {
             if entry.partners == 0 {
                 for _ in 0..entry.count {
-                    let (left, right) = Self::pair(other, Some(partner.clone()), None);
-                    out.push((RowKind::Insert, left, right));
+                    out.push(Self::pair(
+                        RowKind::Insert,
+                        other,
+                        Part::Stored(partner.clone()),
+                        Part::Padded,
+                    ));
                 }
             }
             entry.partners += 1;
@@ -425,19 +438,19 @@ impl Join {
         Ok(partner_rows)
     }
 
-    /// Joins one arriving row of `side` (an insert or an update's new
-    /// value, as `kind` says) under the current key; how many partner rows
-    /// it has.
+    /// Joins the row `arrived` of the batch, of `side` (an insert or an
+    /// update's new value, as `kind` says), under the current key; how many
+    /// partner rows it has.
     fn join_row(
         &mut self,
         side: usize,
-        row: &[u8],
+        arrived: usize,
         kind: RowKind,
         now: i64,
         out: &mut Vec<Joined>,
     ) -> Result<u32> {
         if let Some(kept) = self.kind.semi_side() {
-            return self.semi_join_row(kept, side, row, now, out);
+            return self.semi_join_row(kept, side, arrived, now, out);
         }
         let other = 1 - side;
         // Only where neither side is outer does a result keep its row's
@@ -455,8 +468,12 @@ impl Join {
                 if entry.partners == 0 && !self.padded_at_expiry {
                     // Its padded rows were shown; take them back first.
                     for _ in 0..entry.count {
-                        let (left, right) = Self::pair(other, Some(partner.clone()), None);
-                        out.push((RowKind::Delete, left, right));
+                        out.push(Self::pair(
+                            RowKind::Delete,
+                            other,
+                            Part::Stored(partner.clone()),
+                            Part::Padded,
+                        ));
                     }
                 }
                 entry.partners += 1;
@@ -464,25 +481,33 @@ impl Join {
                     .map_put(ROWS[other], &[], &BytesRef(&partner), &entry)?;
             }
             for _ in 0..entry.count {
-                let (left, right) = Self::pair(side, Some(row.to_vec()), Some(partner.clone()));
-                out.push((joined_kind, left, right));
+                out.push(Self::pair(
+                    joined_kind,
+                    side,
+                    Part::Arrived(arrived),
+                    Part::Stored(partner.clone()),
+                ));
             }
         }
         if partner_rows == 0 && self.kind.preserves(side) && !self.padded_at_expiry {
-            let (left, right) = Self::pair(side, Some(row.to_vec()), None);
-            out.push((RowKind::Insert, left, right));
+            out.push(Self::pair(
+                RowKind::Insert,
+                side,
+                Part::Arrived(arrived),
+                Part::Padded,
+            ));
         }
         Ok(partner_rows)
     }
 
-    /// Takes back one arriving `-U` or `-D` row (`kind`) of `side` under
-    /// the current key: what it joined is retracted, an outer partner left
-    /// without partners is shown padded again, and one stored copy of the
-    /// row is forgotten.
+    /// Takes back the `-U` or `-D` row (`kind`) `arrived` of the batch, of
+    /// `side` and with the bytes `row`, under the current key: what it
+    /// joined is retracted, an outer partner left without partners is
+    /// shown padded again, and one stored copy of the row is forgotten.
     fn retract_row(
         &mut self,
         side: usize,
-        row: &[u8],
+        (row, arrived): (&[u8], usize),
         kind: RowKind,
         now: i64,
         out: &mut Vec<Joined>,
@@ -492,20 +517,32 @@ impl Join {
         let retracted = if outer { RowKind::Delete } else { kind };
         let partners = self.partners(other, now)?;
         if partners.is_empty() && outer {
-            let (left, right) = Self::pair(side, Some(row.to_vec()), None);
-            out.push((RowKind::Delete, left, right));
+            out.push(Self::pair(
+                RowKind::Delete,
+                side,
+                Part::Arrived(arrived),
+                Part::Padded,
+            ));
         }
         for (partner, mut entry) in partners {
             for _ in 0..entry.count {
-                let (left, right) = Self::pair(side, Some(row.to_vec()), Some(partner.clone()));
-                out.push((retracted, left, right));
+                out.push(Self::pair(
+                    retracted,
+                    side,
+                    Part::Arrived(arrived),
+                    Part::Stored(partner.clone()),
+                ));
             }
             if self.kind.preserves(other) {
                 entry.partners = entry.partners.saturating_sub(1);
                 if entry.partners == 0 {
                     for _ in 0..entry.count {
-                        let (left, right) = Self::pair(other, Some(partner.clone()), None);
-                        out.push((RowKind::Insert, left, right));
+                        out.push(Self::pair(
+                            RowKind::Insert,
+                            other,
+                            Part::Stored(partner.clone()),
+                            Part::Padded,
+                        ));
                     }
                 }
                 self.state
@@ -535,50 +572,107 @@ impl Join {
     }
 
     /// Stores an arrived row of `side` that has `partner_rows` partners.
-    fn store_row(&mut self, side: usize, row: Vec<u8>, partner_rows: u32, now: i64) -> Result<()> {
+    fn store_row(&mut self, side: usize, row: &[u8], partner_rows: u32, now: i64) -> Result<()> {
         let mut entry: Stored = self
             .state
-            .map_get(ROWS[side], &[], &BytesRef(&row))?
+            .map_get(ROWS[side], &[], &BytesRef(row))?
             .unwrap_or_default();
         entry.count += 1;
         entry.partners = entry.partners.max(partner_rows);
         entry.written = now;
-        self.state.map_put(ROWS[side], &[], &BytesRef(&row), &entry)
+        self.state.map_put(ROWS[side], &[], &BytesRef(row), &entry)
     }
 
-    /// The columns of one side of `joined`, NULL where a row is padded.
-    fn side_columns(&self, side: usize, joined: &[Joined]) -> Result<Vec<ArrayRef>> {
+    /// The columns of one side of `joined`, NULL where a row is padded:
+    /// stored rows decoded, arrived ones taken from `arrived`, the payload
+    /// columns of the batch being joined when it is of this side.
+    fn side_columns(
+        &self,
+        side: usize,
+        joined: &[Joined],
+        arrived: Option<&[ArrayRef]>,
+    ) -> Result<Vec<ArrayRef>> {
+        let parts: Vec<&Part> = joined.iter().map(|j| part(side, j)).collect();
         let parser = self.converters[side].parser();
-        let present: Vec<&[u8]> = joined.iter().filter_map(|j| part(side, j)).collect();
-        let columns = self.converters[side]
-            .convert_rows(present.iter().map(|bytes| parser.parse(bytes)))
-            .map_err(|e| self.failed(e))?;
-        if present.len() == joined.len() {
-            return Ok(columns);
-        }
-        let mut next = 0u32;
-        let indices: UInt32Array = joined
+        let stored: Vec<&[u8]> = parts
             .iter()
-            .map(|j| {
-                part(side, j).map(|_| {
-                    next += 1;
-                    next - 1
-                })
+            .filter_map(|p| match p {
+                Part::Stored(bytes) => Some(bytes.as_slice()),
+                _ => None,
             })
             .collect();
-        columns
+        let decoded = self.converters[side]
+            .convert_rows(stored.iter().map(|bytes| parser.parse(bytes)))
+            .map_err(|e| self.failed(e))?;
+        if stored.len() == parts.len() {
+            return Ok(decoded);
+        }
+        let arrived_rows: Option<UInt32Array> = parts
             .iter()
-            .map(|c| {
-                arrow_select::take::take(c.as_ref(), &indices, None).map_err(|e| self.failed(e))
+            .map(|p| match p {
+                Part::Arrived(index) => u32::try_from(*index).ok(),
+                _ => None,
+            })
+            .collect();
+        if let (Some(indices), Some(arrived)) = (arrived_rows, arrived) {
+            // All of them from the batch: a take of its columns.
+            return arrived
+                .iter()
+                .map(|c| {
+                    arrow_select::take::take(c.as_ref(), &indices, None).map_err(|e| self.failed(e))
+                })
+                .collect();
+        }
+        // Sources to interleave: 0 the decoded rows, 1 the batch, 2 a NULL.
+        let mut next_stored = 0;
+        let mut sources = Vec::with_capacity(parts.len());
+        for p in &parts {
+            sources.push(match p {
+                Part::Stored(_) => {
+                    next_stored += 1;
+                    (0, next_stored - 1)
+                }
+                Part::Arrived(index) if arrived.is_some() => (1, *index),
+                Part::Arrived(_) => return Err(self.failed("a joined row of a batch not at hand")),
+                Part::Padded => (2, 0),
+            });
+        }
+        decoded
+            .iter()
+            .enumerate()
+            .map(|(column, decoded)| {
+                let data_type = decoded.data_type();
+                let from_batch = match arrived.and_then(|a| a.get(column)) {
+                    // Decoded rows can come back as another type than the
+                    // input's (a dictionary as its values): one type to interleave.
+                    Some(c) if c.data_type() != data_type => {
+                        arrow_cast::cast(c, data_type).map_err(|e| self.failed(e))?
+                    }
+                    Some(c) => c.clone(),
+                    None => arrow_array::new_empty_array(data_type),
+                };
+                let null = arrow_array::new_null_array(data_type, 1);
+                arrow_select::interleave::interleave(
+                    &[decoded.as_ref(), from_batch.as_ref(), null.as_ref()],
+                    &sources,
+                )
+                .map_err(|e| self.failed(e))
             })
             .collect()
     }
 
-    fn emit(&self, joined: &[Joined]) -> Result<RecordBatch> {
+    /// The batch of `joined`, whose arrived rows are of the batch whose
+    /// payload columns `arrived` holds, of its side.
+    fn emit(
+        &self,
+        joined: &[Joined],
+        arrived: Option<(usize, &[ArrayRef])>,
+    ) -> Result<RecordBatch> {
         let mut columns = Vec::new();
         for side in 0..2 {
             if self.kind.emits(side) {
-                columns.extend(self.side_columns(side, joined)?);
+                let arrived = arrived.filter(|(of, _)| *of == side).map(|(_, c)| c);
+                columns.extend(self.side_columns(side, joined, arrived)?);
             }
         }
         if self.updates {
@@ -613,7 +707,10 @@ impl Operator for Join {
             self.max_parallelism,
             &self.name,
         )?;
-        let rows = self.rows(side, &batch)?;
+        let payload = self.payload(side, &batch);
+        let rows = self.converters[side]
+            .convert_columns(&payload)
+            .map_err(|e| self.failed(e))?;
         let now = now_millis();
         // An interval or window join's rows leave state at their time plus
         // their reach.
@@ -636,7 +733,8 @@ impl Operator for Join {
         };
         let mut joined = Vec::new();
         for (index, key) in keys.iter().enumerate() {
-            let row = rows.row(index).as_ref().to_vec();
+            let row = rows.row(index);
+            let row = row.as_ref();
             let kind = match kinds {
                 Some(kinds) => RowKind::from_byte(kinds.value(index))
                     .ok_or_else(|| self.failed("a row of unknown kind"))?,
@@ -652,8 +750,7 @@ impl Operator for Join {
                     } else {
                         RowKind::Insert
                     };
-                    let (left, right) = Self::pair(side, Some(row), None);
-                    joined.push((shown, left, right));
+                    joined.push(Self::pair(shown, side, Part::Arrived(index), Part::Padded));
                 }
                 continue;
             }
@@ -661,7 +758,7 @@ impl Operator for Join {
             self.state.set_current_key(groups[index], &key)?;
             if retracts {
                 // Only a regular join reads a changelog: no expiry to mind.
-                self.retract_row(side, &row, kind, now, &mut joined)?;
+                self.retract_row(side, (row, index), kind, now, &mut joined)?;
                 continue;
             }
             let expires = match &expiries {
@@ -673,7 +770,7 @@ impl Operator for Join {
             let keep = expires.is_none_or(|at| at > self.watermark);
             if let (true, Some(timestamp)) = (keep, expires) {
                 let mut namespace = vec![side as u8];
-                namespace.extend_from_slice(&row);
+                namespace.extend_from_slice(row);
                 let timer = Timer {
                     timestamp,
                     key_group: groups[index],
@@ -682,13 +779,13 @@ impl Operator for Join {
                 };
                 self.timers.register(TimeDomain::EventTime, timer);
             }
-            let partner_rows = self.join_row(side, &row, kind, now, &mut joined)?;
+            let partner_rows = self.join_row(side, index, kind, now, &mut joined)?;
             if keep {
                 self.store_row(side, row, partner_rows, now)?;
             }
         }
         if !joined.is_empty() {
-            out.push(self.emit(&joined)?);
+            out.push(self.emit(&joined, Some((side, &payload)))?);
         }
         Ok(())
     }
@@ -715,15 +812,19 @@ impl Operator for Join {
                     self.state.map_get(ROWS[side], &[], &BytesRef(&row))?;
                 if let Some(entry) = stored.filter(|e| e.partners == 0) {
                     for _ in 0..entry.count {
-                        let (left, right) = Self::pair(side, Some(row.clone()), None);
-                        padded.push((RowKind::Insert, left, right));
+                        padded.push(Self::pair(
+                            RowKind::Insert,
+                            side,
+                            Part::Stored(row.clone()),
+                            Part::Padded,
+                        ));
                     }
                 }
             }
             self.state.map_remove(ROWS[side], &[], &BytesRef(&row))?;
         }
         if !padded.is_empty() {
-            out.push(self.emit(&padded)?);
+            out.push(self.emit(&padded, None)?);
         }
         Ok(())
     }
