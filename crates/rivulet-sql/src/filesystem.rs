@@ -18,6 +18,7 @@ const CSV_SOURCE_OPTIONS: &[&str] = &[
 ];
 const CSV_SINK_OPTIONS: &[&str] = &["csv.field-delimiter", "csv.null-literal"];
 const JSON_SOURCE_OPTIONS: &[&str] = &["json.fail-on-missing-field", "json.ignore-parse-errors"];
+const PARQUET_SINK_OPTIONS: &[&str] = &["parquet.compression"];
 
 /// The formats Rivulet has, and the format options each takes.
 fn format_options(format: &str, source: bool) -> Result<&'static [&'static str], String> {
@@ -25,7 +26,8 @@ fn format_options(format: &str, source: bool) -> Result<&'static [&'static str],
         ("csv", true) => Ok(CSV_SOURCE_OPTIONS),
         ("csv", false) => Ok(CSV_SINK_OPTIONS),
         ("json", true) => Ok(JSON_SOURCE_OPTIONS),
-        ("json", false) | ("parquet", _) => Ok(&[]),
+        ("json", false) | ("parquet", true) => Ok(&[]),
+        ("parquet", false) => Ok(PARQUET_SINK_OPTIONS),
         (other, _) => Err(format!(
             "Could not find any format factory for identifier '{other}' in the classpath."
         )),
@@ -146,7 +148,10 @@ pub fn sink(
         format: format.to_string(),
         field_delimiter: delimiter(options)?,
         null_literal: options.get("csv.null-literal").cloned(),
+        compression: options.get("parquet.compression").cloned(),
     };
+    // The codec's own message, not the job graph's wrapping of it.
+    rivulet_runtime::formats::parquet::compression(spec.compression.as_deref())?;
     spec.validate().map_err(|e| e.to_string())?;
     Ok(spec)
 }

@@ -37,6 +37,10 @@ pub struct FileSinkSpec {
     /// Flink's `csv.null-literal`: how NULL is written (empty by default).
     #[serde(default)]
     pub null_literal: Option<String>,
+    /// Flink's `parquet.compression`: the codec parquet files are written
+    /// with (`SNAPPY` by default).
+    #[serde(default)]
+    pub compression: Option<String>,
 }
 
 fn default_format() -> String {
@@ -59,6 +63,15 @@ impl FileSinkSpec {
                 self.format,
                 SINK_FORMATS.join(", ")
             )));
+        }
+        if let Some(codec) = &self.compression {
+            if self.format != "parquet" {
+                return Err(RuntimeError::InvalidJobGraph(format!(
+                    "file_sink 'compression' is for parquet, not {}",
+                    self.format
+                )));
+            }
+            parquet::compression(Some(codec)).map_err(RuntimeError::InvalidJobGraph)?;
         }
         if self.path.trim().is_empty() {
             return Err(RuntimeError::InvalidJobGraph(
@@ -143,8 +156,10 @@ impl Operator for FileSink {
         let file =
             PartFile::create(&self.in_progress).map_err(|e| self.io_error(&self.in_progress, e))?;
         self.writer = Some(if self.spec.format == "parquet" {
+            let compression = parquet::compression(self.spec.compression.as_deref())
+                .map_err(|m| self.failed(m))?;
             PartWriter::Parquet(Box::new(
-                parquet::writer(file, &self.schema).map_err(|m| self.failed(m))?,
+                parquet::writer(file, &self.schema, compression).map_err(|m| self.failed(m))?,
             ))
         } else {
             PartWriter::Lines(file)
