@@ -27,6 +27,12 @@ impl RowKind {
         }
     }
 
+    /// Whether a row of this kind takes back (`-U`, `-D`) what a row of
+    /// the same values added (`+I`, `+U`).
+    pub fn retracts(self) -> bool {
+        matches!(self, RowKind::UpdateBefore | RowKind::Delete)
+    }
+
     /// `+I`, `-U`, `+U` or `-D`, as Flink prints it.
     pub fn short_string(self) -> &'static str {
         match self {
@@ -36,4 +42,25 @@ impl RowKind {
             RowKind::Delete => "-D",
         }
     }
+}
+
+/// The kind of each row of `batch`, read from its row kind column at
+/// `column`; every row is an insert when it has none.
+pub fn row_kinds(
+    batch: &arrow_array::RecordBatch,
+    column: Option<usize>,
+) -> Result<Vec<RowKind>, String> {
+    let Some(column) = column else {
+        return Ok(vec![RowKind::Insert; batch.num_rows()]);
+    };
+    let kinds = batch
+        .column(column)
+        .as_any()
+        .downcast_ref::<arrow_array::Int8Array>()
+        .ok_or("the row kind column is not TINYINT")?;
+    kinds
+        .values()
+        .iter()
+        .map(|&byte| RowKind::from_byte(byte).ok_or_else(|| format!("unknown row kind {byte}")))
+        .collect()
 }

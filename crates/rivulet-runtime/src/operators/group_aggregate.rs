@@ -26,7 +26,7 @@ use super::grouping::{
 };
 use super::retraction::check_retractable;
 use super::{Operator, SubtaskContext, name_or};
-use crate::changelog::{ROW_KIND_COLUMN, RowKind};
+use crate::changelog::{ROW_KIND_COLUMN, RowKind, row_kinds};
 use crate::error::{Result, RuntimeError};
 use crate::state::keyed::{KeyedState, StateId};
 
@@ -116,7 +116,7 @@ impl GroupAggregate {
         let (keys, groups) = keys_of(batch, self.key, self.max_parallelism, &self.name)?;
         let inputs = self.calls.inputs(batch)?;
         let signs = match self.row_kind {
-            Some(column) => Some(row_signs(batch.column(column), &self.name)?),
+            Some(column) => Some(row_signs(batch, column, &self.name)?),
             None => None,
         };
         let mut order: Vec<(KeyValue, Partial)> = Vec::new();
@@ -191,27 +191,15 @@ impl GroupAggregate {
 
 /// Each row's sign: 1 for a row that adds (`+I`, `+U`), -1 for one that
 /// takes back (`-U`, `-D`).
-fn row_signs(kinds: &ArrayRef, operator: &str) -> Result<Vec<i64>> {
-    let kinds =
-        kinds
-            .as_any()
-            .downcast_ref::<Int8Array>()
-            .ok_or_else(|| RuntimeError::Operator {
-                operator: operator.to_string(),
-                message: "the row kind column is not TINYINT".into(),
-            })?;
-    kinds
-        .values()
-        .iter()
-        .map(|&byte| match RowKind::from_byte(byte) {
-            Some(RowKind::Insert | RowKind::UpdateAfter) => Ok(1),
-            Some(RowKind::UpdateBefore | RowKind::Delete) => Ok(-1),
-            None => Err(RuntimeError::Operator {
-                operator: operator.to_string(),
-                message: format!("unknown row kind {byte}"),
-            }),
-        })
-        .collect()
+fn row_signs(batch: &RecordBatch, column: usize, operator: &str) -> Result<Vec<i64>> {
+    let kinds = row_kinds(batch, Some(column)).map_err(|message| RuntimeError::Operator {
+        operator: operator.to_string(),
+        message,
+    })?;
+    Ok(kinds
+        .into_iter()
+        .map(|kind| if kind.retracts() { -1 } else { 1 })
+        .collect())
 }
 
 impl Operator for GroupAggregate {

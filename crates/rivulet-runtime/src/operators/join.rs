@@ -51,7 +51,7 @@ use super::aggregate_calls::column_of;
 use super::event_time::epoch_millis;
 use super::grouping::{can_group_by, key_bytes, keys_of, subtask_state};
 use super::{Operator, SubtaskContext, name_or};
-use crate::changelog::{ROW_KIND_COLUMN, RowKind};
+use crate::changelog::{ROW_KIND_COLUMN, RowKind, row_kinds};
 use crate::error::{Result, RuntimeError};
 use crate::state::bytes::{BytesRef, StoredBytes};
 use crate::state::keyed::{KeyedState, StateId};
@@ -376,6 +376,25 @@ impl Join {
         }
     }
 
+    /// `count` output rows of `kind` with `row` on `side` and `other` on the
+    /// other side: a stored row counts how often it came.
+    fn push_pairs(
+        out: &mut Vec<Joined>,
+        count: u32,
+        kind: RowKind,
+        side: usize,
+        row: Part,
+        other: Part,
+    ) {
+        for _ in 1..count {
+            out.push(Self::pair(kind, side, row.clone(), other.clone()));
+        }
+        // The last (mostly the only) one takes the parts themselves.
+        if count > 0 {
+            out.push(Self::pair(kind, side, row, other));
+        }
+    }
+
     /// The other side's live rows under the current key; expired ones are
     /// dropped from state.
     fn partners(&mut self, other: usize, now: i64) -> Result<Vec<(Vec<u8>, Stored)>> {
@@ -422,14 +441,14 @@ impl Join {
         }
         for (partner, mut entry) in partners {
             if entry.partners == 0 {
-                for _ in 0..entry.count {
-                    out.push(Self::pair(
-                        RowKind::Insert,
-                        other,
-                        Part::Stored(partner.clone()),
-                        Part::Padded,
-                    ));
-                }
+                Self::push_pairs(
+                    out,
+                    entry.count,
+                    RowKind::Insert,
+                    other,
+                    Part::Stored(partner.clone()),
+                    Part::Padded,
+                );
             }
             entry.partners += 1;
             self.state
@@ -467,27 +486,27 @@ impl Join {
             if self.kind.preserves(other) {
                 if entry.partners == 0 && !self.padded_at_expiry {
                     // Its padded rows were shown; take them back first.
-                    for _ in 0..entry.count {
-                        out.push(Self::pair(
-                            RowKind::Delete,
-                            other,
-                            Part::Stored(partner.clone()),
-                            Part::Padded,
-                        ));
-                    }
+                    Self::push_pairs(
+                        out,
+                        entry.count,
+                        RowKind::Delete,
+                        other,
+                        Part::Stored(partner.clone()),
+                        Part::Padded,
+                    );
                 }
                 entry.partners += 1;
                 self.state
                     .map_put(ROWS[other], &[], &BytesRef(&partner), &entry)?;
             }
-            for _ in 0..entry.count {
-                out.push(Self::pair(
-                    joined_kind,
-                    side,
-                    Part::Arrived(arrived),
-                    Part::Stored(partner.clone()),
-                ));
-            }
+            Self::push_pairs(
+                out,
+                entry.count,
+                joined_kind,
+                side,
+                Part::Arrived(arrived),
+                Part::Stored(partner.clone()),
+            );
         }
         if partner_rows == 0 && self.kind.preserves(side) && !self.padded_at_expiry {
             out.push(Self::pair(
@@ -525,25 +544,25 @@ impl Join {
             ));
         }
         for (partner, mut entry) in partners {
-            for _ in 0..entry.count {
-                out.push(Self::pair(
-                    retracted,
-                    side,
-                    Part::Arrived(arrived),
-                    Part::Stored(partner.clone()),
-                ));
-            }
+            Self::push_pairs(
+                out,
+                entry.count,
+                retracted,
+                side,
+                Part::Arrived(arrived),
+                Part::Stored(partner.clone()),
+            );
             if self.kind.preserves(other) {
                 entry.partners = entry.partners.saturating_sub(1);
                 if entry.partners == 0 {
-                    for _ in 0..entry.count {
-                        out.push(Self::pair(
-                            RowKind::Insert,
-                            other,
-                            Part::Stored(partner.clone()),
-                            Part::Padded,
-                        ));
-                    }
+                    Self::push_pairs(
+                        out,
+                        entry.count,
+                        RowKind::Insert,
+                        other,
+                        Part::Stored(partner.clone()),
+                        Part::Padded,
+                    );
                 }
                 self.state
                     .map_put(ROWS[other], &[], &BytesRef(&partner), &entry)?;
@@ -721,26 +740,13 @@ impl Operator for Join {
             }
             None => None,
         };
-        let kinds = match self.row_kinds[side] {
-            Some(column) => Some(
-                batch
-                    .column(column)
-                    .as_any()
-                    .downcast_ref::<Int8Array>()
-                    .ok_or_else(|| self.failed("its input's row kinds are not TINYINT"))?,
-            ),
-            None => None,
-        };
+        let kinds = row_kinds(&batch, self.row_kinds[side]).map_err(|e| self.failed(e))?;
         let mut joined = Vec::new();
         for (index, key) in keys.iter().enumerate() {
             let row = rows.row(index);
             let row = row.as_ref();
-            let kind = match kinds {
-                Some(kinds) => RowKind::from_byte(kinds.value(index))
-                    .ok_or_else(|| self.failed("a row of unknown kind"))?,
-                None => RowKind::Insert,
-            };
-            let retracts = matches!(kind, RowKind::UpdateBefore | RowKind::Delete);
+            let kind = kinds[index];
+            let retracts = kind.retracts();
             if key.has_null() {
                 // It can never match; an outer join shows it padded, once,
                 // and takes that back with it.
@@ -811,14 +817,14 @@ impl Operator for Join {
                 let stored: Option<Stored> =
                     self.state.map_get(ROWS[side], &[], &BytesRef(&row))?;
                 if let Some(entry) = stored.filter(|e| e.partners == 0) {
-                    for _ in 0..entry.count {
-                        padded.push(Self::pair(
-                            RowKind::Insert,
-                            side,
-                            Part::Stored(row.clone()),
-                            Part::Padded,
-                        ));
-                    }
+                    Self::push_pairs(
+                        &mut padded,
+                        entry.count,
+                        RowKind::Insert,
+                        side,
+                        Part::Stored(row.clone()),
+                        Part::Padded,
+                    );
                 }
             }
             self.state.map_remove(ROWS[side], &[], &BytesRef(&row))?;

@@ -37,7 +37,7 @@ use super::event_time::epoch_millis;
 use super::grouping::{group_key, key_bytes, keys_of, subtask_state};
 use super::kept_rows;
 use super::{Operator, SubtaskContext, name_or};
-use crate::changelog::{ROW_KIND_COLUMN, RowKind};
+use crate::changelog::{ROW_KIND_COLUMN, RowKind, row_kinds};
 use crate::error::{Result, RuntimeError};
 use crate::state::keyed::{KeyedState, StateId};
 use crate::state::timers::{TimeDomain, Timer, TimerService};
@@ -413,16 +413,7 @@ impl Operator for Rank {
             .filter(|(i, _)| *i != self.key && Some(*i) != self.row_kind)
             .map(|(_, c)| c.clone())
             .collect();
-        let kinds = match self.row_kind {
-            Some(column) => Some(
-                batch
-                    .column(column)
-                    .as_any()
-                    .downcast_ref::<Int8Array>()
-                    .ok_or_else(|| self.failed("its input's row kinds are not TINYINT"))?,
-            ),
-            None => None,
-        };
+        let kinds = row_kinds(&batch, self.row_kind).map_err(|e| self.failed(e))?;
         let rows = self
             .rows
             .convert_columns(&payload)
@@ -442,14 +433,7 @@ impl Operator for Rank {
             };
             let key = key_bytes(key, &self.name)?;
             self.state.set_current_key(groups[index], &key)?;
-            let retracts = match kinds {
-                Some(kinds) => matches!(
-                    RowKind::from_byte(kinds.value(index)),
-                    Some(RowKind::UpdateBefore | RowKind::Delete)
-                ),
-                None => false,
-            };
-            if retracts {
+            if kinds[index].retracts() {
                 let (sort_key, row) = (sort_keys.row(index), rows.row(index));
                 self.retract_row(sort_key.as_ref(), row.as_ref(), &mut changes)?;
                 continue;
@@ -526,8 +510,9 @@ mod tests {
         .unwrap()
     }
 
-    fn top(limit: u64) -> Rank {
-        let spec = RankSpec {
+    /// The first `limit` rows of each `k` by `price`, highest first.
+    fn spec(limit: u64, backend: Option<&str>, window_end: Option<&str>) -> RankSpec {
+        RankSpec {
             name: None,
             key: "k".into(),
             order: vec![SortKey {
@@ -538,11 +523,14 @@ mod tests {
             limit,
             rank_column: "rn".into(),
             newer_first_on_ties: false,
-            state_backend: None,
-            window_end: None,
-        };
+            state_backend: backend.map(str::to_string),
+            window_end: window_end.map(str::to_string),
+        }
+    }
+
+    fn top(limit: u64) -> Rank {
         let context = SubtaskContext::alone();
-        spec.create(&input(), &context).unwrap()
+        spec(limit, None, None).create(&input(), &context).unwrap()
     }
 
     /// `kind price rank` per output row.
@@ -599,20 +587,7 @@ mod tests {
             .unwrap()
         };
         for backend in ["hashmap", "rocksdb"] {
-            let mut spec = RankSpec {
-                name: None,
-                key: "k".into(),
-                order: vec![SortKey {
-                    column: "price".into(),
-                    descending: true,
-                    nulls_first: false,
-                }],
-                limit: 2,
-                rank_column: "rn".into(),
-                newer_first_on_ties: false,
-                state_backend: Some(backend.into()),
-                window_end: None,
-            };
+            let mut spec = spec(2, Some(backend), None);
             let mut rank = spec.create(&schema, &SubtaskContext::alone()).unwrap();
             assert_eq!(rank.output.fields().len(), 3, "price, rank, row kind");
             let mut out = Vec::new();
@@ -669,20 +644,7 @@ mod tests {
             .unwrap()
         };
         for backend in ["hashmap", "rocksdb"] {
-            let spec = RankSpec {
-                name: None,
-                key: "k".into(),
-                order: vec![SortKey {
-                    column: "price".into(),
-                    descending: true,
-                    nulls_first: false,
-                }],
-                limit: 2,
-                rank_column: "rn".into(),
-                newer_first_on_ties: false,
-                state_backend: Some(backend.into()),
-                window_end: Some("wend".into()),
-            };
+            let spec = spec(2, Some(backend), Some("wend"));
             let mut rank = spec.create(&schema, &SubtaskContext::alone()).unwrap();
             assert!(
                 rank.output.index_of(ROW_KIND_COLUMN).is_err(),
