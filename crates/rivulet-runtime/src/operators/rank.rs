@@ -302,8 +302,7 @@ impl Rank {
             .position(|(_, kept)| *kept == row)
             .map(|at| first_equal + at)
         else {
-            // Never kept (its insert came before a restart that lost it, or
-            // never came): nothing to take back.
+            // A retraction of a row that never came: nothing to take back.
             return Ok(());
         };
         let shown_before = top.len().min(self.limit);

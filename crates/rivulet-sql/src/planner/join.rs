@@ -229,8 +229,7 @@ impl GraphBuilder<'_> {
         // the sides an interval join. Neither reads a changelog: as in
         // Flink, whose time attributes do not outlive an unbounded
         // aggregation, such a join is a regular one.
-        let windows = window_join(join, &left, &right).filter(|_| !reads_changelog);
-        let expiry = match (windows, &join.filter, kind) {
+        let expiry = match (window_join(join, &left, &right), &join.filter, kind) {
             _ if reads_changelog => None,
             (Some(expiry), _, _) => Some(expiry),
             (None, Some(condition), JoinKind::Inner) => {
