@@ -219,6 +219,9 @@ enum ChangedRow {
     Arrived(usize),
     /// A row kept before, as its bytes.
     Kept(Vec<u8>),
+    /// The same row as the change at this index of the batch's changes: a
+    /// row moving one rank shows in two changes, decoded once.
+    Repeat(usize),
 }
 
 /// An emitted row: its kind, where its values are and its rank number.
@@ -262,21 +265,24 @@ impl Rank {
         // Every rank from `place` on now holds the row that was one rank
         // above it; the rank past the old last one is new.
         if let Some(out) = out {
-            let shown = |rank: usize| {
-                if rank == place {
-                    ChangedRow::Arrived(arrived)
-                } else {
-                    ChangedRow::Kept(top[rank].1.to_vec())
-                }
-            };
+            // The change that last showed a row leaving its rank, whose row
+            // is the next rank's new one.
+            let mut moved: Option<usize> = None;
             let changed = top.len().min(self.limit);
             for rank in place.min(changed)..changed {
                 let number = rank as u64 + 1;
+                let now_here = match moved {
+                    _ if rank == place => ChangedRow::Arrived(arrived),
+                    Some(change) => ChangedRow::Repeat(change),
+                    None => ChangedRow::Kept(top[rank].1.to_vec()),
+                };
                 if rank < kept_before {
-                    out.push((RowKind::UpdateBefore, shown(rank + 1), number));
-                    out.push((RowKind::UpdateAfter, shown(rank), number));
+                    moved = Some(out.len());
+                    let was_here = ChangedRow::Kept(top[rank + 1].1.to_vec());
+                    out.push((RowKind::UpdateBefore, was_here, number));
+                    out.push((RowKind::UpdateAfter, now_here, number));
                 } else {
-                    out.push((RowKind::Insert, shown(rank), number));
+                    out.push((RowKind::Insert, now_here, number));
                 }
             }
         }
@@ -307,23 +313,22 @@ impl Rank {
         };
         let shown_before = top.len().min(self.limit);
         let removed = top.remove(place);
+        // The change that last showed a row moving up, which leaves the
+        // rank below it next.
+        let mut moved: Option<usize> = None;
         for rank in place..shown_before {
             let number = rank as u64 + 1;
-            let old = if rank == place {
-                removed.1
-            } else {
-                top[rank - 1].1
+            let was_here = match moved {
+                Some(change) => ChangedRow::Repeat(change),
+                None => ChangedRow::Kept(removed.1.to_vec()),
             };
             match top.get(rank) {
                 Some((_, new)) => {
-                    out.push((
-                        RowKind::UpdateBefore,
-                        ChangedRow::Kept(old.to_vec()),
-                        number,
-                    ));
+                    out.push((RowKind::UpdateBefore, was_here, number));
+                    moved = Some(out.len());
                     out.push((RowKind::UpdateAfter, ChangedRow::Kept(new.to_vec()), number));
                 }
-                None => out.push((RowKind::Delete, ChangedRow::Kept(old.to_vec()), number)),
+                None => out.push((RowKind::Delete, was_here, number)),
             }
         }
         if top.is_empty() {
@@ -339,12 +344,16 @@ impl Rank {
         let parser = self.rows.parser();
         let kept = changes.iter().filter_map(|(_, row, _)| match row {
             ChangedRow::Kept(bytes) => Some(parser.parse(bytes)),
-            ChangedRow::Arrived(_) => None,
+            ChangedRow::Arrived(_) | ChangedRow::Repeat(_) => None,
         });
         let kept = self.rows.convert_rows(kept).map_err(|e| self.failed(e))?;
-        let mut columns = match arrived {
-            None => kept,
-            Some(arrived) => self.interleave(changes, &kept, arrived)?,
+        let all_kept = changes
+            .iter()
+            .all(|(_, row, _)| matches!(row, ChangedRow::Kept(_)));
+        let mut columns = if all_kept {
+            kept
+        } else {
+            self.interleave(changes, &kept, arrived)?
         };
         columns.push(Arc::new(UInt64Array::from_iter_values(
             changes.iter().map(|(_, _, rank)| *rank),
@@ -363,28 +372,37 @@ impl Rank {
         &self,
         changes: &[Change],
         kept: &[ArrayRef],
-        arrived: &[ArrayRef],
+        arrived: Option<&[ArrayRef]>,
     ) -> Result<Vec<ArrayRef>> {
         let mut next_kept = 0;
-        let sources: Vec<(usize, usize)> = changes
-            .iter()
-            .map(|(_, row, _)| match row {
+        let mut sources: Vec<(usize, usize)> = Vec::with_capacity(changes.len());
+        for (_, row, _) in changes {
+            let source = match row {
                 ChangedRow::Kept(_) => {
                     next_kept += 1;
                     (0, next_kept - 1)
                 }
-                ChangedRow::Arrived(index) => (1, *index),
-            })
-            .collect();
+                ChangedRow::Arrived(index) if arrived.is_some() => (1, *index),
+                ChangedRow::Arrived(_) => {
+                    return Err(self.failed("a change of a batch not at hand"));
+                }
+                ChangedRow::Repeat(change) => *sources
+                    .get(*change)
+                    .ok_or_else(|| self.failed("a change repeats a later one"))?,
+            };
+            sources.push(source);
+        }
         kept.iter()
-            .zip(arrived)
-            .map(|(kept, arrived)| {
+            .enumerate()
+            .map(|(column, kept)| {
                 // Decoded rows can come back as another type than the input's
                 // (a dictionary as its values): one type to interleave.
-                let arrived = if arrived.data_type() == kept.data_type() {
-                    arrived.clone()
-                } else {
-                    arrow_cast::cast(arrived, kept.data_type()).map_err(|e| self.failed(e))?
+                let arrived = match arrived.and_then(|a| a.get(column)) {
+                    Some(a) if a.data_type() != kept.data_type() => {
+                        arrow_cast::cast(a, kept.data_type()).map_err(|e| self.failed(e))?
+                    }
+                    Some(a) => a.clone(),
+                    None => arrow_array::new_empty_array(kept.data_type()),
                 };
                 arrow_select::interleave::interleave(&[kept.as_ref(), arrived.as_ref()], &sources)
                     .map_err(|e| self.failed(e))
