@@ -13,13 +13,14 @@
 
 use hashbrown::HashMap;
 
+use super::scope_key::ScopeKey;
 use super::{StateStore, key_group_of, scope_len};
 use crate::error::Result;
 use crate::key_groups::KeyGroupRange;
 
 #[derive(Debug, Default)]
 pub struct MemoryStateStore {
-    scopes: HashMap<Vec<u8>, Scope>,
+    scopes: HashMap<ScopeKey, Scope>,
 }
 
 /// The entries of one scope: the one stored under the scope's own key, and
@@ -140,7 +141,7 @@ impl MemoryStateStore {
         let mut found: Vec<(Vec<u8>, Vec<u8>)> = self
             .scopes
             .iter()
-            .flat_map(|(scope, entries)| entries.entries(scope))
+            .flat_map(|(scope, entries)| entries.entries(scope.as_bytes()))
             .filter(|(key, _)| wanted(key))
             .collect();
         found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -161,14 +162,13 @@ impl StateStore for MemoryStateStore {
         })
     }
 
-    fn put(&mut self, mut key: Vec<u8>, value: Vec<u8>) -> Result<()> {
-        let scope_end = split(&key).0.len();
-        if scope_end == key.len() {
-            self.scopes.entry(key).or_default().value = Some(value);
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<()> {
+        let (scope, rest) = split(&key);
+        let entries = self.scopes.entry(ScopeKey::from(scope)).or_default();
+        if rest.is_empty() {
+            entries.value = Some(value);
         } else {
-            let rest = key.split_off(scope_end);
-            let scope = self.scopes.entry(key).or_default();
-            scope.items.insert(rest, value);
+            entries.items.insert(rest.to_vec(), value);
         }
         Ok(())
     }
@@ -207,8 +207,9 @@ impl StateStore for MemoryStateStore {
 
     fn clear_key_groups(&mut self, range: KeyGroupRange) -> Result<()> {
         // A scope's entries are all of its key group.
-        self.scopes
-            .retain(|scope, _| !key_group_of(scope).is_some_and(|kg| range.contains(kg)));
+        self.scopes.retain(|scope, _| {
+            !key_group_of(scope.as_bytes()).is_some_and(|kg| range.contains(kg))
+        });
         Ok(())
     }
 }
@@ -269,7 +270,7 @@ mod tests {
             store.delete(&key).unwrap();
         }
         assert!(store.scan_prefix(&scope).unwrap().is_empty());
-        assert!(!store.scopes.contains_key(&scope));
+        assert!(!store.scopes.contains_key(scope.as_slice()));
     }
 
     #[test]
