@@ -53,7 +53,7 @@ impl StateStore for DiskStateStore {
             .map(|v| v.to_vec()))
     }
 
-    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<()> {
+    fn put(&mut self, key: &[u8], value: Vec<u8>) -> Result<()> {
         self.entries.insert(key, value).map_err(state_error)
     }
 
@@ -93,7 +93,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("state");
         let mut store = DiskStateStore::open(&dir).unwrap();
-        store.put(vec![0, 1, 9], vec![7]).unwrap();
+        store.put(&[0, 1, 9], vec![7]).unwrap();
         assert_eq!(store.get(&[0, 1, 9]).unwrap(), Some(vec![7]));
         assert!(dir.exists());
         drop(store);

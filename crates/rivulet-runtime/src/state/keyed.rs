@@ -130,7 +130,7 @@ impl KeyedState {
         value: &T,
     ) -> Result<()> {
         let key = self.prefix(state, namespace)?;
-        self.store.put(key, encode(value)?)
+        self.store.put(&key, encode(value)?)
     }
 
     /// Value state kept as the caller's own bytes, not encoded: for an
@@ -146,7 +146,7 @@ impl KeyedState {
         bytes: Vec<u8>,
     ) -> Result<()> {
         let key = self.prefix(state, namespace)?;
-        self.store.put(key, bytes)
+        self.store.put(&key, bytes)
     }
 
     /// Clears value or list state of the current key in `namespace`.
@@ -208,9 +208,8 @@ impl KeyedState {
         value: &V,
     ) -> Result<()> {
         let value = encode(value)?;
-        // The stored key is allocated once, at its size.
         self.with_map_key(state, namespace, user_key, |store, key| {
-            store.put(key.to_vec(), value)
+            store.put(key, value)
         })
     }
 

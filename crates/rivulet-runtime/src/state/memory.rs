@@ -63,23 +63,27 @@ impl Items {
         }
     }
 
-    fn insert(&mut self, rest: Vec<u8>, value: Vec<u8>) {
+    /// Sets the entry of `rest`; its key is copied only when it is new.
+    fn insert(&mut self, rest: &[u8], value: Vec<u8>) {
         match self {
-            Items::None => *self = Items::Few(vec![(rest, value)]),
+            Items::None => *self = Items::Few(vec![(rest.to_vec(), value)]),
             Items::Few(items) => {
                 if let Some(entry) = items.iter_mut().find(|(k, _)| *k == rest) {
                     entry.1 = value;
                 } else if items.len() < FEW_ITEMS {
-                    items.push((rest, value));
+                    items.push((rest.to_vec(), value));
                 } else {
                     let mut many: HashMap<Vec<u8>, Vec<u8>> = items.drain(..).collect();
-                    many.insert(rest, value);
+                    many.insert(rest.to_vec(), value);
                     *self = Items::Many(Box::new(many));
                 }
             }
-            Items::Many(items) => {
-                items.insert(rest, value);
-            }
+            Items::Many(items) => match items.get_mut(rest) {
+                Some(entry) => *entry = value,
+                None => {
+                    items.insert(rest.to_vec(), value);
+                }
+            },
         }
     }
 
@@ -162,13 +166,15 @@ impl StateStore for MemoryStateStore {
         })
     }
 
-    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<()> {
-        let (scope, rest) = split(&key);
+    fn put(&mut self, key: &[u8], value: Vec<u8>) -> Result<()> {
+        // The scope's key lives in the table's slot; what follows it is
+        // copied out only for a new entry.
+        let (scope, rest) = split(key);
         let entries = self.scopes.entry(ScopeKey::from(scope)).or_default();
         if rest.is_empty() {
             entries.value = Some(value);
         } else {
-            entries.items.insert(rest.to_vec(), value);
+            entries.items.insert(rest, value);
         }
         Ok(())
     }
@@ -239,7 +245,7 @@ mod tests {
                 for namespace in [&b""[..], b"w1", b"w10"] {
                     for item in [&b""[..], b"\x02z", b"\x01a", b"\x01"] {
                         let full = scoped(kg, key, namespace, item);
-                        store.put(full.clone(), full.clone()).unwrap();
+                        store.put(&full, full.clone()).unwrap();
                         ordered.insert(full.clone(), full);
                     }
                 }
@@ -281,8 +287,8 @@ mod tests {
         let item = |i: u8| scoped(1, b"k", b"", &[1, i]);
         for count in [3u8, 30] {
             for i in 0..count {
-                store.put(item(i), vec![i]).unwrap();
-                store.put(item(i), vec![i, i]).unwrap();
+                store.put(&item(i), vec![i]).unwrap();
+                store.put(&item(i), vec![i, i]).unwrap();
             }
             for i in (0..count).step_by(2) {
                 store.delete(&item(i)).unwrap();

@@ -31,7 +31,7 @@ use crate::key_groups::KeyGroupRange;
 /// The byte-level store behind keyed state.
 pub trait StateStore: Send {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
-    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<()>;
+    fn put(&mut self, key: &[u8], value: Vec<u8>) -> Result<()>;
     fn delete(&mut self, key: &[u8]) -> Result<()>;
     /// Every entry whose key starts with `prefix`, in no particular order
     /// (the in-memory store keeps a scope's map entries hashed).
@@ -60,7 +60,7 @@ pub trait StateStore: Send {
     fn restore(&mut self, snapshot: &StateSnapshot, owned: KeyGroupRange) -> Result<()> {
         for (key, value) in &snapshot.entries {
             if key_group_of(key).is_some_and(|kg| owned.contains(kg)) {
-                self.put(key.clone(), value.clone())?;
+                self.put(key, value.clone())?;
             }
         }
         Ok(())
@@ -171,7 +171,7 @@ pub(crate) mod tests {
         for key_group in 0..128u32 {
             let mut key = key_group_prefix(key_group).to_vec();
             key.extend_from_slice(b"k");
-            store.put(key, key_group.to_le_bytes().to_vec()).unwrap();
+            store.put(&key, key_group.to_le_bytes().to_vec()).unwrap();
         }
         let first = store.snapshot(KeyGroupRange::new(0, 63)).unwrap();
         let second = store.snapshot(KeyGroupRange::new(64, 127)).unwrap();
@@ -208,7 +208,7 @@ pub(crate) mod tests {
         for kind in [StateBackendKind::Memory, StateBackendKind::Disk] {
             snapshot_and_restore_by_key_group_range(|| kind.open_store().unwrap());
             let mut first = kind.open_store().unwrap();
-            first.put(vec![0, 1, 7], vec![1]).unwrap();
+            first.put(&[0, 1, 7], vec![1]).unwrap();
             let second = kind.open_store().unwrap();
             assert_eq!(
                 second.get(&[0, 1, 7]).unwrap(),
