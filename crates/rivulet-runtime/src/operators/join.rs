@@ -376,6 +376,33 @@ impl Join {
         }
     }
 
+    /// `count` output rows of `kind` showing the stored `row` of `side`
+    /// padded with NULLs.
+    fn push_padded(out: &mut Vec<Joined>, count: u32, kind: RowKind, side: usize, row: &[u8]) {
+        Self::push_pairs(
+            out,
+            count,
+            kind,
+            side,
+            Part::Stored(row.to_vec()),
+            Part::Padded,
+        );
+    }
+
+    /// `count` output rows of `kind` joining the row `arrived` of the batch,
+    /// of `side`, with the stored `partner` of the other side.
+    fn push_joined(
+        out: &mut Vec<Joined>,
+        count: u32,
+        kind: RowKind,
+        side: usize,
+        arrived: usize,
+        partner: &[u8],
+    ) {
+        let partner = Part::Stored(partner.to_vec());
+        Self::push_pairs(out, count, kind, side, Part::Arrived(arrived), partner);
+    }
+
     /// `count` output rows of `kind` with `row` on `side` and `other` on the
     /// other side: a stored row counts how often it came.
     fn push_pairs(
@@ -441,14 +468,7 @@ impl Join {
         }
         for (partner, mut entry) in partners {
             if entry.partners == 0 {
-                Self::push_pairs(
-                    out,
-                    entry.count,
-                    RowKind::Insert,
-                    other,
-                    Part::Stored(partner.clone()),
-                    Part::Padded,
-                );
+                Self::push_padded(out, entry.count, RowKind::Insert, other, &partner);
             }
             entry.partners += 1;
             self.state
@@ -486,27 +506,13 @@ impl Join {
             if self.kind.preserves(other) {
                 if entry.partners == 0 && !self.padded_at_expiry {
                     // Its padded rows were shown; take them back first.
-                    Self::push_pairs(
-                        out,
-                        entry.count,
-                        RowKind::Delete,
-                        other,
-                        Part::Stored(partner.clone()),
-                        Part::Padded,
-                    );
+                    Self::push_padded(out, entry.count, RowKind::Delete, other, &partner);
                 }
                 entry.partners += 1;
                 self.state
                     .map_put(ROWS[other], &[], &BytesRef(&partner), &entry)?;
             }
-            Self::push_pairs(
-                out,
-                entry.count,
-                joined_kind,
-                side,
-                Part::Arrived(arrived),
-                Part::Stored(partner.clone()),
-            );
+            Self::push_joined(out, entry.count, joined_kind, side, arrived, &partner);
         }
         if partner_rows == 0 && self.kind.preserves(side) && !self.padded_at_expiry {
             out.push(Self::pair(
@@ -544,25 +550,11 @@ impl Join {
             ));
         }
         for (partner, mut entry) in partners {
-            Self::push_pairs(
-                out,
-                entry.count,
-                retracted,
-                side,
-                Part::Arrived(arrived),
-                Part::Stored(partner.clone()),
-            );
+            Self::push_joined(out, entry.count, retracted, side, arrived, &partner);
             if self.kind.preserves(other) {
                 entry.partners = entry.partners.saturating_sub(1);
                 if entry.partners == 0 {
-                    Self::push_pairs(
-                        out,
-                        entry.count,
-                        RowKind::Insert,
-                        other,
-                        Part::Stored(partner.clone()),
-                        Part::Padded,
-                    );
+                    Self::push_padded(out, entry.count, RowKind::Insert, other, &partner);
                 }
                 self.state
                     .map_put(ROWS[other], &[], &BytesRef(&partner), &entry)?;
@@ -817,14 +809,7 @@ impl Operator for Join {
                 let stored: Option<Stored> =
                     self.state.map_get(ROWS[side], &[], &BytesRef(&row))?;
                 if let Some(entry) = stored.filter(|e| e.partners == 0) {
-                    Self::push_pairs(
-                        &mut padded,
-                        entry.count,
-                        RowKind::Insert,
-                        side,
-                        Part::Stored(row.clone()),
-                        Part::Padded,
-                    );
+                    Self::push_padded(&mut padded, entry.count, RowKind::Insert, side, &row);
                 }
             }
             self.state.map_remove(ROWS[side], &[], &BytesRef(&row))?;
