@@ -4,15 +4,19 @@
 //! source then copies neither `url` nor `channel`.
 //!
 //! A column counts as wholly read unless every use of it, anywhere in the
-//! plan, is a field access `col.field`. Uses are gathered by column name,
-//! whatever relation the column belongs to, so two columns of one name
-//! share their fields: that can only keep more than needed, never less.
+//! plan, is a field access `col.field`. A use is traced down the plan to the
+//! table column it passes through unchanged: `bid.auction` above a
+//! projection `get_field(datagen.bid, 'auction') AS auction` is the value
+//! computed there, not the ROW column `auction` of the table. A reference
+//! the trace cannot follow counts by its name, and uses are kept by column
+//! name whatever table they belong to, so two columns of one name share
+//! their fields: that can only keep more than needed, never less.
 
 use std::collections::{BTreeSet, HashMap};
 
 use arrow_schema::{DataType, Field, Fields, Schema};
-use datafusion::common::ScalarValue;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::common::{Column, ScalarValue};
 use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 
@@ -35,36 +39,49 @@ impl NestedFieldUses {
         // Visiting cannot fail: the closures only record.
         let _ = plan.apply_with_subqueries(|node| {
             node.apply_expressions(|expr| {
-                uses.visit(expr);
+                uses.visit(expr, Some(node));
                 Ok(TreeNodeRecursion::Continue)
             })
         });
         uses
     }
 
-    /// Adds the uses of one more expression (a source's watermark).
+    /// Adds the uses of one more expression (a source's watermark), whose
+    /// columns are the table's own.
     pub fn include(&mut self, expr: &Expr) {
-        self.visit(expr);
+        self.visit(expr, None);
     }
 
-    fn visit(&mut self, expr: &Expr) {
+    /// Records the uses in `expr`, an expression of `node` (of the table
+    /// itself when `None`).
+    fn visit(&mut self, expr: &Expr, node: Option<&LogicalPlan>) {
         let _ = expr.apply(|e| {
             if let Some((column, field)) = field_of_column(e) {
-                self.read_field(column, field);
+                for origin in origins(node, column) {
+                    self.read_field(origin, field);
+                }
                 // The column under the access is not a whole use.
                 return Ok(TreeNodeRecursion::Jump);
             }
-            if let Expr::Column(column) = e {
-                self.columns.insert(column.name.clone(), ColumnUse::Whole);
+            match e {
+                Expr::Column(column) => {
+                    for origin in origins(node, column) {
+                        self.columns.insert(origin, ColumnUse::Whole);
+                    }
+                }
+                Expr::OuterReferenceColumn(_, column) => {
+                    self.columns.insert(column.name.clone(), ColumnUse::Whole);
+                }
+                _ => {}
             }
             Ok(TreeNodeRecursion::Continue)
         });
     }
 
-    fn read_field(&mut self, column: &str, field: &str) {
+    fn read_field(&mut self, column: String, field: &str) {
         let entry = self
             .columns
-            .entry(column.to_string())
+            .entry(column)
             .or_insert_with(|| ColumnUse::Fields(BTreeSet::new()));
         if let ColumnUse::Fields(fields) = entry {
             fields.insert(field.to_string());
@@ -102,7 +119,7 @@ impl NestedFieldUses {
 }
 
 /// `(column, field)` of `get_field(column, 'field')`.
-fn field_of_column(expr: &Expr) -> Option<(&str, &str)> {
+fn field_of_column(expr: &Expr) -> Option<(&Column, &str)> {
     let Expr::ScalarFunction(ScalarFunction { func, args }) = expr else {
         return None;
     };
@@ -115,10 +132,108 @@ fn field_of_column(expr: &Expr) -> Option<(&str, &str)> {
     match &args[1] {
         Expr::Literal(ScalarValue::Utf8(Some(name)), _)
         | Expr::Literal(ScalarValue::Utf8View(Some(name)), _)
-        | Expr::Literal(ScalarValue::LargeUtf8(Some(name)), _) => {
-            Some((column.name.as_str(), name.as_str()))
-        }
+        | Expr::Literal(ScalarValue::LargeUtf8(Some(name)), _) => Some((column, name.as_str())),
         _ => None,
+    }
+}
+
+/// The names of the table columns that `column`, referenced in an
+/// expression of `node`, passes on unchanged: none when it is a value
+/// computed in the plan (whose own uses are recorded where it is
+/// computed), its own name when the trace cannot follow it.
+fn origins(node: Option<&LogicalPlan>, column: &Column) -> Vec<String> {
+    let Some(node) = node else {
+        return vec![column.name.clone()];
+    };
+    for input in node.inputs() {
+        if let Some(index) = input.schema().maybe_index_of_column(column) {
+            let mut found = Vec::new();
+            if trace(input, index, &mut found) {
+                return found;
+            }
+            return vec![column.name.clone()];
+        }
+    }
+    // A table scan's pushed-down filters name the scan's own columns.
+    vec![column.name.clone()]
+}
+
+/// Adds to `found` the table columns that output `index` of `plan` passes
+/// on unchanged. False when the plan is of a kind the trace cannot follow.
+fn trace(plan: &LogicalPlan, index: usize, found: &mut Vec<String>) -> bool {
+    let through = |input: &LogicalPlan, expr: &Expr, found: &mut Vec<String>| match expr
+        .clone()
+        .unalias_nested()
+        .data
+    {
+        Expr::Column(column) => match input.schema().maybe_index_of_column(&column) {
+            Some(at) => trace(input, at, found),
+            None => false,
+        },
+        // A computed value: its uses are recorded where it is computed.
+        _ => true,
+    };
+    match plan {
+        LogicalPlan::TableScan(scan) => {
+            found.push(scan.projected_schema.field(index).name().clone());
+            true
+        }
+        LogicalPlan::Projection(projection) => match projection.expr.get(index) {
+            Some(expr) => through(&projection.input, expr, found),
+            None => false,
+        },
+        LogicalPlan::Aggregate(aggregate) => {
+            if aggregate
+                .group_expr
+                .iter()
+                .any(|e| matches!(e, Expr::GroupingSet(_)))
+            {
+                return false;
+            }
+            match aggregate.group_expr.get(index) {
+                Some(expr) => through(&aggregate.input, expr, found),
+                // An aggregate's result.
+                None => true,
+            }
+        }
+        LogicalPlan::Window(window) => {
+            if index < window.input.schema().fields().len() {
+                trace(&window.input, index, found)
+            } else {
+                true
+            }
+        }
+        LogicalPlan::Join(join) => {
+            use datafusion::common::JoinType;
+            let left = join.left.schema().fields().len();
+            match join.join_type {
+                JoinType::Inner | JoinType::Left | JoinType::Right | JoinType::Full => {
+                    if index < left {
+                        trace(&join.left, index, found)
+                    } else {
+                        trace(&join.right, index - left, found)
+                    }
+                }
+                JoinType::LeftSemi | JoinType::LeftAnti => trace(&join.left, index, found),
+                JoinType::RightSemi | JoinType::RightAnti => trace(&join.right, index, found),
+                JoinType::LeftMark | JoinType::RightMark => false,
+            }
+        }
+        LogicalPlan::Union(union) => union.inputs.iter().all(|input| trace(input, index, found)),
+        LogicalPlan::SubqueryAlias(_)
+        | LogicalPlan::Filter(_)
+        | LogicalPlan::Sort(_)
+        | LogicalPlan::Limit(_)
+        | LogicalPlan::Repartition(_)
+        | LogicalPlan::Distinct(datafusion::logical_expr::Distinct::All(_)) => {
+            match plan.inputs().first() {
+                Some(input) if input.schema().fields().len() == plan.schema().fields().len() => {
+                    trace(input, index, found)
+                }
+                _ => false,
+            }
+        }
+        _ => false,
     }
 }
 
@@ -175,6 +290,29 @@ mod tests {
         let narrowed = uses.narrow(&table_schema());
         assert_eq!(row_fields(&narrowed, "r"), ["a", "b", "c"]);
         // A row the query does not read at all is left as it is.
+        assert_eq!(row_fields(&narrowed, "s"), ["a", "b", "c"]);
+    }
+
+    #[tokio::test]
+    async fn a_computed_column_named_like_a_row_is_not_a_use_of_the_row() {
+        // As Nexmark's `bid` view: its `r` is a field of `s`, and the
+        // query above it reads that `r`, not the table's ROW column `r`.
+        let uses = uses_of(
+            "SELECT v.r, UPPER(v.b) AS ub FROM (SELECT s.a AS r, s.b AS b FROM t WHERE kind = 2) AS v",
+        )
+        .await;
+        let narrowed = uses.narrow(&table_schema());
+        assert_eq!(row_fields(&narrowed, "s"), ["a", "b"]);
+        assert_eq!(uses.columns.get("r"), None);
+    }
+
+    #[tokio::test]
+    async fn a_row_passed_on_under_another_name_and_read_whole_keeps_every_field() {
+        let uses =
+            uses_of("SELECT x, x.a FROM (SELECT r AS x FROM t) UNION ALL SELECT s, s.a FROM t")
+                .await;
+        let narrowed = uses.narrow(&table_schema());
+        assert_eq!(row_fields(&narrowed, "r"), ["a", "b", "c"]);
         assert_eq!(row_fields(&narrowed, "s"), ["a", "b", "c"]);
     }
 }
