@@ -118,6 +118,22 @@ impl NestedFieldUses {
     }
 }
 
+/// The columns of `schema`, each ROW with its fields: `bid<auction,price>`.
+pub fn describe(schema: &Schema) -> String {
+    let columns: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Struct(children) => {
+                let names: Vec<&str> = children.iter().map(|c| c.name().as_str()).collect();
+                format!("{}<{}>", f.name(), names.join(","))
+            }
+            _ => f.name().clone(),
+        })
+        .collect();
+    columns.join(" ")
+}
+
 /// `(column, field)` of `get_field(column, 'field')`.
 fn field_of_column(expr: &Expr) -> Option<(&Column, &str)> {
     let Expr::ScalarFunction(ScalarFunction { func, args }) = expr else {

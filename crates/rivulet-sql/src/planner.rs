@@ -1175,6 +1175,12 @@ impl GraphBuilder<'_> {
         } else {
             (table.physical.clone(), projected)
         };
+        if std::env::var("RIVULET_DEBUG_PLAN").is_ok() {
+            eprintln!(
+                "source {table_name} reads {}",
+                crate::nested_fields::describe(&projected)
+            );
+        }
         let source =
             connectors::source_operator(&table.definition.options, &physical, &projected, name)
                 .map_err(|m| {
