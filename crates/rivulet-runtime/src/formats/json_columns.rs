@@ -127,6 +127,14 @@ struct StructColumn {
     /// whole with the one met at its place before, without scanning it.
     keys: KeyOrder,
     rows: usize,
+    /// Whether every field takes NULL, and every ROW field's fields, which
+    /// a NULL row needs of them.
+    children_nullable: bool,
+    /// NULL rows whose children have not been given their NULLs yet: a
+    /// run of them (Nexmark's `person` on the bids between two persons)
+    /// goes to the children at once, when the next object or the batch's
+    /// end comes.
+    pending_nulls: usize,
 }
 
 /// A key met at some place of an object: `"name":` as it was written (no
@@ -178,6 +186,12 @@ impl StructColumn {
             .iter()
             .map(|f| Column::new(f.data_type(), capacity))
             .collect::<Option<Vec<_>>>()?;
+        // A NULL row needs NULLs of its fields, and of theirs.
+        let children_nullable = fields.iter().all(|f| f.is_nullable())
+            && children.iter().all(|child| match child {
+                Column::Struct(column) => column.children_nullable,
+                _ => true,
+            });
         Some(StructColumn {
             fields: fields.clone(),
             names: fields.iter().map(|f| f.name().as_bytes().into()).collect(),
@@ -187,6 +201,8 @@ impl StructColumn {
             nulls: NullBufferBuilder::new(capacity),
             keys: KeyOrder::default(),
             rows: 0,
+            children_nullable,
+            pending_nulls: 0,
         })
     }
 
@@ -216,6 +232,7 @@ impl StructColumn {
     /// Reads an object (the scanner at its `{`) into one row.
     fn decode_object(&mut self, scanner: &mut Scanner, mut reading: Reading) -> Scan<()> {
         scanner.expect(b'{')?;
+        self.settle_nulls();
         self.seen.fill(false);
         if !scanner.eat(b'}') {
             let mut place = 0;
@@ -249,20 +266,29 @@ impl StructColumn {
         Ok(())
     }
 
-    fn append_null(&mut self) -> Scan<()> {
-        for (child, field) in self.children.iter_mut().zip(&self.fields) {
-            // A NULL row's NOT NULL children would need a value; arrow-json decides.
-            if !field.is_nullable() {
-                return Err(Unsure);
-            }
-            child.append_null()?;
+    fn append_nulls(&mut self, count: usize) -> Scan<()> {
+        // A NULL row's NOT NULL children would need a value; arrow-json decides.
+        if !self.children_nullable {
+            return Err(Unsure);
         }
-        self.nulls.append_null();
-        self.rows += 1;
+        self.pending_nulls += count;
+        self.nulls.append_n_nulls(count);
+        self.rows += count;
         Ok(())
     }
 
+    /// Gives the children the NULLs of the NULL rows since their last value.
+    fn settle_nulls(&mut self) {
+        if self.pending_nulls > 0 {
+            for child in &mut self.children {
+                child.append_nulls(self.pending_nulls);
+            }
+            self.pending_nulls = 0;
+        }
+    }
+
     fn finish_children(&mut self) -> Result<Vec<ArrayRef>, String> {
+        self.settle_nulls();
         self.children.iter_mut().map(Column::finish).collect()
     }
 
@@ -287,6 +313,7 @@ impl StructColumn {
         // Finishing resets the builder and keeps its capacity.
         drop(self.nulls.finish());
         self.rows = 0;
+        self.pending_nulls = 0;
     }
 }
 
@@ -323,6 +350,10 @@ impl Utf8Column {
     fn append_null(&mut self) -> Scan<()> {
         self.builder.append_null();
         Ok(())
+    }
+
+    fn append_nulls(&mut self, count: usize) {
+        self.builder.append_nulls(count);
     }
 
     fn finish(&mut self) -> Result<ArrayRef, String> {
@@ -427,9 +458,23 @@ impl Column {
         match self {
             Column::Scalar(column, _) => column.append_null(),
             Column::Utf8(column) => return column.append_null(),
-            Column::Struct(column) => return column.append_null(),
+            Column::Struct(column) => return column.append_nulls(1),
         }
         Ok(())
+    }
+
+    /// Appends `count` NULLs to a column whose field takes NULL (its
+    /// children were checked when the NULLs were deferred).
+    fn append_nulls(&mut self, count: usize) {
+        match self {
+            Column::Scalar(column, _) => column.append_nulls(count),
+            Column::Utf8(column) => column.append_nulls(count),
+            // Cannot fail: the parent deferred NULLs only because its
+            // `children_nullable` holds, this column's included.
+            Column::Struct(column) => {
+                let _ = column.append_nulls(count);
+            }
+        }
     }
 
     fn finish(&mut self) -> Result<ArrayRef, String> {
@@ -581,6 +626,55 @@ mod tests {
             })
         );
         assert_eq!(decoder.flush().unwrap(), None);
+    }
+
+    #[test]
+    fn runs_of_null_rows_in_nested_rows_match_arrow_json_across_batches() {
+        let inner = Fields::from(vec![Field::new("d", DataType::Utf8, true)]);
+        let outer = Fields::from(vec![
+            Field::new("b", DataType::Int64, true),
+            Field::new("c", DataType::Struct(inner), true),
+        ]);
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Int32, true),
+            Field::new("a", DataType::Struct(outer), true),
+        ]));
+        let lines = [
+            r#"{"k":1,"a":null}"#,
+            r#"{"k":2,"a":null}"#,
+            r#"{"k":3,"a":{"b":7,"c":null}}"#,
+            r#"{"k":4,"a":{"b":8,"c":{"d":"x"}}}"#,
+            r#"{"k":5,"a":null}"#,
+            r#"{"k":6,"a":{"c":{"d":"y"}}}"#,
+            r#"{"k":7}"#,
+            r#"{"k":8,"a":null}"#,
+        ];
+        let mut decoder = FastJsonDecoder::for_schema(&schema, false, 16).unwrap();
+        // Batches end inside a run of NULL rows and after one.
+        for cut in [&lines[..2], &lines[2..5], &lines[5..]] {
+            for line in cut {
+                decoder.decode_line(line).unwrap();
+            }
+            let batch = decoder.flush().unwrap().unwrap();
+            let text = cut.join("\n");
+            let mut reader = arrow_json::ReaderBuilder::new(schema.clone())
+                .build(text.as_bytes())
+                .unwrap();
+            assert_eq!(batch, reader.next().unwrap().unwrap());
+        }
+    }
+
+    #[test]
+    fn a_null_row_whose_rows_have_a_not_null_field_is_left_to_arrow_json() {
+        let inner = Fields::from(vec![Field::new("d", DataType::Utf8, false)]);
+        let outer = Fields::from(vec![Field::new("c", DataType::Struct(inner), true)]);
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "a",
+            DataType::Struct(outer),
+            true,
+        )]));
+        let mut decoder = FastJsonDecoder::for_schema(&schema, false, 16).unwrap();
+        assert_eq!(decoder.decode_line(r#"{"a":null}"#), Err(Unsure));
     }
 
     /// A small xorshift generator, so that random tests repeat.

@@ -59,6 +59,21 @@ impl ScalarColumn {
         }
     }
 
+    /// Appends `count` NULLs at once.
+    pub fn append_nulls(&mut self, count: usize) {
+        match self {
+            ScalarColumn::Boolean(b) => b.append_nulls(count),
+            ScalarColumn::Int8(b) => b.append_nulls(count),
+            ScalarColumn::Int16(b) => b.append_nulls(count),
+            ScalarColumn::Int32(b) => b.append_nulls(count),
+            ScalarColumn::Int64(b) => b.append_nulls(count),
+            ScalarColumn::Float32(b) => b.append_nulls(count),
+            ScalarColumn::Float64(b) => b.append_nulls(count),
+            ScalarColumn::Date32(b) => b.append_nulls(count),
+            ScalarColumn::Timestamp(column) => column.append_nulls(count),
+        }
+    }
+
     /// The values appended since the last finish, leaving room for
     /// `capacity` more (finishing a builder otherwise gives its buffers away
     /// and the next batch grows new ones step by step).

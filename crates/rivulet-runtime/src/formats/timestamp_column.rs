@@ -99,6 +99,11 @@ impl TimestampColumn {
         self.valid.append_value(false);
     }
 
+    pub fn append_nulls(&mut self, count: usize) {
+        self.values.resize(self.values.len() + count, 0);
+        self.valid.append_n(count, false);
+    }
+
     pub fn finish(&mut self) -> ArrayRef {
         // The next batch gets as much room as this one had.
         let room = self.values.capacity();
