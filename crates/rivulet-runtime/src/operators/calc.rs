@@ -40,8 +40,10 @@ pub struct CalcSpec {
 /// A DataFusion context for compiling expressions the way Flink reads them:
 /// identifiers keep their case, and Flink's function names are registered.
 pub fn expression_context() -> SessionContext {
-    let config =
-        SessionConfig::new().set_bool("datafusion.sql_parser.enable_ident_normalization", false);
+    let config = SessionConfig::new()
+        .set_bool("datafusion.sql_parser.enable_ident_normalization", false)
+        // Flink types `0.908` as DECIMAL(3, 3), not DOUBLE.
+        .set_bool("datafusion.sql_parser.parse_float_as_decimal", true);
     let context = SessionContext::new_with_config(config);
     crate::functions::register(&context);
     context
