@@ -21,6 +21,7 @@ pub mod nexmark;
 pub mod package;
 pub mod planner;
 pub mod script;
+mod select_names;
 pub mod statements;
 pub mod types;
 mod window_tvf;

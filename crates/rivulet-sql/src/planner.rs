@@ -37,6 +37,7 @@ use crate::listagg::register_listagg;
 use crate::lookup::strip_system_time;
 use crate::nested_fields::NestedFieldUses;
 use crate::script::{ScriptStatement, split_statements};
+use crate::select_names;
 use crate::statements::{ColumnDefinition, Statement, TableDefinition, parse_statement};
 use crate::types::{parse_type, type_name};
 use crate::window_tvf::{register_window_markers, rewrite_window_tvfs, window_call};
@@ -278,9 +279,7 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
                 let query = rewrite_window_tvfs(&query).map_err(|(offset, m)| {
                     error_at(statement, view.query_offset + offset, m, false)
                 })?;
-                let plan = context
-                    .state()
-                    .create_logical_plan(&query)
+                let plan = logical_plan(&context, &query)
                     .await
                     .and_then(flink_column_names)
                     .map_err(|e| {
@@ -341,9 +340,7 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
         builder.lookup_tables.extend(looked_up);
         let query = rewrite_window_tvfs(&query)
             .map_err(|(offset, m)| at(insert.query_offset + offset, m))?;
-        let plan = context
-            .state()
-            .create_logical_plan(&query)
+        let plan = logical_plan(&context, &query)
             .await
             .and_then(|plan| context.state().optimize(&plan))
             .map_err(|e| at(insert.query_offset, datafusion_message(&e)))?;
@@ -382,6 +379,24 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
         vertices: builder.vertices,
         edges: builder.edges,
     })
+}
+
+/// The logical plan of a query; when DataFusion rejects it only because
+/// two unnamed expressions share a name, which Flink allows, the plan of
+/// the query with them named as Flink names them.
+async fn logical_plan(
+    context: &SessionContext,
+    query: &str,
+) -> datafusion::error::Result<LogicalPlan> {
+    match context.state().create_logical_plan(query).await {
+        Err(error) if select_names::is_duplicate_name_error(&error.to_string()) => {
+            match select_names::name_unnamed_expressions(query) {
+                Some(named) => context.state().create_logical_plan(&named).await,
+                None => Err(error),
+            }
+        }
+        planned => planned,
+    }
 }
 
 /// A bad value in the submission's own configuration (a script's `SET` is
