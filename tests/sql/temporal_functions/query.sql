@@ -1,4 +1,5 @@
--- DATE_FORMAT and TO_TIMESTAMP with Java patterns; TIMESTAMP(3) in csv.
+-- DATE_FORMAT and TO_TIMESTAMP with Java patterns; TIMESTAMP(3) in csv. Rows
+-- in one day or minute, and across them (before 1970 too), format alike.
 CREATE TABLE events (id INT, at TIMESTAMP(3), text STRING) WITH (
   'connector' = 'filesystem', 'path' = '${input}', 'format' = 'json');
 CREATE TABLE out (

@@ -29,6 +29,55 @@ impl JavaPattern {
         Ok(JavaPattern { items })
     }
 
+    /// The length in seconds of the coarsest unit the pattern shows (a day
+    /// for `yyyy-MM-dd`, a minute for `HH:mm`), so that two values in the
+    /// same such unit format alike; `None` when it shows fractions of a
+    /// second or anything else a value of another second could change.
+    pub fn resolution_seconds(&self) -> Option<i64> {
+        use chrono::format::{Fixed, Numeric};
+        const DAY: i64 = 86_400;
+        let mut finest = DAY;
+        for item in &self.items {
+            let unit = match item {
+                Item::Literal(_) | Item::OwnedLiteral(_) | Item::Space(_) | Item::OwnedSpace(_) => {
+                    continue;
+                }
+                Item::Numeric(numeric, _) => match numeric {
+                    Numeric::Year
+                    | Numeric::YearDiv100
+                    | Numeric::YearMod100
+                    | Numeric::IsoYear
+                    | Numeric::IsoYearDiv100
+                    | Numeric::IsoYearMod100
+                    | Numeric::Quarter
+                    | Numeric::Month
+                    | Numeric::Day
+                    | Numeric::WeekFromSun
+                    | Numeric::WeekFromMon
+                    | Numeric::IsoWeek
+                    | Numeric::NumDaysFromSun
+                    | Numeric::WeekdayFromMon
+                    | Numeric::Ordinal => DAY,
+                    Numeric::Hour | Numeric::Hour12 => 3_600,
+                    Numeric::Minute => 60,
+                    Numeric::Second => 1,
+                    _ => return None,
+                },
+                Item::Fixed(fixed) => match fixed {
+                    Fixed::ShortMonthName
+                    | Fixed::LongMonthName
+                    | Fixed::ShortWeekdayName
+                    | Fixed::LongWeekdayName => DAY,
+                    Fixed::LowerAmPm | Fixed::UpperAmPm => 3_600,
+                    _ => return None,
+                },
+                Item::Error => return None,
+            };
+            finest = finest.min(unit);
+        }
+        Some(finest)
+    }
+
     /// Appends `value` formatted with this pattern to `out`.
     pub fn format_into(&self, value: &NaiveDateTime, out: &mut String) -> std::fmt::Result {
         write!(out, "{}", value.format_with_items(self.items.iter()))
@@ -293,6 +342,18 @@ mod tests {
             "2024-03-05T14 o'clock 100%"
         );
         assert_eq!(format("DDD", t), "065");
+    }
+
+    #[test]
+    fn a_pattern_resolves_to_the_finest_unit_it_shows() {
+        let resolution = |p: &str| JavaPattern::new(p).unwrap().resolution_seconds();
+        assert_eq!(resolution("yyyy-MM-dd"), Some(86_400));
+        assert_eq!(resolution("EEE, MMM d"), Some(86_400));
+        assert_eq!(resolution("h a"), Some(3_600));
+        assert_eq!(resolution("HH:mm"), Some(60));
+        assert_eq!(resolution("yyyy-MM-dd HH:mm:ss"), Some(1));
+        assert_eq!(resolution("HH:mm:ss.SSS"), None);
+        assert_eq!(resolution("'at' yyyy"), Some(86_400));
     }
 
     #[test]

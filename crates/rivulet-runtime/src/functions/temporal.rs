@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use arrow_array::builder::StringBuilder;
 use arrow_array::cast::AsArray;
 use arrow_array::temporal_conversions::{
     timestamp_ms_to_datetime, timestamp_ns_to_datetime, timestamp_s_to_datetime,
@@ -22,10 +23,10 @@ use arrow_array::types::{
     TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
     TimestampSecondType,
 };
-use arrow_array::{Array, ArrayRef, StringArray, TimestampMillisecondArray};
+use arrow_array::{Array, ArrayRef, StringArray, TimestampMillisecondArray, new_null_array};
 use arrow_schema::{DataType, TimeUnit};
 use chrono::NaiveDateTime;
-use datafusion::common::{DataFusionError, Result, exec_err, plan_err};
+use datafusion::common::{DataFusionError, Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
@@ -140,6 +141,11 @@ impl ScalarUDFImpl for DateFormat {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        if let (ColumnarValue::Array(values), ColumnarValue::Scalar(pattern)) =
+            (&args.args[0], &args.args[1])
+        {
+            return format_with_constant_pattern(values, pattern).map(ColumnarValue::Array);
+        }
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let values = date_times(&arrays[0])?;
         let patterns = arrays[1].as_string::<i32>();
@@ -166,6 +172,47 @@ impl ScalarUDFImpl for DateFormat {
             Arc::new(StringArray::from(formatted)) as ArrayRef,
         )
     }
+}
+
+/// `DATE_FORMAT` of a column with one pattern for every row: the pattern
+/// is compiled once, and a value in the same unit as the row before (the
+/// same day for `yyyy-MM-dd`) takes that row's text without formatting.
+fn format_with_constant_pattern(values: &ArrayRef, pattern: &ScalarValue) -> Result<ArrayRef> {
+    let Some(pattern) = pattern.try_as_str() else {
+        return exec_err!(
+            "DATE_FORMAT takes a STRING pattern, not {}",
+            pattern.data_type()
+        );
+    };
+    let values = date_times(values)?;
+    let Some(pattern) = pattern else {
+        return Ok(new_null_array(&DataType::Utf8, values.len()));
+    };
+    let compiled = JavaPattern::new(pattern).map_err(|e| {
+        DataFusionError::Execution(format!("DATE_FORMAT: invalid pattern '{pattern}': {e}"))
+    })?;
+    let resolution = compiled.resolution_seconds();
+    let mut builder = StringBuilder::with_capacity(values.len(), values.len() * pattern.len());
+    let mut text = String::new();
+    let mut last_unit = None;
+    for value in &values {
+        let Some(value) = value else {
+            builder.append_null();
+            continue;
+        };
+        let unit = resolution.map(|seconds| value.and_utc().timestamp().div_euclid(seconds));
+        if unit.is_none() || unit != last_unit {
+            text.clear();
+            compiled.format_into(value, &mut text).map_err(|_| {
+                DataFusionError::Execution(format!(
+                    "DATE_FORMAT cannot format {value} with '{pattern}'"
+                ))
+            })?;
+            last_unit = unit;
+        }
+        builder.append_value(&text);
+    }
+    Ok(Arc::new(builder.finish()) as ArrayRef)
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
