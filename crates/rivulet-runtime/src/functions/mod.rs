@@ -4,7 +4,7 @@
 //! - `IF(condition, a, b)`: `a` where the condition is true, else `b` (a NULL
 //!   condition counts as false).
 //! - `SPLIT_INDEX(text, separator, index)`: the 0-based `index`-th piece of
-//!   `text` split by `separator`, NULL when out of range.
+//!   `text` split by `separator`, NULL when out of range ([`split_piece`]).
 //! - `REGEXP_EXTRACT(text, regex[, group])`: the `group`-th capture group of the
 //!   first match (0, the default, is the whole match); NULL when nothing matches.
 //! - `CONCAT` with Flink's NULL handling ([`concat`]).
@@ -23,11 +23,12 @@ mod time_fields;
 
 use std::sync::Arc;
 
+use arrow_array::builder::StringBuilder;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
-use arrow_array::{Array, ArrayRef, StringArray};
+use arrow_array::{Array, ArrayRef, StringArray, new_null_array};
 use arrow_schema::DataType;
-use datafusion::common::{Result, exec_err, plan_err};
+use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::type_coercion::binary::comparison_coercion;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
@@ -139,6 +140,29 @@ impl ScalarUDFImpl for SplitIndex {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let mut pieces = StringBuilder::with_capacity(rows, 0);
+        // The usual call, `SPLIT_INDEX(url, '/', 3)`: one separator and index.
+        if let (
+            ColumnarValue::Array(texts),
+            ColumnarValue::Scalar(separator),
+            ColumnarValue::Scalar(index),
+        ) = (&args.args[0], &args.args[1], &args.args[2])
+        {
+            let texts = texts.as_string::<i32>();
+            let separator = separator.try_as_str().flatten();
+            let index = match index {
+                ScalarValue::Int64(Some(index)) => usize::try_from(*index).ok(),
+                _ => None,
+            };
+            let (Some(separator), Some(index)) = (separator, index) else {
+                return Ok(ColumnarValue::Array(new_null_array(&DataType::Utf8, rows)));
+            };
+            for text in texts {
+                pieces.append_option(text.and_then(|text| split_piece(text, separator, index)));
+            }
+            return Ok(ColumnarValue::Array(Arc::new(pieces.finish()) as ArrayRef));
+        }
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let (texts, separators, indices) = (
             arrays[0].as_string::<i32>(),
@@ -148,24 +172,93 @@ impl ScalarUDFImpl for SplitIndex {
         if texts.len() != separators.len() || texts.len() != indices.len() {
             return exec_err!("SPLIT_INDEX arguments have different lengths");
         }
-        let pieces: StringArray = (0..texts.len())
-            .map(|row| {
-                if texts.is_null(row) || separators.is_null(row) || indices.is_null(row) {
-                    return None;
-                }
-                let index = usize::try_from(indices.value(row)).ok()?;
-                let separator = separators.value(row);
-                if separator.is_empty() {
-                    return None;
-                }
-                texts
-                    .value(row)
-                    .split(separator)
-                    .nth(index)
-                    .map(str::to_string)
-            })
-            .collect();
-        Ok(ColumnarValue::Array(Arc::new(pieces) as ArrayRef))
+        for row in 0..texts.len() {
+            let piece = if texts.is_null(row) || separators.is_null(row) || indices.is_null(row) {
+                None
+            } else {
+                usize::try_from(indices.value(row))
+                    .ok()
+                    .and_then(|index| split_piece(texts.value(row), separators.value(row), index))
+            };
+            pieces.append_option(piece);
+        }
+        shaped_like(&args.args, Arc::new(pieces.finish()) as ArrayRef)
+    }
+}
+
+/// The group argument of `REGEXP_EXTRACT` when it is the same for every row
+/// (or absent: 0): `Some(None)` for a NULL or negative one.
+fn constant_group(group: &[ColumnarValue]) -> Option<Option<usize>> {
+    match group {
+        [] => Some(Some(0)),
+        [ColumnarValue::Scalar(ScalarValue::Int64(group))] => {
+            Some(group.and_then(|g| usize::try_from(g).ok()))
+        }
+        _ => None,
+    }
+}
+
+/// `REGEXP_EXTRACT` of a column with one pattern and group for every row:
+/// the pattern is compiled once and its capture slots reused. An invalid
+/// pattern yields NULL, as Flink's evaluation failures do.
+fn extract_with_constant_pattern(
+    texts: &StringArray,
+    pattern: Option<&str>,
+    group: Option<usize>,
+) -> ArrayRef {
+    let regex = pattern.and_then(|p| regex::Regex::new(p).ok());
+    let (Some(regex), Some(group)) = (regex, group) else {
+        return new_null_array(&DataType::Utf8, texts.len());
+    };
+    let mut slots = regex.capture_locations();
+    let mut extracted = StringBuilder::with_capacity(texts.len(), 0);
+    for text in texts {
+        let piece = text.and_then(|text| {
+            regex.captures_read(&mut slots, text)?;
+            let (start, end) = slots.get(group)?;
+            text.get(start..end)
+        });
+        extracted.append_option(piece);
+    }
+    Arc::new(extracted.finish()) as ArrayRef
+}
+
+/// The `index`-th piece of `text` split at each `separator`, empty pieces
+/// kept, as Flink's `SPLIT_INDEX` (commons-lang's
+/// `splitByWholeSeparatorPreserveAllTokens`) cuts it: an empty text has no
+/// pieces, and an empty separator splits at each Java whitespace character.
+fn split_piece<'a>(text: &'a str, separator: &str, index: usize) -> Option<&'a str> {
+    if text.is_empty() {
+        return None;
+    }
+    if separator.is_empty() {
+        return text.split(is_java_whitespace).nth(index);
+    }
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    let next = |from: usize| -> Option<usize> {
+        let rest = bytes.get(from..)?;
+        match separator.as_bytes() {
+            [byte] => memchr::memchr(*byte, rest),
+            whole => memchr::memmem::find(rest, whole),
+        }
+        .map(|at| from + at)
+    };
+    for _ in 0..index {
+        start = next(start)? + separator.len();
+    }
+    let end = next(start).unwrap_or(bytes.len());
+    // Both ends are at a separator or the text's ends: char boundaries.
+    text.get(start..end)
+}
+
+/// Java's `Character.isWhitespace`: Unicode spaces but the no-break ones,
+/// and the ASCII separators U+001C to U+001F.
+fn is_java_whitespace(c: char) -> bool {
+    match c {
+        '\u{1C}'..='\u{1F}' => true,
+        '\u{85}' | '\u{A0}' | '\u{2007}' | '\u{202F}' => false,
+        _ => c.is_whitespace(),
     }
 }
 
@@ -206,6 +299,19 @@ impl ScalarUDFImpl for RegexpExtract {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        if let [
+            ColumnarValue::Array(texts),
+            ColumnarValue::Scalar(pattern),
+            group @ ..,
+        ] = args.args.as_slice()
+            && let Some(group) = constant_group(group)
+        {
+            return Ok(ColumnarValue::Array(extract_with_constant_pattern(
+                texts.as_string::<i32>(),
+                pattern.try_as_str().flatten(),
+                group,
+            )));
+        }
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let texts = arrays[0].as_string::<i32>();
         let patterns = arrays[1].as_string::<i32>();
@@ -233,5 +339,61 @@ impl ScalarUDFImpl for RegexpExtract {
             })
             .collect();
         Ok(ColumnarValue::Array(Arc::new(extracted) as ArrayRef))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regexp_extract_with_one_pattern_takes_the_group_or_null() {
+        let urls = StringArray::from(vec![
+            Some("https://x.com/a?channel_id=42&b=1"),
+            Some("channel_id=7"),
+            Some("https://x.com/a?xchannel_id=9"),
+            None,
+        ]);
+        let pattern = Some("(&|^)channel_id=([^&]*)");
+        let extracted = extract_with_constant_pattern(&urls, pattern, Some(2));
+        let extracted = extracted.as_string::<i32>();
+        let values: Vec<_> = extracted.iter().collect();
+        assert_eq!(values, [None, Some("7"), None, None]);
+        let whole = extract_with_constant_pattern(&urls, Some("id=[0-9]+"), Some(0));
+        assert_eq!(whole.as_string::<i32>().value(0), "id=42");
+        for nulls in [
+            extract_with_constant_pattern(&urls, Some("id=([0-9]+)"), Some(2)),
+            extract_with_constant_pattern(&urls, Some("(unclosed"), Some(0)),
+            extract_with_constant_pattern(&urls, None, Some(0)),
+            extract_with_constant_pattern(&urls, Some("id"), None),
+        ] {
+            assert_eq!(nulls.null_count(), urls.len());
+        }
+    }
+
+    #[test]
+    fn split_piece_cuts_as_flinks_split_index() {
+        let url = "https://www.nexmark.com/abc/def/item.htm?query=1";
+        let pieces: Vec<_> = (0..8).map(|i| split_piece(url, "/", i)).collect();
+        assert_eq!(
+            pieces,
+            [
+                Some("https:"),
+                Some(""),
+                Some("www.nexmark.com"),
+                Some("abc"),
+                Some("def"),
+                Some("item.htm?query=1"),
+                None,
+                None
+            ]
+        );
+        assert_eq!(split_piece("a::b::::c", "::", 2), Some(""));
+        assert_eq!(split_piece("a::b::::c", "::", 3), Some("c"));
+        assert_eq!(split_piece("é,ü", ",", 1), Some("ü"));
+        assert_eq!(split_piece("a,", ",", 1), Some(""));
+        assert_eq!(split_piece("", ",", 0), None);
+        assert_eq!(split_piece("a b\tc", "", 2), Some("c"));
+        assert_eq!(split_piece("a\u{A0}b c", "", 1), Some("c"));
     }
 }
