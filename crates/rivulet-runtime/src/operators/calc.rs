@@ -3,6 +3,7 @@
 //! text and are compiled with DataFusion against the input schema when the
 //! task starts, then evaluated vectorised on every batch.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
@@ -12,6 +13,7 @@ use datafusion::common::DFSchema;
 use datafusion::logical_expr::simplify::SimplifyContext;
 use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::utils::collect_columns;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::{Deserialize, Serialize};
 
@@ -113,22 +115,43 @@ impl CalcSpec {
             }
             None => None,
         };
+        // A filter copies the rows it keeps: only of the columns the
+        // projections read (not, say, a ROW column only the filter or an
+        // earlier watermark needed), the projections compiled over those.
+        let mut kept = None;
+        let mut over = input.clone();
+        if filter.is_some() {
+            let mut read = BTreeSet::new();
+            for projection in &self.projections {
+                let expr = compile(&context, &name, &projection.expression, input)?;
+                read.extend(collect_columns(&expr).iter().map(|c| c.index()));
+            }
+            if read.len() < input.fields().len() {
+                let read: Vec<usize> = read.into_iter().collect();
+                over = Arc::new(input.project(&read).map_err(|e| RuntimeError::Operator {
+                    operator: name.clone(),
+                    message: e.to_string(),
+                })?);
+                kept = Some(read);
+            }
+        }
         let mut projections = Vec::new();
         let mut fields = Vec::new();
         for projection in &self.projections {
-            let expr = compile(&context, &name, &projection.expression, input)?;
+            let expr = compile(&context, &name, &projection.expression, &over)?;
             let describe = |e: datafusion::error::DataFusionError| RuntimeError::Operator {
                 operator: name.clone(),
                 message: e.to_string(),
             };
-            let data_type = expr.data_type(input).map_err(describe)?;
-            let nullable = expr.nullable(input).map_err(describe)?;
+            let data_type = expr.data_type(&over).map_err(describe)?;
+            let nullable = expr.nullable(&over).map_err(describe)?;
             fields.push(Field::new(&projection.name, data_type, nullable));
             projections.push(expr);
         }
         Ok(Calc {
             name,
             filter,
+            kept,
             projections,
             output_schema: Arc::new(Schema::new(fields)),
         })
@@ -138,6 +161,9 @@ impl CalcSpec {
 pub struct Calc {
     name: String,
     filter: Option<Arc<dyn PhysicalExpr>>,
+    /// The input columns the projections read, when a filter has fewer to
+    /// copy than the input has.
+    kept: Option<Vec<usize>>,
     projections: Vec<Arc<dyn PhysicalExpr>>,
     output_schema: SchemaRef,
 }
@@ -160,7 +186,11 @@ impl Operator for Calc {
                     .evaluate(&batch)
                     .and_then(|v| v.into_array(batch.num_rows()))
                     .map_err(|e| self.failed(e))?;
-                arrow_select::filter::filter_record_batch(&batch, mask.as_boolean())
+                let read = match &self.kept {
+                    Some(kept) => batch.project(kept).map_err(|e| self.failed(e))?,
+                    None => batch,
+                };
+                arrow_select::filter::filter_record_batch(&read, mask.as_boolean())
                     .map_err(|e| self.failed(e))?
             }
         };
@@ -180,5 +210,69 @@ impl Operator for Calc {
             .map_err(|e| self.failed(e))?;
         out.push(output);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::{Int64Array, StringArray};
+
+    use super::*;
+
+    fn spec(filter: &str, projections: &[(&str, &str)]) -> CalcSpec {
+        CalcSpec {
+            name: None,
+            filter: Some(filter.into()),
+            projections: projections
+                .iter()
+                .map(|(name, expression)| Projection {
+                    name: (*name).into(),
+                    expression: (*expression).into(),
+                })
+                .collect(),
+        }
+    }
+
+    fn run(spec: &CalcSpec, batch: &RecordBatch) -> RecordBatch {
+        let mut calc = spec.create(&batch.schema()).unwrap();
+        let mut out = Vec::new();
+        calc.process_batch(batch.clone(), &mut out).unwrap();
+        assert_eq!(out.len(), 1);
+        out.remove(0)
+    }
+
+    #[test]
+    fn a_filter_keeps_rows_of_only_the_columns_the_projections_read() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("kind", DataType::Int64, false),
+            Field::new("name", DataType::Utf8, true),
+            Field::new("price", DataType::Int64, false),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int64Array::from(vec![2, 0, 2, 2])),
+                Arc::new(StringArray::from(vec![Some("a"), None, Some("c"), None])),
+                Arc::new(Int64Array::from(vec![10, 20, 30, 40])),
+            ],
+        )
+        .unwrap();
+        let doubled = run(
+            &spec("kind = 2", &[("p2", "price * 2"), ("n", "name")]),
+            &batch,
+        );
+        assert_eq!(doubled.schema().field(0).name(), "p2");
+        assert_eq!(
+            doubled
+                .column(0)
+                .as_primitive::<arrow_array::types::Int64Type>()
+                .values(),
+            &[20, 60, 80]
+        );
+        let names: Vec<_> = doubled.column(1).as_string::<i32>().iter().collect();
+        assert_eq!(names, [Some("a"), Some("c"), None]);
+        // Projections that read no column still give one row per kept row.
+        let constant = run(&spec("price > 15", &[("one", "1")]), &batch);
+        assert_eq!(constant.num_rows(), 3);
     }
 }
