@@ -34,26 +34,82 @@ pub enum TimeDomain {
     ProcessingTime,
 }
 
+/// The timers of one time: most times have a single one (a session's end,
+/// a row's own time), kept without a set to allocate and free.
+#[derive(Debug)]
+enum TimersAt {
+    One(Timer),
+    Many(HashSet<Timer, FixedState>),
+}
+
+impl TimersAt {
+    fn insert(&mut self, timer: Timer) {
+        // An empty set allocates nothing until it holds a timer.
+        let empty = TimersAt::Many(HashSet::with_hasher(FixedState::default()));
+        match std::mem::replace(self, empty) {
+            TimersAt::One(only) if only == timer => *self = TimersAt::One(only),
+            TimersAt::One(only) => {
+                if let TimersAt::Many(set) = self {
+                    set.insert(only);
+                    set.insert(timer);
+                }
+            }
+            TimersAt::Many(mut set) => {
+                set.insert(timer);
+                *self = TimersAt::Many(set);
+            }
+        }
+    }
+
+    /// Removes `timer`; whether none is left at this time.
+    fn remove(&mut self, timer: &Timer) -> bool {
+        match self {
+            TimersAt::One(only) => only == timer,
+            TimersAt::Many(set) => {
+                set.remove(timer);
+                set.is_empty()
+            }
+        }
+    }
+
+    fn iter(&self) -> Box<dyn Iterator<Item = &Timer> + '_> {
+        match self {
+            TimersAt::One(only) => Box::new(std::iter::once(only)),
+            TimersAt::Many(set) => Box::new(set.iter()),
+        }
+    }
+
+    fn drain_into(self, fired: &mut Vec<Timer>) {
+        match self {
+            TimersAt::One(only) => fired.push(only),
+            TimersAt::Many(set) => fired.extend(set),
+        }
+    }
+}
+
 /// The timers of one time domain, by time.
 #[derive(Debug, Default)]
 struct TimerQueue {
-    by_time: BTreeMap<i64, HashSet<Timer, FixedState>>,
+    by_time: BTreeMap<i64, TimersAt>,
 }
 
 impl TimerQueue {
     fn insert(&mut self, timer: Timer) {
-        self.by_time
-            .entry(timer.timestamp)
-            .or_default()
-            .insert(timer);
+        match self.by_time.entry(timer.timestamp) {
+            std::collections::btree_map::Entry::Vacant(entry) => {
+                entry.insert(TimersAt::One(timer));
+            }
+            std::collections::btree_map::Entry::Occupied(mut entry) => {
+                entry.get_mut().insert(timer)
+            }
+        }
     }
 
     fn remove(&mut self, timer: &Timer) {
-        if let Some(timers) = self.by_time.get_mut(&timer.timestamp) {
-            timers.remove(timer);
-            if timers.is_empty() {
-                self.by_time.remove(&timer.timestamp);
-            }
+        if let Some(timers) = self.by_time.get_mut(&timer.timestamp)
+            && timers.remove(timer)
+        {
+            self.by_time.remove(&timer.timestamp);
         }
     }
 
@@ -64,7 +120,7 @@ impl TimerQueue {
             if *entry.key() > time {
                 break;
             }
-            fired.extend(entry.remove());
+            entry.remove().drain_into(&mut fired);
         }
         fired
     }
@@ -79,7 +135,7 @@ impl TimerQueue {
         let mut timers: Vec<Timer> = self
             .by_time
             .values()
-            .flatten()
+            .flat_map(TimersAt::iter)
             .filter(|t| range.contains(t.key_group))
             .cloned()
             .collect();
@@ -198,6 +254,24 @@ mod tests {
             service.advance(TimeDomain::ProcessingTime, 15),
             [timer(15, 1, "a")]
         );
+    }
+
+    #[test]
+    fn timers_of_one_time_are_kept_deleted_and_fired_each_once() {
+        let mut service = TimerService::new();
+        service.register(TimeDomain::EventTime, timer(10, 1, "a"));
+        // Deleting another timer of the same time leaves the one there.
+        service.delete(TimeDomain::EventTime, &timer(10, 2, "b"));
+        service.register(TimeDomain::EventTime, timer(10, 2, "b"));
+        service.register(TimeDomain::EventTime, timer(10, 3, "c"));
+        service.register(TimeDomain::EventTime, timer(10, 1, "a"));
+        service.delete(TimeDomain::EventTime, &timer(10, 3, "c"));
+        let mut fired = service.advance(TimeDomain::EventTime, 10);
+        fired.sort();
+        assert_eq!(fired, [timer(10, 1, "a"), timer(10, 2, "b")]);
+        service.register(TimeDomain::EventTime, timer(20, 1, "a"));
+        service.delete(TimeDomain::EventTime, &timer(20, 1, "a"));
+        assert_eq!(service.next(TimeDomain::EventTime), None);
     }
 
     #[test]
