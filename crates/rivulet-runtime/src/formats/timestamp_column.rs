@@ -4,14 +4,13 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::BooleanBuilder;
 use arrow_array::timezone::Tz;
 use arrow_array::types::{
     ArrowTimestampType, TimestampMicrosecondType, TimestampMillisecondType,
     TimestampNanosecondType, TimestampSecondType,
 };
 use arrow_array::{ArrayRef, PrimitiveArray};
-use arrow_buffer::{NullBuffer, ScalarBuffer};
+use arrow_buffer::{NullBuffer, NullBufferBuilder, ScalarBuffer};
 use arrow_cast::parse::string_to_datetime;
 use arrow_schema::TimeUnit;
 use chrono::{DateTime, TimeZone, Utc};
@@ -26,7 +25,8 @@ pub struct TimestampColumn {
     parsed_zone: Option<Tz>,
     last_date: LastDate,
     values: Vec<i64>,
-    valid: BooleanBuilder,
+    /// Keeps no bitmap until a NULL comes: most columns never have one.
+    valid: NullBufferBuilder,
 }
 
 impl TimestampColumn {
@@ -42,7 +42,7 @@ impl TimestampColumn {
             parsed_zone,
             last_date: None,
             values: Vec::with_capacity(capacity),
-            valid: BooleanBuilder::with_capacity(capacity),
+            valid: NullBufferBuilder::new(capacity),
         })
     }
 
@@ -91,17 +91,17 @@ impl TimestampColumn {
     /// A value already in the column's unit.
     pub fn append_value(&mut self, value: i64) {
         self.values.push(value);
-        self.valid.append_value(true);
+        self.valid.append_non_null();
     }
 
     pub fn append_null(&mut self) {
         self.values.push(0);
-        self.valid.append_value(false);
+        self.valid.append_null();
     }
 
     pub fn append_nulls(&mut self, count: usize) {
         self.values.resize(self.values.len() + count, 0);
-        self.valid.append_n(count, false);
+        self.valid.append_n_nulls(count);
     }
 
     pub fn finish(&mut self) -> ArrayRef {
@@ -111,8 +111,7 @@ impl TimestampColumn {
             &mut self.values,
             Vec::with_capacity(room),
         ));
-        let valid = self.valid.finish();
-        let nulls = Some(NullBuffer::new(valid.values().clone())).filter(|n| n.null_count() > 0);
+        let nulls = self.valid.finish().filter(|n: &NullBuffer| n.null_count() > 0);
         let zone = self.zone.clone();
         match self.unit {
             TimeUnit::Second => array::<TimestampSecondType>(values, nulls, zone),
