@@ -677,6 +677,21 @@ mod tests {
         assert_eq!(decoder.decode_line(r#"{"a":null}"#), Err(Unsure));
     }
 
+    #[test]
+    fn objects_of_more_than_64_fields_find_the_missing_and_the_repeated() {
+        let fields: Vec<Field> = (0..70)
+            .map(|i| Field::new(format!("f{i}"), DataType::Int64, true))
+            .collect();
+        let schema = Arc::new(Schema::new(fields));
+        let line = r#"{"f0": 1, "f65": 2, "f69": 3, "f63": 4, "f64": 5}"#;
+        assert_eq!(single_pass(&schema, line), arrow_json(&schema, line));
+        let batch = single_pass(&schema, line).unwrap();
+        assert_eq!(batch.column(69).null_count(), 0);
+        assert_eq!(batch.column(68).null_count(), 1);
+        let mut decoder = FastJsonDecoder::for_schema(&schema, false, 4).unwrap();
+        assert_eq!(decoder.decode_line(r#"{"f66": 1, "f66": 2}"#), Err(Unsure));
+    }
+
     /// A small xorshift generator, so that random tests repeat.
     fn random(seed: &mut u64, below: usize) -> usize {
         *seed ^= *seed << 13;

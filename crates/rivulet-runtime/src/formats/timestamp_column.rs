@@ -111,7 +111,10 @@ impl TimestampColumn {
             &mut self.values,
             Vec::with_capacity(room),
         ));
-        let nulls = self.valid.finish().filter(|n: &NullBuffer| n.null_count() > 0);
+        let nulls = self
+            .valid
+            .finish()
+            .filter(|n: &NullBuffer| n.null_count() > 0);
         let zone = self.zone.clone();
         match self.unit {
             TimeUnit::Second => array::<TimestampSecondType>(values, nulls, zone),
