@@ -17,7 +17,7 @@ use std::collections::{BTreeSet, HashMap};
 use arrow_schema::{DataType, Field, Fields, Schema};
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, ScalarValue};
-use datafusion::logical_expr::expr::ScalarFunction;
+use datafusion::logical_expr::expr::{Exists, InSubquery, ScalarFunction};
 use datafusion::logical_expr::{Expr, LogicalPlan};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +36,9 @@ impl NestedFieldUses {
     /// Gathers the uses of every column in `plan`.
     pub fn of_plan(plan: &LogicalPlan) -> Self {
         let mut uses = NestedFieldUses::default();
+        // What the plan gives its sink is read whole, though no expression
+        // may name it (`SELECT * FROM t WHERE r.a > 1` is a filter on a scan).
+        uses.read_outputs(plan);
         // Visiting cannot fail: the closures only record.
         let _ = plan.apply_with_subqueries(|node| {
             node.apply_expressions(|expr| {
@@ -44,6 +47,19 @@ impl NestedFieldUses {
             })
         });
         uses
+    }
+
+    /// Records every output column of `plan` as read whole.
+    fn read_outputs(&mut self, plan: &LogicalPlan) {
+        for (index, field) in plan.schema().fields().iter().enumerate() {
+            let mut found = Vec::new();
+            if !trace(plan, index, &mut found) {
+                found = vec![field.name().clone()];
+            }
+            for origin in found {
+                self.columns.insert(origin, ColumnUse::Whole);
+            }
+        }
     }
 
     /// Adds the uses of one more expression (a source's watermark), whose
@@ -71,6 +87,12 @@ impl NestedFieldUses {
                 }
                 Expr::OuterReferenceColumn(_, column) => {
                     self.columns.insert(column.name.clone(), ColumnUse::Whole);
+                }
+                // A subquery's result is read whole by the expression.
+                Expr::ScalarSubquery(subquery)
+                | Expr::InSubquery(InSubquery { subquery, .. })
+                | Expr::Exists(Exists { subquery, .. }) => {
+                    self.read_outputs(&subquery.subquery);
                 }
                 _ => {}
             }
@@ -330,5 +352,18 @@ mod tests {
         let narrowed = uses.narrow(&table_schema());
         assert_eq!(row_fields(&narrowed, "r"), ["a", "b", "c"]);
         assert_eq!(row_fields(&narrowed, "s"), ["a", "b", "c"]);
+    }
+
+    #[tokio::test]
+    async fn rows_a_query_gives_its_sink_unchanged_keep_every_field() {
+        // The optimiser drops `SELECT *`: a filter on the scan is the plan.
+        let uses = uses_of("SELECT * FROM t WHERE r.a > 1").await;
+        let narrowed = uses.narrow(&table_schema());
+        assert_eq!(row_fields(&narrowed, "r"), ["a", "b", "c"]);
+        let uses =
+            uses_of("SELECT kind FROM t WHERE kind IN (SELECT r.a FROM t) AND s.b = 'x'").await;
+        let narrowed = uses.narrow(&table_schema());
+        assert_eq!(row_fields(&narrowed, "r"), ["a"]);
+        assert_eq!(row_fields(&narrowed, "s"), ["b"]);
     }
 }

@@ -28,7 +28,15 @@ pub fn name_unnamed_expressions(query: &str) -> Option<String> {
     };
     let mut namer = Namer { named: 0 };
     let _ = statements.visit(&mut namer);
-    (namer.named > 0).then(|| statements[0].to_string())
+    if namer.named == 0 {
+        return None;
+    }
+    // The query is printed back as SQL: only if it reads back as the same
+    // query (a printer may write some literal differently), else the
+    // original error stands.
+    let named = statements[0].to_string();
+    let reread = Parser::parse_sql(&GenericDialect {}, &named).ok()?;
+    (reread == statements).then_some(named)
 }
 
 struct Namer {

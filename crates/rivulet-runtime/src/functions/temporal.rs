@@ -188,10 +188,9 @@ fn format_with_constant_pattern(values: &ArrayRef, pattern: &ScalarValue) -> Res
     let Some(pattern) = pattern else {
         return Ok(new_null_array(&DataType::Utf8, values.len()));
     };
-    let compiled = JavaPattern::new(pattern).map_err(|e| {
-        DataFusionError::Execution(format!("DATE_FORMAT: invalid pattern '{pattern}': {e}"))
-    })?;
-    let resolution = compiled.resolution_seconds();
+    // Compiled at the first value: NULLs alone format to NULL whatever the
+    // pattern, as Flink never formats them.
+    let mut compiled: Option<(JavaPattern, Option<i64>)> = None;
     let mut builder = StringBuilder::with_capacity(values.len(), values.len() * pattern.len());
     let mut text = String::new();
     let mut last_unit = None;
@@ -199,6 +198,18 @@ fn format_with_constant_pattern(values: &ArrayRef, pattern: &ScalarValue) -> Res
         let Some(value) = value else {
             builder.append_null();
             continue;
+        };
+        let (compiled, resolution) = match &mut compiled {
+            Some(compiled) => compiled,
+            None => {
+                let pattern = JavaPattern::new(pattern).map_err(|e| {
+                    DataFusionError::Execution(format!(
+                        "DATE_FORMAT: invalid pattern '{pattern}': {e}"
+                    ))
+                })?;
+                let resolution = pattern.resolution_seconds();
+                compiled.insert((pattern, resolution))
+            }
         };
         let unit = resolution.map(|seconds| value.and_utc().timestamp().div_euclid(seconds));
         if unit.is_none() || unit != last_unit {
@@ -278,5 +289,31 @@ impl ScalarUDFImpl for ToTimestamp {
             &args.args,
             Arc::new(TimestampMillisecondArray::from(millis)) as ArrayRef,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pattern(text: &str) -> ScalarValue {
+        ScalarValue::Utf8(Some(text.into()))
+    }
+
+    #[test]
+    fn a_constant_pattern_formats_each_value_and_is_checked_only_on_one() {
+        let times: ArrayRef = Arc::new(TimestampMillisecondArray::from(vec![
+            Some(1_704_067_199_999),
+            None,
+            Some(1_704_067_200_000),
+        ]));
+        let days = format_with_constant_pattern(&times, &pattern("yyyy-MM-dd")).unwrap();
+        let days: Vec<_> = days.as_string::<i32>().iter().collect();
+        assert_eq!(days, [Some("2023-12-31"), None, Some("2024-01-01")]);
+        // As in Flink, a pattern Java rejects fails only a call that formats.
+        let nulls: ArrayRef = Arc::new(TimestampMillisecondArray::from(vec![None, None]));
+        let formatted = format_with_constant_pattern(&nulls, &pattern("yyyy-qq")).unwrap();
+        assert_eq!(formatted.null_count(), 2);
+        assert!(format_with_constant_pattern(&times, &pattern("yyyy-qq")).is_err());
     }
 }
