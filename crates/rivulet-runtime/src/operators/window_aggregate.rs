@@ -43,7 +43,7 @@ use super::window_slices::HopSlices;
 use super::{Operator, SubtaskContext, name_or};
 use crate::error::{Result, RuntimeError};
 use crate::state::keyed::{KeyedState, StateId};
-use crate::state::timers::{TimeDomain, Timer, TimerService};
+use crate::state::timers::{TimeDomain, Timer, TimerRef, TimerService};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -317,8 +317,15 @@ impl WindowAggregate {
             let stored: Option<(KeyValue, Vec<Accumulator>)> =
                 self.state.value(ACCUMULATORS, &window)?;
             self.state.clear(ACCUMULATORS, &window)?;
-            self.timers
-                .delete(self.domain, &self.timer(key_group, key, s, e));
+            self.timers.delete(
+                self.domain,
+                TimerRef {
+                    timestamp: e - 1,
+                    key_group,
+                    key,
+                    namespace: &window,
+                },
+            );
             if let Some((_, absorbed)) = stored {
                 // Distinct values go back into the partial, to be stored again
                 // under the merged session.

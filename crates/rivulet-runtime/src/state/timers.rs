@@ -28,6 +28,35 @@ pub struct Timer {
     pub namespace: Vec<u8>,
 }
 
+/// A timer's fields, borrowed: enough to find and delete a timer without
+/// building one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TimerRef<'a> {
+    pub timestamp: i64,
+    pub key_group: u32,
+    pub key: &'a [u8],
+    pub namespace: &'a [u8],
+}
+
+impl Timer {
+    pub fn borrowed(&self) -> TimerRef<'_> {
+        TimerRef {
+            timestamp: self.timestamp,
+            key_group: self.key_group,
+            key: &self.key,
+            namespace: &self.namespace,
+        }
+    }
+}
+
+// Both hash their fields in the same order, a byte slice as a `Vec<u8>`
+// hashes, so a `TimerRef` finds its `Timer` in a hash set.
+impl hashbrown::Equivalent<Timer> for TimerRef<'_> {
+    fn equivalent(&self, timer: &Timer) -> bool {
+        *self == timer.borrowed()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TimeDomain {
     EventTime,
@@ -62,11 +91,11 @@ impl TimersAt {
     }
 
     /// Removes `timer`; whether none is left at this time.
-    fn remove(&mut self, timer: &Timer) -> bool {
+    fn remove(&mut self, timer: TimerRef) -> bool {
         match self {
-            TimersAt::One(only) => only == timer,
+            TimersAt::One(only) => only.borrowed() == timer,
             TimersAt::Many(set) => {
-                set.remove(timer);
+                set.remove(&timer);
                 set.is_empty()
             }
         }
@@ -105,7 +134,7 @@ impl TimerQueue {
         }
     }
 
-    fn remove(&mut self, timer: &Timer) {
+    fn remove(&mut self, timer: TimerRef) {
         if let Some(timers) = self.by_time.get_mut(&timer.timestamp)
             && timers.remove(timer)
         {
@@ -175,7 +204,7 @@ impl TimerService {
         self.timers(domain).insert(timer);
     }
 
-    pub fn delete(&mut self, domain: TimeDomain, timer: &Timer) {
+    pub fn delete(&mut self, domain: TimeDomain, timer: TimerRef) {
         self.timers(domain).remove(timer);
     }
 
@@ -239,7 +268,7 @@ mod tests {
         service.register(TimeDomain::EventTime, timer(10, 2, "b"));
         service.register(TimeDomain::EventTime, timer(20, 3, "c"));
         service.register(TimeDomain::ProcessingTime, timer(15, 1, "a"));
-        service.delete(TimeDomain::EventTime, &timer(20, 3, "c"));
+        service.delete(TimeDomain::EventTime, timer(20, 3, "c").borrowed());
         assert_eq!(service.advance(TimeDomain::EventTime, 9), []);
         assert_eq!(
             service.advance(TimeDomain::EventTime, 29),
@@ -261,16 +290,16 @@ mod tests {
         let mut service = TimerService::new();
         service.register(TimeDomain::EventTime, timer(10, 1, "a"));
         // Deleting another timer of the same time leaves the one there.
-        service.delete(TimeDomain::EventTime, &timer(10, 2, "b"));
+        service.delete(TimeDomain::EventTime, timer(10, 2, "b").borrowed());
         service.register(TimeDomain::EventTime, timer(10, 2, "b"));
         service.register(TimeDomain::EventTime, timer(10, 3, "c"));
         service.register(TimeDomain::EventTime, timer(10, 1, "a"));
-        service.delete(TimeDomain::EventTime, &timer(10, 3, "c"));
+        service.delete(TimeDomain::EventTime, timer(10, 3, "c").borrowed());
         let mut fired = service.advance(TimeDomain::EventTime, 10);
         fired.sort();
         assert_eq!(fired, [timer(10, 1, "a"), timer(10, 2, "b")]);
         service.register(TimeDomain::EventTime, timer(20, 1, "a"));
-        service.delete(TimeDomain::EventTime, &timer(20, 1, "a"));
+        service.delete(TimeDomain::EventTime, timer(20, 1, "a").borrowed());
         assert_eq!(service.next(TimeDomain::EventTime), None);
     }
 
