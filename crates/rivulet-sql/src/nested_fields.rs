@@ -52,11 +52,7 @@ impl NestedFieldUses {
     /// Records every output column of `plan` as read whole.
     fn read_outputs(&mut self, plan: &LogicalPlan) {
         for (index, field) in plan.schema().fields().iter().enumerate() {
-            let mut found = Vec::new();
-            if !trace(plan, index, &mut found) {
-                found = vec![field.name().clone()];
-            }
-            for origin in found {
+            for origin in traced(plan, index, field.name()) {
                 self.columns.insert(origin, ColumnUse::Whole);
             }
         }
@@ -185,31 +181,39 @@ fn origins(node: Option<&LogicalPlan>, column: &Column) -> Vec<String> {
     };
     for input in node.inputs() {
         if let Some(index) = input.schema().maybe_index_of_column(column) {
-            let mut found = Vec::new();
-            if trace(input, index, &mut found) {
-                return found;
-            }
-            return vec![column.name.clone()];
+            return traced(input, index, &column.name);
         }
     }
     // A table scan's pushed-down filters name the scan's own columns.
     vec![column.name.clone()]
 }
 
+/// The table columns output `index` (named `name`) of `plan` passes on
+/// unchanged, or `name` itself when the trace cannot follow it.
+fn traced(plan: &LogicalPlan, index: usize, name: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    if trace(plan, index, &mut found) {
+        found
+    } else {
+        vec![name.to_string()]
+    }
+}
+
 /// Adds to `found` the table columns that output `index` of `plan` passes
 /// on unchanged. False when the plan is of a kind the trace cannot follow.
 fn trace(plan: &LogicalPlan, index: usize, found: &mut Vec<String>) -> bool {
-    let through = |input: &LogicalPlan, expr: &Expr, found: &mut Vec<String>| match expr
-        .clone()
-        .unalias_nested()
-        .data
-    {
-        Expr::Column(column) => match input.schema().maybe_index_of_column(&column) {
-            Some(at) => trace(input, at, found),
-            None => false,
-        },
-        // A computed value: its uses are recorded where it is computed.
-        _ => true,
+    let through = |input: &LogicalPlan, mut expr: &Expr, found: &mut Vec<String>| {
+        while let Expr::Alias(alias) = expr {
+            expr = &alias.expr;
+        }
+        match expr {
+            Expr::Column(column) => match input.schema().maybe_index_of_column(column) {
+                Some(at) => trace(input, at, found),
+                None => false,
+            },
+            // A computed value: its uses are recorded where it is computed.
+            _ => true,
+        }
     };
     match plan {
         LogicalPlan::TableScan(scan) => {

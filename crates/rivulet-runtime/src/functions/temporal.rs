@@ -44,15 +44,20 @@ struct Patterns<'a> {
 impl<'a> Patterns<'a> {
     fn get(&mut self, function: &str, pattern: &'a str) -> Result<&JavaPattern> {
         if !self.compiled.contains_key(pattern) {
-            let compiled = JavaPattern::new(pattern).map_err(|e| {
-                DataFusionError::Execution(format!("{function}: invalid pattern '{pattern}': {e}"))
-            })?;
-            self.compiled.insert(pattern, compiled);
+            self.compiled
+                .insert(pattern, compile_pattern(function, pattern)?);
         }
         self.compiled
             .get(pattern)
             .ok_or_else(|| DataFusionError::Internal("pattern cache lost an entry".into()))
     }
+}
+
+/// `pattern` translated for `function`, or the error that fails its query.
+fn compile_pattern(function: &str, pattern: &str) -> Result<JavaPattern> {
+    JavaPattern::new(pattern).map_err(|e| {
+        DataFusionError::Execution(format!("{function}: invalid pattern '{pattern}': {e}"))
+    })
 }
 
 fn is_string(data_type: &DataType) -> bool {
@@ -202,11 +207,7 @@ fn format_with_constant_pattern(values: &ArrayRef, pattern: &ScalarValue) -> Res
         let (compiled, resolution) = match &mut compiled {
             Some(compiled) => compiled,
             None => {
-                let pattern = JavaPattern::new(pattern).map_err(|e| {
-                    DataFusionError::Execution(format!(
-                        "DATE_FORMAT: invalid pattern '{pattern}': {e}"
-                    ))
-                })?;
+                let pattern = compile_pattern("DATE_FORMAT", pattern)?;
                 let resolution = pattern.resolution_seconds();
                 compiled.insert((pattern, resolution))
             }

@@ -13,7 +13,7 @@ use datafusion::common::DFSchema;
 use datafusion::logical_expr::simplify::SimplifyContext;
 use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::physical_expr::PhysicalExpr;
-use datafusion::physical_expr::utils::collect_columns;
+use datafusion::physical_expr::utils::{collect_columns, reassign_expr_columns};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::{Deserialize, Serialize};
 
@@ -96,57 +96,51 @@ impl CalcSpec {
     pub(super) fn create(&self, input: &SchemaRef) -> Result<Calc> {
         let context = expression_context();
         let name = self.name();
+        let failed = |e: &dyn std::fmt::Display| RuntimeError::Operator {
+            operator: name.clone(),
+            message: e.to_string(),
+        };
         let filter = match &self.filter {
             Some(sql) => {
                 let filter = compile(&context, &name, sql, input)?;
-                let data_type = filter
-                    .data_type(input)
-                    .map_err(|e| RuntimeError::Operator {
-                        operator: name.clone(),
-                        message: e.to_string(),
-                    })?;
+                let data_type = filter.data_type(input).map_err(|e| failed(&e))?;
                 if data_type != DataType::Boolean {
-                    return Err(RuntimeError::Operator {
-                        operator: name.clone(),
-                        message: format!("the filter '{sql}' is {data_type}, not BOOLEAN"),
-                    });
+                    return Err(failed(&format!(
+                        "the filter '{sql}' is {data_type}, not BOOLEAN"
+                    )));
                 }
                 Some(filter)
             }
             None => None,
         };
-        // A filter copies the rows it keeps: only of the columns the
-        // projections read (not, say, a ROW column only the filter or an
-        // earlier watermark needed), the projections compiled over those.
-        let mut kept = None;
-        let mut over = input.clone();
-        if filter.is_some() {
-            let mut read = BTreeSet::new();
-            for projection in &self.projections {
-                let expr = compile(&context, &name, &projection.expression, input)?;
-                read.extend(collect_columns(&expr).iter().map(|c| c.index()));
-            }
-            if read.len() < input.fields().len() {
-                let read: Vec<usize> = read.into_iter().collect();
-                over = Arc::new(input.project(&read).map_err(|e| RuntimeError::Operator {
-                    operator: name.clone(),
-                    message: e.to_string(),
-                })?);
-                kept = Some(read);
-            }
-        }
         let mut projections = Vec::new();
         let mut fields = Vec::new();
         for projection in &self.projections {
-            let expr = compile(&context, &name, &projection.expression, &over)?;
-            let describe = |e: datafusion::error::DataFusionError| RuntimeError::Operator {
-                operator: name.clone(),
-                message: e.to_string(),
-            };
-            let data_type = expr.data_type(&over).map_err(describe)?;
-            let nullable = expr.nullable(&over).map_err(describe)?;
+            let expr = compile(&context, &name, &projection.expression, input)?;
+            let data_type = expr.data_type(input).map_err(|e| failed(&e))?;
+            let nullable = expr.nullable(input).map_err(|e| failed(&e))?;
             fields.push(Field::new(&projection.name, data_type, nullable));
             projections.push(expr);
+        }
+        // A filter copies the rows it keeps: only of the columns the
+        // projections read (not, say, a ROW column only the filter or an
+        // earlier watermark needed), the projections pointed at those.
+        let mut kept = None;
+        if filter.is_some() {
+            let read: BTreeSet<usize> = projections
+                .iter()
+                .flat_map(|expr| collect_columns(expr).into_iter().map(|c| c.index()))
+                .collect();
+            if read.len() < input.fields().len() {
+                let read: Vec<usize> = read.into_iter().collect();
+                let over = input.project(&read).map_err(|e| failed(&e))?;
+                projections = projections
+                    .into_iter()
+                    .map(|expr| reassign_expr_columns(expr, &over))
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(|e| failed(&e))?;
+                kept = Some(read);
+            }
         }
         Ok(Calc {
             name,

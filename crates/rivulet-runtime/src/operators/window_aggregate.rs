@@ -165,6 +165,17 @@ pub struct WindowAggregate {
 
 /// A window as a state namespace: start and end, big-endian. On the stack:
 /// a window aggregation builds one for every state access.
+/// The timer of a key's window `window` (its namespace) ending at `end`:
+/// due at the window's last millisecond.
+fn window_timer<'a>(key_group: u32, key: &'a [u8], window: &'a [u8], end: i64) -> TimerRef<'a> {
+    TimerRef {
+        timestamp: end - 1,
+        key_group,
+        key,
+        namespace: window,
+    }
+}
+
 fn namespace(start: i64, end: i64) -> [u8; 16] {
     let mut bytes = [0; 16];
     bytes[..8].copy_from_slice(&start.to_be_bytes());
@@ -248,12 +259,7 @@ impl WindowAggregate {
 
 impl WindowAggregate {
     fn timer(&self, key_group: u32, key: &[u8], start: i64, end: i64) -> Timer {
-        Timer {
-            timestamp: end - 1,
-            key_group,
-            key: key.to_vec(),
-            namespace: namespace(start, end).to_vec(),
-        }
+        window_timer(key_group, key, &namespace(start, end), end).to_timer()
     }
 
     /// The timers of a new window, or of the windows a new slice is in that
@@ -317,15 +323,8 @@ impl WindowAggregate {
             let stored: Option<(KeyValue, Vec<Accumulator>)> =
                 self.state.value(ACCUMULATORS, &window)?;
             self.state.clear(ACCUMULATORS, &window)?;
-            self.timers.delete(
-                self.domain,
-                TimerRef {
-                    timestamp: e - 1,
-                    key_group,
-                    key,
-                    namespace: &window,
-                },
-            );
+            self.timers
+                .delete(self.domain, window_timer(key_group, key, &window, e));
             if let Some((_, absorbed)) = stored {
                 // Distinct values go back into the partial, to be stored again
                 // under the merged session.

@@ -38,6 +38,17 @@ pub struct TimerRef<'a> {
     pub namespace: &'a [u8],
 }
 
+impl TimerRef<'_> {
+    pub fn to_timer(self) -> Timer {
+        Timer {
+            timestamp: self.timestamp,
+            key_group: self.key_group,
+            key: self.key.to_vec(),
+            namespace: self.namespace.to_vec(),
+        }
+    }
+}
+
 impl Timer {
     pub fn borrowed(&self) -> TimerRef<'_> {
         TimerRef {
