@@ -722,7 +722,13 @@ impl Operator for Join {
         let rows = self.converters[side]
             .convert_columns(&payload)
             .map_err(|e| self.failed(e))?;
-        let now = now_millis();
+        // Only the TTL reads when a row was written; without one every
+        // row is stored as written at 0, five bytes shorter in state.
+        let now = if self.ttl_millis.is_some() {
+            now_millis()
+        } else {
+            0
+        };
         // An interval or window join's rows leave state at their time plus
         // their reach.
         let expiries = match self.expiry {

@@ -5,14 +5,15 @@
 //! [`super::scope_len`]): a point read or write is one hash probe, where an
 //! ordered map of every entry paid a comparison of long shared prefixes at
 //! each of its levels. A scope holds its value (value and list state) and,
-//! for map state, its map entries (a short list, or a hash table once there
-//! are many), so a map lookup is a second, local search, and the prefix
+//! for map state, its map entries (packed in one buffer, see
+//! [`super::packed_entries`]), so a map lookup is a second, local search, and the prefix
 //! scans that map state makes (one scope) visit just that scope. Scans
 //! across scopes (snapshots of a key-group range) walk the whole table and
 //! sort, as they are rare.
 
 use hashbrown::HashMap;
 
+use super::packed_entries::PackedEntries;
 use super::scope_key::ScopeKey;
 use super::{StateStore, key_group_of, scope_len};
 use crate::error::Result;
@@ -28,89 +29,7 @@ pub struct MemoryStateStore {
 #[derive(Debug, Default)]
 struct Scope {
     value: Option<Vec<u8>>,
-    items: Items,
-}
-
-/// Map entries with at most this many are kept in a list searched in
-/// order: most scopes hold a few (a join key's rows, a key's windows), and
-/// a list is one allocation where a hash table is a second table to miss
-/// in the cache on every read.
-const FEW_ITEMS: usize = 8;
-
-/// A scope's map entries: none, a few in a list, or a hash table.
-#[derive(Debug, Default)]
-enum Items {
-    #[default]
-    None,
-    Few(Vec<(Vec<u8>, Vec<u8>)>),
-    Many(Box<HashMap<Vec<u8>, Vec<u8>>>),
-}
-
-impl Items {
-    fn is_empty(&self) -> bool {
-        match self {
-            Items::None => true,
-            Items::Few(items) => items.is_empty(),
-            Items::Many(items) => items.is_empty(),
-        }
-    }
-
-    fn get(&self, rest: &[u8]) -> Option<&Vec<u8>> {
-        match self {
-            Items::None => None,
-            Items::Few(items) => items.iter().find(|(k, _)| k == rest).map(|(_, v)| v),
-            Items::Many(items) => items.get(rest),
-        }
-    }
-
-    /// Sets the entry of `rest`; its key is copied only when it is new.
-    fn insert(&mut self, rest: &[u8], value: Vec<u8>) {
-        match self {
-            Items::None => *self = Items::Few(vec![(rest.to_vec(), value)]),
-            Items::Few(items) => {
-                if let Some(entry) = items.iter_mut().find(|(k, _)| *k == rest) {
-                    entry.1 = value;
-                } else if items.len() < FEW_ITEMS {
-                    items.push((rest.to_vec(), value));
-                } else {
-                    let mut many: HashMap<Vec<u8>, Vec<u8>> = items.drain(..).collect();
-                    many.insert(rest.to_vec(), value);
-                    *self = Items::Many(Box::new(many));
-                }
-            }
-            Items::Many(items) => match items.get_mut(rest) {
-                Some(entry) => *entry = value,
-                None => {
-                    items.insert(rest.to_vec(), value);
-                }
-            },
-        }
-    }
-
-    fn remove(&mut self, rest: &[u8]) {
-        match self {
-            Items::None => {}
-            Items::Few(items) => {
-                if let Some(at) = items.iter().position(|(k, _)| k == rest) {
-                    items.swap_remove(at);
-                }
-            }
-            Items::Many(items) => {
-                items.remove(rest);
-            }
-        }
-    }
-
-    fn iter(&self) -> impl Iterator<Item = (&Vec<u8>, &Vec<u8>)> {
-        // Both kinds chained, one of them empty: no iterator to allocate.
-        let (few, many) = match self {
-            Items::None => (None, None),
-            Items::Few(items) => (Some(items), None),
-            Items::Many(items) => (None, Some(items)),
-        };
-        let few = few.into_iter().flatten().map(|(k, v)| (k, v));
-        few.chain(many.into_iter().flat_map(|items| items.iter()))
-    }
+    items: PackedEntries,
 }
 
 impl Scope {
@@ -124,7 +43,7 @@ impl Scope {
         let items = self
             .items
             .iter()
-            .map(move |(rest, v)| ([scope, rest].concat(), v.clone()));
+            .map(move |(rest, v)| ([scope, rest].concat(), v.to_vec()));
         own.chain(items)
     }
 }
@@ -162,7 +81,7 @@ impl StateStore for MemoryStateStore {
         Ok(if rest.is_empty() {
             entries.value.clone()
         } else {
-            entries.items.get(rest).cloned()
+            entries.items.get(rest).map(<[u8]>::to_vec)
         })
     }
 
@@ -174,7 +93,7 @@ impl StateStore for MemoryStateStore {
         if rest.is_empty() {
             entries.value = Some(value);
         } else {
-            entries.items.insert(rest, value);
+            entries.items.insert(rest, &value)?;
         }
         Ok(())
     }
@@ -281,7 +200,7 @@ mod tests {
 
     #[test]
     fn a_scope_with_many_map_entries_reads_as_one_with_few() {
-        // Past FEW_ITEMS entries a scope's list becomes a hash table; reads,
+        // Past a few entries a scope's keys are hashed; reads,
         // overwrites and deletes answer the same on either side of that.
         let mut store = MemoryStateStore::new();
         let item = |i: u8| scoped(1, b"k", b"", &[1, i]);

@@ -20,6 +20,7 @@ pub mod bytes;
 pub mod disk;
 pub mod keyed;
 pub mod memory;
+mod packed_entries;
 mod scope_key;
 pub mod timers;
 
