@@ -33,6 +33,13 @@ const REMOVED: u32 = 1 << 31;
 /// table; below, a search in order touches fewer cache lines.
 const FEW: usize = 8;
 
+/// A full buffer grows by a quarter (at least 64 bytes and what the new
+/// entry needs), not to twice its size: a join's scopes only ever grow, and
+/// doubled buffers were a quarter empty on average (q9 and q20 peaked
+/// 0.4 – 0.6 GB higher). Each byte is copied about four times on the way,
+/// which measured the same as the doubling.
+const GROWTH_DIVISOR: usize = 4;
+
 #[derive(Debug, Default)]
 pub(super) struct PackedEntries {
     bytes: Vec<u8>,
@@ -175,7 +182,11 @@ impl PackedEntries {
 
     fn append(&mut self, key_len: u32, value_len: u32, key: &[u8], value: &[u8]) -> usize {
         let at = self.bytes.len();
-        self.bytes.reserve(HEADER + key.len() + value.len());
+        let needed = HEADER + key.len() + value.len();
+        if self.bytes.capacity() - at < needed {
+            let grown = needed.max(at / GROWTH_DIVISOR).max(64);
+            self.bytes.reserve_exact(grown);
+        }
         self.bytes.extend_from_slice(&key_len.to_le_bytes());
         self.bytes.extend_from_slice(&value_len.to_le_bytes());
         self.bytes.extend_from_slice(key);
