@@ -33,7 +33,7 @@
 //! outer window join shows a row without a partner, padded, only when it
 //! leaves state, so its output is insert-only, as Flink's window join's.
 //!
-//! Rows are stored in arrow's row format, each with how often it came and,
+//! Rows are stored as [`RowCodec`] lays them out, each with how often it came and,
 //! for outer joins, how many partners it has. With `table.exec.state.ttl`
 //! a stored row expires that long after it was written: it is no longer
 //! joined, and it is dropped when next read, as Flink's state TTL
@@ -43,13 +43,13 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use arrow_array::{Array, ArrayRef, Int8Array, RecordBatch, UInt32Array};
-use arrow_row::{RowConverter, SortField};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use serde::{Deserialize, Serialize};
 
 use super::aggregate_calls::column_of;
 use super::event_time::epoch_millis;
 use super::grouping::{can_group_by, key_bytes, keys_of, subtask_state};
+use super::stored_rows::RowCodec;
 use super::{Operator, SubtaskContext, name_or};
 use crate::changelog::{ROW_KIND_COLUMN, RowKind, row_kinds};
 use crate::error::{Result, RuntimeError};
@@ -249,12 +249,12 @@ impl JoinSpec {
         let name = self.name();
         let keys = self.key_indices()?;
         let converter = |side: usize| {
-            let sort_fields = self
+            let types: Vec<DataType> = self
                 .payload_fields(side, keys[side])
                 .iter()
-                .map(|f| SortField::new(f.data_type().clone()))
+                .map(|f| f.data_type().clone())
                 .collect();
-            RowConverter::new(sort_fields).map_err(|source| {
+            RowCodec::new(&types).map_err(|source| {
                 RuntimeError::InvalidJobGraph(format!("{name}: cannot store its rows: {source}"))
             })
         };
@@ -288,7 +288,7 @@ impl JoinSpec {
             kind: self.kind,
             keys,
             row_kinds: self.row_kind_columns(),
-            converters: [left, right],
+            codecs: [left, right],
             output: self.output_schema()?,
             ttl_millis: self.state_ttl_millis.filter(|ttl| *ttl > 0),
             max_parallelism: context.max_parallelism,
@@ -313,7 +313,7 @@ pub struct Join {
     keys: [usize; 2],
     /// Each input's row kind column, if it is a changelog.
     row_kinds: [Option<usize>; 2],
-    converters: [RowConverter; 2],
+    codecs: [RowCodec; 2],
     output: SchemaRef,
     ttl_millis: Option<u64>,
     max_parallelism: u32,
@@ -604,7 +604,6 @@ impl Join {
         arrived: Option<&[ArrayRef]>,
     ) -> Result<Vec<ArrayRef>> {
         let parts: Vec<&Part> = joined.iter().map(|j| part(side, j)).collect();
-        let parser = self.converters[side].parser();
         let stored: Vec<&[u8]> = parts
             .iter()
             .filter_map(|p| match p {
@@ -612,9 +611,7 @@ impl Join {
                 _ => None,
             })
             .collect();
-        let decoded = self.converters[side]
-            .convert_rows(stored.iter().map(|bytes| parser.parse(bytes)))
-            .map_err(|e| self.failed(e))?;
+        let decoded = self.codecs[side].decode(stored.iter().copied())?;
         if stored.len() == parts.len() {
             return Ok(decoded);
         }
@@ -719,9 +716,7 @@ impl Operator for Join {
             &self.name,
         )?;
         let payload = self.payload(side, &batch);
-        let rows = self.converters[side]
-            .convert_columns(&payload)
-            .map_err(|e| self.failed(e))?;
+        let rows = self.codecs[side].encode(&payload)?;
         // Only the TTL reads when a row was written; without one every
         // row is stored as written at 0, five bytes shorter in state.
         let now = if self.ttl_millis.is_some() {
@@ -742,7 +737,6 @@ impl Operator for Join {
         let mut joined = Vec::new();
         for (index, key) in keys.iter().enumerate() {
             let row = rows.row(index);
-            let row = row.as_ref();
             let kind = kinds[index];
             let retracts = kind.retracts();
             if key.has_null() {

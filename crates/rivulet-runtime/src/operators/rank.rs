@@ -36,6 +36,7 @@ use super::aggregate_calls::column_of;
 use super::event_time::epoch_millis;
 use super::grouping::{group_key, key_bytes, keys_of, subtask_state};
 use super::kept_rows;
+use super::stored_rows::RowCodec;
 use super::{Operator, SubtaskContext, name_or};
 use crate::changelog::{ROW_KIND_COLUMN, RowKind, row_kinds};
 use crate::error::{Result, RuntimeError};
@@ -150,17 +151,15 @@ impl RankSpec {
             ));
             order.push(index);
         }
-        let converter_error = |source| {
+        let converter_error = |source: &dyn std::fmt::Display| {
             RuntimeError::InvalidJobGraph(format!("{name}: cannot store its rows: {source}"))
         };
-        let sort_keys = RowConverter::new(sort_fields).map_err(converter_error)?;
-        let rows = RowConverter::new(
-            payload(input, key)
-                .iter()
-                .map(|f| SortField::new(f.data_type().clone()))
-                .collect(),
-        )
-        .map_err(converter_error)?;
+        let sort_keys = RowConverter::new(sort_fields).map_err(|e| converter_error(&e))?;
+        let payload_types: Vec<DataType> = payload(input, key)
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
+        let rows = RowCodec::new(&payload_types).map_err(|e| converter_error(&e))?;
         Ok(Rank {
             key,
             row_kind: input.index_of(ROW_KIND_COLUMN).ok(),
@@ -206,7 +205,7 @@ pub struct Rank {
     newer_first_on_ties: bool,
     limit: usize,
     sort_keys: RowConverter,
-    rows: RowConverter,
+    rows: RowCodec,
     output: SchemaRef,
     max_parallelism: u32,
     state: KeyedState,
@@ -341,12 +340,14 @@ impl Rank {
     /// The batch of `changes`; `arrived` holds the payload columns of the
     /// batch their arrived rows come from.
     fn emit(&self, changes: &[Change], arrived: Option<&[ArrayRef]>) -> Result<RecordBatch> {
-        let parser = self.rows.parser();
-        let kept = changes.iter().filter_map(|(_, row, _)| match row {
-            ChangedRow::Kept(bytes) => Some(parser.parse(bytes)),
-            ChangedRow::Arrived(_) | ChangedRow::Repeat(_) => None,
-        });
-        let kept = self.rows.convert_rows(kept).map_err(|e| self.failed(e))?;
+        let kept: Vec<&[u8]> = changes
+            .iter()
+            .filter_map(|(_, row, _)| match row {
+                ChangedRow::Kept(bytes) => Some(bytes.as_slice()),
+                ChangedRow::Arrived(_) | ChangedRow::Repeat(_) => None,
+            })
+            .collect();
+        let kept = self.rows.decode(kept.into_iter())?;
         let all_kept = changes
             .iter()
             .all(|(_, row, _)| matches!(row, ChangedRow::Kept(_)));
@@ -431,10 +432,7 @@ impl Operator for Rank {
             .map(|(_, c)| c.clone())
             .collect();
         let kinds = row_kinds(&batch, self.row_kind).map_err(|e| self.failed(e))?;
-        let rows = self
-            .rows
-            .convert_columns(&payload)
-            .map_err(|e| self.failed(e))?;
+        let rows = self.rows.encode(&payload)?;
         let window_ends = match self.window_end {
             Some(column) => Some(epoch_millis(batch.column(column)).map_err(|e| self.failed(e))?),
             None => None,
@@ -452,13 +450,13 @@ impl Operator for Rank {
             self.state.set_current_key(groups[index], &key)?;
             if kinds[index].retracts() {
                 let (sort_key, row) = (sort_keys.row(index), rows.row(index));
-                self.retract_row(sort_key.as_ref(), row.as_ref(), &mut changes)?;
+                self.retract_row(sort_key.as_ref(), row, &mut changes)?;
                 continue;
             }
             let namespace = fires_at.map_or_else(Vec::new, |at| at.to_be_bytes().to_vec());
             let out = fires_at.is_none().then_some(&mut changes);
             let (sort_key, row) = (sort_keys.row(index), rows.row(index));
-            self.rank_row(&namespace, sort_key.as_ref(), (row.as_ref(), index), out)?;
+            self.rank_row(&namespace, sort_key.as_ref(), (row, index), out)?;
             if let Some(timestamp) = fires_at {
                 let timer = Timer {
                     timestamp,
