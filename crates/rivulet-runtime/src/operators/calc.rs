@@ -70,9 +70,10 @@ fn compile(
     let expr = ExprSimplifier::new(simplify)
         .simplify(expr)
         .map_err(failed)?;
-    context
+    let expr = context
         .create_physical_expr(expr, &df_schema)
-        .map_err(failed)
+        .map_err(failed)?;
+    super::selecting_case::select_cheap_cases(expr, schema).map_err(failed)
 }
 
 /// Compiles one SQL expression over `schema`, for operators other than Calc.

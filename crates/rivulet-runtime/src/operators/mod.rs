@@ -26,6 +26,7 @@ mod pacing;
 mod print_sink;
 mod rank;
 mod retraction;
+mod selecting_case;
 mod stored_rows;
 mod watermark_assigner;
 mod window_aggregate;
