@@ -226,6 +226,40 @@ enum ChangedRow {
 /// An emitted row: its kind, where its values are and its rank number.
 type Change = (RowKind, ChangedRow, u64);
 
+/// The changes of a row (the batch's row `arrived`) coming in at `place`
+/// among the `kept` rows: every rank from `place` on (below `limit`) now
+/// holds the row that was one rank above it, and the rank past the old last
+/// one is new.
+fn show_ranks_moved(
+    kept: &[(&[u8], &[u8])],
+    place: usize,
+    limit: usize,
+    arrived: usize,
+    out: &mut Vec<Change>,
+) {
+    // The change that last showed a row leaving its rank, whose row is the
+    // next rank's new one.
+    let mut moved: Option<usize> = None;
+    let changed = (kept.len() + 1).min(limit);
+    for rank in place.min(changed)..changed {
+        let number = rank as u64 + 1;
+        let now_here = match moved {
+            _ if rank == place => ChangedRow::Arrived(arrived),
+            Some(change) => ChangedRow::Repeat(change),
+            // Past `place`, rank `rank` holds what was one rank above.
+            None => ChangedRow::Kept(kept[rank - 1].1.to_vec()),
+        };
+        if rank < kept.len() {
+            moved = Some(out.len());
+            let was_here = ChangedRow::Kept(kept[rank].1.to_vec());
+            out.push((RowKind::UpdateBefore, was_here, number));
+            out.push((RowKind::UpdateAfter, now_here, number));
+        } else {
+            out.push((RowKind::Insert, now_here, number));
+        }
+    }
+}
+
 impl Rank {
     fn failed(&self, message: impl std::fmt::Display) -> RuntimeError {
         RuntimeError::Operator {
@@ -244,52 +278,34 @@ impl Rank {
         (row, arrived): (&[u8], usize),
         out: Option<&mut Vec<Change>>,
     ) -> Result<()> {
-        let stored = self.state.raw_value(TOP_ROWS, namespace)?;
-        let mut top = match &stored {
-            Some(bytes) => kept_rows::read(bytes)?,
-            None => Vec::new(),
-        };
-        let place = if self.newer_first_on_ties {
-            top.partition_point(|(kept, _)| *kept < sort_key)
-        } else {
-            // After every row that does not sort after it: arrival order breaks ties.
-            top.partition_point(|(kept, _)| *kept <= sort_key)
-        };
+        let (limit, newer_first_on_ties) = (self.limit, self.newer_first_on_ties);
         let keeps_all = self.row_kind.is_some();
-        if place >= self.limit && !keeps_all {
-            return Ok(());
-        }
-        let kept_before = top.len();
-        top.insert(place, (sort_key, row));
-        // Every rank from `place` on now holds the row that was one rank
-        // above it; the rank past the old last one is new.
-        if let Some(out) = out {
-            // The change that last showed a row leaving its rank, whose row
-            // is the next rank's new one.
-            let mut moved: Option<usize> = None;
-            let changed = top.len().min(self.limit);
-            for rank in place.min(changed)..changed {
-                let number = rank as u64 + 1;
-                let now_here = match moved {
-                    _ if rank == place => ChangedRow::Arrived(arrived),
-                    Some(change) => ChangedRow::Repeat(change),
-                    None => ChangedRow::Kept(top[rank].1.to_vec()),
+        let mut out = out;
+        // The kept rows change where they lie: read in place, and the row
+        // put among them with one move of those after it.
+        self.state
+            .update_raw_value(TOP_ROWS, namespace, &mut |stored| {
+                let top = match stored.as_deref() {
+                    Some(bytes) => kept_rows::read(bytes)?,
+                    None => Vec::new(),
                 };
-                if rank < kept_before {
-                    moved = Some(out.len());
-                    let was_here = ChangedRow::Kept(top[rank + 1].1.to_vec());
-                    out.push((RowKind::UpdateBefore, was_here, number));
-                    out.push((RowKind::UpdateAfter, now_here, number));
+                let place = if newer_first_on_ties {
+                    top.partition_point(|(kept, _)| *kept < sort_key)
                 } else {
-                    out.push((RowKind::Insert, now_here, number));
+                    // After every row that does not sort after it: arrival
+                    // order breaks ties.
+                    top.partition_point(|(kept, _)| *kept <= sort_key)
+                };
+                if place >= limit && !keeps_all {
+                    return Ok(());
                 }
-            }
-        }
-        if !keeps_all {
-            top.truncate(self.limit);
-        }
-        let bytes = kept_rows::write(top);
-        self.state.set_raw_value(TOP_ROWS, namespace, bytes)
+                if let Some(out) = out.as_deref_mut() {
+                    show_ranks_moved(&top, place, limit, arrived, out);
+                }
+                drop(top);
+                let bytes = stored.get_or_insert_with(Vec::new);
+                kept_rows::insert(bytes, place, (sort_key, row), (!keeps_all).then_some(limit))
+            })
     }
 
     /// Takes one kept copy of a retracted row out of the current key's

@@ -149,6 +149,18 @@ impl KeyedState {
         self.store.put(&key, bytes)
     }
 
+    /// Lets `update` change the raw value state of the current key in
+    /// `namespace` where it lies; see [`StateStore::update`].
+    pub fn update_raw_value(
+        &mut self,
+        state: StateId,
+        namespace: &[u8],
+        update: &mut dyn FnMut(&mut Option<Vec<u8>>) -> Result<()>,
+    ) -> Result<()> {
+        let key = self.prefix(state, namespace)?;
+        self.store.update(&key, update)
+    }
+
     /// Clears value or list state of the current key in `namespace`.
     pub fn clear(&mut self, state: StateId, namespace: &[u8]) -> Result<()> {
         let key = self.prefix(state, namespace)?;
@@ -317,6 +329,26 @@ mod tests {
         );
         state.clear(COUNT, b"").unwrap();
         assert_eq!(state.value::<i64>(COUNT, b"").unwrap(), None);
+        // Raw values changed where they lie: made, grown, failed, deleted.
+        let mut grow = |value: &mut Option<Vec<u8>>| {
+            value.get_or_insert_with(Vec::new).push(7);
+            Ok(())
+        };
+        state.update_raw_value(COUNT, b"raw", &mut grow).unwrap();
+        state.update_raw_value(COUNT, b"raw", &mut grow).unwrap();
+        assert_eq!(state.raw_value(COUNT, b"raw").unwrap(), Some(vec![7, 7]));
+        let failed = state.update_raw_value(COUNT, b"raw", &mut |_| {
+            Err(RuntimeError::State("refused".into()))
+        });
+        assert!(failed.is_err());
+        assert_eq!(state.raw_value(COUNT, b"raw").unwrap(), Some(vec![7, 7]));
+        state
+            .update_raw_value(COUNT, b"raw", &mut |value| {
+                *value = None;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(state.raw_value(COUNT, b"raw").unwrap(), None);
         let bob = key_group_for_hash(java_string_hash("bob"), 128);
         state.set_current_key(bob, b"bob").unwrap();
         assert_eq!(

@@ -15,7 +15,7 @@ use hashbrown::HashMap;
 
 use super::packed_entries::PackedEntries;
 use super::scope_key::ScopeKey;
-use super::{StateStore, key_group_of, scope_len};
+use super::{StateStore, key_group_of, scope_len, update_by_copy};
 use crate::error::Result;
 use crate::key_groups::KeyGroupRange;
 
@@ -96,6 +96,24 @@ impl StateStore for MemoryStateStore {
             entries.items.insert(rest, &value)?;
         }
         Ok(())
+    }
+
+    fn update(
+        &mut self,
+        key: &[u8],
+        update: &mut dyn FnMut(&mut Option<Vec<u8>>) -> Result<()>,
+    ) -> Result<()> {
+        let (scope, rest) = split(key);
+        if !rest.is_empty() {
+            // A map entry lies packed among others: read, update, write.
+            return update_by_copy(self, key, update);
+        }
+        let entries = self.scopes.entry(ScopeKey::from(scope)).or_default();
+        let updated = update(&mut entries.value);
+        if entries.is_empty() {
+            self.scopes.remove(scope);
+        }
+        updated
     }
 
     fn delete(&mut self, key: &[u8]) -> Result<()> {

@@ -34,6 +34,19 @@ pub trait StateStore: Send {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
     fn put(&mut self, key: &[u8], value: Vec<u8>) -> Result<()>;
     fn delete(&mut self, key: &[u8]) -> Result<()>;
+    /// Lets `update` change the value under `key` (`None`: absent) where it
+    /// lies, and keeps what it leaves (`None` deletes). An operator that
+    /// rewrites a little of a large value (a Top-N's kept rows) then neither
+    /// copies it out nor allocates a new one. `update` makes every check
+    /// that can fail before it changes anything: what it leaves is kept even
+    /// when it fails.
+    fn update(
+        &mut self,
+        key: &[u8],
+        update: &mut dyn FnMut(&mut Option<Vec<u8>>) -> Result<()>,
+    ) -> Result<()> {
+        update_by_copy(self, key, update)
+    }
     /// Every entry whose key starts with `prefix`, in no particular order
     /// (the in-memory store keeps a scope's map entries hashed).
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
@@ -123,6 +136,21 @@ impl StateBackendKind {
             }
         }
     }
+}
+
+/// [`StateStore::update`] as a read, the update, and a write.
+pub(crate) fn update_by_copy<S: StateStore + ?Sized>(
+    store: &mut S,
+    key: &[u8],
+    update: &mut dyn FnMut(&mut Option<Vec<u8>>) -> Result<()>,
+) -> Result<()> {
+    let mut value = store.get(key)?;
+    let updated = update(&mut value);
+    match value {
+        Some(value) => store.put(key, value)?,
+        None => store.delete(key)?,
+    }
+    updated
 }
 
 pub(crate) fn state_error(error: impl std::fmt::Display) -> RuntimeError {
