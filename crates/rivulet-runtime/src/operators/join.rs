@@ -53,7 +53,7 @@ use super::stored_rows::RowCodec;
 use super::{Operator, SubtaskContext, name_or};
 use crate::changelog::{ROW_KIND_COLUMN, RowKind, row_kinds};
 use crate::error::{Result, RuntimeError};
-use crate::state::bytes::{BytesRef, StoredBytes};
+use crate::state::bytes::BytesRef;
 use crate::state::keyed::{KeyedState, StateId};
 use crate::state::timers::{TimeDomain, Timer, TimerService};
 
@@ -397,9 +397,9 @@ impl Join {
         kind: RowKind,
         side: usize,
         arrived: usize,
-        partner: &[u8],
+        partner: Vec<u8>,
     ) {
-        let partner = Part::Stored(partner.to_vec());
+        let partner = Part::Stored(partner);
         Self::push_pairs(out, count, kind, side, Part::Arrived(arrived), partner);
     }
 
@@ -425,10 +425,16 @@ impl Join {
     /// The other side's live rows under the current key; expired ones are
     /// dropped from state.
     fn partners(&mut self, other: usize, now: i64) -> Result<Vec<(Vec<u8>, Stored)>> {
-        let stored: Vec<(StoredBytes, Stored)> = self.state.map_entries(ROWS[other], &[])?;
-        let stored = stored.into_iter().map(|(row, entry)| (row.0, entry));
+        // One copy of each row, lent by the store, which the joined rows
+        // then take.
+        let mut stored = Vec::new();
+        self.state
+            .visit_byte_map(ROWS[other], &[], |row, entry: Stored| {
+                stored.push((row.to_vec(), entry));
+                Ok(())
+            })?;
         let Some(ttl) = self.ttl_millis else {
-            return Ok(stored.collect());
+            return Ok(stored);
         };
         let mut live = Vec::new();
         for (row, entry) in stored {
@@ -512,7 +518,7 @@ impl Join {
                 self.state
                     .map_put(ROWS[other], &[], &BytesRef(&partner), &entry)?;
             }
-            Self::push_joined(out, entry.count, joined_kind, side, arrived, &partner);
+            Self::push_joined(out, entry.count, joined_kind, side, arrived, partner);
         }
         if partner_rows == 0 && self.kind.preserves(side) && !self.padded_at_expiry {
             out.push(Self::pair(
@@ -550,7 +556,7 @@ impl Join {
             ));
         }
         for (partner, mut entry) in partners {
-            Self::push_joined(out, entry.count, retracted, side, arrived, &partner);
+            Self::push_joined(out, entry.count, retracted, side, arrived, partner.clone());
             if self.kind.preserves(other) {
                 entry.partners = entry.partners.saturating_sub(1);
                 if entry.partners == 0 {

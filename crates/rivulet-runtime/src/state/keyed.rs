@@ -234,20 +234,52 @@ impl KeyedState {
         self.with_map_key(state, namespace, user_key, |store, key| store.delete(key))
     }
 
+    /// Calls `visit` with each entry of the current key's map in
+    /// `namespace`: its key as stored and its value, lent by the store.
+    fn visit_map(
+        &self,
+        state: StateId,
+        namespace: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let prefix = self.prefix(state, namespace)?;
+        self.store.visit_prefix(&prefix, &mut |key, value| {
+            // The value state of the namespace itself shares the prefix;
+            // map keys follow it directly.
+            if key.is_empty() {
+                return Ok(());
+            }
+            visit(key, value)
+        })
+    }
+
     /// Every entry of the current key's map in `namespace`.
     pub fn map_entries<K: DeserializeOwned, V: DeserializeOwned>(
         &self,
         state: StateId,
         namespace: &[u8],
     ) -> Result<Vec<(K, V)>> {
-        let prefix = self.prefix(state, namespace)?;
-        self.store
-            .scan_prefix(&prefix)?
-            .into_iter()
-            // A longer namespace could share the prefix; map keys follow it directly.
-            .filter(|(k, _)| k.len() > prefix.len())
-            .map(|(k, v)| Ok((decode(&k[prefix.len()..])?, decode(&v)?)))
-            .collect()
+        let mut entries = Vec::new();
+        self.visit_map(state, namespace, &mut |key, value| {
+            entries.push((decode(key)?, decode(value)?));
+            Ok(())
+        })?;
+        Ok(entries)
+    }
+
+    /// Calls `visit` with each entry of the current key's map in
+    /// `namespace` whose keys are byte strings ([`super::bytes::BytesRef`]):
+    /// the key's bytes as stored, not copied, and the value.
+    pub fn visit_byte_map<V: DeserializeOwned>(
+        &self,
+        state: StateId,
+        namespace: &[u8],
+        mut visit: impl FnMut(&[u8], V) -> Result<()>,
+    ) -> Result<()> {
+        self.visit_map(state, namespace, &mut |key, value| {
+            let key: &[u8] = postcard::from_bytes(key).map_err(state_error)?;
+            visit(key, decode(value)?)
+        })
     }
 
     pub fn map_clear(&mut self, state: StateId, namespace: &[u8]) -> Result<()> {

@@ -144,6 +144,30 @@ impl StateStore for MemoryStateStore {
         Ok(self.scan_all(|key| key.starts_with(prefix)))
     }
 
+    fn visit_prefix(
+        &self,
+        prefix: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        if scope_len(prefix) != Some(prefix.len()) {
+            for (key, value) in self.scan_prefix(prefix)? {
+                visit(&key[prefix.len()..], &value)?;
+            }
+            return Ok(());
+        }
+        // A whole scope: its entries lent as they lie.
+        let Some(entries) = self.scopes.get(prefix) else {
+            return Ok(());
+        };
+        if let Some(value) = &entries.value {
+            visit(&[], value)?;
+        }
+        for (rest, value) in entries.items.iter() {
+            visit(rest, value)?;
+        }
+        Ok(())
+    }
+
     fn scan_key_groups(&self, range: KeyGroupRange) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         Ok(self.scan_all(|key| key_group_of(key).is_some_and(|kg| range.contains(kg))))
     }

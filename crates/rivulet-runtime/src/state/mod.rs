@@ -50,6 +50,19 @@ pub trait StateStore: Send {
     /// Every entry whose key starts with `prefix`, in no particular order
     /// (the in-memory store keeps a scope's map entries hashed).
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+    /// Calls `visit` with each entry whose key starts with `prefix`: what
+    /// follows the prefix in its key, and its value, lent where the store
+    /// keeps them (a join reads its partner rows for every arriving row).
+    fn visit_prefix(
+        &self,
+        prefix: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        for (key, value) in self.scan_prefix(prefix)? {
+            visit(&key[prefix.len()..], &value)?;
+        }
+        Ok(())
+    }
     /// Every entry of the key groups in `range`, in key order.
     fn scan_key_groups(&self, range: KeyGroupRange) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
 
