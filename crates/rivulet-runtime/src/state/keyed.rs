@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{StateStore, key_group_prefix, state_error};
+use super::{EntryVisitor, StateStore, key_group_prefix, state_error};
 use crate::error::{Result, RuntimeError};
 use crate::key_groups::KeyGroupRange;
 
@@ -236,12 +236,7 @@ impl KeyedState {
 
     /// Calls `visit` with each entry of the current key's map in
     /// `namespace`: its key as stored and its value, lent by the store.
-    fn visit_map(
-        &self,
-        state: StateId,
-        namespace: &[u8],
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<()>,
-    ) -> Result<()> {
+    fn visit_map(&self, state: StateId, namespace: &[u8], visit: &mut EntryVisitor) -> Result<()> {
         let prefix = self.prefix(state, namespace)?;
         self.store.visit_prefix(&prefix, &mut |key, value| {
             // The value state of the namespace itself shares the prefix;

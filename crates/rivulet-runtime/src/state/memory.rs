@@ -15,7 +15,7 @@ use hashbrown::HashMap;
 
 use super::packed_entries::PackedEntries;
 use super::scope_key::ScopeKey;
-use super::{StateStore, key_group_of, scope_len, update_by_copy};
+use super::{EntryVisitor, StateStore, key_group_of, scope_len, update_by_copy};
 use crate::error::Result;
 use crate::key_groups::KeyGroupRange;
 
@@ -144,11 +144,7 @@ impl StateStore for MemoryStateStore {
         Ok(self.scan_all(|key| key.starts_with(prefix)))
     }
 
-    fn visit_prefix(
-        &self,
-        prefix: &[u8],
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<()>,
-    ) -> Result<()> {
+    fn visit_prefix(&self, prefix: &[u8], visit: &mut EntryVisitor) -> Result<()> {
         if scope_len(prefix) != Some(prefix.len()) {
             for (key, value) in self.scan_prefix(prefix)? {
                 visit(&key[prefix.len()..], &value)?;

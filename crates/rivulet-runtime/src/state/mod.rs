@@ -29,6 +29,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, RuntimeError};
 use crate::key_groups::KeyGroupRange;
 
+/// What [`StateStore::visit_prefix`] calls with each entry: what follows
+/// the prefix in its key, and its value.
+pub type EntryVisitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<()> + 'a;
+
 /// The byte-level store behind keyed state.
 pub trait StateStore: Send {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
@@ -53,11 +57,7 @@ pub trait StateStore: Send {
     /// Calls `visit` with each entry whose key starts with `prefix`: what
     /// follows the prefix in its key, and its value, lent where the store
     /// keeps them (a join reads its partner rows for every arriving row).
-    fn visit_prefix(
-        &self,
-        prefix: &[u8],
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<()>,
-    ) -> Result<()> {
+    fn visit_prefix(&self, prefix: &[u8], visit: &mut EntryVisitor) -> Result<()> {
         for (key, value) in self.scan_prefix(prefix)? {
             visit(&key[prefix.len()..], &value)?;
         }
