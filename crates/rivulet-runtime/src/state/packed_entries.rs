@@ -40,8 +40,43 @@ const FEW: usize = 8;
 /// which measured the same as the doubling.
 const GROWTH_DIVISOR: usize = 4;
 
+/// A scope's map entries: none (most scopes hold only a value, and a
+/// scope's size is a slot of the store's table), or their buffer.
 #[derive(Debug, Default)]
-pub(super) struct PackedEntries {
+pub(super) struct PackedEntries(Option<Box<Packed>>);
+
+impl PackedEntries {
+    pub(super) fn is_empty(&self) -> bool {
+        self.0.as_ref().is_none_or(|packed| packed.live == 0)
+    }
+
+    pub(super) fn get(&self, key: &[u8]) -> Option<&[u8]> {
+        self.0.as_ref()?.get(key)
+    }
+
+    /// Every entry as `(key, value)`, in the order written.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.0.iter().flat_map(|packed| packed.iter())
+    }
+
+    /// Sets the value of `key`.
+    pub(super) fn insert(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+        self.0.get_or_insert_default().insert(key, value)
+    }
+
+    /// Removes the entry of `key`, if there is one.
+    pub(super) fn remove(&mut self, key: &[u8]) {
+        if let Some(packed) = &mut self.0 {
+            packed.remove(key);
+            if packed.live == 0 {
+                self.0 = None;
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Packed {
     bytes: Vec<u8>,
     live: usize,
     removed_bytes: usize,
@@ -93,11 +128,7 @@ fn live_offsets(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
     })
 }
 
-impl PackedEntries {
-    pub(super) fn is_empty(&self) -> bool {
-        self.live == 0
-    }
-
+impl Packed {
     /// Where the live entry of `key` starts.
     fn find(&self, key: &[u8]) -> Option<usize> {
         let bytes = &self.bytes;
@@ -109,13 +140,13 @@ impl PackedEntries {
         }
     }
 
-    pub(super) fn get(&self, key: &[u8]) -> Option<&[u8]> {
+    fn get(&self, key: &[u8]) -> Option<&[u8]> {
         self.find(key)
             .map(|at| &self.bytes[entry_at(&self.bytes, at).2])
     }
 
     /// Every live entry as `(key, value)`, in the order written.
-    pub(super) fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+    fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
         let bytes = &self.bytes;
         live_offsets(bytes).map(move |at| {
             let (_, key, value) = entry_at(bytes, at);
@@ -123,8 +154,7 @@ impl PackedEntries {
         })
     }
 
-    /// Sets the value of `key`.
-    pub(super) fn insert(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+    fn insert(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
         let (Ok(key_len), Ok(value_len)) = (u32::try_from(key.len()), u32::try_from(value.len()))
         else {
             return Err(state_error("a map entry of 4 GiB or more cannot be kept"));
@@ -161,8 +191,7 @@ impl PackedEntries {
         Ok(())
     }
 
-    /// Removes the entry of `key`, if there is one.
-    pub(super) fn remove(&mut self, key: &[u8]) {
+    fn remove(&mut self, key: &[u8]) {
         let Some(at) = self.find(key) else {
             return;
         };
@@ -174,7 +203,7 @@ impl PackedEntries {
         self.mark_removed(at);
         self.live -= 1;
         if self.live == 0 {
-            *self = PackedEntries::default();
+            *self = Packed::default();
         } else {
             self.compact_if_mostly_removed();
         }
@@ -235,7 +264,7 @@ mod tests {
 
     use super::*;
 
-    fn sorted(entries: &PackedEntries) -> Vec<(Vec<u8>, Vec<u8>)> {
+    fn sorted(entries: &Packed) -> Vec<(Vec<u8>, Vec<u8>)> {
         let mut all: Vec<_> = entries
             .iter()
             .map(|(k, v)| (k.to_vec(), v.to_vec()))
@@ -248,7 +277,7 @@ mod tests {
     fn reads_as_a_map_through_inserts_overwrites_and_removes() {
         // Few entries and many, values of changing length, removals that
         // trigger compaction: after every step it answers as a BTreeMap.
-        let mut packed = PackedEntries::default();
+        let mut packed = Packed::default();
         let mut expected = BTreeMap::new();
         for round in 0..4u8 {
             for i in 0..40u8 {
@@ -275,7 +304,7 @@ mod tests {
 
     #[test]
     fn same_length_values_are_overwritten_in_place() {
-        let mut packed = PackedEntries::default();
+        let mut packed = Packed::default();
         packed.insert(b"k", b"one").unwrap();
         let len = packed.bytes.len();
         packed.insert(b"k", b"two").unwrap();
@@ -285,15 +314,15 @@ mod tests {
 
     #[test]
     fn removing_every_entry_frees_the_buffer() {
-        let mut packed = PackedEntries::default();
+        let mut entries = PackedEntries::default();
         for i in 0..20u8 {
-            packed.insert(&[i], &[i]).unwrap();
+            entries.insert(&[i], &[i]).unwrap();
         }
+        assert_eq!(entries.iter().count(), 20);
         for i in 0..20u8 {
-            packed.remove(&[i]);
+            entries.remove(&[i]);
         }
-        assert!(packed.is_empty());
-        assert_eq!(packed.bytes.capacity(), 0);
-        assert!(packed.index.is_none());
+        assert!(entries.is_empty());
+        assert!(entries.0.is_none());
     }
 }
