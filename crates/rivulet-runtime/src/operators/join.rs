@@ -617,7 +617,9 @@ impl Join {
                 _ => None,
             })
             .collect();
-        let decoded = self.codecs[side].decode(stored.iter().copied())?;
+        let decoded = self.codecs[side]
+            .decode(stored.iter().copied())
+            .map_err(|e| self.failed(e))?;
         if stored.len() == parts.len() {
             return Ok(decoded);
         }
@@ -722,7 +724,9 @@ impl Operator for Join {
             &self.name,
         )?;
         let payload = self.payload(side, &batch);
-        let rows = self.codecs[side].encode(&payload)?;
+        let rows = self.codecs[side]
+            .encode(&payload)
+            .map_err(|e| self.failed(e))?;
         // Only the TTL reads when a row was written; without one every
         // row is stored as written at 0, five bytes shorter in state.
         let now = if self.ttl_millis.is_some() {

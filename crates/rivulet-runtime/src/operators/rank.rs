@@ -363,7 +363,10 @@ impl Rank {
                 ChangedRow::Arrived(_) | ChangedRow::Repeat(_) => None,
             })
             .collect();
-        let kept = self.rows.decode(kept.into_iter())?;
+        let kept = self
+            .rows
+            .decode(kept.into_iter())
+            .map_err(|e| self.failed(e))?;
         let all_kept = changes
             .iter()
             .all(|(_, row, _)| matches!(row, ChangedRow::Kept(_)));
@@ -448,7 +451,7 @@ impl Operator for Rank {
             .map(|(_, c)| c.clone())
             .collect();
         let kinds = row_kinds(&batch, self.row_kind).map_err(|e| self.failed(e))?;
-        let rows = self.rows.encode(&payload)?;
+        let rows = self.rows.encode(&payload).map_err(|e| self.failed(e))?;
         let window_ends = match self.window_end {
             Some(column) => Some(epoch_millis(batch.column(column)).map_err(|e| self.failed(e))?),
             None => None,

@@ -193,7 +193,17 @@ impl RowCodec {
                     .map(EncodedRows::Arrow)
                     .map_err(arrow_error);
             }
-            RowCodec::Compact { layouts, .. } => layouts,
+            RowCodec::Compact { types, layouts } => {
+                // The layouts read buffers as their types lay them out.
+                let matches = columns.len() == types.len()
+                    && columns.iter().zip(types).all(|(c, t)| c.data_type() == t);
+                if !matches {
+                    return Err(RuntimeError::State(format!(
+                        "rows to store are not of the stored types {types:?}"
+                    )));
+                }
+                layouts
+            }
         };
         let rows = columns.first().map_or(0, |c| c.len());
         let bitmap = layouts.len().div_ceil(8);
@@ -511,6 +521,15 @@ mod tests {
         }
         let padded = [row, &[0]].concat();
         assert!(codec.decode([padded.as_slice()].into_iter()).is_err());
+        // Columns not of the codec's types are refused, not misread.
+        let strings: ArrayRef = Arc::new(StringArray::from(vec!["x"]));
+        assert!(
+            RowCodec::new(&[DataType::Int64])
+                .unwrap()
+                .encode(&[strings])
+                .is_err()
+        );
+        assert!(codec.encode(&columns[..2]).is_err());
         // A string that is not UTF-8.
         let bad = RowCodec::new(&[DataType::Utf8]).unwrap();
         assert!(bad.decode([&[0u8, 1, 0xff][..]].into_iter()).is_err());

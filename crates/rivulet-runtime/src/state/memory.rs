@@ -87,7 +87,7 @@ impl StateStore for MemoryStateStore {
 
     fn put(&mut self, key: &[u8], value: Vec<u8>) -> Result<()> {
         // The scope's key lives in the table's slot; what follows it is
-        // copied out only for a new entry.
+        // copied into the scope's entry buffer.
         let (scope, rest) = split(key);
         let entries = self.scopes.entry(ScopeKey::from(scope)).or_default();
         if rest.is_empty() {

@@ -51,8 +51,7 @@ pub trait StateStore: Send {
     ) -> Result<()> {
         update_by_copy(self, key, update)
     }
-    /// Every entry whose key starts with `prefix`, in no particular order
-    /// (the in-memory store keeps a scope's map entries hashed).
+    /// Every entry whose key starts with `prefix`, in no particular order.
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
     /// Calls `visit` with each entry whose key starts with `prefix`: what
     /// follows the prefix in its key, and its value, lent where the store

@@ -16,6 +16,7 @@
 //! place; by one of another length, the entry is removed and written anew.
 
 use std::hash::BuildHasher;
+use std::sync::OnceLock;
 
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
@@ -54,7 +55,7 @@ impl PackedEntries {
         self.0.as_ref()?.get(key)
     }
 
-    /// Every entry as `(key, value)`, in the order written.
+    /// Every entry as `(key, value)`, in no particular order.
     pub(super) fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
         self.0.iter().flat_map(|packed| packed.iter())
     }
@@ -84,8 +85,12 @@ struct Packed {
     index: Option<Box<HashTable<usize>>>,
 }
 
+/// Keys are rows of the data: hashed with a seed chosen at random once per
+/// process, so that no input can be built to make its keys collide.
 fn hash(key: &[u8]) -> u64 {
-    FixedState::with_seed(0x5ca1ab1e).hash_one(key)
+    static SEED: OnceLock<FixedState> = OnceLock::new();
+    SEED.get_or_init(|| FixedState::with_seed(rand::random()))
+        .hash_one(key)
 }
 
 fn read_u32(bytes: &[u8], at: usize) -> u32 {
@@ -112,7 +117,7 @@ fn key_at(bytes: &[u8], at: usize) -> &[u8] {
     &bytes[entry_at(bytes, at).1]
 }
 
-/// The offsets of the live entries of `bytes`, in the order written.
+/// The offsets of the live entries of `bytes`, in the order they lie.
 fn live_offsets(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
     let mut at = 0;
     std::iter::from_fn(move || {
@@ -145,7 +150,7 @@ impl Packed {
             .map(|at| &self.bytes[entry_at(&self.bytes, at).2])
     }
 
-    /// Every live entry as `(key, value)`, in the order written.
+    /// Every live entry as `(key, value)`, in the order they lie.
     fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
         let bytes = &self.bytes;
         live_offsets(bytes).map(move |at| {
