@@ -33,8 +33,8 @@
 //! outer window join shows a row without a partner, padded, only when it
 //! leaves state, so its output is insert-only, as Flink's window join's.
 //!
-//! Rows are stored as [`RowCodec`] lays them out, each with how often it came and,
-//! for outer joins, how many partners it has. With `table.exec.state.ttl`
+//! Rows are stored as [`RowCodec`] lays them out, each with how often it
+//! came and, for outer joins, how many partners it has. With `table.exec.state.ttl`
 //! a stored row expires that long after it was written: it is no longer
 //! joined, and it is dropped when next read, as Flink's state TTL
 //! (`OnCreateAndWrite`, never returning expired state).
@@ -249,12 +249,7 @@ impl JoinSpec {
         let name = self.name();
         let keys = self.key_indices()?;
         let converter = |side: usize| {
-            let types: Vec<DataType> = self
-                .payload_fields(side, keys[side])
-                .iter()
-                .map(|f| f.data_type().clone())
-                .collect();
-            RowCodec::new(&types).map_err(|source| {
+            RowCodec::of_fields(&self.payload_fields(side, keys[side])).map_err(|source| {
                 RuntimeError::InvalidJobGraph(format!("{name}: cannot store its rows: {source}"))
             })
         };

@@ -155,11 +155,7 @@ impl RankSpec {
             RuntimeError::InvalidJobGraph(format!("{name}: cannot store its rows: {source}"))
         };
         let sort_keys = RowConverter::new(sort_fields).map_err(|e| converter_error(&e))?;
-        let payload_types: Vec<DataType> = payload(input, key)
-            .iter()
-            .map(|f| f.data_type().clone())
-            .collect();
-        let rows = RowCodec::new(&payload_types).map_err(|e| converter_error(&e))?;
+        let rows = RowCodec::of_fields(&payload(input, key)).map_err(|e| converter_error(&e))?;
         Ok(Rank {
             key,
             row_kind: input.index_of(ROW_KIND_COLUMN).ok(),
@@ -243,11 +239,12 @@ fn show_ranks_moved(
     let changed = (kept.len() + 1).min(limit);
     for rank in place.min(changed)..changed {
         let number = rank as u64 + 1;
+        // Rank `place` holds the arrived row; each rank after it the row
+        // the change before moved down (ranks past `place` follow a rank
+        // that held a kept row, so `moved` is set there).
         let now_here = match moved {
-            _ if rank == place => ChangedRow::Arrived(arrived),
             Some(change) => ChangedRow::Repeat(change),
-            // Past `place`, rank `rank` holds what was one rank above.
-            None => ChangedRow::Kept(kept[rank - 1].1.to_vec()),
+            None => ChangedRow::Arrived(arrived),
         };
         if rank < kept.len() {
             moved = Some(out.len());
@@ -276,11 +273,10 @@ impl Rank {
         namespace: &[u8],
         sort_key: &[u8],
         (row, arrived): (&[u8], usize),
-        out: Option<&mut Vec<Change>>,
+        mut out: Option<&mut Vec<Change>>,
     ) -> Result<()> {
         let (limit, newer_first_on_ties) = (self.limit, self.newer_first_on_ties);
         let keeps_all = self.row_kind.is_some();
-        let mut out = out;
         // The kept rows change where they lie: read in place, and the row
         // put among them with one move of those after it.
         self.state

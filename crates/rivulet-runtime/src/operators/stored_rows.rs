@@ -17,7 +17,7 @@ use arrow_array::{Array, ArrayRef, make_array};
 use arrow_buffer::{BooleanBufferBuilder, Buffer, MutableBuffer, NullBufferBuilder, bit_util};
 use arrow_data::{ArrayData, ArrayDataBuilder};
 use arrow_row::{RowConverter, Rows, SortField};
-use arrow_schema::DataType;
+use arrow_schema::{DataType, Field};
 
 use crate::error::{Result, RuntimeError};
 
@@ -78,13 +78,9 @@ fn arrow_error(error: arrow_schema::ArrowError) -> RuntimeError {
     RuntimeError::State(format!("cannot convert stored rows: {error}"))
 }
 
-fn leb128_len(mut value: usize) -> usize {
-    let mut len = 1;
-    while value >= 0x80 {
-        value >>= 7;
-        len += 1;
-    }
-    len
+fn leb128_len(value: usize) -> usize {
+    // Seven bits a byte, and one byte for zero.
+    (usize::BITS - value.leading_zeros()).max(1).div_ceil(7) as usize
 }
 
 fn write_leb128(out: &mut [u8], mut value: usize) -> usize {
@@ -171,6 +167,12 @@ enum Decoding {
 }
 
 impl RowCodec {
+    /// The codec of rows with these fields' types.
+    pub(super) fn of_fields(fields: &[Field]) -> Result<RowCodec> {
+        let types: Vec<DataType> = fields.iter().map(|f| f.data_type().clone()).collect();
+        RowCodec::new(&types)
+    }
+
     pub(super) fn new(types: &[DataType]) -> Result<RowCodec> {
         if let Some(layouts) = types.iter().map(layout).collect::<Option<Vec<_>>>() {
             return Ok(RowCodec::Compact {
@@ -220,28 +222,27 @@ impl RowCodec {
         }
         let mut lengths = vec![every_row; rows];
         for (data, layout) in data.iter().zip(layouts) {
-            let valid = |row: usize| data.nulls().is_none_or(|nulls| nulls.is_valid(row));
-            match *layout {
+            let offsets: &[i32] = match layout {
+                Layout::Bytes => data.buffer(0),
+                _ => &[],
+            };
+            let value_len = |row: usize| match *layout {
+                Layout::Fixed(width) => width,
+                Layout::Boolean => 1,
                 Layout::Bytes => {
-                    let offsets = data.buffer::<i32>(0);
+                    let len = (offsets[row + 1] - offsets[row]) as usize;
+                    leb128_len(len) + len
+                }
+            };
+            match (*layout, data.nulls()) {
+                (Layout::Fixed(_) | Layout::Boolean, None) => {}
+                (_, nulls) => {
                     for (row, length) in lengths.iter_mut().enumerate() {
-                        if valid(row) {
-                            let len = (offsets[row + 1] - offsets[row]) as usize;
-                            *length += leb128_len(len) + len;
+                        if nulls.is_none_or(|nulls| nulls.is_valid(row)) {
+                            *length += value_len(row);
                         }
                     }
                 }
-                Layout::Fixed(width) if data.nulls().is_some() => {
-                    for (row, length) in lengths.iter_mut().enumerate() {
-                        *length += if valid(row) { width } else { 0 };
-                    }
-                }
-                Layout::Boolean if data.nulls().is_some() => {
-                    for (row, length) in lengths.iter_mut().enumerate() {
-                        *length += usize::from(valid(row));
-                    }
-                }
-                _ => {}
             }
         }
         let mut offsets = Vec::with_capacity(rows + 1);
@@ -356,8 +357,11 @@ impl RowCodec {
                             let len = read_leb128(row, &mut at)?;
                             values.extend_from_slice(take(row, &mut at, len)?);
                         }
-                        let end = i32::try_from(values.len())
-                            .map_err(|_| corrupt("over 2 GiB of strings in one batch"))?;
+                        let end = i32::try_from(values.len()).map_err(|_| {
+                            RuntimeError::State(
+                                "stored rows of over 2 GiB of strings in one batch".into(),
+                            )
+                        })?;
                         offsets.push(end);
                     }
                 }
@@ -473,6 +477,27 @@ mod tests {
             .unwrap();
         // Bitmap, eight bytes, one byte of length, the string.
         assert_eq!(encoded.row(0).len(), 1 + 8 + 1 + 67);
+    }
+
+    #[test]
+    fn lengths_take_the_bytes_they_are_written_in() {
+        let mut out = [0u8; 10];
+        for value in [
+            0,
+            1,
+            0x7f,
+            0x80,
+            0x3fff,
+            0x4000,
+            u32::MAX as usize,
+            usize::MAX,
+        ] {
+            let written = write_leb128(&mut out, value);
+            assert_eq!(leb128_len(value), written, "{value}");
+            let mut at = 0;
+            assert_eq!(read_leb128(&out, &mut at).unwrap(), value);
+            assert_eq!(at, written);
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{EntryVisitor, StateStore, key_group_prefix, state_error};
+use super::{EntryVisitor, StateStore, ValueUpdate, key_group_prefix, state_error};
 use crate::error::{Result, RuntimeError};
 use crate::key_groups::KeyGroupRange;
 
@@ -155,7 +155,7 @@ impl KeyedState {
         &mut self,
         state: StateId,
         namespace: &[u8],
-        update: &mut dyn FnMut(&mut Option<Vec<u8>>) -> Result<()>,
+        update: &mut ValueUpdate,
     ) -> Result<()> {
         let key = self.prefix(state, namespace)?;
         self.store.update(&key, update)

@@ -6,8 +6,9 @@
 //! ordered map of every entry paid a comparison of long shared prefixes at
 //! each of its levels. A scope holds its value (value and list state) and,
 //! for map state, its map entries (packed in one buffer, see
-//! [`super::packed_entries`]), so a map lookup is a second, local search, and the prefix
-//! scans that map state makes (one scope) visit just that scope. Scans
+//! [`super::packed_entries`]), so a map lookup is a second, local search,
+//! and the prefix scans that map state makes (one scope) visit just that
+//! scope. Scans
 //! across scopes (snapshots of a key-group range) walk the whole table and
 //! sort, as they are rare.
 
@@ -15,7 +16,9 @@ use hashbrown::HashMap;
 
 use super::packed_entries::PackedEntries;
 use super::scope_key::ScopeKey;
-use super::{EntryVisitor, StateStore, key_group_of, scope_len, update_by_copy};
+use super::{
+    EntryVisitor, StateStore, ValueUpdate, key_group_of, scope_len, update_by_copy, visit_by_copy,
+};
 use crate::error::Result;
 use crate::key_groups::KeyGroupRange;
 
@@ -98,11 +101,7 @@ impl StateStore for MemoryStateStore {
         Ok(())
     }
 
-    fn update(
-        &mut self,
-        key: &[u8],
-        update: &mut dyn FnMut(&mut Option<Vec<u8>>) -> Result<()>,
-    ) -> Result<()> {
+    fn update(&mut self, key: &[u8], update: &mut ValueUpdate) -> Result<()> {
         let (scope, rest) = split(key);
         if !rest.is_empty() {
             // A map entry lies packed among others: read, update, write.
@@ -146,10 +145,7 @@ impl StateStore for MemoryStateStore {
 
     fn visit_prefix(&self, prefix: &[u8], visit: &mut EntryVisitor) -> Result<()> {
         if scope_len(prefix) != Some(prefix.len()) {
-            for (key, value) in self.scan_prefix(prefix)? {
-                visit(&key[prefix.len()..], &value)?;
-            }
-            return Ok(());
+            return visit_by_copy(self, prefix, visit);
         }
         // A whole scope: its entries lent as they lie.
         let Some(entries) = self.scopes.get(prefix) else {

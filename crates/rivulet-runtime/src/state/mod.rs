@@ -33,6 +33,9 @@ use crate::key_groups::KeyGroupRange;
 /// the prefix in its key, and its value.
 pub type EntryVisitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<()> + 'a;
 
+/// What [`StateStore::update`] calls with the value under a key.
+pub type ValueUpdate<'a> = dyn FnMut(&mut Option<Vec<u8>>) -> Result<()> + 'a;
+
 /// The byte-level store behind keyed state.
 pub trait StateStore: Send {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
@@ -44,11 +47,7 @@ pub trait StateStore: Send {
     /// copies it out nor allocates a new one. `update` makes every check
     /// that can fail before it changes anything: what it leaves is kept even
     /// when it fails.
-    fn update(
-        &mut self,
-        key: &[u8],
-        update: &mut dyn FnMut(&mut Option<Vec<u8>>) -> Result<()>,
-    ) -> Result<()> {
+    fn update(&mut self, key: &[u8], update: &mut ValueUpdate) -> Result<()> {
         update_by_copy(self, key, update)
     }
     /// Every entry whose key starts with `prefix`, in no particular order.
@@ -57,10 +56,7 @@ pub trait StateStore: Send {
     /// follows the prefix in its key, and its value, lent where the store
     /// keeps them (a join reads its partner rows for every arriving row).
     fn visit_prefix(&self, prefix: &[u8], visit: &mut EntryVisitor) -> Result<()> {
-        for (key, value) in self.scan_prefix(prefix)? {
-            visit(&key[prefix.len()..], &value)?;
-        }
-        Ok(())
+        visit_by_copy(self, prefix, visit)
     }
     /// Every entry of the key groups in `range`, in key order.
     fn scan_key_groups(&self, range: KeyGroupRange) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
@@ -154,7 +150,7 @@ impl StateBackendKind {
 pub(crate) fn update_by_copy<S: StateStore + ?Sized>(
     store: &mut S,
     key: &[u8],
-    update: &mut dyn FnMut(&mut Option<Vec<u8>>) -> Result<()>,
+    update: &mut ValueUpdate,
 ) -> Result<()> {
     let mut value = store.get(key)?;
     let updated = update(&mut value);
@@ -163,6 +159,19 @@ pub(crate) fn update_by_copy<S: StateStore + ?Sized>(
         None => store.delete(key)?,
     }
     updated
+}
+
+/// [`StateStore::visit_prefix`] over the copies [`StateStore::scan_prefix`]
+/// makes.
+pub(crate) fn visit_by_copy<S: StateStore + ?Sized>(
+    store: &S,
+    prefix: &[u8],
+    visit: &mut EntryVisitor,
+) -> Result<()> {
+    for (key, value) in store.scan_prefix(prefix)? {
+        visit(&key[prefix.len()..], &value)?;
+    }
+    Ok(())
 }
 
 pub(crate) fn state_error(error: impl std::fmt::Display) -> RuntimeError {

@@ -207,11 +207,7 @@ impl Packed {
         }
         self.mark_removed(at);
         self.live -= 1;
-        if self.live == 0 {
-            *self = Packed::default();
-        } else {
-            self.compact_if_mostly_removed();
-        }
+        self.compact_if_mostly_removed();
     }
 
     fn append(&mut self, key_len: u32, value_len: u32, key: &[u8], value: &[u8]) -> usize {
