@@ -16,6 +16,7 @@ pub mod json_decode;
 pub mod json_encode;
 pub mod json_scan;
 pub mod parquet;
+pub mod parquet_pages;
 pub mod part_file;
 pub mod row_string;
 pub mod scalar_column;

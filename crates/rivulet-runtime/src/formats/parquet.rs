@@ -9,6 +9,8 @@ use std::sync::Arc;
 use arrow_array::{ArrayRef, RecordBatch, new_null_array};
 use arrow_schema::SchemaRef;
 use parquet::arrow::ProjectionMask;
+
+use super::parquet_pages::{self, Limits, PageWriter};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
 /// Where each output column comes from in a file's projected batches.
@@ -142,24 +144,79 @@ pub fn compression(name: Option<&str>) -> Result<parquet::basic::Compression, St
     }
 }
 
+/// A parquet file being written: page by page when every column is of a
+/// type [`super::parquet_pages`] writes (the flat types of most Flink SQL
+/// sinks), else by arrow-rs's `ArrowWriter`.
+pub enum ParquetFileWriter<W: std::io::Write + Send> {
+    Pages(Box<PageWriter<W>>),
+    Arrow(Box<parquet::arrow::ArrowWriter<W>>),
+}
+
+impl<W: std::io::Write + Send> ParquetFileWriter<W> {
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), String> {
+        match self {
+            ParquetFileWriter::Pages(writer) => writer.write(batch),
+            ParquetFileWriter::Arrow(writer) => writer.write(batch).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Writes what is buffered and the footer; the file, to be finished by
+    /// the caller.
+    pub fn into_inner(self) -> Result<W, String> {
+        match self {
+            ParquetFileWriter::Pages(writer) => writer.into_inner(),
+            ParquetFileWriter::Arrow(writer) => writer.into_inner().map_err(|e| e.to_string()),
+        }
+    }
+}
+
 /// A new file writer for batches of `schema`, compressed with
 /// `compression` (snappy by default, as Flink's `parquet.compression`).
+pub fn writer<W: std::io::Write + Send>(
+    file: W,
+    schema: &SchemaRef,
+    compression: parquet::basic::Compression,
+) -> Result<ParquetFileWriter<W>, String> {
+    writer_with_limits(file, schema, compression, Limits::default())
+}
+
+/// [`writer`] with pages and row groups ending at `limits`.
+pub fn writer_with_limits<W: std::io::Write + Send>(
+    file: W,
+    schema: &SchemaRef,
+    compression: parquet::basic::Compression,
+    limits: Limits,
+) -> Result<ParquetFileWriter<W>, String> {
+    if parquet_pages::writes(schema, compression) {
+        let pages = PageWriter::try_new(file, schema, compression, limits)?;
+        return Ok(ParquetFileWriter::Pages(Box::new(pages)));
+    }
+    arrow_writer(file, schema, compression, limits)
+        .map(|writer| ParquetFileWriter::Arrow(Box::new(writer)))
+}
+
+/// `ArrowWriter` for the types the page writer does not write.
 ///
 /// Values are written plainly, without dictionaries, and min/max statistics
 /// are kept per column chunk, not per page: measured on Nexmark's bid
 /// columns, dictionary attempts on high-cardinality BIGINT columns and page
 /// statistics on long strings made writing about 2.5 times slower, for
 /// files only 5% smaller. The values in the file are the same.
-pub fn writer<W: std::io::Write + Send>(
+pub fn arrow_writer<W: std::io::Write + Send>(
     file: W,
     schema: &SchemaRef,
     compression: parquet::basic::Compression,
+    limits: Limits,
 ) -> Result<parquet::arrow::ArrowWriter<W>, String> {
     use parquet::file::properties::{EnabledStatistics, WriterProperties};
     let properties = WriterProperties::builder()
         .set_compression(compression)
         .set_dictionary_enabled(false)
         .set_statistics_enabled(EnabledStatistics::Chunk)
+        .set_data_page_row_count_limit(limits.page_rows)
+        .set_data_page_size_limit(limits.page_bytes)
+        .set_max_row_group_row_count(Some(limits.group_rows))
+        .set_max_row_group_bytes(Some(limits.group_bytes))
         .build();
     parquet::arrow::ArrowWriter::try_new(file, Arc::clone(schema), Some(properties))
         .map_err(|e| e.to_string())
@@ -196,7 +253,7 @@ mod tests {
         )
         .unwrap();
         w.write(&batch).unwrap();
-        w.close().unwrap();
+        w.into_inner().unwrap();
 
         let wanted = Arc::new(Schema::new(vec![
             Field::new("note", DataType::Utf8, true),
@@ -237,7 +294,7 @@ mod tests {
             let codec = compression(name).unwrap();
             let mut w = writer(File::create(&path).unwrap(), &schema, codec).unwrap();
             w.write(&batch).unwrap();
-            w.close().unwrap();
+            w.into_inner().unwrap();
             let reader = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
             let written: Compression = reader.metadata().row_group(0).column(0).compression();
             assert!(

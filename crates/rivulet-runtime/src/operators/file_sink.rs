@@ -7,7 +7,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ::parquet::arrow::ArrowWriter;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use serde::{Deserialize, Serialize};
@@ -106,7 +105,7 @@ impl FileSinkSpec {
 enum PartWriter {
     /// csv or json: text lines, encoded a batch at a time.
     Lines(PartFile),
-    Parquet(Box<ArrowWriter<PartFile>>),
+    Parquet(parquet::ParquetFileWriter<PartFile>),
 }
 
 pub struct FileSink {
@@ -158,9 +157,9 @@ impl Operator for FileSink {
         self.writer = Some(if self.spec.format == "parquet" {
             let compression = parquet::compression(self.spec.compression.as_deref())
                 .map_err(|m| self.failed(m))?;
-            PartWriter::Parquet(Box::new(
+            PartWriter::Parquet(
                 parquet::writer(file, &self.schema, compression).map_err(|m| self.failed(m))?,
-            ))
+            )
         } else {
             PartWriter::Lines(file)
         });
@@ -187,7 +186,7 @@ impl Operator for FileSink {
                 // possibly under other names or nullability.
                 let batch = RecordBatch::try_new(self.schema.clone(), batch.columns().to_vec())
                     .map_err(|e| failed(e.to_string()))?;
-                writer.write(&batch).map_err(|e| failed(e.to_string()))
+                writer.write(&batch).map_err(failed)
             }
             None => Err(failed("written before it was opened".into())),
         }
@@ -197,11 +196,9 @@ impl Operator for FileSink {
         let file = match self.writer.take() {
             Some(PartWriter::Lines(file)) => Some(file),
             // The footer goes into the file before the file is finished.
-            Some(PartWriter::Parquet(writer)) => Some(
-                writer
-                    .into_inner()
-                    .map_err(|e| self.failed(e.to_string()))?,
-            ),
+            Some(PartWriter::Parquet(writer)) => {
+                Some(writer.into_inner().map_err(|m| self.failed(m))?)
+            }
             None => None,
         };
         if let Some(file) = file {
