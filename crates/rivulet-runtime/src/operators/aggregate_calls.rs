@@ -294,12 +294,12 @@ impl BoundCalls {
         }
         for ((map, value), bits) in met {
             let id = shared_distinct_values(map);
-            let held: u64 = state.map_get(id, namespace, &value)?.unwrap_or(0);
-            let newly = bits & !held;
-            if newly == 0 {
-                continue;
-            }
-            state.map_put(id, namespace, &value, &(held | bits))?;
+            let mut newly = 0;
+            state.map_update(id, namespace, &value, |held: Option<u64>| {
+                let held = held.unwrap_or(0);
+                newly = bits & !held;
+                Some(held | bits)
+            })?;
             for index in self.calls_of_bits(map, newly) {
                 if let Some(Accumulator::DistinctCount(count)) = into.get_mut(index) {
                     *count += 1;

@@ -567,32 +567,26 @@ impl Join {
     /// Forgets one stored copy of a row of `side`; a row never stored (its
     /// insert expired, or never came) is nothing to forget.
     fn unstore_row(&mut self, side: usize, row: &[u8]) -> Result<()> {
-        let stored: Option<Stored> = self.state.map_get(ROWS[side], &[], &BytesRef(row))?;
-        match stored {
-            Some(entry) if entry.count > 1 => self.state.map_put(
-                ROWS[side],
-                &[],
-                &BytesRef(row),
-                &Stored {
+        self.state
+            .map_update(ROWS[side], &[], &BytesRef(row), |stored: Option<Stored>| {
+                stored.filter(|entry| entry.count > 1).map(|entry| Stored {
                     count: entry.count - 1,
                     ..entry
-                },
-            ),
-            Some(_) => self.state.map_remove(ROWS[side], &[], &BytesRef(row)),
-            None => Ok(()),
-        }
+                })
+            })
     }
 
     /// Stores an arrived row of `side` that has `partner_rows` partners.
     fn store_row(&mut self, side: usize, row: &[u8], partner_rows: u32, now: i64) -> Result<()> {
-        let mut entry: Stored = self
-            .state
-            .map_get(ROWS[side], &[], &BytesRef(row))?
-            .unwrap_or_default();
-        entry.count += 1;
-        entry.partners = entry.partners.max(partner_rows);
-        entry.written = now;
-        self.state.map_put(ROWS[side], &[], &BytesRef(row), &entry)
+        self.state
+            .map_update(ROWS[side], &[], &BytesRef(row), |stored: Option<Stored>| {
+                let entry = stored.unwrap_or_default();
+                Some(Stored {
+                    count: entry.count + 1,
+                    partners: entry.partners.max(partner_rows),
+                    written: now,
+                })
+            })
     }
 
     /// The columns of one side of `joined`, NULL where a row is padded:

@@ -226,13 +226,12 @@ fn apply_deltas(
         if delta == 0 {
             continue;
         }
-        let held: i64 = state.map_get(id, &[], &value)?.unwrap_or(0);
-        let now = held + delta;
-        if now > 0 {
-            state.map_put(id, &[], &value, &now)?;
-        } else if held > 0 {
-            state.map_remove(id, &[], &value)?;
-        }
+        let (mut held, mut now) = (0, 0);
+        state.map_update(id, &[], &value, |stored: Option<i64>| {
+            held = stored.unwrap_or(0);
+            now = held + delta;
+            (now > 0).then_some(now)
+        })?;
         match &mut *into {
             Accumulator::DistinctCount(count) => {
                 if held <= 0 && now > 0 {

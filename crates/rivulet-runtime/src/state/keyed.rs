@@ -225,6 +225,29 @@ impl KeyedState {
         })
     }
 
+    /// Sets the current key's map entry of `user_key` in `namespace` to what
+    /// `update` makes of it (`None`: no entry), reading and writing it with
+    /// one search of the store where the store can.
+    pub fn map_update<K: Serialize, V: Serialize + DeserializeOwned>(
+        &mut self,
+        state: StateId,
+        namespace: &[u8],
+        user_key: &K,
+        update: impl FnOnce(Option<V>) -> Option<V>,
+    ) -> Result<()> {
+        let mut update = Some(update);
+        self.with_map_key(state, namespace, user_key, |store, key| {
+            store.update(key, &mut |value| {
+                let update = update
+                    .take()
+                    .ok_or_else(|| state_error("a map entry was updated twice"))?;
+                let old = value.as_deref().map(decode).transpose()?;
+                *value = update(old).map(|new| encode(&new)).transpose()?;
+                Ok(())
+            })
+        })
+    }
+
     pub fn map_remove<K: Serialize>(
         &mut self,
         state: StateId,
@@ -340,6 +363,28 @@ mod tests {
         assert_eq!(prices, [("x".to_string(), 1.5), ("y".to_string(), 2.5)]);
         state.map_remove(PRICES, b"w1", &"x").unwrap();
         assert_eq!(state.map_get::<_, f64>(PRICES, b"w1", &"x").unwrap(), None);
+        // Map entries updated: made, changed, deleted; a missing one left so.
+        let mut seen = Vec::new();
+        for update in [Some(1.0), Some(4.0), None, None] {
+            state
+                .map_update(PRICES, b"w1", &"u", |old: Option<f64>| {
+                    seen.push(old);
+                    update
+                })
+                .unwrap();
+        }
+        assert_eq!(seen, [None, Some(1.0), Some(4.0), None]);
+        assert_eq!(state.map_get::<_, f64>(PRICES, b"w1", &"u").unwrap(), None);
+        state
+            .map_update(PRICES, b"w1", &"y", |old: Option<f64>| old.map(|p| p * 2.0))
+            .unwrap();
+        assert_eq!(
+            state.map_get::<_, f64>(PRICES, b"w1", &"y").unwrap(),
+            Some(5.0)
+        );
+        state
+            .map_update(PRICES, b"w1", &"y", |_: Option<f64>| Some(2.5))
+            .unwrap();
         state.map_clear(PRICES, b"w1").unwrap();
         assert!(
             state

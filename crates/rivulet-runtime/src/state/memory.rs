@@ -16,9 +16,7 @@ use hashbrown::HashMap;
 
 use super::packed_entries::PackedEntries;
 use super::scope_key::ScopeKey;
-use super::{
-    EntryVisitor, StateStore, ValueUpdate, key_group_of, scope_len, update_by_copy, visit_by_copy,
-};
+use super::{EntryVisitor, StateStore, ValueUpdate, key_group_of, scope_len, visit_by_copy};
 use crate::error::Result;
 use crate::key_groups::KeyGroupRange;
 
@@ -103,12 +101,13 @@ impl StateStore for MemoryStateStore {
 
     fn update(&mut self, key: &[u8], update: &mut ValueUpdate) -> Result<()> {
         let (scope, rest) = split(key);
-        if !rest.is_empty() {
-            // A map entry lies packed among others: read, update, write.
-            return update_by_copy(self, key, update);
-        }
         let entries = self.scopes.entry(ScopeKey::from(scope)).or_default();
-        let updated = update(&mut entries.value);
+        let updated = if rest.is_empty() {
+            update(&mut entries.value)
+        } else {
+            // A map entry, found once among the scope's packed entries.
+            entries.items.update(rest, update)
+        };
         if entries.is_empty() {
             self.scopes.remove(scope);
         }

@@ -21,7 +21,7 @@ use std::sync::OnceLock;
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 
-use super::state_error;
+use super::{ValueUpdate, state_error};
 use crate::error::Result;
 
 /// The bytes before an entry's key: its key's and its value's lengths.
@@ -63,6 +63,17 @@ impl PackedEntries {
     /// Sets the value of `key`.
     pub(super) fn insert(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
         self.0.get_or_insert_default().insert(key, value)
+    }
+
+    /// Lets `update` change the value of `key` (`None`: no entry), found
+    /// once: a row stored by a join is one search, not a read then a write.
+    pub(super) fn update(&mut self, key: &[u8], update: &mut ValueUpdate) -> Result<()> {
+        let packed = self.0.get_or_insert_default();
+        let updated = packed.update(key, update);
+        if packed.live == 0 {
+            self.0 = None;
+        }
+        updated
     }
 
     /// Removes the entry of `key`, if there is one.
@@ -117,6 +128,10 @@ fn key_at(bytes: &[u8], at: usize) -> &[u8] {
     &bytes[entry_at(bytes, at).1]
 }
 
+fn hash_key_at(bytes: &[u8], at: usize) -> u64 {
+    hash(key_at(bytes, at))
+}
+
 /// The offsets of the live entries of `bytes`, in the order they lie.
 fn live_offsets(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
     let mut at = 0;
@@ -133,20 +148,38 @@ fn live_offsets(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
     })
 }
 
+/// A key's hash, computed only where a scope has an index to search.
+#[derive(Clone, Copy)]
+struct KeyHash(Option<u64>);
+
+/// The lengths of an entry, checked to fit its header.
+fn entry_lengths(key: &[u8], value: &[u8]) -> Result<(u32, u32)> {
+    let (Ok(key_len), Ok(value_len)) = (u32::try_from(key.len()), u32::try_from(value.len()))
+    else {
+        return Err(state_error("a map entry of 4 GiB or more cannot be kept"));
+    };
+    if key_len & REMOVED != 0 {
+        return Err(state_error("a map key of 2 GiB or more cannot be kept"));
+    }
+    Ok((key_len, value_len))
+}
+
 impl Packed {
+    fn hash_of(&self, key: &[u8]) -> KeyHash {
+        KeyHash(self.index.as_ref().map(|_| hash(key)))
+    }
+
     /// Where the live entry of `key` starts.
-    fn find(&self, key: &[u8]) -> Option<usize> {
+    fn find(&self, key: &[u8], hashed: KeyHash) -> Option<usize> {
         let bytes = &self.bytes;
-        match &self.index {
-            Some(index) => index
-                .find(hash(key), |&at| key_at(bytes, at) == key)
-                .copied(),
-            None => live_offsets(bytes).find(|&at| key_at(bytes, at) == key),
+        match (&self.index, hashed.0) {
+            (Some(index), Some(hash)) => index.find(hash, |&at| key_at(bytes, at) == key).copied(),
+            _ => live_offsets(bytes).find(|&at| key_at(bytes, at) == key),
         }
     }
 
     fn get(&self, key: &[u8]) -> Option<&[u8]> {
-        self.find(key)
+        self.find(key, self.hash_of(key))
             .map(|at| &self.bytes[entry_at(&self.bytes, at).2])
     }
 
@@ -160,26 +193,47 @@ impl Packed {
     }
 
     fn insert(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
-        let (Ok(key_len), Ok(value_len)) = (u32::try_from(key.len()), u32::try_from(value.len()))
-        else {
-            return Err(state_error("a map entry of 4 GiB or more cannot be kept"));
-        };
-        if key_len & REMOVED != 0 {
-            return Err(state_error("a map key of 2 GiB or more cannot be kept"));
+        let hashed = self.hash_of(key);
+        match self.find(key, hashed) {
+            None => self.add(key, value, hashed),
+            Some(old) => self.replace(old, key, value, hashed),
         }
-        let Some(old) = self.find(key) else {
-            let at = self.append(key_len, value_len, key, value);
-            self.live += 1;
-            let bytes = &self.bytes;
-            match &mut self.index {
-                Some(index) => {
-                    index.insert_unique(hash(key), at, |&at| hash(key_at(bytes, at)));
-                }
-                None if self.live > FEW => self.build_index(),
-                None => {}
+    }
+
+    fn update(&mut self, key: &[u8], update: &mut ValueUpdate) -> Result<()> {
+        let hashed = self.hash_of(key);
+        let found = self.find(key, hashed);
+        let mut value = found.map(|at| self.bytes[entry_at(&self.bytes, at).2].to_vec());
+        update(&mut value)?;
+        match (found, value) {
+            (None, None) => Ok(()),
+            (None, Some(value)) => self.add(key, &value, hashed),
+            (Some(old), Some(value)) => self.replace(old, key, &value, hashed),
+            (Some(old), None) => {
+                self.remove_at(old, hashed);
+                Ok(())
             }
-            return Ok(());
-        };
+        }
+    }
+
+    /// Adds an entry for `key`, which has none.
+    fn add(&mut self, key: &[u8], value: &[u8], hashed: KeyHash) -> Result<()> {
+        let (key_len, value_len) = entry_lengths(key, value)?;
+        let at = self.append(key_len, value_len, key, value);
+        self.live += 1;
+        let bytes = &self.bytes;
+        if let Some(index) = &mut self.index {
+            let hash = hashed.0.unwrap_or_else(|| hash(key));
+            index.insert_unique(hash, at, |&at| hash_key_at(bytes, at));
+        } else if self.live > FEW {
+            self.build_index();
+        }
+        Ok(())
+    }
+
+    /// Sets the value of the entry of `key` at `old`.
+    fn replace(&mut self, old: usize, key: &[u8], value: &[u8], hashed: KeyHash) -> Result<()> {
+        let (key_len, value_len) = entry_lengths(key, value)?;
         let (_, _, old_value) = entry_at(&self.bytes, old);
         if old_value.len() == value.len() {
             self.bytes[old_value].copy_from_slice(value);
@@ -188,7 +242,8 @@ impl Packed {
         self.mark_removed(old);
         let at = self.append(key_len, value_len, key, value);
         if let Some(index) = &mut self.index
-            && let Some(slot) = index.find_mut(hash(key), |&slot| slot == old)
+            && let Some(slot) =
+                index.find_mut(hashed.0.unwrap_or_else(|| hash(key)), |&slot| slot == old)
         {
             *slot = at;
         }
@@ -197,13 +252,19 @@ impl Packed {
     }
 
     fn remove(&mut self, key: &[u8]) {
-        let Some(at) = self.find(key) else {
-            return;
-        };
-        if let Some(index) = &mut self.index
-            && let Ok(slot) = index.find_entry(hash(key), |&slot| slot == at)
-        {
-            slot.remove();
+        let hashed = self.hash_of(key);
+        if let Some(at) = self.find(key, hashed) {
+            self.remove_at(at, hashed);
+        }
+    }
+
+    /// Removes the live entry at `at`, whose key hashes to `hashed`.
+    fn remove_at(&mut self, at: usize, hashed: KeyHash) {
+        if let Some(index) = &mut self.index {
+            let hash = hashed.0.unwrap_or_else(|| hash_key_at(&self.bytes, at));
+            if let Ok(slot) = index.find_entry(hash, |&slot| slot == at) {
+                slot.remove();
+            }
         }
         self.mark_removed(at);
         self.live -= 1;
@@ -235,7 +296,7 @@ impl Packed {
         let bytes = &self.bytes;
         let mut index = HashTable::with_capacity(self.live);
         for at in live_offsets(bytes) {
-            index.insert_unique(hash(key_at(bytes, at)), at, |&at| hash(key_at(bytes, at)));
+            index.insert_unique(hash_key_at(bytes, at), at, |&at| hash_key_at(bytes, at));
         }
         self.index = Some(Box::new(index));
     }
@@ -292,6 +353,36 @@ mod tests {
                 packed.remove(&key);
                 expected.remove(&key);
             }
+            // Updates that grow, shrink, create and delete entries.
+            for i in (0..60u8).filter(|i| (i + round) % 4 != 0) {
+                let key = vec![i; usize::from(i % 5)];
+                let mut seen = None;
+                packed
+                    .update(&key, &mut |value| {
+                        seen = value.clone();
+                        *value = match (i + round) % 4 {
+                            1 => None,
+                            2 => Some(vec![i; usize::from(round) + 3]),
+                            _ => value.as_ref().map(|v| [v.as_slice(), &[i]].concat()),
+                        };
+                        Ok(())
+                    })
+                    .unwrap();
+                assert_eq!(seen.as_ref(), expected.get(&key), "round {round} key {i}");
+                match (i + round) % 4 {
+                    1 => {
+                        expected.remove(&key);
+                    }
+                    2 => {
+                        expected.insert(key, vec![i; usize::from(round) + 3]);
+                    }
+                    _ => {
+                        if let Some(v) = expected.get_mut(&key) {
+                            v.push(i);
+                        }
+                    }
+                }
+            }
             let wanted: Vec<_> = expected.clone().into_iter().collect();
             assert_eq!(sorted(&packed), wanted, "round {round}");
             for (key, value) in &expected {
@@ -301,6 +392,21 @@ mod tests {
             // Removed entries never outweigh the live ones for long.
             assert!(packed.removed_bytes * 2 <= packed.bytes.len());
         }
+    }
+
+    #[test]
+    fn a_failed_update_changes_nothing() {
+        let mut entries = PackedEntries::default();
+        entries.insert(b"k", b"v").unwrap();
+        let failed = entries.update(b"k", &mut |value| {
+            *value = None;
+            Err(state_error("no"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(entries.get(b"k"), Some(&b"v"[..]));
+        let failed = entries.update(b"new", &mut |_| Err(state_error("no")));
+        assert!(failed.is_err());
+        assert_eq!(entries.iter().count(), 1);
     }
 
     #[test]
