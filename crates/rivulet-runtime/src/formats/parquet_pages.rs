@@ -15,10 +15,12 @@
 //! groups, column chunks and their min/max statistics) is built and written
 //! by parquet's own metadata writer.
 //!
-//! The files hold what `ArrowWriter` (dictionaries off, statistics per
-//! chunk) writes for the same rows; the tests read both back and compare
-//! values and statistics. A schema with any other type is written by
-//! `ArrowWriter` (see [`super::parquet::writer`]).
+//! The files hold the values and column chunk statistics `ArrowWriter`
+//! (dictionaries off, statistics per chunk) writes for the same rows; the
+//! tests read both back and compare them. They carry no page index (offset
+//! and column indexes are optional in parquet, and Flink's reader does not
+//! need them). A schema with any other type is written by `ArrowWriter`
+//! (see [`super::parquet::writer`]).
 
 use std::io::Write;
 use std::sync::Arc;
@@ -42,7 +44,9 @@ use parquet::schema::types::{SchemaDescPtr, SchemaDescriptor};
 
 /// Where pages and row groups end: parquet-rs's defaults (a page at 20,000
 /// rows or 1 MiB of values, a row group at 1 Mi rows), and a row group also
-/// at 128 MiB of buffered batches, Flink's `parquet.block.size`.
+/// at 128 MiB of buffered batches (Arrow's memory, which bounds what a file
+/// being written holds; Flink's `parquet.block.size` is 128 MB too). A row
+/// group ends after the batch that reaches a limit: batches are not split.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub page_rows: usize,
@@ -412,7 +416,12 @@ impl<W: Write> PageWriter<W> {
                 .columns()
                 .iter()
                 .zip(self.schema.fields())
-                .all(|(column, field)| column.data_type() == field.data_type());
+                .all(|(column, field)| {
+                    // A NULL in a NOT NULL column would have no level to
+                    // say so.
+                    column.data_type() == field.data_type()
+                        && (field.is_nullable() || column.logical_null_count() == 0)
+                });
         if !types_match {
             return Err(format!(
                 "a batch of {:?} for a parquet file of {:?}",
@@ -609,6 +618,9 @@ impl<W: Write> PageWriter<W> {
             }
             _ => data,
         };
+        if i32::try_from(data.len().max(payload.len())).is_err() {
+            return Err("a parquet page of 2 GiB or more cannot be written".into());
+        }
         self.header.clear();
         page_header(&mut self.header, data.len(), payload.len(), rows);
         let header_len = self.header.len();
@@ -945,6 +957,16 @@ mod tests {
         let batch = RecordBatch::try_new(other, vec![Arc::new(Int64Array::from(vec![1]))]).unwrap();
         assert!(writer.write(&batch).is_err());
         assert!(writer.write(&random_batch(1, 3)).is_ok());
+        // A NULL for the NOT NULL column.
+        let mut columns = random_batch(2, 3).columns().to_vec();
+        columns[2] = Arc::new(Int64Array::from(vec![Some(1), None, Some(3)]));
+        let nullable: Vec<Field> = schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone().with_nullable(true))
+            .collect();
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(nullable)), columns).unwrap();
+        assert!(writer.write(&batch).is_err());
     }
 
     #[test]

@@ -47,7 +47,15 @@ impl KeyedState {
                 self.owned.start, self.owned.end
             )));
         }
-        self.current = Some((key_group, key.to_vec()));
+        // The key's buffer is reused from row to row, not allocated anew.
+        match &mut self.current {
+            Some((group, current)) => {
+                *group = key_group;
+                current.clear();
+                current.extend_from_slice(key);
+            }
+            None => self.current = Some((key_group, key.to_vec())),
+        }
         Ok(())
     }
 
@@ -113,14 +121,31 @@ impl KeyedState {
         self.store.get(&key)
     }
 
+    /// The value under a key [`Self::write_key`] builds, decoded from the
+    /// bytes the store lends.
+    fn read_decoded<K: Serialize, T: DeserializeOwned>(
+        &self,
+        state: StateId,
+        namespace: &[u8],
+        user_key: Option<&K>,
+    ) -> Result<Option<T>> {
+        let mut key = self.read_key.borrow_mut();
+        key.clear();
+        self.write_key(state, namespace, user_key, &mut key)?;
+        let mut decoded = None;
+        self.store.read(&key, &mut |bytes| {
+            decoded = bytes.map(decode).transpose()?;
+            Ok(())
+        })?;
+        Ok(decoded)
+    }
+
     pub fn value<T: DeserializeOwned>(
         &self,
         state: StateId,
         namespace: &[u8],
     ) -> Result<Option<T>> {
-        self.read::<()>(state, namespace, None)?
-            .map(|bytes| decode(&bytes))
-            .transpose()
+        self.read_decoded::<(), T>(state, namespace, None)
     }
 
     pub fn set_value<T: Serialize>(
@@ -207,9 +232,7 @@ impl KeyedState {
         namespace: &[u8],
         user_key: &K,
     ) -> Result<Option<V>> {
-        self.read(state, namespace, Some(user_key))?
-            .map(|bytes| decode(&bytes))
-            .transpose()
+        self.read_decoded(state, namespace, Some(user_key))
     }
 
     pub fn map_put<K: Serialize, V: Serialize>(

@@ -16,7 +16,9 @@ use hashbrown::HashMap;
 
 use super::packed_entries::PackedEntries;
 use super::scope_key::ScopeKey;
-use super::{EntryVisitor, StateStore, ValueUpdate, key_group_of, scope_len, visit_by_copy};
+use super::{
+    EntryVisitor, StateStore, ValueReader, ValueUpdate, key_group_of, scope_len, visit_by_copy,
+};
 use crate::error::Result;
 use crate::key_groups::KeyGroupRange;
 
@@ -86,6 +88,18 @@ impl StateStore for MemoryStateStore {
         })
     }
 
+    fn read(&self, key: &[u8], read: &mut ValueReader) -> Result<()> {
+        let (scope, rest) = split(key);
+        let entries = self.scopes.get(scope);
+        read(entries.and_then(|entries| {
+            if rest.is_empty() {
+                entries.value.as_deref()
+            } else {
+                entries.items.get(rest)
+            }
+        }))
+    }
+
     fn put(&mut self, key: &[u8], value: Vec<u8>) -> Result<()> {
         // The scope's key lives in the table's slot; what follows it is
         // copied into the scope's entry buffer.
@@ -101,7 +115,12 @@ impl StateStore for MemoryStateStore {
 
     fn update(&mut self, key: &[u8], update: &mut ValueUpdate) -> Result<()> {
         let (scope, rest) = split(key);
-        let entries = self.scopes.entry(ScopeKey::from(scope)).or_default();
+        let Some(entries) = self.scopes.get_mut(scope) else {
+            // A new scope only for what the update makes.
+            let mut value = None;
+            update(&mut value)?;
+            return value.map_or(Ok(()), |value| self.put(key, value));
+        };
         let updated = if rest.is_empty() {
             update(&mut entries.value)
         } else {
@@ -223,6 +242,18 @@ mod tests {
         assert_eq!(groups, [expected(&[0, 2]), expected(&[0, 3])].concat());
         assert_eq!(store.get(&gone).unwrap(), None);
         assert_eq!(store.get(&scope).unwrap(), Some(scope.clone()));
+        // Lent reads see what copies see: values, map entries, absences.
+        for key in ordered.keys().chain([&gone]) {
+            let mut lent = None;
+            store
+                .read(key, &mut |value| {
+                    lent = value.map(<[u8]>::to_vec);
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(lent, store.get(key).unwrap());
+            assert_eq!(lent.as_ref(), ordered.get(key));
+        }
         // A scope whose every entry is deleted leaves nothing behind.
         for (key, _) in store.scan_prefix(&scope).unwrap() {
             store.delete(&key).unwrap();

@@ -33,20 +33,29 @@ use crate::key_groups::KeyGroupRange;
 /// the prefix in its key, and its value.
 pub type EntryVisitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<()> + 'a;
 
+/// What [`StateStore::read`] calls with the value under a key.
+pub type ValueReader<'a> = dyn FnMut(Option<&[u8]>) -> Result<()> + 'a;
+
 /// What [`StateStore::update`] calls with the value under a key.
 pub type ValueUpdate<'a> = dyn FnMut(&mut Option<Vec<u8>>) -> Result<()> + 'a;
 
 /// The byte-level store behind keyed state.
 pub trait StateStore: Send {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// Calls `read` with the value under `key` (`None`: absent), lent where
+    /// the store keeps it: state decoded on every row (a window's
+    /// accumulators, read for each of its slices) need not be copied first.
+    fn read(&self, key: &[u8], read: &mut ValueReader) -> Result<()> {
+        read(self.get(key)?.as_deref())
+    }
     fn put(&mut self, key: &[u8], value: Vec<u8>) -> Result<()>;
     fn delete(&mut self, key: &[u8]) -> Result<()>;
     /// Lets `update` change the value under `key` (`None`: absent) where it
     /// lies, and keeps what it leaves (`None` deletes). An operator that
     /// rewrites a little of a large value (a Top-N's kept rows) then neither
     /// copies it out nor allocates a new one. `update` makes every check
-    /// that can fail before it changes anything: what it leaves is kept even
-    /// when it fails.
+    /// that can fail before it changes anything; a store may keep or drop
+    /// what a failed update left.
     fn update(&mut self, key: &[u8], update: &mut ValueUpdate) -> Result<()> {
         update_by_copy(self, key, update)
     }
@@ -152,13 +161,16 @@ pub(crate) fn update_by_copy<S: StateStore + ?Sized>(
     key: &[u8],
     update: &mut ValueUpdate,
 ) -> Result<()> {
-    let mut value = store.get(key)?;
-    let updated = update(&mut value);
+    let before = store.get(key)?;
+    let mut value = before.clone();
+    update(&mut value)?;
+    // A read that changed nothing writes nothing (a distinct value seen
+    // before, a row forgotten that was never stored).
     match value {
-        Some(value) => store.put(key, value)?,
-        None => store.delete(key)?,
+        _ if value == before => Ok(()),
+        Some(value) => store.put(key, value),
+        None => store.delete(key),
     }
-    updated
 }
 
 /// [`StateStore::visit_prefix`] over the copies [`StateStore::scan_prefix`]
