@@ -802,16 +802,15 @@ impl Operator for Join {
             let Some((&side, row)) = timer.namespace.split_first() else {
                 continue;
             };
-            let (side, row) = (usize::from(side), row.to_vec());
+            let side = usize::from(side);
             self.state.set_current_key(timer.key_group, &timer.key)?;
             if self.padded_at_expiry && self.kind.preserves(side) {
-                let stored: Option<Stored> =
-                    self.state.map_get(ROWS[side], &[], &BytesRef(&row))?;
+                let stored: Option<Stored> = self.state.map_get(ROWS[side], &[], &BytesRef(row))?;
                 if let Some(entry) = stored.filter(|e| e.partners == 0) {
-                    Self::push_padded(&mut padded, entry.count, RowKind::Insert, side, &row);
+                    Self::push_padded(&mut padded, entry.count, RowKind::Insert, side, row);
                 }
             }
-            self.state.map_remove(ROWS[side], &[], &BytesRef(&row))?;
+            self.state.map_remove(ROWS[side], &[], &BytesRef(row))?;
         }
         if !padded.is_empty() {
             out.push(self.emit(&padded, None)?);
