@@ -717,6 +717,16 @@ fn append_primitive<T: ArrowPrimitiveType>(
     }
 }
 
+/// The first eight bytes of `value` (zeros past its end) as a big-endian
+/// number: of two values, the one with the smaller number sorts first, and
+/// equal numbers leave the order to the bytes.
+fn leading_bytes(value: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    let n = value.len().min(8);
+    word[..n].copy_from_slice(&value[..n]);
+    u64::from_be_bytes(word)
+}
+
 /// Appends the set strings of rows `at..at + rows` as PLAIN (a 4-byte
 /// length, then the bytes), widening `bounds` by them.
 fn append_strings(
@@ -731,7 +741,9 @@ fn append_strings(
     let bytes = strings.values().as_slice();
     data.reserve((offsets[rows] - offsets[0]) as usize + 4 * rows);
     let nulls = strings.nulls().filter(|n| n.null_count() > 0);
-    let mut lo_hi: Option<(&[u8], &[u8])> = None;
+    // The bounds with their first eight bytes as a number: most values are
+    // placed by comparing those, without a call to compare the bytes.
+    let mut lo_hi: Option<((u64, &[u8]), (u64, &[u8]))> = None;
     for (i, ends) in offsets.windows(2).enumerate() {
         if nulls.is_some_and(|n| n.is_null(at + i)) {
             continue;
@@ -739,9 +751,20 @@ fn append_strings(
         let value = &bytes[ends[0] as usize..ends[1] as usize];
         data.extend_from_slice(&(value.len() as u32).to_le_bytes());
         data.extend_from_slice(value);
-        widen(&mut lo_hi, value, value);
+        let keyed = (leading_bytes(value), value);
+        match &mut lo_hi {
+            Some((lo, hi)) => {
+                if keyed < *lo {
+                    *lo = keyed;
+                }
+                if keyed > *hi {
+                    *hi = keyed;
+                }
+            }
+            None => lo_hi = Some((keyed, keyed)),
+        }
     }
-    if let Some((lo, hi)) = lo_hi {
+    if let Some(((_, lo), (_, hi))) = lo_hi {
         match bounds {
             Some((min, max)) => {
                 if lo < min.as_slice() {
@@ -1030,6 +1053,27 @@ mod tests {
         );
         let short = b"short".to_vec();
         assert_eq!(truncated_max(short.clone()), (short, true));
+    }
+
+    #[test]
+    fn leading_bytes_order_values_as_their_bytes_do() {
+        let values: [&[u8]; 9] = [
+            b"",
+            b"\0",
+            b"a",
+            b"a\0",
+            b"a\0\x01",
+            b"ab",
+            b"abcdefgh",
+            b"abcdefgh\0",
+            b"b",
+        ];
+        for a in values {
+            for b in values {
+                let keyed = ((leading_bytes(a), a), (leading_bytes(b), b));
+                assert_eq!(keyed.0.cmp(&keyed.1), a.cmp(b), "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]
