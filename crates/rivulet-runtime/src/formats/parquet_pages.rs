@@ -717,6 +717,9 @@ fn append_primitive<T: ArrowPrimitiveType>(
     }
 }
 
+/// A string with its [`leading_bytes`], ordered as the string.
+type Keyed<'a> = (u64, &'a [u8]);
+
 /// The first eight bytes of `value` (zeros past its end) as a big-endian
 /// number: of two values, the one with the smaller number sorts first, and
 /// equal numbers leave the order to the bytes.
@@ -743,7 +746,7 @@ fn append_strings(
     let nulls = strings.nulls().filter(|n| n.null_count() > 0);
     // The bounds with their first eight bytes as a number: most values are
     // placed by comparing those, without a call to compare the bytes.
-    let mut lo_hi: Option<((u64, &[u8]), (u64, &[u8]))> = None;
+    let mut lo_hi: Option<(Keyed, Keyed)> = None;
     for (i, ends) in offsets.windows(2).enumerate() {
         if nulls.is_some_and(|n| n.is_null(at + i)) {
             continue;
