@@ -48,6 +48,7 @@ use serde::{Deserialize, Serialize};
 
 use super::aggregate_calls::column_of;
 use super::event_time::epoch_millis;
+use super::expiring_rows;
 use super::grouping::{can_group_by, key_bytes, keys_of, subtask_state};
 use super::stored_rows::RowCodec;
 use super::{Operator, SubtaskContext, name_or};
@@ -139,6 +140,9 @@ pub struct JoinExpiry {
 
 /// The stored rows of each side: row bytes → [`Stored`].
 const ROWS: [StateId; 2] = [StateId(1), StateId(2)];
+/// An inner interval or window join's rows of each side, listed with when
+/// they expire (see [`super::expiring_rows`]).
+const LISTED: [StateId; 2] = [StateId(3), StateId(4)];
 
 /// A stored row's bookkeeping.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -274,7 +278,14 @@ impl JoinSpec {
                 Some((times, [expiry.left_reach_millis, expiry.right_reach_millis]))
             }
         };
+        let listed = expiry.is_some()
+            && !self.kind.preserves(0)
+            && !self.kind.preserves(1)
+            && self.kind.semi_side().is_none()
+            && self.state_ttl_millis.filter(|ttl| *ttl > 0).is_none()
+            && !self.reads_changelog();
         Ok(Join {
+            listed,
             expiry,
             padded_at_expiry: self.padded_at_expiry(),
             updates: self.updates(),
@@ -296,6 +307,10 @@ impl JoinSpec {
 pub struct Join {
     name: String,
     kind: JoinKind,
+    /// Whether stored rows are listed per key with when they expire: an
+    /// inner interval or window join's, reading no changelog and with no
+    /// TTL. Others keep them as map entries with a timer each.
+    listed: bool,
     /// An interval or window join's time column per side, and how long
     /// after its time a stored row of each side stays.
     expiry: Option<([usize; 2], [i64; 2])>,
@@ -440,6 +455,104 @@ impl Join {
             }
         }
         Ok(live)
+    }
+
+    /// Joins the row `arrived` of the batch, of `side`, with the listed rows
+    /// of the other side under the current key that have not expired.
+    fn join_listed(
+        &mut self,
+        side: usize,
+        arrived: usize,
+        kind: RowKind,
+        out: &mut Vec<Joined>,
+    ) -> Result<()> {
+        let watermark = self.watermark;
+        let mut partners = Vec::new();
+        self.state
+            .read_raw_value(LISTED[1 - side], &[], &mut |listed| {
+                for entry in expiring_rows::entries(listed.unwrap_or_default()) {
+                    let (expires, row) = entry.map_err(RuntimeError::State)?;
+                    if expires > watermark {
+                        partners.push(row.to_vec());
+                    }
+                }
+                Ok(())
+            })?;
+        for partner in partners {
+            Self::push_joined(out, 1, kind, side, arrived, partner);
+        }
+        Ok(())
+    }
+
+    /// Lists `row` of `side` under the current key (`key` of `key_group`),
+    /// expiring at `expires`; the first row of a list sets its key's timer.
+    fn list_row(
+        &mut self,
+        side: usize,
+        (key_group, key): (u32, &[u8]),
+        row: &[u8],
+        expires: i64,
+    ) -> Result<()> {
+        let mut first = false;
+        self.state
+            .update_raw_value(LISTED[side], &[], &mut |listed| {
+                let listed = listed.get_or_insert_with(Vec::new);
+                first = listed.is_empty();
+                expiring_rows::append(listed, expires, row).map_err(RuntimeError::State)
+            })?;
+        if first {
+            self.list_timer(side, (key_group, key.to_vec()), expires);
+        }
+        Ok(())
+    }
+
+    /// The timer that drops a key's expired listed rows of `side`, due
+    /// at `expires` rounded up to an eighth of the side's reach: a key whose
+    /// rows keep coming has its list swept a few times per reach, not once
+    /// per row.
+    fn list_timer(&mut self, side: usize, (key_group, key): (u32, Vec<u8>), expires: i64) {
+        let reach = self.expiry.map_or(0, |(_, reach)| reach[side]);
+        let step = (reach / 8).max(1);
+        let late = expires.rem_euclid(step);
+        let timestamp = if late == 0 {
+            expires
+        } else {
+            expires.saturating_add(step - late)
+        };
+        let timer = Timer {
+            timestamp,
+            key_group,
+            key,
+            namespace: vec![side as u8],
+        };
+        self.timers.register(TimeDomain::EventTime, timer);
+    }
+
+    /// Drops the expired listed rows of the fired `timer`'s key and side, and
+    /// sets the timer again for the earliest row left.
+    fn sweep_listed(&mut self, timer: Timer) -> Result<()> {
+        let Some(&side) = timer.namespace.first() else {
+            return Ok(());
+        };
+        let side = usize::from(side).min(1);
+        self.state.set_current_key(timer.key_group, &timer.key)?;
+        let watermark = self.watermark;
+        let mut earliest = None;
+        self.state
+            .update_raw_value(LISTED[side], &[], &mut |listed| {
+                if let Some(rows) = listed {
+                    earliest = expiring_rows::drop_expired(rows, watermark)
+                        .map_err(RuntimeError::State)?;
+                    if rows.is_empty() {
+                        *listed = None;
+                    }
+                }
+                Ok(())
+            })?;
+        if let Some(expires) = earliest {
+            self.list_timer(side, (timer.key_group, timer.key), expires);
+        }
+        Ok(())
     }
 
     /// Semi-joins the row `arrived` of the batch, of `side`, under the
@@ -765,6 +878,13 @@ impl Operator for Join {
             };
             // A row no row still to come can match is not stored.
             let keep = expires.is_none_or(|at| at > self.watermark);
+            if let (true, Some(expires)) = (self.listed, expires) {
+                self.join_listed(side, index, kind, &mut joined)?;
+                if keep {
+                    self.list_row(side, (groups[index], &key), row, expires)?;
+                }
+                continue;
+            }
             if let (true, Some(timestamp)) = (keep, expires) {
                 let mut namespace = vec![side as u8];
                 namespace.extend_from_slice(row);
@@ -796,6 +916,12 @@ impl Operator for Join {
             // (Nexmark q7 holds all of its 9 million bids until then).
             self.timers.clear(TimeDomain::EventTime);
             return self.state.clear_all();
+        }
+        if self.listed {
+            for timer in self.timers.advance(TimeDomain::EventTime, watermark) {
+                self.sweep_listed(timer)?;
+            }
+            return Ok(());
         }
         let mut padded = Vec::new();
         for timer in self.timers.advance(TimeDomain::EventTime, watermark) {
@@ -1153,6 +1279,39 @@ mod tests {
         // is stored, but is not kept.
         assert_eq!(joined(&mut join, 0, 50), 1);
         assert_eq!(joined(&mut join, 1, 116), 0);
+    }
+
+    #[test]
+    fn a_listed_row_kept_past_its_time_joins_nothing() {
+        // Left rows are swept an eighth of their 80 ms reach at a time: the
+        // row at 3 expires at 83 but stays until the sweep at 90.
+        let spec = timed_join(JoinKind::Inner, [80, 0], false);
+        let mut join = spec.create(&context()).unwrap();
+        assert!(join.listed);
+        let mut out = Vec::new();
+        for time in [3, 10] {
+            join.process_input(0, timed_row(&spec, 0, 1, time), &mut out)
+                .unwrap();
+        }
+        join.process_watermark(85, &mut out).unwrap();
+        let stored = |join: &Join| join.state.store().scan_prefix(&[]).unwrap().len();
+        assert_eq!(stored(&join), 1, "both left rows are still listed");
+        join.process_input(1, timed_row(&spec, 1, 1, 86), &mut out)
+            .unwrap();
+        // Only the row at 10 (expiring at 90) joins the right row at 86.
+        let times: Vec<i64> = out
+            .iter()
+            .flat_map(|b| {
+                let lt = b.column_by_name("lt").unwrap();
+                lt.as_primitive::<arrow_array::types::TimestampMillisecondType>()
+                    .values()
+                    .to_vec()
+            })
+            .collect();
+        assert_eq!(times, [10]);
+        join.process_watermark(90, &mut out).unwrap();
+        assert_eq!(stored(&join), 0, "every row is swept");
+        assert_eq!(join.timers.next(TimeDomain::EventTime), None);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod calc;
 mod datagen;
 mod discard_sink;
 mod event_time;
+mod expiring_rows;
 mod file_sink;
 mod file_source;
 mod generator;

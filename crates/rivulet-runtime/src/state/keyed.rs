@@ -164,6 +164,20 @@ impl KeyedState {
         self.read::<()>(state, namespace, None)
     }
 
+    /// Calls `read` with the raw value state of the current key in
+    /// `namespace` (`None`: none), lent by the store.
+    pub fn read_raw_value(
+        &self,
+        state: StateId,
+        namespace: &[u8],
+        read: &mut super::ValueReader,
+    ) -> Result<()> {
+        let mut key = self.read_key.borrow_mut();
+        key.clear();
+        self.write_key::<()>(state, namespace, None, &mut key)?;
+        self.store.read(&key, read)
+    }
+
     pub fn set_raw_value(
         &mut self,
         state: StateId,
