@@ -54,6 +54,7 @@ use super::stored_rows::RowCodec;
 use super::{Operator, SubtaskContext, name_or};
 use crate::changelog::{ROW_KIND_COLUMN, RowKind, row_kinds};
 use crate::error::{Result, RuntimeError};
+use crate::state::StateBackendKind;
 use crate::state::bytes::BytesRef;
 use crate::state::keyed::{KeyedState, StateId};
 use crate::state::timers::{TimeDomain, Timer, TimerService};
@@ -278,7 +279,13 @@ impl JoinSpec {
                 Some((times, [expiry.left_reach_millis, expiry.right_reach_millis]))
             }
         };
+        // On disk, a list would be read and written whole for every row.
+        let in_memory = matches!(
+            StateBackendKind::from_config(self.state_backend.as_deref().unwrap_or("hashmap"))?,
+            StateBackendKind::Memory
+        );
         let listed = expiry.is_some()
+            && in_memory
             && !self.kind.preserves(0)
             && !self.kind.preserves(1)
             && self.kind.semi_side().is_none()
@@ -308,8 +315,8 @@ pub struct Join {
     name: String,
     kind: JoinKind,
     /// Whether stored rows are listed per key with when they expire: an
-    /// inner interval or window join's, reading no changelog and with no
-    /// TTL. Others keep them as map entries with a timer each.
+    /// inner interval or window join's, reading no changelog, with no TTL,
+    /// in memory. Others keep them as map entries with a timer each.
     listed: bool,
     /// An interval or window join's time column per side, and how long
     /// after its time a stored row of each side stays.
@@ -348,6 +355,20 @@ type Joined = (RowKind, Part, Part);
 /// `side`'s part of a joined row.
 fn part(side: usize, (_, left, right): &Joined) -> &Part {
     if side == 0 { left } else { right }
+}
+
+/// When a listed row expiring at `expires`, of a side whose rows stay
+/// `reach` ms after their time, is swept: then, rounded up to an eighth of
+/// the reach, so that a key whose rows keep coming has its list swept a few
+/// times per reach, not once per row.
+fn sweep_time(reach: i64, expires: i64) -> i64 {
+    let step = (reach / 8).max(1);
+    let late = expires.rem_euclid(step);
+    if late == 0 {
+        expires
+    } else {
+        expires.saturating_add(step - late)
+    }
 }
 
 fn now_millis() -> i64 {
@@ -493,34 +514,31 @@ impl Join {
         row: &[u8],
         expires: i64,
     ) -> Result<()> {
-        let mut first = false;
+        let sweep = sweep_time(self.reach(side), expires);
+        let mut set = None;
         self.state
             .update_raw_value(LISTED[side], &[], &mut |listed| {
-                let listed = listed.get_or_insert_with(Vec::new);
-                first = listed.is_empty();
-                expiring_rows::append(listed, expires, row).map_err(RuntimeError::State)
+                let mut rows = listed.take().unwrap_or_default();
+                let appended = expiring_rows::append(&mut rows, expires, sweep, row);
+                *listed = Some(rows);
+                set = appended.map_err(RuntimeError::State)?;
+                Ok(())
             })?;
-        if first {
-            self.list_timer(side, (key_group, key.to_vec()), expires);
+        if let Some(at) = set {
+            self.sweep_timer(side, (key_group, key.to_vec()), at);
         }
         Ok(())
     }
 
-    /// The timer that drops a key's expired listed rows of `side`, due
-    /// at `expires` rounded up to an eighth of the side's reach: a key whose
-    /// rows keep coming has its list swept a few times per reach, not once
-    /// per row.
-    fn list_timer(&mut self, side: usize, (key_group, key): (u32, Vec<u8>), expires: i64) {
-        let reach = self.expiry.map_or(0, |(_, reach)| reach[side]);
-        let step = (reach / 8).max(1);
-        let late = expires.rem_euclid(step);
-        let timestamp = if late == 0 {
-            expires
-        } else {
-            expires.saturating_add(step - late)
-        };
+    /// How long after its time a stored row of `side` stays.
+    fn reach(&self, side: usize) -> i64 {
+        self.expiry.map_or(0, |(_, reach)| reach[side])
+    }
+
+    /// Sets the timer that sweeps a key's listed rows of `side` at `at`.
+    fn sweep_timer(&mut self, side: usize, (key_group, key): (u32, Vec<u8>), at: i64) {
         let timer = Timer {
-            timestamp,
+            timestamp: at,
             key_group,
             key,
             namespace: vec![side as u8],
@@ -529,19 +547,21 @@ impl Join {
     }
 
     /// Drops the expired listed rows of the fired `timer`'s key and side, and
-    /// sets the timer again for the earliest row left.
+    /// sets the next sweep if none is pending.
     fn sweep_listed(&mut self, timer: Timer) -> Result<()> {
-        let Some(&side) = timer.namespace.first() else {
-            return Ok(());
+        let side = match timer.namespace.as_slice() {
+            [side @ (0 | 1)] => usize::from(*side),
+            _ => return Err(self.failed("a join's sweep timer names no side")),
         };
-        let side = usize::from(side).min(1);
         self.state.set_current_key(timer.key_group, &timer.key)?;
         let watermark = self.watermark;
-        let mut earliest = None;
+        let reach = self.reach(side);
+        let sweep_of = |expires| sweep_time(reach, expires);
+        let mut set = None;
         self.state
             .update_raw_value(LISTED[side], &[], &mut |listed| {
                 if let Some(rows) = listed {
-                    earliest = expiring_rows::drop_expired(rows, watermark)
+                    set = expiring_rows::sweep(rows, watermark, sweep_of)
                         .map_err(RuntimeError::State)?;
                     if rows.is_empty() {
                         *listed = None;
@@ -549,8 +569,8 @@ impl Join {
                 }
                 Ok(())
             })?;
-        if let Some(expires) = earliest {
-            self.list_timer(side, (timer.key_group, timer.key), expires);
+        if let Some(at) = set {
+            self.sweep_timer(side, (timer.key_group, timer.key), at);
         }
         Ok(())
     }
@@ -1320,6 +1340,8 @@ mod tests {
             let mut spec = timed_join(JoinKind::Inner, [10, 0], false);
             spec.state_backend = Some(backend.into());
             let mut join = spec.create(&context()).unwrap();
+            // On disk a list would be rewritten whole for every row.
+            assert_eq!(join.listed, backend == "hashmap");
             let mut out = Vec::new();
             for (side, key, time) in [(0, 1, 100), (0, 2, 100), (1, 3, 5_000), (1, 1, 105)] {
                 let batch = timed_row(&spec, side, key, time);

@@ -165,7 +165,8 @@ impl KeyedState {
     }
 
     /// Calls `read` with the raw value state of the current key in
-    /// `namespace` (`None`: none), lent by the store.
+    /// `namespace` (`None`: none), lent by the store. `read` must not use
+    /// this keyed state: its key buffer is borrowed meanwhile.
     pub fn read_raw_value(
         &self,
         state: StateId,
