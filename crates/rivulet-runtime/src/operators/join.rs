@@ -54,7 +54,6 @@ use super::stored_rows::RowCodec;
 use super::{Operator, SubtaskContext, name_or};
 use crate::changelog::{ROW_KIND_COLUMN, RowKind, row_kinds};
 use crate::error::{Result, RuntimeError};
-use crate::state::StateBackendKind;
 use crate::state::bytes::BytesRef;
 use crate::state::keyed::{KeyedState, StateId};
 use crate::state::timers::{TimeDomain, Timer, TimerService};
@@ -279,17 +278,17 @@ impl JoinSpec {
                 Some((times, [expiry.left_reach_millis, expiry.right_reach_millis]))
             }
         };
-        // On disk, a list would be read and written whole for every row.
-        let in_memory = matches!(
-            StateBackendKind::from_config(self.state_backend.as_deref().unwrap_or("hashmap"))?,
-            StateBackendKind::Memory
-        );
+        let output = self.output_schema()?;
+        let state = subtask_state(self.state_backend.as_deref(), context)?;
+        let ttl_millis = self.state_ttl_millis.filter(|ttl| *ttl > 0);
+        // A store that reads and writes a value whole (on disk) would do so
+        // with a key's whole list for every row.
         let listed = expiry.is_some()
-            && in_memory
+            && state.store().updates_in_place()
             && !self.kind.preserves(0)
             && !self.kind.preserves(1)
             && self.kind.semi_side().is_none()
-            && self.state_ttl_millis.filter(|ttl| *ttl > 0).is_none()
+            && ttl_millis.is_none()
             && !self.reads_changelog();
         Ok(Join {
             listed,
@@ -302,10 +301,10 @@ impl JoinSpec {
             keys,
             row_kinds: self.row_kind_columns(),
             codecs: [left, right],
-            output: self.output_schema()?,
-            ttl_millis: self.state_ttl_millis.filter(|ttl| *ttl > 0),
+            output,
+            ttl_millis,
             max_parallelism: context.max_parallelism,
-            state: subtask_state(self.state_backend.as_deref(), context)?,
+            state,
             name,
         })
     }
@@ -506,7 +505,8 @@ impl Join {
     }
 
     /// Lists `row` of `side` under the current key (`key` of `key_group`),
-    /// expiring at `expires`; the first row of a list sets its key's timer.
+    /// expiring at `expires`; sets a sweep when the list has none due as
+    /// early as the row's.
     fn list_row(
         &mut self,
         side: usize,
@@ -520,7 +520,8 @@ impl Join {
             .update_raw_value(LISTED[side], &[], &mut |listed| {
                 let mut rows = listed.take().unwrap_or_default();
                 let appended = expiring_rows::append(&mut rows, expires, sweep, row);
-                *listed = Some(rows);
+                // A failed first append leaves no empty list behind.
+                *listed = (!rows.is_empty()).then_some(rows);
                 set = appended.map_err(RuntimeError::State)?;
                 Ok(())
             })?;

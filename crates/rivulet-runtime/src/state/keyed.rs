@@ -107,18 +107,20 @@ impl KeyedState {
         Ok(())
     }
 
-    /// The stored bytes under a key [`Self::write_key`] builds, built in the
-    /// reused read buffer.
-    fn read<K: Serialize>(
+    /// Calls `read` with the stored bytes under a key [`Self::write_key`]
+    /// builds (in the reused read buffer), lent by the store. `read` must
+    /// not use this keyed state: the buffer is borrowed meanwhile.
+    fn read_with<K: Serialize>(
         &self,
         state: StateId,
         namespace: &[u8],
         user_key: Option<&K>,
-    ) -> Result<Option<Vec<u8>>> {
+        read: &mut super::ValueReader,
+    ) -> Result<()> {
         let mut key = self.read_key.borrow_mut();
         key.clear();
         self.write_key(state, namespace, user_key, &mut key)?;
-        self.store.get(&key)
+        self.store.read(&key, read)
     }
 
     /// The value under a key [`Self::write_key`] builds, decoded from the
@@ -129,11 +131,8 @@ impl KeyedState {
         namespace: &[u8],
         user_key: Option<&K>,
     ) -> Result<Option<T>> {
-        let mut key = self.read_key.borrow_mut();
-        key.clear();
-        self.write_key(state, namespace, user_key, &mut key)?;
         let mut decoded = None;
-        self.store.read(&key, &mut |bytes| {
+        self.read_with(state, namespace, user_key, &mut |bytes| {
             decoded = bytes.map(decode).transpose()?;
             Ok(())
         })?;
@@ -161,7 +160,12 @@ impl KeyedState {
     /// Value state kept as the caller's own bytes, not encoded: for an
     /// operator that reads a layout of its own in place.
     pub fn raw_value(&self, state: StateId, namespace: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.read::<()>(state, namespace, None)
+        let mut value = None;
+        self.read_raw_value(state, namespace, &mut |bytes| {
+            value = bytes.map(<[u8]>::to_vec);
+            Ok(())
+        })?;
+        Ok(value)
     }
 
     /// Calls `read` with the raw value state of the current key in
@@ -173,10 +177,7 @@ impl KeyedState {
         namespace: &[u8],
         read: &mut super::ValueReader,
     ) -> Result<()> {
-        let mut key = self.read_key.borrow_mut();
-        key.clear();
-        self.write_key::<()>(state, namespace, None, &mut key)?;
-        self.store.read(&key, read)
+        self.read_with::<()>(state, namespace, None, read)
     }
 
     pub fn set_raw_value(

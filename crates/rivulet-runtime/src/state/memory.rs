@@ -113,6 +113,10 @@ impl StateStore for MemoryStateStore {
         Ok(())
     }
 
+    fn updates_in_place(&self) -> bool {
+        true
+    }
+
     fn update(&mut self, key: &[u8], update: &mut ValueUpdate) -> Result<()> {
         let (scope, rest) = split(key);
         let Some(entries) = self.scopes.get_mut(scope) else {

@@ -59,6 +59,11 @@ pub trait StateStore: Send {
     fn update(&mut self, key: &[u8], update: &mut ValueUpdate) -> Result<()> {
         update_by_copy(self, key, update)
     }
+    /// Whether [`Self::update`] changes a value where it lies, rather than
+    /// reading it and writing it back whole.
+    fn updates_in_place(&self) -> bool {
+        false
+    }
     /// Every entry whose key starts with `prefix`, in no particular order.
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
     /// Calls `visit` with each entry whose key starts with `prefix`: what
