@@ -17,6 +17,7 @@ pub mod json_encode;
 pub mod json_scan;
 pub mod parquet;
 pub mod parquet_pages;
+mod parquet_statistics;
 pub mod part_file;
 pub mod row_string;
 pub mod scalar_column;
