@@ -245,8 +245,13 @@ impl BoundCalls {
         }
     }
 
+    /// Whether a call counts distinct values (kept in map state).
+    pub fn has_distinct(&self) -> bool {
+        !self.distinct_calls.is_empty()
+    }
+
     /// Folds partial accumulators into stored ones.
-    pub fn merge(&self, into: &mut [Accumulator], partial: Vec<Accumulator>) {
+    pub fn merge(&self, into: &mut [Accumulator], partial: impl IntoIterator<Item = Accumulator>) {
         for ((call, into), other) in self.calls.iter().zip(into).zip(partial) {
             call.merge(into, other);
         }

@@ -55,6 +55,14 @@ pub fn key_bytes(key: &KeyValue, operator: &str) -> Result<Vec<u8>> {
     })
 }
 
+/// The key stored as `bytes` by [`key_bytes`].
+pub fn key_from_bytes(bytes: &[u8], operator: &str) -> Result<KeyValue> {
+    postcard::from_bytes(bytes).map_err(|e| RuntimeError::Operator {
+        operator: operator.to_string(),
+        message: format!("a stored key: {e}"),
+    })
+}
+
 /// The grouping key column's index and field, checked to be one rows can
 /// be grouped by; `None` without a key.
 pub fn group_key(

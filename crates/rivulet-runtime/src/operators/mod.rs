@@ -28,6 +28,8 @@ mod print_sink;
 mod rank;
 mod retraction;
 mod selecting_case;
+mod slice_list;
+mod stored_accumulators;
 mod stored_rows;
 mod watermark_assigner;
 mod window_aggregate;

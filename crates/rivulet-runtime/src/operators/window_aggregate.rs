@@ -5,14 +5,16 @@
 //! Its input carries each row's window as two columns (`window_start`,
 //! `window_end`), so the operator does not care how windows were assigned.
 //! Accumulators live in keyed state under the row's key and a namespace
-//! naming the window; an event-time timer at `window_end - 1` fires the
+//! naming the window ([`super::stored_accumulators`]: numbers written bare
+//! and updated where they lie); an event-time timer at `window_end - 1` fires the
 //! window. A row whose window has already fired is late and dropped, as
 //! Flink drops it. Input must be hash-partitioned on the key (or, without a
 //! key, run at parallelism 1).
 //!
 //! HOP windows may come as slices instead ([`HopSlices`]): each row once,
 //! in the tumbling window of the slide that holds it, and the windows
-//! assembled from the slices they cover when they fire.
+//! assembled from the slices they cover when they fire. A key's slices are
+//! one value of its state ([`super::slice_list`]).
 //!
 //! Processing-time windows (`processing_time`: a window table function over
 //! `PROCTIME()`) fire when the wall clock reaches a window's end, by
@@ -37,8 +39,10 @@ use super::accumulators::{Accumulator, result_column};
 use super::aggregate_calls::{AggregateCall, BoundCalls, column_of};
 use super::event_time::{epoch_millis, millis_type};
 use super::grouping::{
-    KeyValue, Partial, group_key, key_bytes, key_column, keys_of, subtask_state,
+    KeyValue, Partial, group_key, key_bytes, key_column, key_from_bytes, keys_of, subtask_state,
 };
+use super::slice_list::{self, Slot};
+use super::stored_accumulators::AccumulatorCodec;
 use super::window_slices::HopSlices;
 use super::{Operator, SubtaskContext, name_or};
 use crate::error::{Result, RuntimeError};
@@ -75,6 +79,8 @@ pub struct WindowAggregateSpec {
 const ACCUMULATORS: StateId = StateId(1);
 /// A key's open sessions, `(start, end)`.
 const SESSIONS: StateId = StateId(2);
+/// A key's open HOP slices and their accumulators ([`slice_list`]).
+const SLICES: StateId = StateId(3);
 
 impl WindowAggregateSpec {
     pub fn name(&self) -> String {
@@ -123,11 +129,15 @@ impl WindowAggregateSpec {
     ) -> Result<WindowAggregate> {
         let name = self.name();
         let output = self.output_schema(input)?;
+        let calls = BoundCalls::bind(input, &self.aggregates, &name)?;
         Ok(WindowAggregate {
             key: group_key(input, self.key.as_deref(), &name)?.map(|(index, _)| index),
             window_start: column_of(input, &self.window_start, &name)?,
             window_end: column_of(input, &self.window_end, &name)?,
-            calls: BoundCalls::bind(input, &self.aggregates, &name)?,
+            codec: AccumulatorCodec::for_template(calls.start_stored()),
+            calls,
+            scratch: Vec::new(),
+            encoded: Vec::new(),
             output,
             max_parallelism: context.max_parallelism,
             state: subtask_state(self.state_backend.as_deref(), context)?,
@@ -151,6 +161,12 @@ pub struct WindowAggregate {
     window_start: usize,
     window_end: usize,
     calls: BoundCalls,
+    /// How the calls' accumulators are written to state.
+    codec: AccumulatorCodec,
+    /// Accumulators read from state, reused from window to window.
+    scratch: Vec<Accumulator>,
+    /// Accumulators written for state, reused likewise.
+    encoded: Vec<u8>,
     output: SchemaRef,
     max_parallelism: u32,
     state: KeyedState,
@@ -192,6 +208,17 @@ fn window_of(namespace: &[u8]) -> Option<(i64, i64)> {
 /// A key and a window (start, end).
 type WindowKey = (KeyValue, i64, i64);
 
+/// A [`WindowKey`] with its key borrowed; hashed as a tuple hashes its
+/// fields, so it finds its `WindowKey` in a table.
+#[derive(Hash)]
+struct WindowKeyRef<'a>(&'a KeyValue, i64, i64);
+
+impl hashbrown::Equivalent<WindowKey> for WindowKeyRef<'_> {
+    fn equivalent(&self, (key, start, end): &WindowKey) -> bool {
+        self.0 == key && self.1 == *start && self.2 == *end
+    }
+}
+
 impl WindowAggregate {
     fn failed(&self, message: impl std::fmt::Display) -> RuntimeError {
         RuntimeError::Operator {
@@ -222,12 +249,17 @@ impl WindowAggregate {
             {
                 continue;
             }
-            let partial = partials
-                .entry((keys[row].clone(), start, end))
-                .or_insert_with(|| Partial {
-                    key_group: groups[row],
-                    accumulators: self.calls.start(),
-                });
+            // Looked up by reference: most rows find their window's partial,
+            // and an owned key moved into the table for each was a copy.
+            let partial = match partials.get_mut(&WindowKeyRef(&keys[row], start, end)) {
+                Some(partial) => partial,
+                None => partials
+                    .entry((keys[row].clone(), start, end))
+                    .or_insert_with(|| Partial {
+                        key_group: groups[row],
+                        accumulators: self.calls.start(),
+                    }),
+            };
             self.calls.add(&mut partial.accumulators, &inputs, row);
         }
         Ok(partials)
@@ -278,29 +310,135 @@ impl WindowAggregate {
         }
     }
 
-    /// The window `[start, end)` of the current key assembled from its
-    /// slices, the first of which it drops: no later window holds it.
-    fn assemble(
+    /// The stored accumulators of the current key in `window`, taken out of
+    /// state.
+    fn take_accumulators(&mut self, window: &[u8]) -> Result<Option<Vec<Accumulator>>> {
+        let codec = &self.codec;
+        let mut taken = None;
+        self.state
+            .update_raw_value(ACCUMULATORS, window, &mut |value| {
+                if let Some(bytes) = value.as_deref() {
+                    let mut accumulators = Vec::new();
+                    codec.decode(bytes, &mut accumulators)?;
+                    taken = Some(accumulators);
+                }
+                *value = None;
+                Ok(())
+            })?;
+        Ok(taken)
+    }
+
+    /// Folds `partial` into the current key's accumulators of `window`
+    /// where they lie; whether the window is new.
+    fn add_in_place(&mut self, window: &[u8], partial: Vec<Accumulator>) -> Result<bool> {
+        let (calls, codec) = (&self.calls, &self.codec);
+        let (scratch, encoded) = (&mut self.scratch, &mut self.encoded);
+        let mut partial = Some(partial);
+        let mut new_window = false;
+        self.state
+            .update_raw_value(ACCUMULATORS, window, &mut |value| {
+                let Some(partial) = partial.take() else {
+                    return Ok(());
+                };
+                encoded.clear();
+                match value.as_deref() {
+                    None => {
+                        new_window = true;
+                        codec.encode(&partial, encoded)?;
+                    }
+                    Some(stored) => {
+                        codec.decode(stored, scratch)?;
+                        calls.merge(scratch, partial);
+                        codec.encode(scratch, encoded)?;
+                    }
+                }
+                let value = value.get_or_insert_with(Vec::new);
+                value.clear();
+                value.extend_from_slice(encoded);
+                Ok(())
+            })?;
+        Ok(new_window)
+    }
+
+    /// Folds `partial`, whose distinct values go to map state, into the
+    /// current key's accumulators of `window`; whether the window is new.
+    fn add_with_distinct_values(
         &mut self,
-        slices: HopSlices,
-        start: i64,
-    ) -> Result<Option<(KeyValue, Vec<Accumulator>)>> {
-        let mut window: Option<(KeyValue, Vec<Accumulator>)> = None;
-        for (slice_start, slice_end) in slices.slices_of_window(start) {
-            let slice = namespace(slice_start, slice_end);
-            let stored: Option<(KeyValue, Vec<Accumulator>)> =
-                self.state.value(ACCUMULATORS, &slice)?;
-            if slice_start == start && stored.is_some() {
-                self.state.clear(ACCUMULATORS, &slice)?;
-            }
-            let Some((key, accumulators)) = stored else {
-                continue;
+        window: &[u8],
+        partial: Vec<Accumulator>,
+    ) -> Result<bool> {
+        let stored = self.take_accumulators(window)?;
+        let new_window = stored.is_none();
+        let mut merged = stored.unwrap_or_else(|| self.calls.start_stored());
+        self.calls
+            .merge_stored(&mut merged, partial, &mut self.state, window)?;
+        let mut encoded = Vec::new();
+        self.codec.encode(&merged, &mut encoded)?;
+        self.state.set_raw_value(ACCUMULATORS, window, encoded)?;
+        Ok(new_window)
+    }
+
+    /// Folds `partial` into the current key's slice starting at `start`;
+    /// whether the slice is new.
+    fn add_to_slice(&mut self, start: i64, partial: Vec<Accumulator>) -> Result<bool> {
+        let (calls, codec) = (&self.calls, &self.codec);
+        let (scratch, encoded) = (&mut self.scratch, &mut self.encoded);
+        let mut partial = Some(partial);
+        let mut new_slice = false;
+        self.state.update_raw_value(SLICES, &[], &mut |value| {
+            let Some(partial) = partial.take() else {
+                return Ok(());
             };
-            match &mut window {
-                None => window = Some((key, accumulators)),
-                Some((_, merged)) => self.calls.merge(merged, accumulators),
+            let list = value.get_or_insert_with(Vec::new);
+            let slot = slice_list::find(list, start)?;
+            encoded.clear();
+            match &slot {
+                Slot::Found(entry) => {
+                    codec.decode(&list[entry.accumulators.clone()], scratch)?;
+                    calls.merge(scratch, partial);
+                    codec.encode(scratch, encoded)?;
+                }
+                Slot::Missing { .. } => {
+                    new_slice = true;
+                    codec.encode(&partial, encoded)?;
+                }
             }
-        }
+            slice_list::put(list, slot, start, encoded)
+        })?;
+        Ok(new_slice)
+    }
+
+    /// The window of `slices` starting at `start` of the current key,
+    /// assembled from its slices, the first of which it drops: no later
+    /// window holds it.
+    fn assemble(&mut self, slices: HopSlices, start: i64) -> Result<Option<Vec<Accumulator>>> {
+        let end = start + slices.size_millis;
+        let (calls, codec, scratch) = (&self.calls, &self.codec, &mut self.scratch);
+        let mut window: Option<Vec<Accumulator>> = None;
+        self.state.update_raw_value(SLICES, &[], &mut |value| {
+            let Some(list) = value else {
+                return Ok(());
+            };
+            for entry in slice_list::entries(list) {
+                let entry = entry?;
+                if entry.start >= end {
+                    break;
+                }
+                if entry.start < start {
+                    continue;
+                }
+                codec.decode(&list[entry.accumulators], scratch)?;
+                match &mut window {
+                    None => window = Some(scratch.clone()),
+                    Some(merged) => calls.merge(merged, scratch.drain(..)),
+                }
+            }
+            slice_list::drop_through(list, start)?;
+            if list.is_empty() {
+                *value = None;
+            }
+            Ok(())
+        })?;
         Ok(window)
     }
 
@@ -320,12 +458,10 @@ impl WindowAggregate {
         while let Some(at) = open.iter().position(|&(s, e)| s <= end && start <= e) {
             let (s, e) = open.swap_remove(at);
             let window = namespace(s, e);
-            let stored: Option<(KeyValue, Vec<Accumulator>)> =
-                self.state.value(ACCUMULATORS, &window)?;
-            self.state.clear(ACCUMULATORS, &window)?;
+            let stored = self.take_accumulators(&window)?;
             self.timers
                 .delete(self.domain, window_timer(key_group, key, &window, e));
-            if let Some((_, absorbed)) = stored {
+            if let Some(absorbed) = stored {
                 // Distinct values go back into the partial, to be stored again
                 // under the merged session.
                 self.calls
@@ -375,20 +511,15 @@ impl Operator for WindowAggregate {
             } else {
                 (start, end)
             };
-            let window = namespace(start, end);
-            let stored: Option<(KeyValue, Vec<Accumulator>)> =
-                self.state.value(ACCUMULATORS, &window)?;
             // A window's timer is registered with its first accumulators and
             // deleted when it fires with them, so a stored window has one.
-            let new_window = stored.is_none();
-            let mut merged = match stored {
-                None => self.calls.start_stored(),
-                Some((_, accumulators)) => accumulators,
+            let new_window = if self.slices.is_some() {
+                self.add_to_slice(start, partial.accumulators)?
+            } else if self.calls.has_distinct() {
+                self.add_with_distinct_values(&namespace(start, end), partial.accumulators)?
+            } else {
+                self.add_in_place(&namespace(start, end), partial.accumulators)?
             };
-            self.calls
-                .merge_stored(&mut merged, partial.accumulators, &mut self.state, &window)?;
-            self.state
-                .set_value(ACCUMULATORS, &window, &(key, merged))?;
             if new_window {
                 self.register_timers(partial.key_group, &key_bytes, start, end);
             }
@@ -428,21 +559,20 @@ impl WindowAggregate {
                 continue;
             };
             self.state.set_current_key(timer.key_group, &timer.key)?;
-            if let Some(slices) = self.slices {
-                if let Some((key, accumulators)) = self.assemble(slices, start)? {
-                    fired.push((key, start, end, accumulators));
+            let accumulators = match self.slices {
+                Some(slices) => self.assemble(slices, start)?,
+                None => {
+                    let stored = self.take_accumulators(&timer.namespace)?;
+                    self.calls
+                        .clear_stored_values(&mut self.state, &timer.namespace)?;
+                    if self.merge_sessions {
+                        self.close_session(start, end)?;
+                    }
+                    stored
                 }
-                continue;
-            }
-            let stored: Option<(KeyValue, Vec<Accumulator>)> =
-                self.state.value(ACCUMULATORS, &timer.namespace)?;
-            self.state.clear(ACCUMULATORS, &timer.namespace)?;
-            self.calls
-                .clear_stored_values(&mut self.state, &timer.namespace)?;
-            if self.merge_sessions {
-                self.close_session(start, end)?;
-            }
-            if let Some((key, accumulators)) = stored {
+            };
+            if let Some(accumulators) = accumulators {
+                let key = key_from_bytes(&timer.key, &self.name)?;
                 fired.push((key, start, end, accumulators));
             }
         }
