@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::accumulators::{Accumulator, result_column};
 use super::aggregate_calls::{AggregateCall, BoundCalls};
 use super::grouping::{
-    KeyValue, Partial, group_key, key_bytes, key_column, keys_of, subtask_state,
+    KeyValue, Partial, RowKeys, group_key, key_column, key_from_bytes, row_keys_of, subtask_state,
 };
 use super::retraction::check_retractable;
 use super::{Operator, SubtaskContext, name_or};
@@ -112,19 +112,24 @@ impl GroupAggregate {
     }
 
     /// The batch's rows summed per key, keys in the order they first came.
-    fn partials(&self, batch: &RecordBatch) -> Result<Vec<(KeyValue, Partial)>> {
-        let (keys, groups) = keys_of(batch, self.key, self.max_parallelism, &self.name)?;
+    fn partials<'k>(
+        &self,
+        batch: &RecordBatch,
+        keys: &'k RowKeys,
+        groups: &[u32],
+    ) -> Result<Vec<(&'k [u8], Partial)>> {
         let inputs = self.calls.inputs(batch)?;
         let signs = match self.row_kind {
             Some(column) => Some(row_signs(batch, column, &self.name)?),
             None => None,
         };
-        let mut order: Vec<(KeyValue, Partial)> = Vec::new();
-        let mut index: HashMap<&KeyValue, usize> = HashMap::new();
-        for (row, key) in keys.iter().enumerate() {
+        let mut order: Vec<(&[u8], Partial)> = Vec::new();
+        let mut index: HashMap<&[u8], usize> = HashMap::new();
+        for row in 0..batch.num_rows() {
+            let key = keys.key(row);
             let at = *index.entry(key).or_insert_with(|| {
                 order.push((
-                    key.clone(),
+                    key,
                     Partial {
                         key_group: groups[row],
                         accumulators: match signs {
@@ -206,9 +211,11 @@ impl Operator for GroupAggregate {
     fn process_batch(&mut self, batch: RecordBatch, out: &mut Vec<RecordBatch>) -> Result<()> {
         let mut changes: Vec<Change> = Vec::new();
         let results = self.calls.fields().len();
-        for (key, partial) in self.partials(&batch)? {
-            self.state
-                .set_current_key(partial.key_group, &key_bytes(&key, &self.name)?)?;
+        let (keys, groups) = row_keys_of(&batch, self.key, self.max_parallelism, &self.name)?;
+        for (key_bytes, partial) in self.partials(&batch, &keys, &groups)? {
+            self.state.set_current_key(partial.key_group, key_bytes)?;
+            // Encoded by postcard, whose varints keep a key's many small
+            // counts smaller than the bare numbers a window stores.
             let stored: Option<Vec<Accumulator>> = self.state.value(ACCUMULATORS, &[])?;
             let merged = if self.row_kind.is_some() {
                 match self.merge_retracting(stored.as_ref(), partial.accumulators)? {
@@ -217,7 +224,11 @@ impl Operator for GroupAggregate {
                         // Its last row was taken back: the result is deleted
                         // (a key never seen before emits nothing).
                         if let Some(old) = stored {
-                            changes.push((RowKind::Delete, key, old));
+                            changes.push((
+                                RowKind::Delete,
+                                key_from_bytes(key_bytes, &self.name)?,
+                                old,
+                            ));
                         }
                         continue;
                     }
@@ -229,11 +240,16 @@ impl Operator for GroupAggregate {
                 merged
             };
             match stored {
-                None => changes.push((RowKind::Insert, key, merged.clone())),
+                None => changes.push((
+                    RowKind::Insert,
+                    key_from_bytes(key_bytes, &self.name)?,
+                    merged.clone(),
+                )),
                 // An unchanged result is not sent again, as Flink does not.
                 // (The count of rows a changelog input keeps last is no result.)
                 Some(old) if old[..results] == merged[..results] => {}
                 Some(old) => {
+                    let key = key_from_bytes(key_bytes, &self.name)?;
                     changes.push((RowKind::UpdateBefore, key.clone(), old));
                     changes.push((RowKind::UpdateAfter, key, merged.clone()));
                 }

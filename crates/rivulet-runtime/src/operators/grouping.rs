@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::SubtaskContext;
 use super::accumulators::Accumulator;
 use super::aggregate_calls::column_of;
+pub use super::row_keys::RowKeys;
 use crate::error::{Result, RuntimeError};
 use crate::key_groups::{KeyGroupRange, key_group_for_hash};
 use crate::partition::key_hashes;
@@ -47,7 +48,9 @@ pub struct Partial {
     pub accumulators: Vec<Accumulator>,
 }
 
-/// The key as the bytes keyed state stores it under.
+/// The key as the bytes keyed state stores it under ([`RowKeys`] writes
+/// them from the columns; this is their reference).
+#[cfg(test)]
 pub fn key_bytes(key: &KeyValue, operator: &str) -> Result<Vec<u8>> {
     postcard::to_stdvec(key).map_err(|e| RuntimeError::Operator {
         operator: operator.to_string(),
@@ -55,7 +58,7 @@ pub fn key_bytes(key: &KeyValue, operator: &str) -> Result<Vec<u8>> {
     })
 }
 
-/// The key stored as `bytes` by [`key_bytes`].
+/// The key whose bytes are `bytes` ([`RowKeys`]).
 pub fn key_from_bytes(bytes: &[u8], operator: &str) -> Result<KeyValue> {
     postcard::from_bytes(bytes).map_err(|e| RuntimeError::Operator {
         operator: operator.to_string(),
@@ -114,23 +117,24 @@ pub fn can_group_by(data_type: &DataType) -> bool {
     }
 }
 
-/// Every row's key and key group; without a key column, one group of all rows.
-pub fn keys_of(
+/// Every row's key bytes ([`RowKeys`]) and key group; without a key
+/// column, one group of all rows.
+pub fn row_keys_of(
     batch: &RecordBatch,
     key: Option<usize>,
     max_parallelism: u32,
     operator: &str,
-) -> Result<(Vec<KeyValue>, Vec<u32>)> {
+) -> Result<(RowKeys, Vec<u32>)> {
     let rows = batch.num_rows();
     let Some(index) = key else {
-        return Ok((vec![KeyValue::Null; rows], vec![0; rows]));
+        return Ok((RowKeys::none(rows), vec![0; rows]));
     };
     let column = batch.column(index);
     let groups = key_hashes(column.as_ref())?
         .into_iter()
         .map(|h| key_group_for_hash(h, max_parallelism))
         .collect();
-    Ok((key_values(column, operator)?, groups))
+    Ok((RowKeys::of(column, operator)?, groups))
 }
 
 /// A BIGINT, INT or STRING column's values as keys, or a ROW's as

@@ -49,7 +49,7 @@ use serde::{Deserialize, Serialize};
 use super::aggregate_calls::column_of;
 use super::event_time::epoch_millis;
 use super::expiring_rows;
-use super::grouping::{can_group_by, key_bytes, keys_of, subtask_state};
+use super::grouping::{can_group_by, row_keys_of, subtask_state};
 use super::stored_rows::RowCodec;
 use super::{Operator, SubtaskContext, name_or};
 use crate::changelog::{ROW_KIND_COLUMN, RowKind, row_kinds};
@@ -840,7 +840,7 @@ impl Operator for Join {
             return Err(self.failed(format!("a join has two inputs, not input {input}")));
         }
         let side = input;
-        let (keys, groups) = keys_of(
+        let (keys, groups) = row_keys_of(
             &batch,
             Some(self.keys[side]),
             self.max_parallelism,
@@ -868,11 +868,11 @@ impl Operator for Join {
         };
         let kinds = row_kinds(&batch, self.row_kinds[side]).map_err(|e| self.failed(e))?;
         let mut joined = Vec::new();
-        for (index, key) in keys.iter().enumerate() {
+        for index in 0..batch.num_rows() {
             let row = rows.row(index);
             let kind = kinds[index];
             let retracts = kind.retracts();
-            if key.has_null() {
+            if keys.has_null(index) {
                 // It can never match; an outer join shows it padded, once,
                 // and takes that back with it.
                 if self.kind.preserves(side) {
@@ -885,8 +885,8 @@ impl Operator for Join {
                 }
                 continue;
             }
-            let key = key_bytes(key, &self.name)?;
-            self.state.set_current_key(groups[index], &key)?;
+            let key = keys.key(index);
+            self.state.set_current_key(groups[index], key)?;
             if retracts {
                 // Only a regular join reads a changelog: no expiry to mind.
                 self.retract_row(side, (row, index), kind, now, &mut joined)?;
@@ -902,7 +902,7 @@ impl Operator for Join {
             if let (true, Some(expires)) = (self.listed, expires) {
                 self.join_listed(side, index, kind, &mut joined)?;
                 if keep {
-                    self.list_row(side, (groups[index], &key), row, expires)?;
+                    self.list_row(side, (groups[index], key), row, expires)?;
                 }
                 continue;
             }
@@ -912,7 +912,7 @@ impl Operator for Join {
                 let timer = Timer {
                     timestamp,
                     key_group: groups[index],
-                    key,
+                    key: key.to_vec(),
                     namespace,
                 };
                 self.timers.register(TimeDomain::EventTime, timer);

@@ -27,6 +27,7 @@ mod pacing;
 mod print_sink;
 mod rank;
 mod retraction;
+mod row_keys;
 mod selecting_case;
 mod slice_list;
 mod stored_accumulators;

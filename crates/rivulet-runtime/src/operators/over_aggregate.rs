@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use super::accumulators::{Accumulator, result_column};
 use super::aggregate_calls::{AggregateCall, BoundCalls, column_of};
 use super::event_time::epoch_millis;
-use super::grouping::{group_key, key_bytes, keys_of, subtask_state};
+use super::grouping::{group_key, row_keys_of, subtask_state};
 use super::{Operator, SubtaskContext, name_or};
 use crate::changelog::ROW_KIND_COLUMN;
 use crate::error::{Result, RuntimeError};
@@ -284,7 +284,7 @@ impl OverAggregate {
 
 impl Operator for OverAggregate {
     fn process_batch(&mut self, batch: RecordBatch, _out: &mut Vec<RecordBatch>) -> Result<()> {
-        let (keys, groups) = keys_of(&batch, Some(self.key), self.max_parallelism, &self.name)?;
+        let (keys, groups) = row_keys_of(&batch, Some(self.key), self.max_parallelism, &self.name)?;
         let times = epoch_millis(batch.column(self.time)).map_err(|e| self.failed(e))?;
         let payload: Vec<ArrayRef> = batch
             .columns()
@@ -297,21 +297,21 @@ impl Operator for OverAggregate {
             .rows
             .convert_columns(&payload)
             .map_err(|e| self.failed(e))?;
-        for (index, key) in keys.iter().enumerate() {
+        for (index, &key_group) in groups.iter().enumerate() {
             // A row without a time, or one the watermark has passed, is dropped.
             if times.is_null(index) || times.value(index) <= self.watermark {
                 continue;
             }
             let time = times.value(index);
-            let key = key_bytes(key, &self.name)?;
-            self.state.set_current_key(groups[index], &key)?;
+            let key = keys.key(index);
+            self.state.set_current_key(key_group, key)?;
             let namespace = time.to_be_bytes().to_vec();
             self.state
                 .add_to_list(PENDING, &namespace, rows.row(index).as_ref().to_vec())?;
             let timer = Timer {
                 timestamp: time,
-                key_group: groups[index],
-                key,
+                key_group,
+                key: key.to_vec(),
                 namespace,
             };
             self.timers.register(TimeDomain::EventTime, timer);

@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use super::aggregate_calls::column_of;
 use super::event_time::epoch_millis;
-use super::grouping::{group_key, key_bytes, keys_of, subtask_state};
+use super::grouping::{group_key, row_keys_of, subtask_state};
 use super::kept_rows;
 use super::stored_rows::RowCodec;
 use super::{Operator, SubtaskContext, name_or};
@@ -429,7 +429,7 @@ impl Rank {
 
 impl Operator for Rank {
     fn process_batch(&mut self, batch: RecordBatch, out: &mut Vec<RecordBatch>) -> Result<()> {
-        let (keys, groups) = keys_of(&batch, Some(self.key), self.max_parallelism, &self.name)?;
+        let (keys, groups) = row_keys_of(&batch, Some(self.key), self.max_parallelism, &self.name)?;
         let order: Vec<ArrayRef> = self
             .order
             .iter()
@@ -453,7 +453,7 @@ impl Operator for Rank {
             None => None,
         };
         let mut changes = Vec::new();
-        for (index, key) in keys.iter().enumerate() {
+        for index in 0..batch.num_rows() {
             // A window Top-N fires once at its window's end; later rows are late.
             let fires_at = match &window_ends {
                 Some(ends) if ends.is_null(index) => continue,
@@ -461,8 +461,8 @@ impl Operator for Rank {
                 Some(ends) => Some(ends.value(index) - 1),
                 None => None,
             };
-            let key = key_bytes(key, &self.name)?;
-            self.state.set_current_key(groups[index], &key)?;
+            let key = keys.key(index);
+            self.state.set_current_key(groups[index], key)?;
             if kinds[index].retracts() {
                 let (sort_key, row) = (sort_keys.row(index), rows.row(index));
                 self.retract_row(sort_key.as_ref(), row, &mut changes)?;
@@ -476,7 +476,7 @@ impl Operator for Rank {
                 let timer = Timer {
                     timestamp,
                     key_group: groups[index],
-                    key,
+                    key: key.to_vec(),
                     namespace,
                 };
                 self.timers.register(TimeDomain::EventTime, timer);

@@ -39,7 +39,7 @@ use super::accumulators::{Accumulator, result_column};
 use super::aggregate_calls::{AggregateCall, BoundCalls, column_of};
 use super::event_time::{epoch_millis, millis_type};
 use super::grouping::{
-    KeyValue, Partial, group_key, key_bytes, key_column, key_from_bytes, keys_of, subtask_state,
+    KeyValue, Partial, RowKeys, group_key, key_column, key_from_bytes, row_keys_of, subtask_state,
 };
 use super::slice_list::{self, Slot};
 use super::stored_accumulators::AccumulatorCodec;
@@ -205,19 +205,8 @@ fn window_of(namespace: &[u8]) -> Option<(i64, i64)> {
     Some((start, end))
 }
 
-/// A key and a window (start, end).
-type WindowKey = (KeyValue, i64, i64);
-
-/// A [`WindowKey`] with its key borrowed; hashed as a tuple hashes its
-/// fields, so it finds its `WindowKey` in a table.
-#[derive(Hash)]
-struct WindowKeyRef<'a>(&'a KeyValue, i64, i64);
-
-impl hashbrown::Equivalent<WindowKey> for WindowKeyRef<'_> {
-    fn equivalent(&self, (key, start, end): &WindowKey) -> bool {
-        self.0 == key && self.1 == *start && self.2 == *end
-    }
-}
+/// A key (its bytes) and a window (start, end).
+type WindowKey<'k> = (&'k [u8], i64, i64);
 
 impl WindowAggregate {
     fn failed(&self, message: impl std::fmt::Display) -> RuntimeError {
@@ -228,13 +217,17 @@ impl WindowAggregate {
     }
 
     /// The batch's rows summed per key and window, late rows left out.
-    fn partials(&self, batch: &RecordBatch) -> Result<HashMap<WindowKey, Partial>> {
-        let (keys, groups) = keys_of(batch, self.key, self.max_parallelism, &self.name)?;
+    fn partials<'k>(
+        &self,
+        batch: &RecordBatch,
+        keys: &'k RowKeys,
+        groups: &[u32],
+    ) -> Result<HashMap<WindowKey<'k>, Partial>> {
         let starts = epoch_millis(batch.column(self.window_start)).map_err(|e| self.failed(e))?;
         let ends = epoch_millis(batch.column(self.window_end)).map_err(|e| self.failed(e))?;
         let inputs = self.calls.inputs(batch)?;
         let mut partials: HashMap<WindowKey, Partial> = HashMap::new();
-        for row in 0..batch.num_rows() {
+        for (row, &key_group) in groups.iter().enumerate() {
             if starts.is_null(row) || ends.is_null(row) {
                 continue;
             }
@@ -249,17 +242,12 @@ impl WindowAggregate {
             {
                 continue;
             }
-            // Looked up by reference: most rows find their window's partial,
-            // and an owned key moved into the table for each was a copy.
-            let partial = match partials.get_mut(&WindowKeyRef(&keys[row], start, end)) {
-                Some(partial) => partial,
-                None => partials
-                    .entry((keys[row].clone(), start, end))
-                    .or_insert_with(|| Partial {
-                        key_group: groups[row],
-                        accumulators: self.calls.start(),
-                    }),
-            };
+            let partial = partials
+                .entry((keys.key(row), start, end))
+                .or_insert_with(|| Partial {
+                    key_group,
+                    accumulators: self.calls.start(),
+                });
             self.calls.add(&mut partial.accumulators, &inputs, row);
         }
         Ok(partials)
@@ -493,17 +481,13 @@ impl WindowAggregate {
 
 impl Operator for WindowAggregate {
     fn process_batch(&mut self, batch: RecordBatch, _out: &mut Vec<RecordBatch>) -> Result<()> {
-        for ((key, start, end), mut partial) in self.partials(&batch)? {
-            let key_bytes = key_bytes(&key, &self.name)?;
-            self.state.set_current_key(partial.key_group, &key_bytes)?;
+        let (keys, groups) = row_keys_of(&batch, self.key, self.max_parallelism, &self.name)?;
+        for ((key, start, end), mut partial) in self.partials(&batch, &keys, &groups)? {
+            self.state.set_current_key(partial.key_group, key)?;
             let (start, end) = if self.merge_sessions {
                 let session = (start, end);
-                let merged = self.merge_session(
-                    partial.key_group,
-                    &key_bytes,
-                    session,
-                    &mut partial.accumulators,
-                )?;
+                let merged =
+                    self.merge_session(partial.key_group, key, session, &mut partial.accumulators)?;
                 match merged {
                     Some(merged) => merged,
                     None => continue,
@@ -521,7 +505,7 @@ impl Operator for WindowAggregate {
                 self.add_in_place(&namespace(start, end), partial.accumulators)?
             };
             if new_window {
-                self.register_timers(partial.key_group, &key_bytes, start, end);
+                self.register_timers(partial.key_group, key, start, end);
             }
         }
         Ok(())
