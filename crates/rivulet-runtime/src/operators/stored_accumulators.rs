@@ -21,8 +21,8 @@ pub(super) enum AccumulatorCodec {
         template: Vec<Accumulator>,
         width: usize,
     },
-    /// Some accumulator holds text or a set.
-    Encoded,
+    /// Some accumulator holds text or a set: postcard, `calls` of them.
+    Encoded { calls: usize },
 }
 
 /// The bytes an accumulator of fixed width takes; `None` for the others.
@@ -48,7 +48,9 @@ impl AccumulatorCodec {
     pub fn for_template(template: Vec<Accumulator>) -> AccumulatorCodec {
         match template.iter().map(fixed_width).sum::<Option<usize>>() {
             Some(width) => AccumulatorCodec::Fixed { template, width },
-            None => AccumulatorCodec::Encoded,
+            None => AccumulatorCodec::Encoded {
+                calls: template.len(),
+            },
         }
     }
 
@@ -59,7 +61,12 @@ impl AccumulatorCodec {
             *out = postcard::to_extend(accumulators, written).map_err(codec_error)?;
             return Ok(());
         };
-        if accumulators.len() != template.len() {
+        let same_kinds = accumulators.len() == template.len()
+            && accumulators
+                .iter()
+                .zip(template)
+                .all(|(a, t)| std::mem::discriminant(a) == std::mem::discriminant(t));
+        if !same_kinds {
             return Err(codec_error("accumulators of other calls"));
         }
         for accumulator in accumulators {
@@ -90,11 +97,17 @@ impl AccumulatorCodec {
     /// The accumulators `bytes` hold, into `out` (cleared first).
     pub fn decode(&self, bytes: &[u8], out: &mut Vec<Accumulator>) -> Result<()> {
         out.clear();
-        let AccumulatorCodec::Fixed { template, width } = self else {
-            *out = postcard::from_bytes(bytes).map_err(codec_error)?;
-            return Ok(());
+        let (template, width) = match self {
+            AccumulatorCodec::Fixed { template, width } => (template, *width),
+            AccumulatorCodec::Encoded { calls } => {
+                *out = postcard::from_bytes(bytes).map_err(codec_error)?;
+                if out.len() != *calls {
+                    return Err(codec_error("accumulators of other calls"));
+                }
+                return Ok(());
+            }
         };
-        if bytes.len() != *width {
+        if bytes.len() != width {
             return Err(codec_error(format!(
                 "{} bytes where {width} were written",
                 bytes.len()
@@ -220,7 +233,12 @@ mod tests {
     fn text_goes_through_postcard_and_bad_bytes_are_errors() {
         let template = vec![Accumulator::Count(0), Accumulator::Text(None)];
         let codec = AccumulatorCodec::for_template(template);
-        assert!(matches!(codec, AccumulatorCodec::Encoded));
+        assert!(matches!(codec, AccumulatorCodec::Encoded { calls: 2 }));
+        let one = postcard::to_stdvec(&vec![Accumulator::Count(1)]).unwrap();
+        assert!(
+            codec.decode(&one, &mut Vec::new()).is_err(),
+            "one of two calls"
+        );
         let held = vec![Accumulator::Count(2), Accumulator::Text(Some("zz".into()))];
         assert_eq!(round_trip(&codec, &held), held);
 
@@ -238,6 +256,12 @@ mod tests {
                     &[Accumulator::Count(1), Accumulator::Count(2)],
                     &mut Vec::new()
                 )
+                .is_err()
+        );
+        // Of the same width, but another kind.
+        assert!(
+            fixed
+                .encode(&[Accumulator::DistinctCount(1)], &mut Vec::new())
                 .is_err()
         );
     }

@@ -316,6 +316,21 @@ impl WindowAggregate {
         Ok(taken)
     }
 
+    /// The stored accumulators of the current key in `window`.
+    fn read_accumulators(&self, window: &[u8]) -> Result<Option<Vec<Accumulator>>> {
+        let mut read = None;
+        self.state
+            .read_raw_value(ACCUMULATORS, window, &mut |value| {
+                if let Some(bytes) = value {
+                    let mut accumulators = Vec::new();
+                    self.codec.decode(bytes, &mut accumulators)?;
+                    read = Some(accumulators);
+                }
+                Ok(())
+            })?;
+        Ok(read)
+    }
+
     /// Folds `partial` into the current key's accumulators of `window`
     /// where they lie; whether the window is new.
     fn add_in_place(&mut self, window: &[u8], partial: Vec<Accumulator>) -> Result<bool> {
@@ -355,7 +370,8 @@ impl WindowAggregate {
         window: &[u8],
         partial: Vec<Accumulator>,
     ) -> Result<bool> {
-        let stored = self.take_accumulators(window)?;
+        // Read, not taken: a failed merge leaves them as they were.
+        let stored = self.read_accumulators(window)?;
         let new_window = stored.is_none();
         let mut merged = stored.unwrap_or_else(|| self.calls.start_stored());
         self.calls
