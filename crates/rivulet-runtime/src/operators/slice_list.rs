@@ -1,6 +1,7 @@
 //! A key's open HOP slices ([`super::window_slices`]) as one value of keyed
 //! state: `(slice start i64 BE | length u32 BE | accumulators)*`, earliest
-//! slice first.
+//! slice first. A key's open sessions are kept the same way, each session's
+//! end before its accumulators.
 //!
 //! A window is the merge of the slices it covers. With a namespace per
 //! slice, firing a window searched the state table once per slice (five
@@ -104,6 +105,11 @@ fn insert(list: &mut Vec<u8>, at: usize, start: i64, len: u32, accumulators: &[u
     list.splice(at..at, header.chain(accumulators.iter().copied()));
 }
 
+/// Removes `entry` from `list`.
+pub(super) fn remove(list: &mut Vec<u8>, entry: &SliceEntry) {
+    list.drain(entry.entry.clone());
+}
+
 /// Drops the slices that start at or before `start`.
 pub(super) fn drop_through(list: &mut Vec<u8>, start: i64) -> Result<()> {
     let mut cut = 0;
@@ -152,8 +158,16 @@ mod tests {
             starts(&list),
             [(-2, vec![]), (0, vec![1, 2, 3]), (2, vec![7]), (4, vec![4])]
         );
+        let Slot::Found(two) = find(&list, 2).unwrap() else {
+            panic!("slice 2 is there");
+        };
+        remove(&mut list, &two);
+        assert_eq!(
+            starts(&list),
+            [(-2, vec![]), (0, vec![1, 2, 3]), (4, vec![4])]
+        );
         drop_through(&mut list, 1).unwrap();
-        assert_eq!(starts(&list), [(2, vec![7]), (4, vec![4])]);
+        assert_eq!(starts(&list), [(4, vec![4])]);
         drop_through(&mut list, 4).unwrap();
         assert!(list.is_empty());
     }

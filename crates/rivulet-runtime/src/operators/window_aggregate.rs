@@ -23,10 +23,15 @@
 //!
 //! Session windows (`merge_sessions`): each row comes with its own session
 //! `[time, time + gap)`, and the sessions of a key that overlap or touch are
-//! merged, accumulators and all, as Flink's merging window set merges them;
-//! the key's open sessions are kept in its state, and a merged session's
-//! timer replaces the timers of the sessions it absorbed. A row whose
-//! session merges with none and has already ended is late.
+//! merged, accumulators and all, as Flink's merging window set merges them.
+//! A key's open sessions and their accumulators are one value of its state,
+//! updated where it lies. A session's timers are set lazily: a new session
+//! sets one at its end; one that grows keeps the timer it had, which, when
+//! it fires before the session's new end, sets the next one there. (With
+//! `COUNT(DISTINCT …)`, whose values are map state per session, sessions
+//! are kept per namespace instead, and a merged session's timer replaces
+//! those of the sessions it absorbed.) A row whose session merges with none
+//! and has already ended is late.
 
 use hashbrown::HashMap;
 use std::sync::Arc;
@@ -81,6 +86,8 @@ const ACCUMULATORS: StateId = StateId(1);
 const SESSIONS: StateId = StateId(2);
 /// A key's open HOP slices and their accumulators ([`slice_list`]).
 const SLICES: StateId = StateId(3);
+/// A key's open sessions, each's end and accumulators ([`slice_list`]).
+const SESSION_LIST: StateId = StateId(4);
 
 impl WindowAggregateSpec {
     pub fn name(&self) -> String {
@@ -203,6 +210,30 @@ fn window_of(namespace: &[u8]) -> Option<(i64, i64)> {
     let start = i64::from_be_bytes(namespace.get(..8)?.try_into().ok()?);
     let end = i64::from_be_bytes(namespace.get(8..16)?.try_into().ok()?);
     Some((start, end))
+}
+
+/// The first open session of `list` ([`SESSION_LIST`]) that overlaps or
+/// touches `[start, end)`, with its end.
+fn overlapping(list: &[u8], start: i64, end: i64) -> Result<Option<(slice_list::SliceEntry, i64)>> {
+    for entry in slice_list::entries(list) {
+        let entry = entry?;
+        if entry.start > end {
+            break;
+        }
+        let session_end = list
+            .get(entry.accumulators.start..entry.accumulators.start + 8)
+            .and_then(|bytes| bytes.try_into().ok())
+            .map(i64::from_be_bytes)
+            .ok_or_else(codec_error_of_list)?;
+        if start <= session_end {
+            return Ok(Some((entry, session_end)));
+        }
+    }
+    Ok(None)
+}
+
+fn codec_error_of_list() -> RuntimeError {
+    RuntimeError::State("a key's open sessions are not as they were written".into())
 }
 
 /// A key (its bytes) and a window (start, end).
@@ -446,6 +477,111 @@ impl WindowAggregate {
         Ok(window)
     }
 
+    /// Whether sessions are kept in one value per key ([`SESSION_LIST`]):
+    /// unless distinct values are kept in map state per session.
+    fn sessions_listed(&self) -> bool {
+        self.merge_sessions && !self.calls.has_distinct()
+    }
+
+    /// Merges the session `[start, end)` of `partial` into the current
+    /// key's open sessions, with those it overlaps or touches; the session
+    /// if it is new (merged with none), to set its timer. A session that
+    /// merges with none and has already ended is late: dropped.
+    fn add_to_sessions(
+        &mut self,
+        (start, end): (i64, i64),
+        partial: Vec<Accumulator>,
+    ) -> Result<Option<(i64, i64)>> {
+        let (calls, codec) = (&self.calls, &self.codec);
+        let (scratch, encoded) = (&mut self.scratch, &mut self.encoded);
+        let watermark = self.watermark;
+        let mut partial = Some(partial);
+        let mut new_session = None;
+        self.state
+            .update_raw_value(SESSION_LIST, &[], &mut |value| {
+                let Some(mut merged) = partial.take() else {
+                    return Ok(());
+                };
+                let mut list = value.take().unwrap_or_default();
+                let (mut start, mut end) = (start, end);
+                let mut merged_any = false;
+                // Merging widens the session, which may then reach another.
+                while let Some(found) = overlapping(&list, start, end)? {
+                    let (entry, found_end) = found;
+                    let stored = list
+                        .get(entry.accumulators.start + 8..entry.accumulators.end)
+                        .ok_or_else(codec_error_of_list)?;
+                    codec.decode(stored, scratch)?;
+                    calls.merge(&mut merged, scratch.drain(..));
+                    (start, end) = (start.min(entry.start), end.max(found_end));
+                    slice_list::remove(&mut list, &entry);
+                    merged_any = true;
+                }
+                if !merged_any && end - 1 <= watermark {
+                    *value = (!list.is_empty()).then_some(list);
+                    return Ok(());
+                }
+                encoded.clear();
+                encoded.extend_from_slice(&end.to_be_bytes());
+                codec.encode(&merged, encoded)?;
+                let slot = slice_list::find(&list, start)?;
+                slice_list::put(&mut list, slot, start, encoded)?;
+                *value = Some(list);
+                if !merged_any {
+                    new_session = Some((start, end));
+                }
+                Ok(())
+            })?;
+        Ok(new_session)
+    }
+
+    /// The timer of the session window `[start, end)` of the current key
+    /// fired at `time`: the open session that holds that window, with its
+    /// accumulators, taken out of state when it has ended by `time`; when
+    /// it has grown past `time`, its timer is set again at its new end.
+    fn fire_session(
+        &mut self,
+        timer: &Timer,
+        (start, end): (i64, i64),
+        time: i64,
+    ) -> Result<Option<(i64, i64, Vec<Accumulator>)>> {
+        let codec = &self.codec;
+        let mut holding = None;
+        let mut ended = None;
+        self.state
+            .update_raw_value(SESSION_LIST, &[], &mut |value| {
+                let Some(list) = value else {
+                    return Ok(());
+                };
+                // Sessions are disjoint: one at most holds the window.
+                let Some((entry, session_end)) = overlapping(list, start, end)?
+                    .filter(|(entry, session_end)| entry.start <= start && end <= *session_end)
+                else {
+                    return Ok(());
+                };
+                if session_end - 1 > time {
+                    holding = Some((entry.start, session_end));
+                    return Ok(());
+                }
+                let stored = list
+                    .get(entry.accumulators.start + 8..entry.accumulators.end)
+                    .ok_or_else(codec_error_of_list)?;
+                let mut accumulators = Vec::new();
+                codec.decode(stored, &mut accumulators)?;
+                slice_list::remove(list, &entry);
+                if list.is_empty() {
+                    *value = None;
+                }
+                ended = Some((entry.start, session_end, accumulators));
+                Ok(())
+            })?;
+        if let Some((start, end)) = holding {
+            let timer = self.timer(timer.key_group, &timer.key, start, end);
+            self.timers.register(self.domain, timer);
+        }
+        Ok(ended)
+    }
+
     /// Merges the session `[start, end)` of the current key with the open
     /// sessions it overlaps or touches: their accumulators are folded into
     /// `accumulators` and their state and timers dropped. The merged
@@ -500,6 +636,13 @@ impl Operator for WindowAggregate {
         let (keys, groups) = row_keys_of(&batch, self.key, self.max_parallelism, &self.name)?;
         for ((key, start, end), mut partial) in self.partials(&batch, &keys, &groups)? {
             self.state.set_current_key(partial.key_group, key)?;
+            if self.sessions_listed() {
+                let session = (start, end);
+                if let Some(new) = self.add_to_sessions(session, partial.accumulators)? {
+                    self.register_timers(partial.key_group, key, new.0, new.1);
+                }
+                continue;
+            }
             let (start, end) = if self.merge_sessions {
                 let session = (start, end);
                 let merged =
@@ -530,7 +673,7 @@ impl Operator for WindowAggregate {
     fn process_watermark(&mut self, watermark: i64, out: &mut Vec<RecordBatch>) -> Result<()> {
         self.watermark = self.watermark.max(watermark);
         let due = self.timers.advance(TimeDomain::EventTime, watermark);
-        self.fire(due, out)
+        self.fire(due, self.watermark, out)
     }
 
     fn next_processing_timer(&self) -> Option<i64> {
@@ -539,26 +682,36 @@ impl Operator for WindowAggregate {
 
     fn process_time(&mut self, now: i64, out: &mut Vec<RecordBatch>) -> Result<()> {
         let due = self.timers.advance(TimeDomain::ProcessingTime, now);
-        self.fire(due, out)
+        self.fire(due, now, out)
     }
 
     /// At the end of input the processing-time windows still open fire (the
     /// event-time ones fired at the final watermark).
     fn finish(&mut self, out: &mut Vec<RecordBatch>) -> Result<()> {
         let open = self.timers.advance(TimeDomain::ProcessingTime, i64::MAX);
-        self.fire(open, out)
+        self.fire(open, i64::MAX, out)
     }
 }
 
 impl WindowAggregate {
-    /// Emits the windows of the `due` timers and forgets them.
-    fn fire(&mut self, due: Vec<Timer>, out: &mut Vec<RecordBatch>) -> Result<()> {
+    /// Emits the windows of the `due` timers, fired at `time`, and forgets
+    /// them.
+    fn fire(&mut self, due: Vec<Timer>, time: i64, out: &mut Vec<RecordBatch>) -> Result<()> {
         let mut fired = Vec::new();
         for timer in due {
             let Some((start, end)) = window_of(&timer.namespace) else {
                 continue;
             };
             self.state.set_current_key(timer.key_group, &timer.key)?;
+            if self.sessions_listed() {
+                if let Some((start, end, accumulators)) =
+                    self.fire_session(&timer, (start, end), time)?
+                {
+                    let key = key_from_bytes(&timer.key, &self.name)?;
+                    fired.push((key, start, end, accumulators));
+                }
+                continue;
+            }
             let accumulators = match self.slices {
                 Some(slices) => self.assemble(slices, start)?,
                 None => {
@@ -835,5 +988,81 @@ mod tests {
             .unwrap();
         operator.process_watermark(i64::MAX, &mut out).unwrap();
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn sessions_that_grow_past_their_timers_fire_once_as_the_batch_merge_of_their_rows() {
+        // Rows a little out of order, none late: the watermark trails the
+        // latest time by more than the disorder. Sessions grow past the
+        // timers they had, and merge; each must fire once, whole, as the
+        // sessions of all of a key's rows merged at once.
+        const GAP: i64 = 1_000;
+        let mut operator = operator();
+        operator.merge_sessions = true;
+        let mut seed = 0x5e55_u64;
+        let mut random = |below: i64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % below as u64) as i64
+        };
+        let mut all: Vec<(i64, i64, i64)> = Vec::new();
+        let mut out = Vec::new();
+        let mut clock = 0;
+        for _ in 0..60 {
+            let rows: Vec<(i64, i64, i64)> = (0..20)
+                .map(|_| (random(12), random(100), clock + random(400)))
+                .collect();
+            // Now and then a pause longer than the gap ends every session.
+            clock += 150 + random(300) + if random(6) == 0 { 3 * GAP } else { 0 };
+            all.extend(&rows);
+            let columns = vec![
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0))) as ArrayRef,
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.1))),
+                Arc::new(TimestampMillisecondArray::from_iter_values(
+                    rows.iter().map(|r| r.2),
+                )),
+                Arc::new(TimestampMillisecondArray::from_iter_values(
+                    rows.iter().map(|r| r.2 + GAP),
+                )),
+            ];
+            let batch = RecordBatch::try_new(input_schema(), columns).unwrap();
+            operator.process_batch(batch, &mut out).unwrap();
+            operator.process_watermark(clock - 1, &mut out).unwrap();
+        }
+        operator.process_watermark(i64::MAX, &mut out).unwrap();
+        let mut expected = Vec::new();
+        for key in 0..12 {
+            let mut rows: Vec<(i64, i64)> = all
+                .iter()
+                .filter(|r| r.0 == key)
+                .map(|r| (r.2, r.1))
+                .collect();
+            rows.sort();
+            let mut session: Option<(i64, i64, i64, i64)> = None;
+            for (time, price) in rows {
+                session = match session {
+                    Some((start, end, count, top)) if time <= end => {
+                        Some((start, end.max(time + GAP), count + 1, top.max(price)))
+                    }
+                    other => {
+                        if let Some((start, _, count, top)) = other {
+                            expected.push((key, start, count, Some(top)));
+                        }
+                        Some((time, time + GAP, 1, price))
+                    }
+                };
+            }
+            if let Some((start, _, count, top)) = session {
+                expected.push((key, start, count, Some(top)));
+            }
+        }
+        expected.sort();
+        assert_eq!(rows(&out), expected);
+        assert!(
+            expected.len() > 50,
+            "sessions of several keys: {}",
+            expected.len()
+        );
     }
 }
