@@ -56,6 +56,7 @@ use crate::changelog::{ROW_KIND_COLUMN, RowKind, row_kinds};
 use crate::error::{Result, RuntimeError};
 use crate::state::bytes::BytesRef;
 use crate::state::keyed::{KeyedState, StateId};
+use crate::state::short_bytes::ShortBytes;
 use crate::state::timers::{TimeDomain, Timer, TimerService};
 
 /// Which rows without a partner a join keeps.
@@ -526,7 +527,7 @@ impl Join {
                 Ok(())
             })?;
         if let Some(at) = set {
-            self.sweep_timer(side, (key_group, key.to_vec()), at);
+            self.sweep_timer(side, (key_group, key.into()), at);
         }
         Ok(())
     }
@@ -537,12 +538,12 @@ impl Join {
     }
 
     /// Sets the timer that sweeps a key's listed rows of `side` at `at`.
-    fn sweep_timer(&mut self, side: usize, (key_group, key): (u32, Vec<u8>), at: i64) {
+    fn sweep_timer(&mut self, side: usize, (key_group, key): (u32, ShortBytes), at: i64) {
         let timer = Timer {
             timestamp: at,
             key_group,
             key,
-            namespace: vec![side as u8],
+            namespace: ShortBytes::from(&[side as u8][..]),
         };
         self.timers.register(TimeDomain::EventTime, timer);
     }
@@ -550,7 +551,7 @@ impl Join {
     /// Drops the expired listed rows of the fired `timer`'s key and side, and
     /// sets the next sweep if none is pending.
     fn sweep_listed(&mut self, timer: Timer) -> Result<()> {
-        let side = match timer.namespace.as_slice() {
+        let side = match timer.namespace.as_bytes() {
             [side @ (0 | 1)] => usize::from(*side),
             _ => return Err(self.failed("a join's sweep timer names no side")),
         };
@@ -912,8 +913,8 @@ impl Operator for Join {
                 let timer = Timer {
                     timestamp,
                     key_group: groups[index],
-                    key: key.to_vec(),
-                    namespace,
+                    key: key.into(),
+                    namespace: namespace.into(),
                 };
                 self.timers.register(TimeDomain::EventTime, timer);
             }

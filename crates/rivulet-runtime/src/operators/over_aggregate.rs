@@ -311,8 +311,8 @@ impl Operator for OverAggregate {
             let timer = Timer {
                 timestamp: time,
                 key_group,
-                key: key.to_vec(),
-                namespace,
+                key: key.into(),
+                namespace: namespace.into(),
             };
             self.timers.register(TimeDomain::EventTime, timer);
         }

@@ -476,8 +476,8 @@ impl Operator for Rank {
                 let timer = Timer {
                     timestamp,
                     key_group: groups[index],
-                    key: key.to_vec(),
-                    namespace,
+                    key: key.into(),
+                    namespace: namespace.into(),
                 };
                 self.timers.register(TimeDomain::EventTime, timer);
             }

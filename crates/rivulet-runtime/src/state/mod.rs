@@ -22,6 +22,7 @@ pub mod keyed;
 pub mod memory;
 mod packed_entries;
 mod scope_key;
+pub mod short_bytes;
 pub mod timers;
 
 use serde::{Deserialize, Serialize};

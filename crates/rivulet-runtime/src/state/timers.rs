@@ -17,6 +17,7 @@ use foldhash::fast::FixedState;
 use hashbrown::HashSet;
 use serde::{Deserialize, Serialize};
 
+use super::short_bytes::ShortBytes;
 use crate::key_groups::KeyGroupRange;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -24,8 +25,8 @@ pub struct Timer {
     /// Epoch millis; the first field, so timers order by time.
     pub timestamp: i64,
     pub key_group: u32,
-    pub key: Vec<u8>,
-    pub namespace: Vec<u8>,
+    pub key: ShortBytes,
+    pub namespace: ShortBytes,
 }
 
 /// A timer's fields, borrowed: enough to find and delete a timer without
@@ -43,8 +44,8 @@ impl TimerRef<'_> {
         Timer {
             timestamp: self.timestamp,
             key_group: self.key_group,
-            key: self.key.to_vec(),
-            namespace: self.namespace.to_vec(),
+            key: self.key.into(),
+            namespace: self.namespace.into(),
         }
     }
 }
@@ -60,7 +61,7 @@ impl Timer {
     }
 }
 
-// Both hash their fields in the same order, a byte slice as a `Vec<u8>`
+// Both hash their fields in the same order, a byte slice as `ShortBytes`
 // hashes, so a `TimerRef` finds its `Timer` in a hash set.
 impl hashbrown::Equivalent<Timer> for TimerRef<'_> {
     fn equivalent(&self, timer: &Timer) -> bool {
@@ -266,8 +267,8 @@ mod tests {
         Timer {
             timestamp,
             key_group,
-            key: key.as_bytes().to_vec(),
-            namespace: Vec::new(),
+            key: key.as_bytes().into(),
+            namespace: ShortBytes::default(),
         }
     }
 
