@@ -105,6 +105,25 @@ fn insert(list: &mut Vec<u8>, at: usize, start: i64, len: u32, accumulators: &[u
     list.splice(at..at, header.chain(accumulators.iter().copied()));
 }
 
+/// Replaces the entries in the bytes `entries` of `list` (whole entries,
+/// or an empty range where the new one belongs) with one slice starting
+/// at `start`. The list is unchanged when it fails.
+pub(super) fn replace(
+    list: &mut Vec<u8>,
+    entries: Range<usize>,
+    start: i64,
+    accumulators: &[u8],
+) -> Result<()> {
+    let len = u32::try_from(accumulators.len()).map_err(|_| corrupt())?;
+    if entries.start > entries.end || entries.end > list.len() {
+        return Err(corrupt());
+    }
+    let at = entries.start;
+    list.drain(entries);
+    insert(list, at, start, len, accumulators);
+    Ok(())
+}
+
 /// Removes `entry` from `list`.
 pub(super) fn remove(list: &mut Vec<u8>, entry: &SliceEntry) {
     list.drain(entry.entry.clone());
@@ -170,6 +189,26 @@ mod tests {
         assert_eq!(starts(&list), [(4, vec![4])]);
         drop_through(&mut list, 4).unwrap();
         assert!(list.is_empty());
+    }
+
+    #[test]
+    fn entries_lying_together_are_replaced_by_one() {
+        let mut list = Vec::new();
+        for start in [0, 2, 4, 6] {
+            let at = list.len();
+            put(&mut list, Slot::Missing { at }, start, &[start as u8]).unwrap();
+        }
+        let found: Vec<SliceEntry> = entries(&list).map(Result::unwrap).collect();
+        let together = found[1].entry.start..found[2].entry.end;
+        replace(&mut list, together, 1, &[9, 9]).unwrap();
+        assert_eq!(starts(&list), [(0, vec![0]), (1, vec![9, 9]), (6, vec![6])]);
+        // An empty range inserts; a range past the end changes nothing.
+        let at = list.len();
+        replace(&mut list, at..at, 8, &[]).unwrap();
+        let before = list.clone();
+        assert!(replace(&mut list, 0..at + 100, 0, &[]).is_err());
+        assert_eq!(list, before);
+        assert_eq!(starts(&list).last(), Some(&(8, vec![])));
     }
 
     #[test]

@@ -34,6 +34,7 @@
 //! and has already ended is late.
 
 use hashbrown::HashMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, RecordBatch, TimestampMillisecondArray};
@@ -212,6 +213,20 @@ fn window_of(namespace: &[u8]) -> Option<(i64, i64)> {
     Some((start, end))
 }
 
+/// The end of the open session `entry` of `list` ([`SESSION_LIST`]).
+fn session_end(list: &[u8], entry: &slice_list::SliceEntry) -> Result<i64> {
+    list.get(entry.accumulators.start..entry.accumulators.start + 8)
+        .and_then(|bytes| bytes.try_into().ok())
+        .map(i64::from_be_bytes)
+        .ok_or_else(codec_error_of_list)
+}
+
+/// The accumulators of the open session `entry` of `list`.
+fn session_accumulators<'a>(list: &'a [u8], entry: &slice_list::SliceEntry) -> Result<&'a [u8]> {
+    list.get(entry.accumulators.start + 8..entry.accumulators.end)
+        .ok_or_else(codec_error_of_list)
+}
+
 /// The first open session of `list` ([`SESSION_LIST`]) that overlaps or
 /// touches `[start, end)`, with its end.
 fn overlapping(list: &[u8], start: i64, end: i64) -> Result<Option<(slice_list::SliceEntry, i64)>> {
@@ -220,13 +235,9 @@ fn overlapping(list: &[u8], start: i64, end: i64) -> Result<Option<(slice_list::
         if entry.start > end {
             break;
         }
-        let session_end = list
-            .get(entry.accumulators.start..entry.accumulators.start + 8)
-            .and_then(|bytes| bytes.try_into().ok())
-            .map(i64::from_be_bytes)
-            .ok_or_else(codec_error_of_list)?;
-        if start <= session_end {
-            return Ok(Some((entry, session_end)));
+        let entry_end = session_end(list, &entry)?;
+        if start <= entry_end {
+            return Ok(Some((entry, entry_end)));
         }
     }
     Ok(None)
@@ -502,35 +513,43 @@ impl WindowAggregate {
                 let Some(mut merged) = partial.take() else {
                     return Ok(());
                 };
-                let mut list = value.take().unwrap_or_default();
+                // Everything that can fail is done before the list changes.
+                let list: &[u8] = value.as_deref().unwrap_or_default();
                 let (mut start, mut end) = (start, end);
-                let mut merged_any = false;
-                // Merging widens the session, which may then reach another.
-                while let Some(found) = overlapping(&list, start, end)? {
-                    let (entry, found_end) = found;
-                    let stored = list
-                        .get(entry.accumulators.start + 8..entry.accumulators.end)
-                        .ok_or_else(codec_error_of_list)?;
-                    codec.decode(stored, scratch)?;
-                    calls.merge(&mut merged, scratch.drain(..));
-                    (start, end) = (start.min(entry.start), end.max(found_end));
-                    slice_list::remove(&mut list, &entry);
-                    merged_any = true;
+                // The bytes of the sessions it merges with (sessions never
+                // touch, and are in order of start: they lie together), and
+                // where a session merging with none goes.
+                let mut absorbed: Option<Range<usize>> = None;
+                let mut insert_at = list.len();
+                for entry in slice_list::entries(list) {
+                    let entry = entry?;
+                    let entry_end = session_end(list, &entry)?;
+                    if entry.start > end {
+                        insert_at = entry.entry.start;
+                        break;
+                    }
+                    if start <= entry_end {
+                        codec.decode(session_accumulators(list, &entry)?, scratch)?;
+                        calls.merge(&mut merged, scratch.drain(..));
+                        (start, end) = (start.min(entry.start), end.max(entry_end));
+                        absorbed = Some(match absorbed {
+                            None => entry.entry,
+                            Some(first) => first.start..entry.entry.end,
+                        });
+                    }
                 }
-                if !merged_any && end - 1 <= watermark {
-                    *value = (!list.is_empty()).then_some(list);
+                if absorbed.is_none() && end - 1 <= watermark {
                     return Ok(());
                 }
                 encoded.clear();
                 encoded.extend_from_slice(&end.to_be_bytes());
                 codec.encode(&merged, encoded)?;
-                let slot = slice_list::find(&list, start)?;
-                slice_list::put(&mut list, slot, start, encoded)?;
-                *value = Some(list);
-                if !merged_any {
+                if absorbed.is_none() {
                     new_session = Some((start, end));
                 }
-                Ok(())
+                let replaced = absorbed.unwrap_or(insert_at..insert_at);
+                let list = value.get_or_insert_with(Vec::new);
+                slice_list::replace(list, replaced, start, encoded)
             })?;
         Ok(new_session)
     }
@@ -563,11 +582,8 @@ impl WindowAggregate {
                     holding = Some((entry.start, session_end));
                     return Ok(());
                 }
-                let stored = list
-                    .get(entry.accumulators.start + 8..entry.accumulators.end)
-                    .ok_or_else(codec_error_of_list)?;
                 let mut accumulators = Vec::new();
-                codec.decode(stored, &mut accumulators)?;
+                codec.decode(session_accumulators(list, &entry)?, &mut accumulators)?;
                 slice_list::remove(list, &entry);
                 if list.is_empty() {
                     *value = None;
