@@ -892,6 +892,16 @@ mod tests {
         .unwrap()
     }
 
+    /// A reproducible stream of numbers below a bound (xorshift).
+    fn random_numbers(mut seed: u64) -> impl FnMut(i64) -> i64 {
+        move |below| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % below as u64) as i64
+        }
+    }
+
     #[test]
     fn hop_windows_assembled_from_slices_are_the_windows_of_copied_rows() {
         // HOP(2 s, 6 s): one operator reads every row once per window, the
@@ -904,13 +914,7 @@ mod tests {
         let mut copied = operator();
         let mut sliced = operator();
         sliced.slices = Some(hop);
-        let mut seed = 0x5eed_u64;
-        let mut random = |below: i64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % below as u64) as i64
-        };
+        let mut random = random_numbers(0x5eed_u64);
         let (mut copied_out, mut sliced_out) = (Vec::new(), Vec::new());
         let mut watermark = 0;
         for _ in 0..40 {
@@ -1015,13 +1019,7 @@ mod tests {
         const GAP: i64 = 1_000;
         let mut operator = operator();
         operator.merge_sessions = true;
-        let mut seed = 0x5e55_u64;
-        let mut random = |below: i64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % below as u64) as i64
-        };
+        let mut random = random_numbers(0x5e55_u64);
         let mut all: Vec<(i64, i64, i64)> = Vec::new();
         let mut out = Vec::new();
         let mut clock = 0;

@@ -9,67 +9,10 @@
 //! Nexmark q7's profile, whose scopes are its bids' many prices). Longer
 //! keys go on the heap.
 
-use std::borrow::Borrow;
-use std::hash::{Hash, Hasher};
-
 /// Keys up to this long are kept inline.
 const INLINE: usize = 46;
 
-#[derive(Clone)]
-pub(super) enum ScopeKey {
-    Inline { len: u8, bytes: [u8; INLINE] },
-    Heap(Box<[u8]>),
-}
-
-impl ScopeKey {
-    pub(super) fn as_bytes(&self) -> &[u8] {
-        match self {
-            ScopeKey::Inline { len, bytes } => &bytes[..usize::from(*len)],
-            ScopeKey::Heap(bytes) => bytes,
-        }
-    }
-}
-
-impl From<&[u8]> for ScopeKey {
-    fn from(key: &[u8]) -> ScopeKey {
-        match u8::try_from(key.len()) {
-            Ok(len) if key.len() <= INLINE => {
-                let mut bytes = [0; INLINE];
-                bytes[..key.len()].copy_from_slice(key);
-                ScopeKey::Inline { len, bytes }
-            }
-            _ => ScopeKey::Heap(key.into()),
-        }
-    }
-}
-
-impl Borrow<[u8]> for ScopeKey {
-    fn borrow(&self) -> &[u8] {
-        self.as_bytes()
-    }
-}
-
-// Hashed and compared as its bytes, so that a table of scope keys is
-// searched with a plain byte slice.
-impl Hash for ScopeKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.as_bytes().hash(state);
-    }
-}
-
-impl PartialEq for ScopeKey {
-    fn eq(&self, other: &ScopeKey) -> bool {
-        self.as_bytes() == other.as_bytes()
-    }
-}
-
-impl Eq for ScopeKey {}
-
-impl std::fmt::Debug for ScopeKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("ScopeKey").field(&self.as_bytes()).finish()
-    }
-}
+pub(super) type ScopeKey = super::short_bytes::InlineBytes<INLINE>;
 
 #[cfg(test)]
 mod tests {

@@ -1,65 +1,70 @@
-//! A timer's key or namespace: bytes kept inline when short.
+//! Bytes kept inline when short ([`InlineBytes`]), on the heap otherwise;
+//! hashed, compared, ordered and serialized as the bytes themselves.
 //!
-//! Operators register timers by the million (a window's timer for every key
-//! it holds, a join's sweep for every key that lists rows), and a timer's
-//! key (a BIGINT key is at most 11 bytes) and namespace (a window's is 16)
-//! are mostly short: kept inline, registering a timer allocates nothing,
-//! where two vectors were allocated and freed for every one.
+//! - A timer's key and namespace ([`ShortBytes`]): operators register
+//!   timers by the million (a window's timer for every key it holds, a
+//!   join's sweep for every key that lists rows), and a timer's key (a
+//!   BIGINT key is at most 11 bytes) and namespace (a window's is 16) are
+//!   mostly short: kept inline, registering a timer allocates nothing, where
+//!   two vectors were allocated and freed for every one.
+//! - The in-memory backend's scope keys ([`super::scope_key`]).
 
+use std::borrow::Borrow;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Bytes up to this long are kept inline (the enum is then as large as a
-/// `Vec`).
-const INLINE: usize = 22;
-
+/// Up to `N` bytes (at most 255) inline, more on the heap.
 #[derive(Clone)]
-pub enum ShortBytes {
-    Inline { len: u8, bytes: [u8; INLINE] },
+pub enum InlineBytes<const N: usize> {
+    Inline { len: u8, bytes: [u8; N] },
     Heap(Box<[u8]>),
 }
 
-impl ShortBytes {
+/// A timer's key or namespace: up to 22 bytes inline, so that it is as
+/// large as the `Vec` it replaces.
+pub type ShortBytes = InlineBytes<22>;
+
+impl<const N: usize> InlineBytes<N> {
     pub fn as_bytes(&self) -> &[u8] {
         match self {
-            ShortBytes::Inline { len, bytes } => &bytes[..usize::from(*len)],
-            ShortBytes::Heap(bytes) => bytes,
+            InlineBytes::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            InlineBytes::Heap(bytes) => bytes,
         }
     }
 }
 
-impl Default for ShortBytes {
-    fn default() -> ShortBytes {
-        ShortBytes::from(&[][..])
+impl<const N: usize> Default for InlineBytes<N> {
+    fn default() -> Self {
+        Self::from(&[][..])
     }
 }
 
-impl From<&[u8]> for ShortBytes {
-    fn from(bytes: &[u8]) -> ShortBytes {
+impl<const N: usize> From<&[u8]> for InlineBytes<N> {
+    fn from(bytes: &[u8]) -> Self {
         match u8::try_from(bytes.len()) {
-            Ok(len) if bytes.len() <= INLINE => {
-                let mut inline = [0; INLINE];
+            Ok(len) if bytes.len() <= N => {
+                let mut inline = [0; N];
                 inline[..bytes.len()].copy_from_slice(bytes);
-                ShortBytes::Inline { len, bytes: inline }
+                InlineBytes::Inline { len, bytes: inline }
             }
-            _ => ShortBytes::Heap(bytes.into()),
+            _ => InlineBytes::Heap(bytes.into()),
         }
     }
 }
 
-impl From<Vec<u8>> for ShortBytes {
-    fn from(bytes: Vec<u8>) -> ShortBytes {
-        if bytes.len() <= INLINE {
-            ShortBytes::from(bytes.as_slice())
+impl<const N: usize> From<Vec<u8>> for InlineBytes<N> {
+    fn from(bytes: Vec<u8>) -> Self {
+        if bytes.len() <= N {
+            Self::from(bytes.as_slice())
         } else {
-            ShortBytes::Heap(bytes.into_boxed_slice())
+            InlineBytes::Heap(bytes.into_boxed_slice())
         }
     }
 }
 
-impl Deref for ShortBytes {
+impl<const N: usize> Deref for InlineBytes<N> {
     type Target = [u8];
 
     fn deref(&self) -> &[u8] {
@@ -67,50 +72,58 @@ impl Deref for ShortBytes {
     }
 }
 
-// Hashed, compared and ordered as its bytes, as the `Vec<u8>` it replaces:
-// a borrowed timer (`TimerRef`) finds its timer in a hash set.
-impl Hash for ShortBytes {
+// A table of them is searched with a plain byte slice.
+impl<const N: usize> Borrow<[u8]> for InlineBytes<N> {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+// Hashed, compared and ordered as its bytes, as a `Vec<u8>` or a byte slice:
+// a borrowed timer (`TimerRef`) finds its timer in a hash set, a byte slice
+// its scope in the state table.
+impl<const N: usize> Hash for InlineBytes<N> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.as_bytes().hash(state);
     }
 }
 
-impl PartialEq for ShortBytes {
-    fn eq(&self, other: &ShortBytes) -> bool {
+impl<const N: usize> PartialEq for InlineBytes<N> {
+    fn eq(&self, other: &Self) -> bool {
         self.as_bytes() == other.as_bytes()
     }
 }
 
-impl Eq for ShortBytes {}
+impl<const N: usize> Eq for InlineBytes<N> {}
 
-impl PartialOrd for ShortBytes {
-    fn partial_cmp(&self, other: &ShortBytes) -> Option<std::cmp::Ordering> {
+impl<const N: usize> PartialOrd for InlineBytes<N> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl Ord for ShortBytes {
-    fn cmp(&self, other: &ShortBytes) -> std::cmp::Ordering {
+impl<const N: usize> Ord for InlineBytes<N> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.as_bytes().cmp(other.as_bytes())
     }
 }
 
-impl std::fmt::Debug for ShortBytes {
+impl<const N: usize> std::fmt::Debug for InlineBytes<N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.as_bytes().fmt(f)
     }
 }
 
 // Written as a sequence of bytes, as a `Vec<u8>` is, so snapshots read the same.
-impl Serialize for ShortBytes {
+impl<const N: usize> Serialize for InlineBytes<N> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.as_bytes().serialize(serializer)
     }
 }
 
-impl<'de> Deserialize<'de> for ShortBytes {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<ShortBytes, D::Error> {
-        Vec::<u8>::deserialize(deserializer).map(ShortBytes::from)
+impl<'de, const N: usize> Deserialize<'de> for InlineBytes<N> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Vec::<u8>::deserialize(deserializer).map(Self::from)
     }
 }
 
@@ -124,6 +137,7 @@ mod tests {
     fn short_and_long_bytes_behave_as_the_vectors_they_replace() {
         let hasher = foldhash::fast::FixedState::with_seed(3);
         let mut all = Vec::new();
+        const INLINE: usize = 22;
         for len in [0, 1, 16, INLINE, INLINE + 1, 200] {
             let bytes: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
             let short = ShortBytes::from(bytes.as_slice());
