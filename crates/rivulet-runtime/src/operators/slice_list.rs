@@ -85,24 +85,14 @@ pub(super) fn find(list: &[u8], start: i64) -> Result<Slot> {
 
 /// Writes `accumulators` as the slice of `slot` (found or to be added).
 pub(super) fn put(list: &mut Vec<u8>, slot: Slot, start: i64, accumulators: &[u8]) -> Result<()> {
-    let len = u32::try_from(accumulators.len()).map_err(|_| corrupt())?;
     match slot {
         Slot::Found(entry) if entry.accumulators.len() == accumulators.len() => {
             list[entry.accumulators].copy_from_slice(accumulators);
+            Ok(())
         }
-        Slot::Found(entry) => {
-            let at = entry.entry.start;
-            list.splice(entry.entry, []);
-            insert(list, at, start, len, accumulators);
-        }
-        Slot::Missing { at } => insert(list, at, start, len, accumulators),
+        Slot::Found(entry) => replace(list, entry.entry, start, accumulators),
+        Slot::Missing { at } => replace(list, at..at, start, accumulators),
     }
-    Ok(())
-}
-
-fn insert(list: &mut Vec<u8>, at: usize, start: i64, len: u32, accumulators: &[u8]) {
-    let header = start.to_be_bytes().into_iter().chain(len.to_be_bytes());
-    list.splice(at..at, header.chain(accumulators.iter().copied()));
 }
 
 /// Replaces the entries in the bytes `entries` of `list` (whole entries,
@@ -118,9 +108,8 @@ pub(super) fn replace(
     if entries.start > entries.end || entries.end > list.len() {
         return Err(corrupt());
     }
-    let at = entries.start;
-    list.drain(entries);
-    insert(list, at, start, len, accumulators);
+    let header = start.to_be_bytes().into_iter().chain(len.to_be_bytes());
+    list.splice(entries, header.chain(accumulators.iter().copied()));
     Ok(())
 }
 

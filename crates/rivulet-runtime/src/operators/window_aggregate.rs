@@ -213,6 +213,27 @@ fn window_of(namespace: &[u8]) -> Option<(i64, i64)> {
     Some((start, end))
 }
 
+/// Writes to `encoded` the accumulators `stored` (none: a new window or
+/// slice) with `partial` folded in.
+fn fold_partial(
+    calls: &BoundCalls,
+    codec: &AccumulatorCodec,
+    stored: Option<&[u8]>,
+    partial: Vec<Accumulator>,
+    scratch: &mut Vec<Accumulator>,
+    encoded: &mut Vec<u8>,
+) -> Result<()> {
+    encoded.clear();
+    match stored {
+        None => codec.encode(&partial, encoded),
+        Some(stored) => {
+            codec.decode(stored, scratch)?;
+            calls.merge(scratch, partial);
+            codec.encode(scratch, encoded)
+        }
+    }
+}
+
 /// The end of the open session `entry` of `list` ([`SESSION_LIST`]).
 fn session_end(list: &[u8], entry: &slice_list::SliceEntry) -> Result<i64> {
     list.get(entry.accumulators.start..entry.accumulators.start + 8)
@@ -385,18 +406,8 @@ impl WindowAggregate {
                 let Some(partial) = partial.take() else {
                     return Ok(());
                 };
-                encoded.clear();
-                match value.as_deref() {
-                    None => {
-                        new_window = true;
-                        codec.encode(&partial, encoded)?;
-                    }
-                    Some(stored) => {
-                        codec.decode(stored, scratch)?;
-                        calls.merge(scratch, partial);
-                        codec.encode(scratch, encoded)?;
-                    }
-                }
+                new_window = value.is_none();
+                fold_partial(calls, codec, value.as_deref(), partial, scratch, encoded)?;
                 let value = value.get_or_insert_with(Vec::new);
                 value.clear();
                 value.extend_from_slice(encoded);
@@ -437,18 +448,12 @@ impl WindowAggregate {
             };
             let list = value.get_or_insert_with(Vec::new);
             let slot = slice_list::find(list, start)?;
-            encoded.clear();
-            match &slot {
-                Slot::Found(entry) => {
-                    codec.decode(&list[entry.accumulators.clone()], scratch)?;
-                    calls.merge(scratch, partial);
-                    codec.encode(scratch, encoded)?;
-                }
-                Slot::Missing { .. } => {
-                    new_slice = true;
-                    codec.encode(&partial, encoded)?;
-                }
-            }
+            let stored = match &slot {
+                Slot::Found(entry) => Some(&list[entry.accumulators.clone()]),
+                Slot::Missing { .. } => None,
+            };
+            new_slice = stored.is_none();
+            fold_partial(calls, codec, stored, partial, scratch, encoded)?;
             slice_list::put(list, slot, start, encoded)
         })?;
         Ok(new_slice)
