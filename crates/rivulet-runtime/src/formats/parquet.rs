@@ -11,6 +11,7 @@ use arrow_schema::SchemaRef;
 use parquet::arrow::ProjectionMask;
 
 use super::parquet_pages::{self, Limits, PageWriter};
+use super::part_file::LendingWrite;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
 /// Where each output column comes from in a file's projected batches.
@@ -147,12 +148,12 @@ pub fn compression(name: Option<&str>) -> Result<parquet::basic::Compression, St
 /// A parquet file being written: page by page when every column is of a
 /// type [`super::parquet_pages`] writes (the flat types of most Flink SQL
 /// sinks), else by arrow-rs's `ArrowWriter`.
-pub enum ParquetFileWriter<W: std::io::Write + Send> {
+pub enum ParquetFileWriter<W: LendingWrite + Send> {
     Pages(Box<PageWriter<W>>),
     Arrow(Box<parquet::arrow::ArrowWriter<W>>),
 }
 
-impl<W: std::io::Write + Send> ParquetFileWriter<W> {
+impl<W: LendingWrite + Send> ParquetFileWriter<W> {
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), String> {
         match self {
             ParquetFileWriter::Pages(writer) => writer.write(batch),
@@ -172,7 +173,7 @@ impl<W: std::io::Write + Send> ParquetFileWriter<W> {
 
 /// A new file writer for batches of `schema`, compressed with
 /// `compression` (snappy by default, as Flink's `parquet.compression`).
-pub fn writer<W: std::io::Write + Send>(
+pub fn writer<W: LendingWrite + Send>(
     file: W,
     schema: &SchemaRef,
     compression: parquet::basic::Compression,
@@ -181,7 +182,7 @@ pub fn writer<W: std::io::Write + Send>(
 }
 
 /// [`writer`] with pages and row groups ending at `limits`.
-pub fn writer_with_limits<W: std::io::Write + Send>(
+pub fn writer_with_limits<W: LendingWrite + Send>(
     file: W,
     schema: &SchemaRef,
     compression: parquet::basic::Compression,

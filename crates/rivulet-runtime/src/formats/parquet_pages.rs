@@ -22,7 +22,6 @@
 //! need them). A schema with any other type is written by `ArrowWriter`
 //! (see [`super::parquet::writer`]).
 
-use std::io::Write;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
@@ -41,6 +40,7 @@ use parquet::file::metadata::{
 use parquet::schema::types::{SchemaDescPtr, SchemaDescriptor};
 
 use super::parquet_statistics::Bounds;
+use super::part_file::LendingWrite;
 
 /// Where pages and row groups end: parquet-rs's defaults (a page at 20,000
 /// rows or 1 MiB of values, a row group at 1 Mi rows), and a row group also
@@ -195,6 +195,75 @@ fn page_header(out: &mut Vec<u8>, uncompressed: usize, compressed: usize, rows: 
     out.push(0); // end of PageHeader
 }
 
+/// The length of a page header for pages of these sizes.
+fn page_header_len(
+    scratch: &mut Vec<u8>,
+    uncompressed: usize,
+    compressed: usize,
+    rows: usize,
+) -> usize {
+    scratch.clear();
+    page_header(scratch, uncompressed, compressed, rows);
+    scratch.len()
+}
+
+/// Snappy's encoder and the buffer a page is compressed into when the file
+/// lends no room.
+struct SnappyOut<'w> {
+    encoder: &'w mut snap::raw::Encoder,
+    scratch: &'w mut Vec<u8>,
+}
+
+impl SnappyOut<'_> {
+    /// Compresses `data` and writes it behind its page header; the lengths
+    /// of the header and of the compressed data. Where the file lends room,
+    /// the page is compressed straight into it, behind room for a header
+    /// whose length is guessed from the uncompressed size (the compressed
+    /// size's varint is usually as long); a wrong guess moves the page.
+    fn write_page<W: LendingWrite>(
+        self,
+        file: &mut W,
+        header: &mut Vec<u8>,
+        data: &[u8],
+        rows: usize,
+    ) -> Result<(usize, usize), String> {
+        let most = snap::raw::max_compress_len(data.len());
+        let guess = page_header_len(header, data.len(), data.len(), rows);
+        // A varint is no shorter for a larger number, so this much room
+        // holds the page behind either header.
+        let room_len = page_header_len(header, data.len(), most, rows).max(guess) + most;
+        let failed = |e: std::io::Error| e.to_string();
+        if let Some(room) = file.room(room_len).map_err(failed)? {
+            let length = self
+                .encoder
+                .compress(data, &mut room[guess..])
+                .map_err(|e| e.to_string())?;
+            header.clear();
+            page_header(header, data.len(), length, rows);
+            let header_len = header.len();
+            if header_len != guess {
+                room.copy_within(guess..guess + length, header_len);
+            }
+            room[..header_len].copy_from_slice(header);
+            file.commit(header_len + length);
+            return Ok((header_len, length));
+        }
+        if self.scratch.len() < most {
+            self.scratch.resize(most, 0);
+        }
+        let length = self
+            .encoder
+            .compress(data, self.scratch)
+            .map_err(|e| e.to_string())?;
+        header.clear();
+        page_header(header, data.len(), length, rows);
+        file.write_all(header)
+            .and_then(|()| file.write_all(&self.scratch[..length]))
+            .map_err(failed)?;
+        Ok((header.len(), length))
+    }
+}
+
 /// Whether batches of `schema` compressed with `compression` are written
 /// here: every column of a type [`Plain`] lays out, not repeated, and
 /// snappy or no compression.
@@ -240,7 +309,7 @@ struct ChunkTotals {
 }
 
 /// Writes parquet files of flat rows page by page (see the module docs).
-pub struct PageWriter<W: Write> {
+pub struct PageWriter<W: LendingWrite> {
     file: W,
     /// Bytes written to `file` so far: where the next page starts.
     written: usize,
@@ -261,7 +330,7 @@ pub struct PageWriter<W: Write> {
     snappy: snap::raw::Encoder,
 }
 
-impl<W: Write> PageWriter<W> {
+impl<W: LendingWrite> PageWriter<W> {
     /// A writer of batches of `schema` into `file`; an error when
     /// [`writes`] says it does not write them.
     pub fn try_new(
@@ -494,33 +563,32 @@ impl<W: Write> PageWriter<W> {
         } else {
             &self.page.data[levels_room..]
         };
-        let payload: &[u8] = match self.compression {
-            Compression::SNAPPY => {
-                let most = snap::raw::max_compress_len(data.len());
-                if self.compressed.len() < most {
-                    self.compressed.resize(most, 0);
-                }
-                let length = self
-                    .snappy
-                    .compress(data, &mut self.compressed)
-                    .map_err(|e| e.to_string())?;
-                &self.compressed[..length]
-            }
-            _ => data,
-        };
-        if i32::try_from(data.len().max(payload.len())).is_err() {
+        let most = snap::raw::max_compress_len(data.len());
+        if i32::try_from(most.max(data.len())).is_err() {
             return Err("a parquet page of 2 GiB or more cannot be written".into());
         }
-        self.header.clear();
-        page_header(&mut self.header, data.len(), payload.len(), rows);
-        let header_len = self.header.len();
+        let header = &mut self.header;
+        let (header_len, payload_len) = match self.compression {
+            Compression::SNAPPY => {
+                let out = SnappyOut {
+                    encoder: &mut self.snappy,
+                    scratch: &mut self.compressed,
+                };
+                out.write_page(&mut self.file, header, data, rows)?
+            }
+            _ => {
+                header.clear();
+                page_header(header, data.len(), data.len(), rows);
+                let file = &mut self.file;
+                file.write_all(header)
+                    .and_then(|()| file.write_all(data))
+                    .map_err(|e| e.to_string())?;
+                (header.len(), data.len())
+            }
+        };
         totals.uncompressed += header_len + data.len();
-        totals.compressed += header_len + payload.len();
-        let (file, header) = (&mut self.file, &self.header);
-        file.write_all(header)
-            .and_then(|()| file.write_all(payload))
-            .map_err(|e| e.to_string())?;
-        self.written += header_len + payload.len();
+        totals.compressed += header_len + payload_len;
+        self.written += header_len + payload_len;
         totals.rows += rows;
         totals.nulls += nulls;
         self.page.clear(levels_room);
@@ -840,6 +908,78 @@ mod tests {
                     assert_eq!(ours.compression(), theirs.compression());
                 }
             }
+        }
+    }
+
+    /// Batches of a BIGINT and a STRING column whose pages compress well
+    /// (their header shorter than the one guessed), barely, or not at all,
+    /// with one value larger than a part file's buffer.
+    fn text_batches() -> (SchemaRef, Vec<RecordBatch>) {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("big", DataType::Int64, false),
+            Field::new("text", DataType::Utf8, true),
+        ]));
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let batches = (0..24)
+            .map(|i| {
+                let rows = 5000;
+                let big = Int64Array::from_iter_values((0..rows).map(|_| rng.random::<i64>()));
+                let text: StringArray = (0..rows)
+                    .map(|row| match (i % 4, row % 7) {
+                        _ if (i, row) == (3, 1) => Some("b".repeat(5 << 20)),
+                        (_, 0) => None,
+                        (0, _) => Some("a".repeat(100)),
+                        _ => Some(
+                            (0..rng.random_range(20..200))
+                                .map(|_| rng.random_range(b' '..=b'~') as char)
+                                .collect(),
+                        ),
+                    })
+                    .collect();
+                RecordBatch::try_new(schema.clone(), vec![Arc::new(big), Arc::new(text)]).unwrap()
+            })
+            .collect();
+        (schema, batches)
+    }
+
+    #[test]
+    fn pages_compressed_into_a_part_files_buffer_are_the_bytes_written_through_a_copy() {
+        use super::super::part_file::PartFile;
+        let dir = tempfile::tempdir().unwrap();
+        let (schema, batches) = text_batches();
+        let small = Limits {
+            page_rows: 777,
+            page_bytes: 3000,
+            ..Limits::default()
+        };
+        for (case, limits) in [Limits::default(), small].into_iter().enumerate() {
+            let lent = dir.path().join(format!("lent-{case}.parquet"));
+            let copied = dir.path().join(format!("copied-{case}.parquet"));
+            let file = PartFile::create(&lent).unwrap();
+            let mut writer =
+                PageWriter::try_new(file, &schema, Compression::SNAPPY, limits).unwrap();
+            batches
+                .iter()
+                .for_each(|batch| writer.write(batch).unwrap());
+            writer.into_inner().unwrap().finish().unwrap();
+            let file = File::create(&copied).unwrap();
+            let mut writer =
+                PageWriter::try_new(file, &schema, Compression::SNAPPY, limits).unwrap();
+            batches
+                .iter()
+                .for_each(|batch| writer.write(batch).unwrap());
+            writer.into_inner().unwrap();
+
+            let lent_bytes = std::fs::read(&lent).unwrap();
+            assert!(
+                lent_bytes.len() > 2 * (4 << 20),
+                "{} bytes",
+                lent_bytes.len()
+            );
+            assert!(lent_bytes == std::fs::read(&copied).unwrap(), "case {case}");
+            let (_, read) = read(&lent);
+            let written = arrow_select::concat::concat_batches(&schema, &batches).unwrap();
+            assert_eq!(read, written, "case {case}");
         }
     }
 

@@ -22,6 +22,23 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+/// A writer that lends room in its own buffer, so that bytes made in
+/// place (a compressed parquet page) are not made in a buffer of their own
+/// and then copied in.
+pub trait LendingWrite: Write {
+    /// `len` bytes of room right after what was written, or `None` when the
+    /// writer has none to lend (then write the bytes with `write_all`).
+    fn room(&mut self, _len: usize) -> io::Result<Option<&mut [u8]>> {
+        Ok(None)
+    }
+
+    /// Counts the first `len` bytes of the room last lent as written.
+    fn commit(&mut self, _len: usize) {}
+}
+
+/// A plain file lends nothing.
+impl LendingWrite for File {}
+
 /// Direct I/O needs buffers, offsets and lengths in whole blocks of the
 /// device; 4 KiB is a multiple of every logical block size in common use.
 const BLOCK: usize = 4096;
@@ -132,8 +149,51 @@ fn open_direct(_path: &Path) -> Option<File> {
     None
 }
 
+impl LendingWrite for PartFile {
+    fn room(&mut self, len: usize) -> io::Result<Option<&mut [u8]>> {
+        // Only what fits beside a partial block held back from the disk.
+        if len > BUFFER - BLOCK {
+            return Ok(None);
+        }
+        if BUFFER - self.filled < len {
+            self.write_whole_blocks()?;
+        }
+        let filled = self.filled;
+        Ok(Some(&mut self.window()[filled..filled + len]))
+    }
+
+    fn commit(&mut self, len: usize) {
+        debug_assert!(self.filled + len <= BUFFER, "more committed than lent");
+        self.filled = (self.filled + len).min(BUFFER);
+    }
+}
+
+impl PartFile {
+    /// Writes the buffered whole blocks (every byte, when not direct) and
+    /// moves what is left, less than a block, to the front of the window,
+    /// so the file's end stays block-aligned.
+    fn write_whole_blocks(&mut self) -> io::Result<()> {
+        let whole = if self.direct {
+            self.filled / BLOCK * BLOCK
+        } else {
+            self.filled
+        };
+        self.write_window(whole)?;
+        let start = self.start;
+        self.storage
+            .copy_within(start + whole..start + self.filled, start);
+        self.filled -= whole;
+        Ok(())
+    }
+}
+
 impl Write for PartFile {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        if self.filled == BUFFER {
+            // Filled to the end through `room`.
+            self.write_window(BUFFER)?;
+            self.filled = 0;
+        }
         let filled = self.filled;
         let taken = bytes.len().min(BUFFER - filled);
         self.window()[filled..filled + taken].copy_from_slice(&bytes[..taken]);
@@ -190,6 +250,43 @@ mod tests {
                 file.finish().unwrap();
                 assert_eq!(std::fs::read(&path).unwrap(), bytes, "{len} bytes");
             }
+        }
+    }
+
+    #[test]
+    fn bytes_made_in_lent_room_and_bytes_written_land_in_order() {
+        use rand::{Rng, SeedableRng};
+        let dir = tempfile::tempdir().unwrap();
+        for buffered in [false, true] {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+            let path = dir.path().join(format!("part-{buffered}"));
+            let mut file = PartFile::create_with(&path, !buffered).unwrap();
+            let mut expected = Vec::new();
+            for step in 0..200 {
+                let len = match step % 5 {
+                    0 => rng.random_range(0..BLOCK),
+                    1 => BUFFER - BLOCK + rng.random_range(0..2),
+                    _ => rng.random_range(0..BUFFER / 3),
+                };
+                let bytes = pattern(len + step);
+                let bytes = &bytes[step..];
+                match file.room(len + rng.random_range(0..100)).unwrap() {
+                    Some(room) => {
+                        room[..len].copy_from_slice(bytes);
+                        file.commit(len);
+                    }
+                    None => {
+                        assert!(len + 100 > BUFFER - BLOCK);
+                        file.write_all(bytes).unwrap();
+                    }
+                }
+                expected.extend_from_slice(bytes);
+            }
+            file.finish().unwrap();
+            assert!(
+                std::fs::read(&path).unwrap() == expected,
+                "buffered {buffered}"
+            );
         }
     }
 
