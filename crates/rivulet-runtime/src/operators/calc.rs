@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{ArrayRef, BooleanArray, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::DFSchema;
 use datafusion::logical_expr::simplify::SimplifyContext;
@@ -17,6 +17,7 @@ use datafusion::physical_expr::utils::{collect_columns, reassign_expr_columns};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::{Deserialize, Serialize};
 
+use super::calc_shared::{self, RememberedCall};
 use super::{Operator, name_or};
 use crate::error::{Result, RuntimeError};
 
@@ -123,43 +124,118 @@ impl CalcSpec {
             fields.push(Field::new(&projection.name, data_type, nullable));
             projections.push(expr);
         }
+        let shared = match &filter {
+            Some(filter) => {
+                calc_shared::find(filter, &projections, input).map_err(|e| failed(&e))?
+            }
+            None => None,
+        };
+        let filtered = filter.is_some();
+        let shared = match shared {
+            Some(found) => Some(Shared {
+                projecting: Projecting::new(found.projections, &found.extended, filtered)
+                    .map_err(|e| failed(&e))?,
+                calls: found.calls,
+                filter: found.filter,
+                extended: found.extended,
+            }),
+            None => None,
+        };
+        let plain = Projecting::new(projections, input, filtered).map_err(|e| failed(&e))?;
+        Ok(Calc {
+            name,
+            filter,
+            plain,
+            shared,
+            output_schema: Arc::new(Schema::new(fields)),
+        })
+    }
+}
+
+/// Projections over the rows a filter keeps, or over every row.
+struct Projecting {
+    /// The input columns the projections read, when a filter has fewer to
+    /// copy than the input has.
+    kept: Option<Vec<usize>>,
+    projections: Vec<Arc<dyn PhysicalExpr>>,
+}
+
+impl Projecting {
+    /// `projections` over `input`, after a filter if `filtered`.
+    fn new(
+        mut projections: Vec<Arc<dyn PhysicalExpr>>,
+        input: &SchemaRef,
+        filtered: bool,
+    ) -> datafusion::error::Result<Self> {
         // A filter copies the rows it keeps: only of the columns the
         // projections read (not, say, a ROW column only the filter or an
         // earlier watermark needed), the projections pointed at those.
         let mut kept = None;
-        if filter.is_some() {
+        if filtered {
             let read: BTreeSet<usize> = projections
                 .iter()
                 .flat_map(|expr| collect_columns(expr).into_iter().map(|c| c.index()))
                 .collect();
             if read.len() < input.fields().len() {
                 let read: Vec<usize> = read.into_iter().collect();
-                let over = input.project(&read).map_err(|e| failed(&e))?;
+                let over = input.project(&read)?;
                 projections = projections
                     .into_iter()
                     .map(|expr| reassign_expr_columns(expr, &over))
-                    .collect::<std::result::Result<_, _>>()
-                    .map_err(|e| failed(&e))?;
+                    .collect::<datafusion::error::Result<_>>()?;
                 kept = Some(read);
             }
         }
-        Ok(Calc {
-            name,
-            filter,
-            kept,
-            projections,
-            output_schema: Arc::new(Schema::new(fields)),
-        })
+        Ok(Projecting { kept, projections })
     }
+
+    /// The projected columns of the rows of `batch` that `mask` keeps (of
+    /// every row without one); `None` when no row is kept.
+    fn project(
+        &self,
+        batch: RecordBatch,
+        mask: Option<&BooleanArray>,
+    ) -> datafusion::error::Result<Option<Vec<ArrayRef>>> {
+        let batch = match mask {
+            None => batch,
+            Some(mask) => {
+                let read = match &self.kept {
+                    Some(kept) => batch.project(kept)?,
+                    None => batch,
+                };
+                arrow_select::filter::filter_record_batch(&read, mask)?
+            }
+        };
+        if batch.num_rows() == 0 {
+            return Ok(None);
+        }
+        let rows = batch.num_rows();
+        self.projections
+            .iter()
+            .map(|p| p.evaluate(&batch).and_then(|v| v.into_array(rows)))
+            .collect::<datafusion::error::Result<_>>()
+            .map(Some)
+    }
+}
+
+/// What a Calc projects with when its filter shares calls with its
+/// projections (see [`calc_shared`]).
+struct Shared {
+    calls: Vec<Arc<RememberedCall>>,
+    /// The filter, remembering the shared calls' values.
+    filter: Arc<dyn PhysicalExpr>,
+    /// The input's columns, then the shared calls' values.
+    extended: SchemaRef,
+    /// Projections over `extended`.
+    projecting: Projecting,
 }
 
 pub struct Calc {
     name: String,
     filter: Option<Arc<dyn PhysicalExpr>>,
-    /// The input columns the projections read, when a filter has fewer to
-    /// copy than the input has.
-    kept: Option<Vec<usize>>,
-    projections: Vec<Arc<dyn PhysicalExpr>>,
+    /// The projections as written.
+    plain: Projecting,
+    shared: Option<Shared>,
     output_schema: SchemaRef,
 }
 
@@ -170,37 +246,51 @@ impl Calc {
             message: e.to_string(),
         }
     }
+
+    /// The projected rows the filter keeps, reading the values of the calls
+    /// it shares with the projections when it computed them for every row.
+    fn filter_sharing(
+        &self,
+        shared: &Shared,
+        batch: RecordBatch,
+    ) -> datafusion::error::Result<Option<Vec<ArrayRef>>> {
+        let rows = batch.num_rows();
+        let mask = shared.filter.evaluate(&batch)?.into_array(rows)?;
+        let mask = mask.as_boolean();
+        let mut values = Vec::with_capacity(shared.calls.len());
+        for call in &shared.calls {
+            values.push(call.take_over(rows)?);
+        }
+        let Some(values) = values.into_iter().collect::<Option<Vec<_>>>() else {
+            // Computed for some rows only: the projections compute them.
+            return self.plain.project(batch, Some(mask));
+        };
+        let mut columns = batch.columns().to_vec();
+        columns.extend(values);
+        let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
+        let extended =
+            RecordBatch::try_new_with_options(Arc::clone(&shared.extended), columns, &options)?;
+        shared.projecting.project(extended, Some(mask))
+    }
 }
 
 impl Operator for Calc {
     fn process_batch(&mut self, batch: RecordBatch, out: &mut Vec<RecordBatch>) -> Result<()> {
-        let batch = match &self.filter {
-            None => batch,
-            Some(filter) => {
-                let mask = filter
-                    .evaluate(&batch)
-                    .and_then(|v| v.into_array(batch.num_rows()))
-                    .map_err(|e| self.failed(e))?;
-                let read = match &self.kept {
-                    Some(kept) => batch.project(kept).map_err(|e| self.failed(e))?,
-                    None => batch,
-                };
-                arrow_select::filter::filter_record_batch(&read, mask.as_boolean())
-                    .map_err(|e| self.failed(e))?
+        let columns = match (&self.shared, &self.filter) {
+            (Some(shared), _) => self.filter_sharing(shared, batch),
+            (None, Some(filter)) => {
+                let rows = batch.num_rows();
+                match filter.evaluate(&batch).and_then(|v| v.into_array(rows)) {
+                    Ok(mask) => self.plain.project(batch, Some(mask.as_boolean())),
+                    Err(e) => Err(e),
+                }
             }
-        };
-        if batch.num_rows() == 0 {
-            return Ok(());
+            (None, None) => self.plain.project(batch, None),
         }
-        let columns: Vec<ArrayRef> = self
-            .projections
-            .iter()
-            .map(|p| {
-                p.evaluate(&batch)
-                    .and_then(|v| v.into_array(batch.num_rows()))
-            })
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| self.failed(e))?;
+        .map_err(|e| self.failed(e))?;
+        let Some(columns) = columns else {
+            return Ok(());
+        };
         let output = RecordBatch::try_new(self.output_schema.clone(), columns)
             .map_err(|e| self.failed(e))?;
         out.push(output);
@@ -269,5 +359,57 @@ mod tests {
         // Projections that read no column still give one row per kept row.
         let constant = run(&spec("price > 15", &[("one", "1")]), &batch);
         assert_eq!(constant.num_rows(), 3);
+    }
+
+    #[test]
+    fn a_call_the_filter_and_a_projection_share_is_computed_once_with_the_same_result() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("channel", DataType::Utf8, false),
+            Field::new("url", DataType::Utf8, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from(vec!["Apple", "c1", "c2", "c3", "c4"])),
+                Arc::new(StringArray::from(vec![
+                    Some("x"),
+                    Some("a?x=1&channel_id=7&b"),
+                    Some("nothing"),
+                    Some("channel_id=9"),
+                    None,
+                ])),
+            ],
+        )
+        .unwrap();
+        let extract = "REGEXP_EXTRACT(url, '(&|^)channel_id=([^&]*)', 2)";
+        let spec = spec(
+            &format!("{extract} IS NOT NULL OR lower(channel) IN ('apple')"),
+            &[
+                ("channel", "channel"),
+                (
+                    "id",
+                    &format!("CASE WHEN lower(channel) = 'apple' THEN '0' ELSE {extract} END"),
+                ),
+            ],
+        );
+        let calc = spec.create(&batch.schema()).unwrap();
+        assert_eq!(calc.shared.as_ref().map(|s| s.calls.len()), Some(2));
+        let out = run(&spec, &batch);
+        assert_eq!(out.schema().fields().len(), 2);
+        let column = |i: usize| -> Vec<_> {
+            out.column(i)
+                .as_string::<i32>()
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect()
+        };
+        assert_eq!(
+            column(0),
+            [Some("Apple"), Some("c1"), Some("c3")].map(|v| v.map(String::from))
+        );
+        assert_eq!(
+            column(1),
+            [Some("0"), Some("7"), Some("9")].map(|v| v.map(String::from))
+        );
     }
 }

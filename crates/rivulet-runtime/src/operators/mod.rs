@@ -8,6 +8,7 @@
 pub mod accumulators;
 mod aggregate_calls;
 pub mod calc;
+mod calc_shared;
 mod datagen;
 mod discard_sink;
 mod event_time;
