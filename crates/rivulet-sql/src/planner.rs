@@ -348,13 +348,13 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
             eprintln!("{}", plan.display_indent());
         }
         builder.nested_uses = NestedFieldUses::of_plan(&plan);
-        builder.shared_scans = source_reuse::shared_scans(&plan);
-        builder.shared_sources.clear();
         builder.shared_aggregates = if builder.reuse_sub_plans {
             subplan_reuse::shared_aggregates(&plan)
         } else {
             Vec::new()
         };
+        builder.shared_scans = source_reuse::shared_scans(&plan, &builder.shared_aggregates);
+        builder.shared_sources.clear();
         builder.built_shared.clear();
         let stream = builder
             .lower(&plan)

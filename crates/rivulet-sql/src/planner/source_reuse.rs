@@ -12,6 +12,7 @@ use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::logical_expr::LogicalPlan;
 
 use super::physical_table_name;
+use super::subplan_reuse::identity;
 
 /// The table a scan reads (a table with computed columns is scanned as its
 /// physical table).
@@ -22,10 +23,27 @@ pub(super) fn scanned_table(table: &str) -> &str {
 }
 
 /// The tables `plan` reads in more than one place, each with the columns
-/// all those places read together.
-pub(super) fn shared_scans(plan: &LogicalPlan) -> HashMap<String, BTreeSet<String>> {
+/// all those places read together. An aggregation computed once for several
+/// places (`shared_aggregates`, by [`identity`]) reads its input once: a
+/// source read only there is not shared, and chains with what reads it.
+pub(super) fn shared_scans(
+    plan: &LogicalPlan,
+    shared_aggregates: &[String],
+) -> HashMap<String, BTreeSet<String>> {
     let mut scans: HashMap<String, (usize, BTreeSet<String>)> = HashMap::new();
+    let mut aggregates_seen: Vec<String> = Vec::new();
     let visited = plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::Aggregate(_) = node
+            && !shared_aggregates.is_empty()
+        {
+            let identity = identity(node);
+            if shared_aggregates.contains(&identity) {
+                if aggregates_seen.contains(&identity) {
+                    return Ok(TreeNodeRecursion::Jump);
+                }
+                aggregates_seen.push(identity);
+            }
+        }
         if let LogicalPlan::TableScan(scan) = node {
             let table = scanned_table(scan.table_name.table()).to_string();
             let (count, columns) = scans.entry(table).or_default();

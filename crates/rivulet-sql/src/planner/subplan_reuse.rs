@@ -170,6 +170,27 @@ ON a.s = m.s AND a.e = m.e AND a.num >= m.top;"
         assert_eq!(window_aggregates(&hot_items(off)).await, 3);
     }
 
+    /// Whether the source's vertex also holds the Calc that reads it.
+    async fn source_chained(script: &str) -> bool {
+        let options = PlanOptions {
+            default_parallelism: 1,
+            ..Default::default()
+        };
+        let graph = plan_script(script, &options).await.unwrap();
+        graph.vertices[0]
+            .operators
+            .iter()
+            .any(|op| matches!(op, OperatorSpec::Calc(_)))
+    }
+
+    #[tokio::test]
+    async fn a_source_read_only_by_a_reused_aggregation_chains_with_it() {
+        assert!(source_chained(&hot_items("")).await);
+        // Without reuse, two aggregations read the source: it is shared.
+        let off = "SET 'table.optimizer.reuse-sub-plan-enabled' = 'false';";
+        assert!(!source_chained(&hot_items(off)).await);
+    }
+
     #[tokio::test]
     async fn a_bad_reuse_setting_is_named_at_its_set() {
         let bad = "SET 'table.optimizer.reuse-sub-plan-enabled' = 'sometimes';";
