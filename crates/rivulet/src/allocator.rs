@@ -14,6 +14,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// mimalloc's `allow_thp` option (its index in mimalloc 3's `mi_option_e`).
 const MI_OPTION_ALLOW_THP: libmimalloc_sys::mi_option_t = 43;
+/// Where a user chooses how long freed memory waits, as mimalloc reads it.
+const PURGE_DELAY_ENV: &str = "MIMALLOC_PURGE_DELAY";
 /// Where a user chooses mimalloc's huge-page use for themselves.
 const ALLOW_THP_ENV: &str = "MIMALLOC_ALLOW_THP";
 
@@ -37,7 +39,9 @@ const ALLOW_THP_ENV: &str = "MIMALLOC_ALLOW_THP";
 pub fn tune_allocator() {
     // SAFETY: mi_option_set only stores the option's value; mimalloc reads
     // it on its next purge decision.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10_000) }
+    if std::env::var_os(PURGE_DELAY_ENV).is_none() {
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10_000) }
+    }
     if std::env::var_os(ALLOW_THP_ENV).is_none() {
         disable_transparent_huge_pages();
     }
