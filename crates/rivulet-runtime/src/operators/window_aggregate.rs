@@ -317,7 +317,7 @@ impl WindowAggregate {
     }
 
     /// The output row of each fired window.
-    fn emit(&self, fired: Vec<(KeyValue, i64, i64, Vec<Accumulator>)>) -> Result<RecordBatch> {
+    fn emit(&self, fired: Vec<Fired>) -> Result<RecordBatch> {
         let mut columns: Vec<ArrayRef> = Vec::new();
         let mut next = 0;
         if self.key.is_some() {
@@ -345,19 +345,24 @@ impl WindowAggregate {
         window_timer(key_group, key, &namespace(start, end), end).to_timer()
     }
 
-    /// The timers of a new window, or of the windows a new slice is in that
-    /// have not fired yet.
+    /// The timer of a new window, or of the first window a new slice is in
+    /// that has not fired yet. A window of slices that fires sets the timer
+    /// of the next one while the key has slices in it (see [`Self::fire`]),
+    /// as Flink's slicing windows do: one timer per key at a time, not one
+    /// per window a slice is in.
     fn register_timers(&mut self, key_group: u32, key: &[u8], start: i64, end: i64) {
         let Some(slices) = self.slices else {
             let timer = self.timer(key_group, key, start, end);
             self.timers.register(self.domain, timer);
             return;
         };
-        for (window_start, window_end) in slices.windows_of_slice(start) {
-            if window_end - 1 > self.watermark {
-                let timer = self.timer(key_group, key, window_start, window_end);
-                self.timers.register(self.domain, timer);
-            }
+        let watermark = self.watermark;
+        let first = slices
+            .windows_of_slice(start)
+            .find(|(_, window_end)| window_end - 1 > watermark);
+        if let Some((window_start, window_end)) = first {
+            let timer = self.timer(key_group, key, window_start, window_end);
+            self.timers.register(self.domain, timer);
         }
     }
 
@@ -462,10 +467,11 @@ impl WindowAggregate {
     /// The window of `slices` starting at `start` of the current key,
     /// assembled from its slices, the first of which it drops: no later
     /// window holds it.
-    fn assemble(&mut self, slices: HopSlices, start: i64) -> Result<Option<Vec<Accumulator>>> {
+    fn assemble(&mut self, slices: HopSlices, start: i64) -> Result<Assembled> {
         let end = start + slices.size_millis;
         let (calls, codec, scratch) = (&self.calls, &self.codec, &mut self.scratch);
         let mut window: Option<Vec<Accumulator>> = None;
+        let mut next_window_has_slices = false;
         self.state.update_raw_value(SLICES, &[], &mut |value| {
             let Some(list) = value else {
                 return Ok(());
@@ -485,12 +491,18 @@ impl WindowAggregate {
                 }
             }
             slice_list::drop_through(list, start)?;
+            if let Some(first) = slice_list::entries(list).next() {
+                next_window_has_slices = first?.start < end + slices.slide_millis;
+            }
             if list.is_empty() {
                 *value = None;
             }
             Ok(())
         })?;
-        Ok(window)
+        Ok(Assembled {
+            window,
+            next_window_has_slices,
+        })
     }
 
     /// Whether sessions are kept in one value per key ([`SESSION_LIST`]):
@@ -693,8 +705,7 @@ impl Operator for WindowAggregate {
 
     fn process_watermark(&mut self, watermark: i64, out: &mut Vec<RecordBatch>) -> Result<()> {
         self.watermark = self.watermark.max(watermark);
-        let due = self.timers.advance(TimeDomain::EventTime, watermark);
-        self.fire(due, self.watermark, out)
+        self.fire_until(TimeDomain::EventTime, watermark, self.watermark, out)
     }
 
     fn next_processing_timer(&self) -> Option<i64> {
@@ -702,23 +713,55 @@ impl Operator for WindowAggregate {
     }
 
     fn process_time(&mut self, now: i64, out: &mut Vec<RecordBatch>) -> Result<()> {
-        let due = self.timers.advance(TimeDomain::ProcessingTime, now);
-        self.fire(due, now, out)
+        self.fire_until(TimeDomain::ProcessingTime, now, now, out)
     }
 
     /// At the end of input the processing-time windows still open fire (the
     /// event-time ones fired at the final watermark).
     fn finish(&mut self, out: &mut Vec<RecordBatch>) -> Result<()> {
-        let open = self.timers.advance(TimeDomain::ProcessingTime, i64::MAX);
-        self.fire(open, i64::MAX, out)
+        self.fire_until(TimeDomain::ProcessingTime, i64::MAX, i64::MAX, out)
     }
 }
 
+/// A fired window: its key, start and end, and its accumulators.
+type Fired = (KeyValue, i64, i64, Vec<Accumulator>);
+
+/// A window assembled from its slices, and whether the key has slices in
+/// the window after it.
+struct Assembled {
+    window: Option<Vec<Accumulator>>,
+    next_window_has_slices: bool,
+}
+
 impl WindowAggregate {
-    /// Emits the windows of the `due` timers, fired at `time`, and forgets
-    /// them.
-    fn fire(&mut self, due: Vec<Timer>, time: i64, out: &mut Vec<RecordBatch>) -> Result<()> {
+    /// Fires every timer of `domain` up to `until`, at `time`, also those
+    /// that firing sets on the way (the next window of slices, a grown
+    /// session), so that all of them fire before the watermark goes on.
+    fn fire_until(
+        &mut self,
+        domain: TimeDomain,
+        until: i64,
+        time: i64,
+        out: &mut Vec<RecordBatch>,
+    ) -> Result<()> {
         let mut fired = Vec::new();
+        // One time at a time: a window's timer set on the way is later than
+        // the one firing, so it is set before it fires, and fires once.
+        while let Some(next) = self.timers.next(domain)
+            && next <= until
+        {
+            let due = self.timers.advance(domain, next);
+            self.fire(due, time, &mut fired)?;
+        }
+        if !fired.is_empty() {
+            out.push(self.emit(fired)?);
+        }
+        Ok(())
+    }
+
+    /// Gathers the windows of the `due` timers, fired at `time`, and
+    /// forgets them.
+    fn fire(&mut self, due: Vec<Timer>, time: i64, fired: &mut Vec<Fired>) -> Result<()> {
         for timer in due {
             let Some((start, end)) = window_of(&timer.namespace) else {
                 continue;
@@ -734,7 +777,15 @@ impl WindowAggregate {
                 continue;
             }
             let accumulators = match self.slices {
-                Some(slices) => self.assemble(slices, start)?,
+                Some(slices) => {
+                    let assembled = self.assemble(slices, start)?;
+                    if assembled.next_window_has_slices {
+                        let (slide, key_group) = (slices.slide_millis, timer.key_group);
+                        let next = self.timer(key_group, &timer.key, start + slide, end + slide);
+                        self.timers.register(self.domain, next);
+                    }
+                    assembled.window
+                }
                 None => {
                     let stored = self.take_accumulators(&timer.namespace)?;
                     self.calls
@@ -749,9 +800,6 @@ impl WindowAggregate {
                 let key = key_from_bytes(&timer.key, &self.name)?;
                 fired.push((key, start, end, accumulators));
             }
-        }
-        if !fired.is_empty() {
-            out.push(self.emit(fired)?);
         }
         Ok(())
     }
