@@ -955,20 +955,18 @@ mod tests {
         for (case, limits) in [Limits::default(), small].into_iter().enumerate() {
             let lent = dir.path().join(format!("lent-{case}.parquet"));
             let copied = dir.path().join(format!("copied-{case}.parquet"));
+            fn pages<W: LendingWrite>(file: W, batches: &[RecordBatch], limits: Limits) -> W {
+                let schema = batches[0].schema();
+                let mut writer =
+                    PageWriter::try_new(file, &schema, Compression::SNAPPY, limits).unwrap();
+                batches
+                    .iter()
+                    .for_each(|batch| writer.write(batch).unwrap());
+                writer.into_inner().unwrap()
+            }
             let file = PartFile::create(&lent).unwrap();
-            let mut writer =
-                PageWriter::try_new(file, &schema, Compression::SNAPPY, limits).unwrap();
-            batches
-                .iter()
-                .for_each(|batch| writer.write(batch).unwrap());
-            writer.into_inner().unwrap().finish().unwrap();
-            let file = File::create(&copied).unwrap();
-            let mut writer =
-                PageWriter::try_new(file, &schema, Compression::SNAPPY, limits).unwrap();
-            batches
-                .iter()
-                .for_each(|batch| writer.write(batch).unwrap());
-            writer.into_inner().unwrap();
+            pages(file, &batches, limits).finish().unwrap();
+            pages(File::create(&copied).unwrap(), &batches, limits);
 
             let lent_bytes = std::fs::read(&lent).unwrap();
             assert!(
