@@ -37,9 +37,9 @@ const ALLOW_THP_ENV: &str = "MIMALLOC_ALLOW_THP";
 ///   the stateful Nexmark queries measured the same either way. A user who
 ///   sets `MIMALLOC_ALLOW_THP` keeps their choice.
 pub fn tune_allocator() {
-    // SAFETY: mi_option_set only stores the option's value; mimalloc reads
-    // it on its next purge decision.
     if std::env::var_os(PURGE_DELAY_ENV).is_none() {
+        // SAFETY: mi_option_set only stores the option's value; mimalloc
+        // reads it on its next purge decision.
         unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10_000) }
     }
     if std::env::var_os(ALLOW_THP_ENV).is_none() {

@@ -207,6 +207,23 @@ fn page_header_len(
     scratch.len()
 }
 
+/// Writes `payload` (the page's `uncompressed` bytes, compressed or not)
+/// behind its page header; the lengths of both.
+fn put_page<W: LendingWrite>(
+    file: &mut W,
+    header: &mut Vec<u8>,
+    uncompressed: usize,
+    payload: &[u8],
+    rows: usize,
+) -> Result<(usize, usize), String> {
+    header.clear();
+    page_header(header, uncompressed, payload.len(), rows);
+    file.write_all(header)
+        .and_then(|()| file.write_all(payload))
+        .map_err(|e| e.to_string())?;
+    Ok((header.len(), payload.len()))
+}
+
 /// Snappy's encoder and the buffer a page is compressed into when the file
 /// lends no room.
 struct SnappyOut<'w> {
@@ -231,9 +248,8 @@ impl SnappyOut<'_> {
         let guess = page_header_len(header, data.len(), data.len(), rows);
         // A varint is no shorter for a larger number, so this much room
         // holds the page behind either header.
-        let room_len = page_header_len(header, data.len(), most, rows).max(guess) + most;
-        let failed = |e: std::io::Error| e.to_string();
-        if let Some(room) = file.room(room_len).map_err(failed)? {
+        let room_len = page_header_len(header, data.len(), most, rows) + most;
+        if let Some(room) = file.room(room_len).map_err(|e| e.to_string())? {
             let length = self
                 .encoder
                 .compress(data, &mut room[guess..])
@@ -255,12 +271,7 @@ impl SnappyOut<'_> {
             .encoder
             .compress(data, self.scratch)
             .map_err(|e| e.to_string())?;
-        header.clear();
-        page_header(header, data.len(), length, rows);
-        file.write_all(header)
-            .and_then(|()| file.write_all(&self.scratch[..length]))
-            .map_err(failed)?;
-        Ok((header.len(), length))
+        put_page(file, header, data.len(), &self.scratch[..length], rows)
     }
 }
 
@@ -576,15 +587,7 @@ impl<W: LendingWrite> PageWriter<W> {
                 };
                 out.write_page(&mut self.file, header, data, rows)?
             }
-            _ => {
-                header.clear();
-                page_header(header, data.len(), data.len(), rows);
-                let file = &mut self.file;
-                file.write_all(header)
-                    .and_then(|()| file.write_all(data))
-                    .map_err(|e| e.to_string())?;
-                (header.len(), data.len())
-            }
+            _ => put_page(&mut self.file, header, data.len(), data, rows)?,
         };
         totals.uncompressed += header_len + data.len();
         totals.compressed += header_len + payload_len;

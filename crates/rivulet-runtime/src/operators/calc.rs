@@ -17,7 +17,7 @@ use datafusion::physical_expr::utils::{collect_columns, reassign_expr_columns};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::{Deserialize, Serialize};
 
-use super::calc_shared::{self, RememberedCall};
+use super::calc_shared::{self, SharedCalls};
 use super::{Operator, name_or};
 use crate::error::{Result, RuntimeError};
 
@@ -132,13 +132,11 @@ impl CalcSpec {
         };
         let filtered = filter.is_some();
         let shared = match shared {
-            Some(found) => Some(Shared {
-                projecting: Projecting::new(found.projections, &found.extended, filtered)
-                    .map_err(|e| failed(&e))?,
-                calls: found.calls,
-                filter: found.filter,
-                extended: found.extended,
-            }),
+            Some((calls, projections)) => {
+                let projecting = Projecting::new(projections, &calls.extended, filtered)
+                    .map_err(|e| failed(&e))?;
+                Some((calls, projecting))
+            }
             None => None,
         };
         let plain = Projecting::new(projections, input, filtered).map_err(|e| failed(&e))?;
@@ -218,24 +216,14 @@ impl Projecting {
     }
 }
 
-/// What a Calc projects with when its filter shares calls with its
-/// projections (see [`calc_shared`]).
-struct Shared {
-    calls: Vec<Arc<RememberedCall>>,
-    /// The filter, remembering the shared calls' values.
-    filter: Arc<dyn PhysicalExpr>,
-    /// The input's columns, then the shared calls' values.
-    extended: SchemaRef,
-    /// Projections over `extended`.
-    projecting: Projecting,
-}
-
 pub struct Calc {
     name: String,
     filter: Option<Arc<dyn PhysicalExpr>>,
     /// The projections as written.
     plain: Projecting,
-    shared: Option<Shared>,
+    /// When the filter shares calls with the projections (see
+    /// [`calc_shared`]): those calls, and the projections reading them.
+    shared: Option<(SharedCalls, Projecting)>,
     output_schema: SchemaRef,
 }
 
@@ -251,26 +239,19 @@ impl Calc {
     /// it shares with the projections when it computed them for every row.
     fn filter_sharing(
         &self,
-        shared: &Shared,
+        (shared, projecting): &(SharedCalls, Projecting),
         batch: RecordBatch,
     ) -> datafusion::error::Result<Option<Vec<ArrayRef>>> {
-        let rows = batch.num_rows();
-        let mask = shared.filter.evaluate(&batch)?.into_array(rows)?;
+        let mask = shared
+            .filter
+            .evaluate(&batch)?
+            .into_array(batch.num_rows())?;
         let mask = mask.as_boolean();
-        let mut values = Vec::with_capacity(shared.calls.len());
-        for call in &shared.calls {
-            values.push(call.take_over(rows)?);
-        }
-        let Some(values) = values.into_iter().collect::<Option<Vec<_>>>() else {
+        match shared.extend(&batch)? {
+            Some(extended) => projecting.project(extended, Some(mask)),
             // Computed for some rows only: the projections compute them.
-            return self.plain.project(batch, Some(mask));
-        };
-        let mut columns = batch.columns().to_vec();
-        columns.extend(values);
-        let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
-        let extended =
-            RecordBatch::try_new_with_options(Arc::clone(&shared.extended), columns, &options)?;
-        shared.projecting.project(extended, Some(mask))
+            None => self.plain.project(batch, Some(mask)),
+        }
     }
 }
 
@@ -278,13 +259,10 @@ impl Operator for Calc {
     fn process_batch(&mut self, batch: RecordBatch, out: &mut Vec<RecordBatch>) -> Result<()> {
         let columns = match (&self.shared, &self.filter) {
             (Some(shared), _) => self.filter_sharing(shared, batch),
-            (None, Some(filter)) => {
-                let rows = batch.num_rows();
-                match filter.evaluate(&batch).and_then(|v| v.into_array(rows)) {
-                    Ok(mask) => self.plain.project(batch, Some(mask.as_boolean())),
-                    Err(e) => Err(e),
-                }
-            }
+            (None, Some(filter)) => filter
+                .evaluate(&batch)
+                .and_then(|v| v.into_array(batch.num_rows()))
+                .and_then(|mask| self.plain.project(batch, Some(mask.as_boolean()))),
             (None, None) => self.plain.project(batch, None),
         }
         .map_err(|e| self.failed(e))?;
@@ -393,7 +371,11 @@ mod tests {
             ],
         );
         let calc = spec.create(&batch.schema()).unwrap();
-        assert_eq!(calc.shared.as_ref().map(|s| s.calls.len()), Some(2));
+        assert_eq!(
+            calc.shared.as_ref().map(|(s, _)| s.extended.fields().len()),
+            Some(4),
+            "two columns and two shared calls"
+        );
         let out = run(&spec, &batch);
         assert_eq!(out.schema().fields().len(), 2);
         let column = |i: usize| -> Vec<_> {

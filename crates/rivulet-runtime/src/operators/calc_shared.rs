@@ -18,9 +18,9 @@
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow_schema::{DataType, Field, FieldRef, Schema, SchemaRef};
 use datafusion::common::Result;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
@@ -44,13 +44,17 @@ impl RememberedCall {
         }
     }
 
+    fn last(&self) -> MutexGuard<'_, Option<(ColumnarValue, usize)>> {
+        // What a panicking holder left is replaced or taken whole.
+        self.last
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// The values of the last evaluation, if it was over all `rows` rows
     /// of the batch the filter was given, and forgets them.
     pub fn take_over(&self, rows: usize) -> Result<Option<ArrayRef>> {
-        let last = match self.last.lock() {
-            Ok(mut last) => last.take(),
-            Err(poisoned) => poisoned.into_inner().take(),
-        };
+        let last = self.last().take();
         match last {
             Some((values, over)) if over == rows => values.into_array(rows).map(Some),
             _ => Ok(None),
@@ -93,11 +97,7 @@ impl PhysicalExpr for RememberedCall {
 
     fn evaluate(&self, batch: &RecordBatch) -> Result<ColumnarValue> {
         let values = self.call.evaluate(batch)?;
-        let remembered = (values.clone(), batch.num_rows());
-        match self.last.lock() {
-            Ok(mut last) => *last = Some(remembered),
-            Err(poisoned) => *poisoned.into_inner() = Some(remembered),
-        }
+        *self.last() = Some((values.clone(), batch.num_rows()));
         Ok(values)
     }
 
@@ -118,16 +118,38 @@ impl PhysicalExpr for RememberedCall {
     }
 }
 
-/// The calls a filter shares with projections, and what each reads.
+/// The calls a filter shares with projections.
 pub struct SharedCalls {
     /// Each call as the filter evaluates it.
-    pub calls: Vec<Arc<RememberedCall>>,
+    calls: Vec<Arc<RememberedCall>>,
     /// The filter, its shared calls remembered.
     pub filter: Arc<dyn PhysicalExpr>,
-    /// The input's columns, then one column per shared call.
+    /// The input's columns, then one column per shared call: what the
+    /// projections [`find`] gives read.
     pub extended: SchemaRef,
-    /// The projections, reading each shared call from its column.
-    pub projections: Vec<Arc<dyn PhysicalExpr>>,
+}
+
+impl SharedCalls {
+    /// `batch`, over which [`Self::filter`] was just evaluated, with the
+    /// values of every shared call appended; `None` when the filter
+    /// computed some of them over part of its rows only. Either way the
+    /// values are forgotten.
+    pub fn extend(&self, batch: &RecordBatch) -> Result<Option<RecordBatch>> {
+        let rows = batch.num_rows();
+        let mut values = Vec::with_capacity(self.calls.len());
+        for call in &self.calls {
+            values.push(call.take_over(rows)?);
+        }
+        let Some(values) = values.into_iter().collect::<Option<Vec<_>>>() else {
+            return Ok(None);
+        };
+        let mut columns = batch.columns().to_vec();
+        columns.extend(values);
+        let options = RecordBatchOptions::new().with_row_count(Some(rows));
+        RecordBatch::try_new_with_options(Arc::clone(&self.extended), columns, &options)
+            .map(Some)
+            .map_err(Into::into)
+    }
 }
 
 /// The immutable calls of `expr`, outermost first.
@@ -172,13 +194,17 @@ fn replace_calls(
     .map(|t| t.data)
 }
 
+/// A Calc's projections.
+pub type Projections = Vec<Arc<dyn PhysicalExpr>>;
+
 /// The calls of `filter` that some projection also makes (the outermost of
-/// nested ones), or `None` when there are none.
+/// nested ones), and the projections reading each from its column of
+/// [`SharedCalls::extended`]; `None` when there are none.
 pub fn find(
     filter: &Arc<dyn PhysicalExpr>,
     projections: &[Arc<dyn PhysicalExpr>],
     input: &SchemaRef,
-) -> Result<Option<SharedCalls>> {
+) -> Result<Option<(SharedCalls, Projections)>> {
     let mut candidates = Vec::new();
     immutable_calls(filter, &mut candidates);
     let mut calls: Vec<Arc<dyn PhysicalExpr>> = Vec::new();
@@ -218,12 +244,12 @@ pub fn find(
         .iter()
         .map(|p| replace_calls(Arc::clone(p), &calls, column))
         .collect::<Result<_>>()?;
-    Ok(Some(SharedCalls {
+    let shared = SharedCalls {
         calls: remembered,
         filter,
         extended,
-        projections,
-    }))
+    };
+    Ok(Some((shared, projections)))
 }
 
 #[cfg(test)]
@@ -239,7 +265,7 @@ mod tests {
         let compile = |sql: &str| compile_expression("test", sql, &input).unwrap();
         let projections: Vec<_> = projections.iter().map(|p| compile(p)).collect();
         match find(&compile(filter), &projections, &input).unwrap() {
-            Some(shared) => shared.calls.iter().map(|c| c.to_string()).collect(),
+            Some((shared, _)) => shared.calls.iter().map(|c| c.to_string()).collect(),
             None => Vec::new(),
         }
     }
@@ -284,7 +310,7 @@ mod tests {
         )
         .unwrap();
         let evaluated = |filter: &str| {
-            let found = find(&compile(filter), &[compile("upper(b)")], &input)
+            let (found, _) = find(&compile(filter), &[compile("upper(b)")], &input)
                 .unwrap()
                 .unwrap();
             found.filter.evaluate(&batch).unwrap();
