@@ -21,6 +21,7 @@ mod parquet_statistics;
 pub mod part_file;
 pub mod row_string;
 pub mod scalar_column;
+mod snappy_blocks;
 mod string_stops;
 mod swar;
 pub mod text;

@@ -10,8 +10,8 @@
 //! are kept as they came; when the group is full each column is written in
 //! turn: values PLAIN into one reused page buffer (NULLs as definition levels
 //! in front of them, where arrow's validity bits are already the bit-packed
-//! form parquet wants), compressed into one reused buffer, and written to the
-//! file behind a page header. The file's footer (schema, Arrow schema, row
+//! form parquet wants), compressed (see [`super::snappy_blocks`]) into one
+//! reused buffer, and written to the file behind a page header. The file's footer (schema, Arrow schema, row
 //! groups, column chunks and their min/max statistics) is built and written
 //! by parquet's own metadata writer.
 //!
@@ -41,6 +41,7 @@ use parquet::schema::types::{SchemaDescPtr, SchemaDescriptor};
 
 use super::parquet_statistics::Bounds;
 use super::part_file::LendingWrite;
+use super::snappy_blocks;
 
 /// Where pages and row groups end: parquet-rs's defaults (a page at 20,000
 /// rows or 1 MiB of values, a row group at 1 Mi rows), and a row group also
@@ -244,16 +245,13 @@ impl SnappyOut<'_> {
         data: &[u8],
         rows: usize,
     ) -> Result<(usize, usize), String> {
-        let most = snap::raw::max_compress_len(data.len());
+        let most = snappy_blocks::max_len(data.len());
         let guess = page_header_len(header, data.len(), data.len(), rows);
         // A varint is no shorter for a larger number, so this much room
         // holds the page behind either header.
         let room_len = page_header_len(header, data.len(), most, rows) + most;
         if let Some(room) = file.room(room_len).map_err(|e| e.to_string())? {
-            let length = self
-                .encoder
-                .compress(data, &mut room[guess..])
-                .map_err(|e| e.to_string())?;
+            let length = snappy_blocks::compress(self.encoder, data, &mut room[guess..])?;
             header.clear();
             page_header(header, data.len(), length, rows);
             let header_len = header.len();
@@ -267,10 +265,7 @@ impl SnappyOut<'_> {
         if self.scratch.len() < most {
             self.scratch.resize(most, 0);
         }
-        let length = self
-            .encoder
-            .compress(data, self.scratch)
-            .map_err(|e| e.to_string())?;
+        let length = snappy_blocks::compress(self.encoder, data, self.scratch)?;
         put_page(file, header, data.len(), &self.scratch[..length], rows)
     }
 }
@@ -574,7 +569,7 @@ impl<W: LendingWrite> PageWriter<W> {
         } else {
             &self.page.data[levels_room..]
         };
-        let most = snap::raw::max_compress_len(data.len());
+        let most = snappy_blocks::max_len(data.len());
         if i32::try_from(most.max(data.len())).is_err() {
             return Err("a parquet page of 2 GiB or more cannot be written".into());
         }
