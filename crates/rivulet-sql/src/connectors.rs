@@ -117,6 +117,14 @@ pub fn takes_updates(options: &BTreeMap<String, String>) -> bool {
     matches!(connector_of(options), Ok("print" | "blackhole"))
 }
 
+/// Whether the table's sink takes updates without the rows they replace
+/// (`-U`): `blackhole`, whose changelog mode leaves UPDATE_BEFORE out, when
+/// no primary key asks for more (Flink would first match it against the
+/// input's upsert key).
+pub fn reads_no_update_before(options: &BTreeMap<String, String>, primary_key: &[String]) -> bool {
+    connector_of(options) == Ok("blackhole") && primary_key.is_empty()
+}
+
 /// The sink operator for a table written by an INSERT.
 pub fn sink_operator(
     options: &BTreeMap<String, String>,

@@ -42,6 +42,7 @@ use crate::statements::{ColumnDefinition, Statement, TableDefinition, parse_stat
 use crate::types::{parse_type, type_name};
 use crate::window_tvf::{register_window_markers, rewrite_window_tvfs, window_call};
 
+mod changelog_mode;
 mod hop_slicing;
 mod interval;
 mod join;
@@ -322,6 +323,7 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
         shared_aggregates: Vec::new(),
         built_shared: Vec::new(),
         lookup_tables,
+        sinks_without_update_before: Vec::new(),
     };
     let mut sinks = Vec::new();
     for insert in &inserts {
@@ -364,6 +366,11 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
             .map_err(|m| at(insert.query_offset, m))?;
         sinks.push(format!("default_catalog.default_database.{}", insert.table));
     }
+    changelog_mode::drop_unread_update_before(
+        &mut builder.vertices,
+        &builder.edges,
+        &builder.sinks_without_update_before,
+    );
     let name = config
         .get("pipeline.name")
         .cloned()
@@ -780,6 +787,9 @@ struct GraphBuilder<'a> {
     built_shared: Vec<subplan_reuse::BuiltShared>,
     /// The tables the script looks up (`FOR SYSTEM_TIME AS OF`).
     lookup_tables: std::collections::HashSet<String>,
+    /// The vertices ending in a sink that reads no `-U` rows
+    /// ([`changelog_mode`]).
+    sinks_without_update_before: Vec<usize>,
 }
 
 /// SQL text of an expression over unqualified input columns.
@@ -1543,6 +1553,10 @@ impl GraphBuilder<'_> {
                 )
             })?;
         self.vertices[stream.vertex].operators.push(operator);
+        let definition = &table.definition;
+        if connectors::reads_no_update_before(&definition.options, &definition.primary_key) {
+            self.sinks_without_update_before.push(stream.vertex);
+        }
         Ok(())
     }
 }

@@ -18,6 +18,13 @@
 //! rank that changes) and the last rank is deleted (`-D`) when the key has
 //! fewer than N rows left.
 //!
+//! When nothing downstream reads retractions (`update_before` off, as
+//! Flink's planner decides for a sink that takes only `+U`, such as
+//! `blackhole`) the `-U` rows are left out and each rank that changes shows
+//! only its new row, as `AppendOnlyTopNFunction` does without
+//! `generateUpdateBefore`. A deduplication (`rn = 1`) then never shows a
+//! kept row again, so it keeps only each key's sort key, not its row.
+//!
 //! A window Top-N (`window_end` set: the partition key holds a window's
 //! bounds) ranks the same way but emits nothing as rows come: when the
 //! watermark passes the window's end, the kept rows are inserted with their
@@ -79,6 +86,15 @@ pub struct RankSpec {
     /// end, when the window's rows are emitted.
     #[serde(default)]
     pub window_end: Option<String>,
+    /// Whether a rank whose row changes shows the old row (`-U`) before the
+    /// new one (`+U`); Flink's `generateUpdateBefore`. Always so over a
+    /// changelog.
+    #[serde(default = "shows_update_before")]
+    pub update_before: bool,
+}
+
+fn shows_update_before() -> bool {
+    true
 }
 
 /// The kept rows of one key, best first: each row's sort key and its bytes,
@@ -156,10 +172,15 @@ impl RankSpec {
         };
         let sort_keys = RowConverter::new(sort_fields).map_err(|e| converter_error(&e))?;
         let rows = RowCodec::of_fields(&payload(input, key)).map_err(|e| converter_error(&e))?;
+        let row_kind = input.index_of(ROW_KIND_COLUMN).ok();
+        let window_end = self.window_end_index(input)?;
+        let update_before = self.update_before || row_kind.is_some();
         Ok(Rank {
             key,
-            row_kind: input.index_of(ROW_KIND_COLUMN).ok(),
-            window_end: self.window_end_index(input)?,
+            row_kind,
+            window_end,
+            update_before,
+            keeps_rows: update_before || self.limit > 1 || window_end.is_some(),
             timers: TimerService::new(),
             watermark: i64::MIN,
             order,
@@ -194,6 +215,11 @@ pub struct Rank {
     row_kind: Option<usize>,
     /// A window Top-N's window end column.
     window_end: Option<usize>,
+    /// Whether a changed rank shows its old row (`-U`).
+    update_before: bool,
+    /// Whether the kept rows' bytes are ever read again: not by a
+    /// deduplication that shows no `-U`, which keeps sort keys only.
+    keeps_rows: bool,
     /// A window Top-N's timers: one per key at its window's end.
     timers: TimerService,
     watermark: i64,
@@ -225,35 +251,40 @@ type Change = (RowKind, ChangedRow, u64);
 /// The changes of a row (the batch's row `arrived`) coming in at `place`
 /// among the `kept` rows: every rank from `place` on (below `limit`) now
 /// holds the row that was one rank above it, and the rank past the old last
-/// one is new.
+/// one is new. With `update_before` each changed rank first shows the row
+/// that leaves it.
 fn show_ranks_moved(
     kept: &[(&[u8], &[u8])],
-    place: usize,
-    limit: usize,
+    (place, limit): (usize, usize),
     arrived: usize,
+    update_before: bool,
     out: &mut Vec<Change>,
 ) {
-    // The change that last showed a row leaving its rank, whose row is the
-    // next rank's new one.
-    let mut moved: Option<usize> = None;
     let changed = (kept.len() + 1).min(limit);
+    // The row entering the next rank: the arrived one at `place`, and at
+    // each rank after it the row that left the rank before.
+    let mut entering = Some(ChangedRow::Arrived(arrived));
     for rank in place.min(changed)..changed {
-        let number = rank as u64 + 1;
-        // Rank `place` holds the arrived row; each rank after it the row
-        // the change before moved down (ranks past `place` follow a rank
-        // that held a kept row, so `moved` is set there).
-        let now_here = match moved {
-            Some(change) => ChangedRow::Repeat(change),
-            None => ChangedRow::Arrived(arrived),
+        let Some(now_here) = entering.take() else {
+            break;
         };
-        if rank < kept.len() {
-            moved = Some(out.len());
-            let was_here = ChangedRow::Kept(kept[rank].1.to_vec());
-            out.push((RowKind::UpdateBefore, was_here, number));
-            out.push((RowKind::UpdateAfter, now_here, number));
-        } else {
+        let number = rank as u64 + 1;
+        let Some((_, leaving)) = kept.get(rank) else {
             out.push((RowKind::Insert, now_here, number));
+            continue;
+        };
+        if update_before {
+            out.push((
+                RowKind::UpdateBefore,
+                ChangedRow::Kept(leaving.to_vec()),
+                number,
+            ));
+            // A row moving one rank shows in two changes, decoded once.
+            entering = Some(ChangedRow::Repeat(out.len() - 1));
+        } else if rank + 1 < changed {
+            entering = Some(ChangedRow::Kept(leaving.to_vec()));
         }
+        out.push((RowKind::UpdateAfter, now_here, number));
     }
 }
 
@@ -276,6 +307,7 @@ impl Rank {
         mut out: Option<&mut Vec<Change>>,
     ) -> Result<()> {
         let (limit, newer_first_on_ties) = (self.limit, self.newer_first_on_ties);
+        let update_before = self.update_before;
         let keeps_all = self.row_kind.is_some();
         // The kept rows change where they lie: read in place, and the row
         // put among them with one move of those after it.
@@ -296,7 +328,7 @@ impl Rank {
                     return Ok(());
                 }
                 if let Some(out) = out.as_deref_mut() {
-                    show_ranks_moved(&top, place, limit, arrived, out);
+                    show_ranks_moved(&top, (place, limit), arrived, update_before, out);
                 }
                 drop(top);
                 let bytes = stored.get_or_insert_with(Vec::new);
@@ -447,7 +479,12 @@ impl Operator for Rank {
             .map(|(_, c)| c.clone())
             .collect();
         let kinds = row_kinds(&batch, self.row_kind).map_err(|e| self.failed(e))?;
-        let rows = self.rows.encode(&payload).map_err(|e| self.failed(e))?;
+        let rows = if self.keeps_rows {
+            Some(self.rows.encode(&payload).map_err(|e| self.failed(e))?)
+        } else {
+            None
+        };
+        let row = |index: usize| rows.as_ref().map_or(&[][..], |rows| rows.row(index));
         let window_ends = match self.window_end {
             Some(column) => Some(epoch_millis(batch.column(column)).map_err(|e| self.failed(e))?),
             None => None,
@@ -464,14 +501,17 @@ impl Operator for Rank {
             let key = keys.key(index);
             self.state.set_current_key(groups[index], key)?;
             if kinds[index].retracts() {
-                let (sort_key, row) = (sort_keys.row(index), rows.row(index));
-                self.retract_row(sort_key.as_ref(), row, &mut changes)?;
+                self.retract_row(sort_keys.row(index).as_ref(), row(index), &mut changes)?;
                 continue;
             }
             let namespace = fires_at.map_or_else(Vec::new, |at| at.to_be_bytes().to_vec());
             let out = fires_at.is_none().then_some(&mut changes);
-            let (sort_key, row) = (sort_keys.row(index), rows.row(index));
-            self.rank_row(&namespace, sort_key.as_ref(), (row, index), out)?;
+            self.rank_row(
+                &namespace,
+                sort_keys.row(index).as_ref(),
+                (row(index), index),
+                out,
+            )?;
             if let Some(timestamp) = fires_at {
                 let timer = Timer {
                     timestamp,
@@ -555,6 +595,7 @@ mod tests {
             newer_first_on_ties: false,
             state_backend: backend.map(str::to_string),
             window_end: window_end.map(str::to_string),
+            update_before: true,
         }
     }
 
@@ -642,6 +683,58 @@ mod tests {
             spec.window_end = Some("price".into());
             assert!(spec.create(&schema, &SubtaskContext::alone()).is_err());
         }
+    }
+
+    #[test]
+    fn without_update_before_each_changed_rank_shows_only_its_new_row() {
+        // Keys a to c, prices that climb, fall and tie, over batch edges.
+        let rows: Vec<(&str, i64)> = (0..300)
+            .map(|i| (["a", "b", "c"][i % 3], ((i * 37) % 23) as i64))
+            .collect();
+        for limit in [1, 2, 3] {
+            for backend in ["hashmap", "rocksdb"] {
+                let run = |update_before: bool| {
+                    let spec = RankSpec {
+                        update_before,
+                        ..spec(limit, Some(backend), None)
+                    };
+                    let mut rank = spec.create(&input(), &SubtaskContext::alone()).unwrap();
+                    let mut out = Vec::new();
+                    for chunk in rows.chunks(7) {
+                        rank.process_batch(batch(chunk), &mut out).unwrap();
+                    }
+                    changes(&out)
+                };
+                let with_before = run(true);
+                let expected: Vec<String> = with_before
+                    .iter()
+                    .filter(|change| !change.starts_with("-U"))
+                    .cloned()
+                    .collect();
+                assert!(expected.len() < with_before.len(), "limit {limit}");
+                assert_eq!(run(false), expected, "limit {limit} {backend}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_deduplication_without_update_before_keeps_no_rows() {
+        let spec = RankSpec {
+            update_before: false,
+            ..spec(1, None, None)
+        };
+        let mut rank = spec.create(&input(), &SubtaskContext::alone()).unwrap();
+        let mut out = Vec::new();
+        rank.process_batch(batch(&[("a", 5), ("a", 9), ("a", 7)]), &mut out)
+            .unwrap();
+        assert_eq!(changes(&out), ["+I 5 1", "+U 9 1"]);
+        let (keys, groups) =
+            row_keys_of(&batch(&[("a", 0)]), Some(0), rank.max_parallelism, "test").unwrap();
+        rank.state.set_current_key(groups[0], keys.key(0)).unwrap();
+        let stored = rank.state.raw_value(TOP_ROWS, &[]).unwrap().unwrap();
+        let kept = kept_rows::read(&stored).unwrap();
+        assert_eq!(kept.len(), 1);
+        assert!(kept[0].1.is_empty(), "only the sort key is kept");
     }
 
     #[test]

@@ -206,6 +206,8 @@ impl GraphBuilder<'_> {
             newer_first_on_ties,
             state_backend: self.state_backend.clone(),
             window_end,
+            // Until the sink says it reads none ([`super::changelog_mode`]).
+            update_before: true,
         });
         let mut stream = Stream::positional(vertex, input.schema);
         self.push_operator(&mut stream, operator)?;
