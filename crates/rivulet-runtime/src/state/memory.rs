@@ -16,6 +16,7 @@ use hashbrown::HashMap;
 
 use super::packed_entries::PackedEntries;
 use super::scope_key::ScopeKey;
+use super::stored_value::StoredValue;
 use super::{
     EntryVisitor, StateStore, ValueReader, ValueUpdate, key_group_of, scope_len, visit_by_copy,
 };
@@ -24,14 +25,19 @@ use crate::key_groups::KeyGroupRange;
 
 #[derive(Debug, Default)]
 pub struct MemoryStateStore {
-    scopes: HashMap<ScopeKey, Scope>,
+    /// The scopes of each key group, by key group (see the module docs).
+    groups: Vec<Scopes>,
+    /// What short values are updated in ([`StoredValue::update`]).
+    scratch: Vec<u8>,
 }
+
+type Scopes = HashMap<ScopeKey, Scope>;
 
 /// The entries of one scope: the one stored under the scope's own key, and
 /// those whose keys go on past it (map state's entries), by what follows.
 #[derive(Debug, Default)]
 struct Scope {
-    value: Option<Vec<u8>>,
+    value: Option<StoredValue>,
     items: PackedEntries,
 }
 
@@ -42,13 +48,28 @@ impl Scope {
 
     /// Every entry as `(full key, value)`, in no particular order.
     fn entries<'a>(&'a self, scope: &'a [u8]) -> impl Iterator<Item = (Vec<u8>, Vec<u8>)> + 'a {
-        let own = self.value.iter().map(|v| (scope.to_vec(), v.clone()));
+        let own = self
+            .value
+            .iter()
+            .map(|v| (scope.to_vec(), v.as_bytes().to_vec()));
         let items = self
             .items
             .iter()
             .map(move |(rest, v)| ([scope, rest].concat(), v.to_vec()));
         own.chain(items)
     }
+}
+
+/// An update of a key whose scope is not stored: a new scope only for what
+/// the update makes.
+fn new_scope(store: &mut MemoryStateStore, key: &[u8], update: &mut ValueUpdate) -> Result<()> {
+    let mut value = None;
+    update(&mut value)?;
+    value.map_or(Ok(()), |value| store.put(key, value))
+}
+
+fn group_index(scope: &[u8]) -> usize {
+    key_group_of(scope).map_or(0, |group| group as usize)
 }
 
 /// A key's scope and what follows it; a key not in keyed state's layout
@@ -62,11 +83,33 @@ impl MemoryStateStore {
         MemoryStateStore::default()
     }
 
+    /// The table of `scope`'s key group (the first, for a key too short to
+    /// name one), when there is one.
+    fn scopes(&self, scope: &[u8]) -> Option<&Scopes> {
+        self.groups.get(group_index(scope))
+    }
+
+    fn scopes_mut(&mut self, scope: &[u8]) -> Option<&mut Scopes> {
+        self.groups.get_mut(group_index(scope))
+    }
+
+    /// The table of `scope`'s key group, made when it is the first.
+    fn scopes_made(&mut self, scope: &[u8]) -> &mut Scopes {
+        let index = group_index(scope);
+        if self.groups.len() <= index {
+            self.groups.resize_with(index + 1, Scopes::default);
+        }
+        &mut self.groups[index]
+    }
+
+    fn all_scopes(&self) -> impl Iterator<Item = (&ScopeKey, &Scope)> {
+        self.groups.iter().flatten()
+    }
+
     /// Every entry whose key `wanted` takes, in key order.
     fn scan_all(&self, wanted: impl Fn(&[u8]) -> bool) -> Vec<(Vec<u8>, Vec<u8>)> {
         let mut found: Vec<(Vec<u8>, Vec<u8>)> = self
-            .scopes
-            .iter()
+            .all_scopes()
             .flat_map(|(scope, entries)| entries.entries(scope.as_bytes()))
             .filter(|(key, _)| wanted(key))
             .collect();
@@ -78,11 +121,11 @@ impl MemoryStateStore {
 impl StateStore for MemoryStateStore {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let (scope, rest) = split(key);
-        let Some(entries) = self.scopes.get(scope) else {
+        let Some(entries) = self.scopes(scope).and_then(|scopes| scopes.get(scope)) else {
             return Ok(None);
         };
         Ok(if rest.is_empty() {
-            entries.value.clone()
+            entries.value.as_ref().map(|v| v.as_bytes().to_vec())
         } else {
             entries.items.get(rest).map(<[u8]>::to_vec)
         })
@@ -90,10 +133,10 @@ impl StateStore for MemoryStateStore {
 
     fn read(&self, key: &[u8], read: &mut ValueReader) -> Result<()> {
         let (scope, rest) = split(key);
-        let entries = self.scopes.get(scope);
+        let entries = self.scopes(scope).and_then(|scopes| scopes.get(scope));
         read(entries.and_then(|entries| {
             if rest.is_empty() {
-                entries.value.as_deref()
+                entries.value.as_ref().map(StoredValue::as_bytes)
             } else {
                 entries.items.get(rest)
             }
@@ -104,9 +147,12 @@ impl StateStore for MemoryStateStore {
         // The scope's key lives in the table's slot; what follows it is
         // copied into the scope's entry buffer.
         let (scope, rest) = split(key);
-        let entries = self.scopes.entry(ScopeKey::from(scope)).or_default();
+        let entries = self
+            .scopes_made(scope)
+            .entry(ScopeKey::from(scope))
+            .or_default();
         if rest.is_empty() {
-            entries.value = Some(value);
+            entries.value = Some(StoredValue::from_vec(value));
         } else {
             entries.items.insert(rest, &value)?;
         }
@@ -119,34 +165,38 @@ impl StateStore for MemoryStateStore {
 
     fn update(&mut self, key: &[u8], update: &mut ValueUpdate) -> Result<()> {
         let (scope, rest) = split(key);
-        let Some(entries) = self.scopes.get_mut(scope) else {
-            // A new scope only for what the update makes.
-            let mut value = None;
-            update(&mut value)?;
-            return value.map_or(Ok(()), |value| self.put(key, value));
+        // The table and the scratch buffer, borrowed apart.
+        let Some(scopes) = self.groups.get_mut(group_index(scope)) else {
+            return new_scope(self, key, update);
+        };
+        let Some(entries) = scopes.get_mut(scope) else {
+            return new_scope(self, key, update);
         };
         let updated = if rest.is_empty() {
-            update(&mut entries.value)
+            StoredValue::update(&mut entries.value, &mut self.scratch, update)
         } else {
             // A map entry, found once among the scope's packed entries.
             entries.items.update(rest, update)
         };
         if entries.is_empty() {
-            self.scopes.remove(scope);
+            scopes.remove(scope);
         }
         updated
     }
 
     fn delete(&mut self, key: &[u8]) -> Result<()> {
         let (scope, rest) = split(key);
-        if let Some(entries) = self.scopes.get_mut(scope) {
+        let Some(scopes) = self.scopes_mut(scope) else {
+            return Ok(());
+        };
+        if let Some(entries) = scopes.get_mut(scope) {
             if rest.is_empty() {
                 entries.value = None;
             } else {
                 entries.items.remove(rest);
             }
             if entries.is_empty() {
-                self.scopes.remove(scope);
+                scopes.remove(scope);
             }
         }
         Ok(())
@@ -157,8 +207,8 @@ impl StateStore for MemoryStateStore {
             // A whole scope: only its own entries start with it, as every
             // length inside a scope is written before what it measures.
             return Ok(self
-                .scopes
-                .get(prefix)
+                .scopes(prefix)
+                .and_then(|scopes| scopes.get(prefix))
                 .map(|entries| entries.entries(prefix).collect())
                 .unwrap_or_default());
         }
@@ -170,11 +220,11 @@ impl StateStore for MemoryStateStore {
             return visit_by_copy(self, prefix, visit);
         }
         // A whole scope: its entries lent as they lie.
-        let Some(entries) = self.scopes.get(prefix) else {
+        let Some(entries) = self.scopes(prefix).and_then(|scopes| scopes.get(prefix)) else {
             return Ok(());
         };
         if let Some(value) = &entries.value {
-            visit(&[], value)?;
+            visit(&[], value.as_bytes())?;
         }
         for (rest, value) in entries.items.iter() {
             visit(rest, value)?;
@@ -188,9 +238,11 @@ impl StateStore for MemoryStateStore {
 
     fn clear_key_groups(&mut self, range: KeyGroupRange) -> Result<()> {
         // A scope's entries are all of its key group.
-        self.scopes.retain(|scope, _| {
-            !key_group_of(scope.as_bytes()).is_some_and(|kg| range.contains(kg))
-        });
+        for scopes in &mut self.groups {
+            scopes.retain(|scope, _| {
+                !key_group_of(scope.as_bytes()).is_some_and(|kg| range.contains(kg))
+            });
+        }
         Ok(())
     }
 }
@@ -263,7 +315,7 @@ mod tests {
             store.delete(&key).unwrap();
         }
         assert!(store.scan_prefix(&scope).unwrap().is_empty());
-        assert!(!store.scopes.contains_key(scope.as_slice()));
+        assert!(store.all_scopes().all(|(key, _)| key.as_bytes() != scope));
     }
 
     #[test]
@@ -296,7 +348,10 @@ mod tests {
             for i in 0..count {
                 store.delete(&item(i)).unwrap();
             }
-            assert!(store.scopes.is_empty(), "{count} items all deleted");
+            assert!(
+                store.all_scopes().next().is_none(),
+                "{count} items all deleted"
+            );
         }
     }
 

@@ -23,6 +23,7 @@ pub mod memory;
 mod packed_entries;
 mod scope_key;
 pub mod short_bytes;
+mod stored_value;
 pub mod timers;
 
 use serde::{Deserialize, Serialize};
