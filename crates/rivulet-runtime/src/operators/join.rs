@@ -50,6 +50,7 @@ use super::aggregate_calls::column_of;
 use super::event_time::epoch_millis;
 use super::expiring_rows;
 use super::grouping::{can_group_by, row_keys_of, subtask_state};
+use super::join_partners::Partners;
 use super::stored_rows::RowCodec;
 use super::{Operator, SubtaskContext, name_or};
 use crate::changelog::{ROW_KIND_COLUMN, RowKind, row_kinds};
@@ -291,8 +292,13 @@ impl JoinSpec {
             && self.kind.semi_side().is_none()
             && ttl_millis.is_none()
             && !self.reads_changelog();
+        // Only an inner join without a TTL leaves the other side's stored
+        // rows as they are while it joins a batch.
+        let batch_partners = (self.kind == JoinKind::Inner && ttl_millis.is_none() && !listed)
+            .then(Partners::default);
         Ok(Join {
             listed,
+            batch_partners,
             expiry,
             padded_at_expiry: self.padded_at_expiry(),
             updates: self.updates(),
@@ -318,6 +324,9 @@ pub struct Join {
     /// inner interval or window join's, reading no changelog, with no TTL,
     /// in memory. Others keep them as map entries with a timer each.
     listed: bool,
+    /// The partners each key found in the batch being joined, when they
+    /// cannot change during it (see [`super::join_partners`]).
+    batch_partners: Option<Partners>,
     /// An interval or window join's time column per side, and how long
     /// after its time a stored row of each side stays.
     expiry: Option<([usize; 2], [i64; 2])>,
@@ -347,6 +356,9 @@ enum Part {
     Arrived(usize),
     /// A stored row, as its bytes.
     Stored(Vec<u8>),
+    /// A stored row found earlier in the batch, by its index among the
+    /// batch's [`Partners`] rows.
+    Found(usize),
 }
 
 /// One output row: its kind and its left and right parts.
@@ -618,7 +630,7 @@ impl Join {
     /// partner rows it has.
     fn join_row(
         &mut self,
-        side: usize,
+        (side, key): (usize, &[u8]),
         arrived: usize,
         kind: RowKind,
         now: i64,
@@ -628,6 +640,9 @@ impl Join {
             return self.semi_join_row(kept, side, arrived, now, out);
         }
         let other = 1 - side;
+        if self.batch_partners.is_some() {
+            return self.join_found(side, key, arrived, kind, out);
+        }
         // Only where neither side is outer does a result keep its row's
         // kind; an outer join speaks in inserts and deletes.
         let joined_kind = if self.kind.preserves(side) || self.kind.preserves(other) {
@@ -657,6 +672,37 @@ impl Join {
                 Part::Arrived(arrived),
                 Part::Padded,
             ));
+        }
+        Ok(partner_rows)
+    }
+
+    /// Joins as [`Join::join_row`] does an inner join's row, with the
+    /// partners its key found earlier in the batch, or finds them.
+    fn join_found(
+        &mut self,
+        side: usize,
+        key: &[u8],
+        arrived: usize,
+        kind: RowKind,
+        out: &mut Vec<Joined>,
+    ) -> Result<u32> {
+        let known = self
+            .batch_partners
+            .as_ref()
+            .is_some_and(|found| found.of(key).is_some());
+        if !known {
+            // No TTL: when a row was written is not read.
+            let stored = self.partners(1 - side, 0)?;
+            if let Some(found) = self.batch_partners.as_mut() {
+                found.keep(key, stored.into_iter().map(|(row, e)| (row, e.count)));
+            }
+        }
+        let found = self.batch_partners.as_ref().and_then(|found| found.of(key));
+        let mut partner_rows = 0;
+        for &(row, count) in found.unwrap_or_default() {
+            partner_rows += count;
+            let partner = Part::Found(row);
+            Self::push_pairs(out, count, kind, side, Part::Arrived(arrived), partner);
         }
         Ok(partner_rows)
     }
@@ -734,18 +780,48 @@ impl Join {
         arrived: Option<&[ArrayRef]>,
     ) -> Result<Vec<ArrayRef>> {
         let parts: Vec<&Part> = joined.iter().map(|j| part(side, j)).collect();
-        let stored: Vec<&[u8]> = parts
+        let mut rows: Vec<&[u8]> = parts
             .iter()
             .filter_map(|p| match p {
                 Part::Stored(bytes) => Some(bytes.as_slice()),
                 _ => None,
             })
             .collect();
+        let stored = rows.len();
+        // The rows found in the batch follow the other stored ones.
+        if parts.iter().any(|p| matches!(p, Part::Found(_))) {
+            let found = self.batch_partners.as_ref().map(Partners::rows);
+            rows.extend(found.unwrap_or_default().iter().map(Vec::as_slice));
+        }
         let decoded = self.codecs[side]
-            .decode(stored.iter().copied())
+            .decode(rows.iter().copied())
             .map_err(|e| self.failed(e))?;
-        if stored.len() == parts.len() {
+        if stored == parts.len() {
             return Ok(decoded);
+        }
+        let found_at = |index: usize| stored + index;
+        let decoded_rows: Option<UInt32Array> = parts
+            .iter()
+            .scan(0, |next_stored, p| {
+                Some(match p {
+                    Part::Stored(_) => {
+                        *next_stored += 1;
+                        u32::try_from(*next_stored - 1).ok()
+                    }
+                    Part::Found(index) => u32::try_from(found_at(*index)).ok(),
+                    Part::Arrived(_) | Part::Padded => None,
+                })
+            })
+            .collect();
+        if let Some(indices) = decoded_rows {
+            // All of them stored: a take of the decoded rows, each found
+            // row decoded once however often it joined.
+            return decoded
+                .iter()
+                .map(|c| {
+                    arrow_select::take::take(c.as_ref(), &indices, None).map_err(|e| self.failed(e))
+                })
+                .collect();
         }
         let arrived_rows: Option<UInt32Array> = parts
             .iter()
@@ -772,6 +848,7 @@ impl Join {
                     next_stored += 1;
                     (0, next_stored - 1)
                 }
+                Part::Found(index) => (0, found_at(*index)),
                 Part::Arrived(index) if arrived.is_some() => (1, *index),
                 Part::Arrived(_) => return Err(self.failed("a joined row of a batch not at hand")),
                 Part::Padded => (2, 0),
@@ -841,6 +918,9 @@ impl Operator for Join {
             return Err(self.failed(format!("a join has two inputs, not input {input}")));
         }
         let side = input;
+        if let Some(found) = self.batch_partners.as_mut() {
+            found.clear();
+        }
         let (keys, groups) = row_keys_of(
             &batch,
             Some(self.keys[side]),
@@ -918,7 +998,7 @@ impl Operator for Join {
                 };
                 self.timers.register(TimeDomain::EventTime, timer);
             }
-            let partner_rows = self.join_row(side, index, kind, now, &mut joined)?;
+            let partner_rows = self.join_row((side, key), index, kind, now, &mut joined)?;
             if keep {
                 self.store_row(side, row, partner_rows, now)?;
             }
@@ -1070,6 +1150,51 @@ mod tests {
         joined.sort();
         assert_eq!(joined, ["+I a 10", "+I a 11", "+I b 20"]);
         assert_eq!(join.output.fields().len(), 2, "keys are left out");
+    }
+
+    #[test]
+    fn rows_of_a_key_repeated_in_a_batch_join_every_partner_each_time() {
+        let mut join = spec(JoinKind::Inner, None).create(&context()).unwrap();
+        let mut out = Vec::new();
+        // Key 1 has two stored rows, one of them twice; key 2 one; key 3 none.
+        let stored = [
+            (Some(1), "a"),
+            (Some(1), "b"),
+            (Some(1), "a"),
+            (Some(2), "c"),
+        ];
+        join.process_input(0, left(&stored), &mut out).unwrap();
+        let arriving = [
+            (1, 10),
+            (3, 30),
+            (2, 20),
+            (1, 11),
+            (1, 12),
+            (3, 31),
+            (2, 21),
+        ];
+        join.process_input(1, right(&arriving), &mut out).unwrap();
+        // And again in the next batch, after a new row of key 2.
+        join.process_input(0, left(&[(Some(2), "d")]), &mut out)
+            .unwrap();
+        join.process_input(1, right(&[(2, 22), (1, 13), (2, 23)]), &mut out)
+            .unwrap();
+        // Every pair of rows with equal keys, whichever came first.
+        let left_rows = [&stored[..], &[(Some(2), "d")]].concat();
+        let right_rows = [&arriving[..], &[(2, 22), (1, 13), (2, 23)]].concat();
+        let mut expected = Vec::new();
+        for (id, name) in &left_rows {
+            for (owner, price) in &right_rows {
+                if *id == Some(*owner) {
+                    expected.push(format!("+I {name} {price}"));
+                }
+            }
+        }
+        let (mut joined, mut expected) = (rows(&out), expected);
+        joined.sort();
+        expected.sort();
+        assert_eq!(joined, expected);
+        assert_eq!(joined.len(), 20);
     }
 
     #[test]

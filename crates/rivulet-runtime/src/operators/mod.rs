@@ -19,6 +19,7 @@ mod generator;
 mod group_aggregate;
 mod grouping;
 mod join;
+mod join_partners;
 mod kept_rows;
 pub(crate) mod keyed_count;
 mod lookup_join;
