@@ -223,13 +223,17 @@ impl JsonLinesReader {
     fn split_lines(&mut self, end: usize, chunk: &mut Chunk) -> Result<(), String> {
         let end = self.enough_lines(end, self.batch_size - chunk.lines.len());
         let block = &self.buffer[self.next..end];
-        let (text, bad) = match std::str::from_utf8(block) {
+        let (text, bad) = match simdutf8::basic::from_utf8(block) {
             Ok(text) => (text, false),
-            // The prefix before the first bad byte is UTF-8.
-            Err(e) => (
-                std::str::from_utf8(&block[..e.valid_up_to()]).unwrap_or_default(),
-                true,
-            ),
+            // The prefix before the first bad byte is UTF-8 (where it ends,
+            // std's check says; the SIMD one only says that there is one).
+            Err(_) => {
+                let valid = std::str::from_utf8(block).map_or_else(|e| e.valid_up_to(), str::len);
+                (
+                    std::str::from_utf8(&block[..valid]).unwrap_or_default(),
+                    true,
+                )
+            }
         };
         // A fold rather than `any`, so that it is vectorised.
         let controls = text
