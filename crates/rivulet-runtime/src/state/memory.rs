@@ -237,11 +237,18 @@ impl StateStore for MemoryStateStore {
     }
 
     fn clear_key_groups(&mut self, range: KeyGroupRange) -> Result<()> {
-        // A scope's entries are all of its key group.
-        for scopes in &mut self.groups {
-            scopes.retain(|scope, _| {
-                !key_group_of(scope.as_bytes()).is_some_and(|kg| range.contains(kg))
-            });
+        // A scope's entries are all of its key group, and a key group's
+        // table holds only its scopes (but the first: keys too short to
+        // name a group go there too). A dropped table gives its memory back.
+        for (index, scopes) in self.groups.iter_mut().enumerate() {
+            let group = u32::try_from(index).ok();
+            if index > 0 && group.is_some_and(|group| range.contains(group)) {
+                *scopes = Scopes::default();
+            } else if index == 0 {
+                scopes.retain(|scope, _| {
+                    !key_group_of(scope.as_bytes()).is_some_and(|kg| range.contains(kg))
+                });
+            }
         }
         Ok(())
     }
@@ -353,6 +360,40 @@ mod tests {
                 "{count} items all deleted"
             );
         }
+    }
+
+    #[test]
+    fn clearing_key_groups_leaves_the_others_and_keys_of_no_group() {
+        let mut store = MemoryStateStore::new();
+        let short = vec![9u8];
+        for kg in 0..4u16 {
+            store.put(&scoped(kg, b"k", b"", b""), vec![1]).unwrap();
+            store
+                .put(&scoped(kg, b"k", b"", b"\x01m"), vec![2])
+                .unwrap();
+        }
+        store.put(&short, vec![3]).unwrap();
+        let left = |store: &MemoryStateStore| {
+            let mut keys: Vec<Option<u32>> = store
+                .scan_all(|_| true)
+                .into_iter()
+                .map(|(key, _)| {
+                    if key.len() > 2 {
+                        key_group_of(&key)
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            keys.dedup();
+            keys
+        };
+        store.clear_key_groups(KeyGroupRange::new(1, 2)).unwrap();
+        // In key order: the one-byte key sorts last.
+        assert_eq!(left(&store), [Some(0), Some(3), None]);
+        store.clear_key_groups(KeyGroupRange::new(0, 0)).unwrap();
+        assert_eq!(left(&store), [Some(3), None]);
+        assert_eq!(store.get(&short).unwrap(), Some(vec![3]));
     }
 
     #[test]
