@@ -20,6 +20,7 @@ pub mod formats;
 pub mod functions;
 pub mod job_graph;
 pub mod key_groups;
+mod leb128;
 pub mod metrics;
 pub mod operators;
 pub mod partition;

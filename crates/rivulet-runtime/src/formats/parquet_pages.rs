@@ -42,6 +42,7 @@ use parquet::schema::types::{SchemaDescPtr, SchemaDescriptor};
 use super::parquet_statistics::Bounds;
 use super::part_file::LendingWrite;
 use super::snappy_blocks;
+use crate::leb128;
 
 /// Where pages and row groups end: parquet-rs's defaults (a page at 20,000
 /// rows or 1 MiB of values, a row group at 1 Mi rows), and a row group also
@@ -152,11 +153,11 @@ impl Page {
     fn finish_levels(&mut self, levels_room: usize) -> &[u8] {
         let mut levels = Vec::with_capacity(levels_room);
         if self.nulls == 0 {
-            put_varint(&mut levels, (self.rows as u64) << 1);
+            leb128::push(&mut levels, (self.rows as u64) << 1);
             levels.push(1);
         } else {
             let groups = self.rows.div_ceil(8);
-            put_varint(&mut levels, ((groups as u64) << 1) | 1);
+            leb128::push(&mut levels, ((groups as u64) << 1) | 1);
             levels.extend_from_slice(&self.valid.as_slice()[..groups]);
         }
         let start = levels_room - 4 - levels.len();
@@ -166,15 +167,6 @@ impl Page {
     }
 }
 
-/// Writes `value` as an unsigned LEB128 varint (thrift's and parquet's).
-fn put_varint(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push((value as u8) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
-
 /// A data page header (PageHeader with a DataPageHeader, thrift compact
 /// protocol) for a PLAIN page of `rows` values with RLE levels.
 fn page_header(out: &mut Vec<u8>, uncompressed: usize, compressed: usize, rows: usize) {
@@ -182,7 +174,7 @@ fn page_header(out: &mut Vec<u8>, uncompressed: usize, compressed: usize, rows: 
     // struct; an i32 is a zigzag varint.
     fn i32_field(out: &mut Vec<u8>, value: i64) {
         out.push(0x15);
-        put_varint(out, ((value << 1) ^ (value >> 63)) as u64);
+        leb128::push(out, ((value << 1) ^ (value >> 63)) as u64);
     }
     i32_field(out, 0); // 1: type = DATA_PAGE
     i32_field(out, uncompressed as i64); // 2: uncompressed_page_size
@@ -1078,7 +1070,7 @@ mod tests {
         // A header parquet's reader takes is checked by the round trips
         // above; here the varint and zigzag edges.
         let mut out = Vec::new();
-        put_varint(&mut out, 300);
+        leb128::push(&mut out, 300);
         assert_eq!(out, [0xAC, 0x02]);
         let mut header = Vec::new();
         page_header(&mut header, 1 << 20, 5, 20_000);

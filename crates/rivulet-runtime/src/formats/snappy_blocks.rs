@@ -18,6 +18,8 @@
 
 use snap::raw::{Encoder, max_compress_len};
 
+use crate::leb128;
+
 /// The encoder's block: what it compresses with one hash table.
 const BLOCK: usize = 1 << 16;
 
@@ -50,7 +52,7 @@ pub fn compress(encoder: &mut Encoder, input: &[u8], out: &mut [u8]) -> Result<u
             input.len()
         ));
     }
-    let mut at = put_varint(out, total);
+    let mut at = leb128::write(out, u64::from(total));
     let mut storing = false;
     for block in input.chunks(BLOCK) {
         if storing {
@@ -60,7 +62,7 @@ pub fn compress(encoder: &mut Encoder, input: &[u8], out: &mut [u8]) -> Result<u
         // The encoder starts its output with the block's own length; it
         // is written over the end of what is there and put back, so the
         // block's elements follow straight on.
-        let own = varint_len(block.len() as u32);
+        let own = leb128::len(block.len() as u64);
         let mut kept = [0u8; MAX_VARINT];
         kept[..own].copy_from_slice(&out[at - own..at]);
         let written = encoder
@@ -72,23 +74,6 @@ pub fn compress(encoder: &mut Encoder, input: &[u8], out: &mut [u8]) -> Result<u
         storing = saved_too_little(block.len(), elements);
     }
     Ok(at)
-}
-
-/// Writes `value` as a little-endian base-128 varint; its length.
-fn put_varint(out: &mut [u8], mut value: u32) -> usize {
-    let mut at = 0;
-    while value >= 0x80 {
-        out[at] = (value as u8) | 0x80;
-        value >>= 7;
-        at += 1;
-    }
-    out[at] = value as u8;
-    at + 1
-}
-
-fn varint_len(value: u32) -> usize {
-    let bits = 32 - value.leading_zeros() as usize;
-    bits.div_ceil(7).max(1)
 }
 
 /// Writes `bytes` (at most a block) as one literal element; its length.
@@ -173,8 +158,8 @@ mod tests {
             let first = Encoder::new()
                 .compress_vec(&input[..len.min(BLOCK)])
                 .unwrap();
-            let varint = varint_len(len as u32);
-            let first_elements = first.len() - varint_len(len.min(BLOCK) as u32);
+            let varint = leb128::len(len as u64);
+            let first_elements = first.len() - leb128::len(len.min(BLOCK) as u64);
             assert!(
                 ours.len() <= varint + first_elements + 3 * (blocks - 1) + (len - len.min(BLOCK)),
                 "{len} bytes: {} written",
@@ -198,13 +183,5 @@ mod tests {
         let input = random(1000, 3);
         let mut out = vec![0; max_len(input.len()) - 1];
         assert!(compress(&mut Encoder::new(), &input, &mut out).is_err());
-    }
-
-    #[test]
-    fn varint_lengths_match_what_is_written() {
-        for value in [0, 1, 127, 128, 16_383, 16_384, 65_536, u32::MAX] {
-            let mut out = [0u8; MAX_VARINT];
-            assert_eq!(put_varint(&mut out, value), varint_len(value), "{value}");
-        }
     }
 }

@@ -15,6 +15,7 @@ use arrow_array::{Array, ArrayRef, Int64Array, StringArray};
 use arrow_schema::DataType;
 
 use crate::error::{Result, RuntimeError};
+use crate::leb128;
 
 #[cfg(doc)]
 use super::grouping::KeyValue;
@@ -73,20 +74,20 @@ impl<'a> KeyColumn<'a> {
             KeyColumn::Integer(values) => {
                 let value = values.value(row);
                 out.push(INTEGER);
-                write_varint(((value << 1) ^ (value >> 63)) as u64, out);
+                leb128::push(out, ((value << 1) ^ (value >> 63)) as u64);
                 false
             }
             KeyColumn::Text(values) if values.is_null(row) => null(out),
             KeyColumn::Text(values) => {
                 let value = values.value(row).as_bytes();
                 out.push(TEXT);
-                write_varint(value.len() as u64, out);
+                leb128::push(out, value.len() as u64);
                 out.extend_from_slice(value);
                 false
             }
             KeyColumn::Composite(parts) => {
                 out.push(COMPOSITE);
-                write_varint(parts.len() as u64, out);
+                leb128::push(out, parts.len() as u64);
                 let mut has_null = false;
                 for part in parts {
                     has_null |= part.write(row, out);
@@ -100,14 +101,6 @@ impl<'a> KeyColumn<'a> {
 fn null(out: &mut Vec<u8>) -> bool {
     out.push(NULL);
     true
-}
-
-fn write_varint(mut value: u64, out: &mut Vec<u8>) {
-    while value >= 0x80 {
-        out.push((value as u8) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
 }
 
 impl RowKeys {

@@ -20,6 +20,7 @@ use arrow_row::{RowConverter, Rows, SortField};
 use arrow_schema::{DataType, Field};
 
 use crate::error::{Result, RuntimeError};
+use crate::leb128;
 
 /// How a column's values are laid out in a compact row.
 #[derive(Debug, Clone, Copy)]
@@ -78,35 +79,15 @@ fn arrow_error(error: arrow_schema::ArrowError) -> RuntimeError {
     RuntimeError::State(format!("cannot convert stored rows: {error}"))
 }
 
-fn leb128_len(value: usize) -> usize {
-    // Seven bits a byte, and one byte for zero.
-    (usize::BITS - value.leading_zeros()).max(1).div_ceil(7) as usize
-}
-
-fn write_leb128(out: &mut [u8], mut value: usize) -> usize {
-    let mut at = 0;
-    while value >= 0x80 {
-        out[at] = (value as u8) | 0x80;
-        value >>= 7;
-        at += 1;
-    }
-    out[at] = value as u8;
-    at + 1
-}
-
-fn read_leb128(row: &[u8], at: &mut usize) -> Result<usize> {
-    let mut value = 0usize;
-    for shift in (0..usize::BITS).step_by(7) {
-        let byte = *row
-            .get(*at)
-            .ok_or_else(|| corrupt("a length is cut short"))?;
-        *at += 1;
-        value |= usize::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Ok(value);
-        }
-    }
-    Err(corrupt("a length is too long"))
+/// The LEB128 length at `row[*at..]`, moving `at` past it.
+fn read_length(row: &[u8], at: &mut usize) -> Result<usize> {
+    let value = leb128::read(row, at).map_err(|error| {
+        corrupt(match error {
+            leb128::ReadError::CutShort => "a length is cut short",
+            leb128::ReadError::TooLong => "a length is too long",
+        })
+    })?;
+    usize::try_from(value).map_err(|_| corrupt("a length is too long"))
 }
 
 fn take<'a>(row: &'a [u8], at: &mut usize, len: usize) -> Result<&'a [u8]> {
@@ -231,7 +212,7 @@ impl RowCodec {
                 Layout::Boolean => 1,
                 Layout::Bytes => {
                     let len = (offsets[row + 1] - offsets[row]) as usize;
-                    leb128_len(len) + len
+                    leb128::len(len as u64) + len
                 }
             };
             match (*layout, data.nulls()) {
@@ -288,7 +269,7 @@ impl RowCodec {
                         if valid(row) {
                             let value = &values[offsets[row] as usize..offsets[row + 1] as usize];
                             let out = &mut bytes[*cursor..];
-                            let written = write_leb128(out, value.len());
+                            let written = leb128::write(out, value.len() as u64);
                             out[written..written + value.len()].copy_from_slice(value);
                             *cursor += written + value.len();
                         }
@@ -354,7 +335,7 @@ impl RowCodec {
                     }
                     Decoding::Bytes { offsets, values } => {
                         if !null {
-                            let len = read_leb128(row, &mut at)?;
+                            let len = read_length(row, &mut at)?;
                             values.extend_from_slice(take(row, &mut at, len)?);
                         }
                         let end = i32::try_from(values.len()).map_err(|_| {
@@ -477,27 +458,6 @@ mod tests {
             .unwrap();
         // Bitmap, eight bytes, one byte of length, the string.
         assert_eq!(encoded.row(0).len(), 1 + 8 + 1 + 67);
-    }
-
-    #[test]
-    fn lengths_take_the_bytes_they_are_written_in() {
-        let mut out = [0u8; 10];
-        for value in [
-            0,
-            1,
-            0x7f,
-            0x80,
-            0x3fff,
-            0x4000,
-            u32::MAX as usize,
-            usize::MAX,
-        ] {
-            let written = write_leb128(&mut out, value);
-            assert_eq!(leb128_len(value), written, "{value}");
-            let mut at = 0;
-            assert_eq!(read_leb128(&out, &mut at).unwrap(), value);
-            assert_eq!(at, written);
-        }
     }
 
     #[test]
