@@ -1597,3 +1597,26 @@ fn describe(plan: &LogicalPlan) -> &'static str {
         _ => "this query shape",
     }
 }
+
+/// `script` planned at `parallelism`, and each of its operators in vertex
+/// order: what the planner's tests look at.
+#[cfg(test)]
+mod planned {
+    use rivulet_runtime::job_graph::JobGraphSpec;
+    use rivulet_runtime::operators::OperatorSpec;
+
+    use crate::error::SqlError;
+    use crate::{PlanOptions, plan_script};
+
+    pub(super) async fn at(script: &str, parallelism: u32) -> Result<JobGraphSpec, SqlError> {
+        let options = PlanOptions {
+            default_parallelism: parallelism,
+            ..Default::default()
+        };
+        plan_script(script, &options).await
+    }
+
+    pub(super) fn operators(graph: &JobGraphSpec) -> impl Iterator<Item = &OperatorSpec> {
+        graph.vertices.iter().flat_map(|v| &v.operators)
+    }
+}

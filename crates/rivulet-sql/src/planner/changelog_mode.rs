@@ -48,7 +48,7 @@ pub(super) fn drop_unread_update_before(
 mod tests {
     use rivulet_runtime::operators::OperatorSpec;
 
-    use crate::{PlanOptions, plan_script};
+    use crate::planner::planned;
 
     const DEDUPLICATED: &str = "(SELECT auction, bidder, price FROM (
           SELECT *, ROW_NUMBER() OVER (PARTITION BY auction ORDER BY price DESC) AS rn
@@ -65,15 +65,8 @@ mod tests {
              WITH ({sink_options});
              INSERT INTO out {select};"
         );
-        let options = PlanOptions {
-            default_parallelism: 1,
-            ..Default::default()
-        };
-        let graph = plan_script(&script, &options).await.unwrap();
-        let ranks: Vec<bool> = graph
-            .vertices
-            .iter()
-            .flat_map(|v| &v.operators)
+        let graph = planned::at(&script, 1).await.unwrap();
+        let ranks: Vec<bool> = planned::operators(&graph)
             .filter_map(|op| match op {
                 OperatorSpec::Rank(rank) => Some(rank.update_before),
                 _ => None,

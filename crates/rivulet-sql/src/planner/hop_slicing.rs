@@ -158,7 +158,7 @@ impl GraphBuilder<'_> {
 mod tests {
     use rivulet_runtime::operators::{HopSlices, OperatorSpec, WindowKind};
 
-    use crate::{PlanOptions, plan_script};
+    use crate::planner::planned;
 
     /// The windows the table function gives and the slices the window
     /// aggregation reads, for a HOP aggregation of `select` and `filter`.
@@ -175,12 +175,8 @@ mod tests {
              {filter}
              GROUP BY auction, window_start, window_end;"
         );
-        let options = PlanOptions {
-            default_parallelism: 1,
-            ..Default::default()
-        };
-        let graph = plan_script(&script, &options).await.unwrap();
-        let operators = || graph.vertices.iter().flat_map(|v| &v.operators);
+        let graph = planned::at(&script, 1).await.unwrap();
+        let operators = || planned::operators(&graph);
         let window = operators()
             .find_map(|op| match op {
                 OperatorSpec::WindowTableFunction(spec) => Some(spec.window),

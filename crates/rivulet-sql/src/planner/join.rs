@@ -300,7 +300,7 @@ impl GraphBuilder<'_> {
 mod tests {
     use rivulet_runtime::operators::OperatorSpec;
 
-    use crate::{PlanOptions, plan_script};
+    use crate::planner::planned;
 
     /// Whether the job's join lets rows go when their window ends.
     async fn joins_by_window(select: &str, join: &str, condition: &str) -> bool {
@@ -320,15 +320,8 @@ INSERT INTO out SELECT {select} FROM (
   GROUP BY c.s, c.e) m
 ON a.s = m.s AND a.e = m.e{condition};"
         );
-        let options = PlanOptions {
-            default_parallelism: 1,
-            ..Default::default()
-        };
-        let graph = plan_script(&script, &options).await.unwrap();
-        let joins: Vec<_> = graph
-            .vertices
-            .iter()
-            .flat_map(|v| &v.operators)
+        let graph = planned::at(&script, 1).await.unwrap();
+        let joins: Vec<_> = planned::operators(&graph)
             .filter_map(|op| match op {
                 OperatorSpec::Join(join) => Some(join.expiry.is_some()),
                 _ => None,

@@ -124,7 +124,7 @@ impl GraphBuilder<'_> {
 mod tests {
     use rivulet_runtime::operators::OperatorSpec;
 
-    use crate::{PlanOptions, plan_script};
+    use crate::planner::planned;
 
     /// Nexmark q5's shape: the bids per auction and window, shown where
     /// they reach their window's maximum, which is taken over the same counts.
@@ -149,15 +149,8 @@ ON a.s = m.s AND a.e = m.e AND a.num >= m.top;"
     }
 
     async fn window_aggregates(script: &str) -> usize {
-        let options = PlanOptions {
-            default_parallelism: 2,
-            ..Default::default()
-        };
-        let graph = plan_script(script, &options).await.unwrap();
-        graph
-            .vertices
-            .iter()
-            .flat_map(|v| &v.operators)
+        let graph = planned::at(script, 2).await.unwrap();
+        planned::operators(&graph)
             .filter(|op| matches!(op, OperatorSpec::WindowAggregate(_)))
             .count()
     }
@@ -172,11 +165,7 @@ ON a.s = m.s AND a.e = m.e AND a.num >= m.top;"
 
     /// Whether the source's vertex also holds the Calc that reads it.
     async fn source_chained(script: &str) -> bool {
-        let options = PlanOptions {
-            default_parallelism: 1,
-            ..Default::default()
-        };
-        let graph = plan_script(script, &options).await.unwrap();
+        let graph = planned::at(script, 1).await.unwrap();
         graph.vertices[0]
             .operators
             .iter()
@@ -194,11 +183,7 @@ ON a.s = m.s AND a.e = m.e AND a.num >= m.top;"
     #[tokio::test]
     async fn a_bad_reuse_setting_is_named_at_its_set() {
         let bad = "SET 'table.optimizer.reuse-sub-plan-enabled' = 'sometimes';";
-        let options = PlanOptions {
-            default_parallelism: 1,
-            ..Default::default()
-        };
-        let error = plan_script(&hot_items(bad), &options).await.unwrap_err();
+        let error = planned::at(&hot_items(bad), 1).await.unwrap_err();
         let message = error.to_string();
         assert!(
             message.contains("Could not parse value 'sometimes'"),
