@@ -32,20 +32,18 @@ impl StoredValue {
         }
     }
 
-    /// `bytes`, inline when short.
-    fn inline_or(bytes: Vec<u8>) -> Result<StoredValue, Vec<u8>> {
-        match u8::try_from(bytes.len()) {
-            Ok(len) if bytes.len() <= INLINE => {
-                let mut inline = [0; INLINE];
-                inline[..bytes.len()].copy_from_slice(&bytes);
-                Ok(StoredValue::Inline { len, bytes: inline })
-            }
-            _ => Err(bytes),
-        }
+    /// `bytes` inline, when they are short enough.
+    fn inline(bytes: &[u8]) -> Option<StoredValue> {
+        let len = u8::try_from(bytes.len())
+            .ok()
+            .filter(|_| bytes.len() <= INLINE)?;
+        let mut inline = [0; INLINE];
+        inline[..bytes.len()].copy_from_slice(bytes);
+        Some(StoredValue::Inline { len, bytes: inline })
     }
 
     pub(super) fn from_vec(bytes: Vec<u8>) -> StoredValue {
-        StoredValue::inline_or(bytes).unwrap_or_else(StoredValue::Heap)
+        StoredValue::inline(&bytes).unwrap_or(StoredValue::Heap(bytes))
     }
 
     /// Runs `update` on the value in `slot` (none, short or long); a short
@@ -69,9 +67,13 @@ impl StoredValue {
             std::mem::take(scratch)
         });
         let updated = update(&mut value);
-        *slot = value.map(|bytes| match StoredValue::inline_or(bytes) {
-            Ok(inline) => inline,
-            Err(long) => StoredValue::Heap(long),
+        *slot = value.map(|bytes| match StoredValue::inline(&bytes) {
+            Some(inline) => {
+                // The buffer goes back for the next update.
+                *scratch = bytes;
+                inline
+            }
+            None => StoredValue::Heap(bytes),
         });
         updated
     }
@@ -111,6 +113,31 @@ mod tests {
                 assert_eq!(inline, short && !was_long, "{from:?} to {to:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_short_value_updated_leaves_its_buffer_for_the_next() {
+        let mut scratch = Vec::new();
+        let mut slot = Some(StoredValue::from_vec(vec![1, 2, 3]));
+        // Each update writes the value anew in the buffer it is lent, and
+        // notes where that buffer is.
+        let set = |slot: &mut Option<StoredValue>, scratch: &mut Vec<u8>, to: &[u8]| {
+            let mut lent_at = None;
+            StoredValue::update(slot, scratch, &mut |value| {
+                let value = value.get_or_insert_with(Vec::new);
+                value.clear();
+                value.extend_from_slice(to);
+                lent_at = Some(value.as_ptr());
+                Ok(())
+            })
+            .unwrap();
+            lent_at
+        };
+        let first = set(&mut slot, &mut scratch, &[4, 5, 6, 7]);
+        let second = set(&mut slot, &mut scratch, &[8]);
+        assert_eq!(first, second, "the same buffer, lent again");
+        assert!(scratch.capacity() >= 4);
+        assert_eq!(slot.as_ref().map(StoredValue::as_bytes), Some(&[8][..]));
     }
 
     #[test]
