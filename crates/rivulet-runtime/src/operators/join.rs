@@ -686,18 +686,22 @@ impl Join {
         kind: RowKind,
         out: &mut Vec<Joined>,
     ) -> Result<u32> {
-        let known = self
+        let range = match self.batch_partners.as_ref().and_then(|found| found.of(key)) {
+            Some(range) => range,
+            None => {
+                // No TTL: when a row was written is not read.
+                let stored = self.partners(1 - side, 0)?;
+                let stored = stored.into_iter().map(|(row, e)| (row, e.count));
+                match self.batch_partners.as_mut() {
+                    Some(found) => found.keep(key, stored),
+                    None => 0..0,
+                }
+            }
+        };
+        let found = self
             .batch_partners
             .as_ref()
-            .is_some_and(|found| found.of(key).is_some());
-        if !known {
-            // No TTL: when a row was written is not read.
-            let stored = self.partners(1 - side, 0)?;
-            if let Some(found) = self.batch_partners.as_mut() {
-                found.keep(key, stored.into_iter().map(|(row, e)| (row, e.count)));
-            }
-        }
-        let found = self.batch_partners.as_ref().and_then(|found| found.of(key));
+            .map(|found| found.entries(range));
         let mut partner_rows = 0;
         for &(row, count) in found.unwrap_or_default() {
             partner_rows += count;

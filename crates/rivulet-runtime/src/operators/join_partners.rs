@@ -34,20 +34,19 @@ impl Partners {
         self.rows.clear();
     }
 
-    /// The partners found under `key` in this batch, if it was looked up.
-    pub(super) fn of(&self, key: &[u8]) -> Option<&[(usize, u32)]> {
-        self.by_key
-            .get(key)
-            .map(|range| &self.entries[range.clone()])
+    /// Where the partners found under `key` in this batch are among
+    /// [`Partners::entries`], if it was looked up.
+    pub(super) fn of(&self, key: &[u8]) -> Option<Range<usize>> {
+        self.by_key.get(key).cloned()
     }
 
     /// Keeps `found` (each stored row and how often it came) as `key`'s
-    /// partners; what [`Partners::of`] will answer for it.
+    /// partners; where they are among [`Partners::entries`].
     pub(super) fn keep(
         &mut self,
         key: &[u8],
         found: impl IntoIterator<Item = (Vec<u8>, u32)>,
-    ) -> &[(usize, u32)] {
+    ) -> Range<usize> {
         let start = self.entries.len();
         for (row, count) in found {
             self.entries.push((self.rows.len(), count));
@@ -55,7 +54,12 @@ impl Partners {
         }
         let range = start..self.entries.len();
         self.by_key.insert(key.into(), range.clone());
-        &self.entries[range]
+        range
+    }
+
+    /// The partners at `range`: each one's row index and how often it came.
+    pub(super) fn entries(&self, range: Range<usize>) -> &[(usize, u32)] {
+        self.entries.get(range).unwrap_or_default()
     }
 
     /// The rows kept, by index.
@@ -72,15 +76,19 @@ mod tests {
     fn each_key_answers_its_own_rows_until_cleared() {
         let mut partners = Partners::default();
         assert!(partners.of(b"a").is_none());
-        let kept = partners
-            .keep(b"a", [(b"r1".to_vec(), 1), (b"r2".to_vec(), 3)])
-            .to_vec();
-        assert_eq!(kept, [(0, 1), (1, 3)]);
-        assert_eq!(partners.keep(b"b", []), []);
+        let kept = partners.keep(b"a", [(b"r1".to_vec(), 1), (b"r2".to_vec(), 3)]);
+        assert_eq!(partners.entries(kept), [(0, 1), (1, 3)]);
+        let none = partners.keep(b"b", []);
+        assert_eq!(partners.entries(none), []);
         partners.keep(b"c", [(b"r3".to_vec(), 2)]);
-        assert_eq!(partners.of(b"a"), Some(&[(0, 1), (1, 3)][..]));
-        assert_eq!(partners.of(b"b"), Some(&[][..]));
-        assert_eq!(partners.of(b"c"), Some(&[(2, 2)][..]));
+        let entries = |key: &[u8]| {
+            partners
+                .of(key)
+                .map(|range| partners.entries(range).to_vec())
+        };
+        assert_eq!(entries(b"a"), Some(vec![(0, 1), (1, 3)]));
+        assert_eq!(entries(b"b"), Some(vec![]));
+        assert_eq!(entries(b"c"), Some(vec![(2, 2)]));
         assert_eq!(
             partners.rows(),
             [b"r1".to_vec(), b"r2".to_vec(), b"r3".to_vec()]
