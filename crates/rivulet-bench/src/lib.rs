@@ -20,6 +20,26 @@ pub fn data_dir(target_tmpdir: &str) -> PathBuf {
     tmp.parent().unwrap_or(&tmp).join("bench-data")
 }
 
+/// The `nexmark` connector's first `events` events as JSON lines in the
+/// layout of Flink's Nexmark source table (`rivulet nexmark-json`), in
+/// `dir`: the file Flink's figures come from. Written once per event count
+/// (under a temporary name, renamed when complete) and reused.
+pub fn nexmark_events_file(dir: &Path, events: u64) -> PathBuf {
+    let path = dir.join(format!("nexmark-events-{events}.json"));
+    if !path.exists() {
+        std::fs::create_dir_all(dir).unwrap();
+        let partial = path.with_extension("partial");
+        let options = [("events.num".to_string(), events.to_string())].into();
+        let spec = rivulet::nexmark_json::spec(&options).unwrap();
+        let file = std::fs::File::create(&partial).unwrap();
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        rivulet::nexmark_json::write_events(&spec, &mut out).unwrap();
+        drop(out);
+        std::fs::rename(&partial, &path).unwrap();
+    }
+    path
+}
+
 /// Reads the input file `path` once, unmeasured, so that every measured
 /// run finds it in the page cache. Whether it is there otherwise depends on
 /// what ran before: case (c) read from disk took 4.71 s of CPU against

@@ -41,19 +41,7 @@ fn example(name: &str) -> String {
 /// The connector's events as JSON lines, written once per event count.
 fn events_file(events: u64) -> PathBuf {
     let dir = rivulet_bench::data_dir(env!("CARGO_TARGET_TMPDIR"));
-    let path = dir.join(format!("nexmark-events-{events}.json"));
-    if !path.exists() {
-        std::fs::create_dir_all(&dir).unwrap();
-        let partial = path.with_extension("partial");
-        let options = [("events.num".to_string(), events.to_string())].into();
-        let spec = rivulet::nexmark_json::spec(&options).unwrap();
-        let file = std::fs::File::create(&partial).unwrap();
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-        rivulet::nexmark_json::write_events(&spec, &mut out).unwrap();
-        drop(out);
-        std::fs::rename(&partial, &path).unwrap();
-    }
-    path
+    rivulet_bench::nexmark_events_file(&dir, events)
 }
 
 fn script(query: &str, source: &str, events: u64) -> String {

@@ -1,8 +1,9 @@
 //! The benchmark's input files, generated once per row count into a cache
-//! directory and reused: a csv file of bids and a JSON-lines file of Nexmark
-//! events in the layout Flink's Nexmark writes (`event_type`, then nested
-//! `person`, `auction` and `bid` rows of which one is not null). A seeded
-//! RNG makes every generation of the same row count byte-identical.
+//! directory and reused: a csv file of bids (a seeded RNG makes every
+//! generation of the same row count byte-identical), and the JSON-lines
+//! file of Nexmark events that the Nexmark benchmark also reads
+//! ([`rivulet_bench::nexmark_events_file`]): the same events, in the same
+//! layout, as the file Flink's figure for case (c) comes from.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -125,66 +126,7 @@ pub fn bids_csv(rows: u64) -> PathBuf {
     })
 }
 
-/// `rows` Nexmark events as JSON lines, 2% persons, 6% auctions and 92%
-/// bids as Nexmark interleaves them (1, 3 and 46 of every 50).
+/// `rows` Nexmark events as JSON lines.
 pub fn nexmark_json(rows: u64) -> PathBuf {
-    let path = cache_dir().join(format!("nexmark-{rows}.json"));
-    generate(&path, |out| {
-        let mut rng = SmallRng::seed_from_u64(SEED);
-        let text = Text::new(&mut rng);
-        for row in 0..rows {
-            match row % 50 {
-                0 => person(out, &mut rng, &text, row),
-                1..=3 => auction(out, &mut rng, &text, row),
-                _ => {
-                    let b = bid(&mut rng, &text, row);
-                    let extra = text.take_some(&mut rng, 60..130);
-                    writeln!(
-                        out,
-                        r#"{{"event_type":2,"person":null,"auction":null,"bid":{{"auction":{},"bidder":{},"price":{},"channel":"{}","url":"{}","dateTime":"{}","extra":"{extra}"}}}}"#,
-                        b.auction, b.bidder, b.price, b.channel, b.url, b.date_time
-                    )
-                    .unwrap();
-                }
-            }
-        }
-    })
-}
-
-fn person(out: &mut impl Write, rng: &mut SmallRng, text: &Text, row: u64) {
-    let name = format!("{} {}", text.take(rng, 6), text.take(rng, 8));
-    writeln!(
-        out,
-        r#"{{"event_type":0,"person":{{"id":{},"name":"{name}","emailAddress":"{}@{}.com","creditCard":"{:04} {:04} {:04} {:04}","city":"{}","state":"{}","dateTime":"{}","extra":"{}"}},"auction":null,"bid":null}}"#,
-        1000 + row / 50,
-        text.take(rng, 7),
-        text.take(rng, 6),
-        rng.random_range(0..10_000),
-        rng.random_range(0..10_000),
-        rng.random_range(0..10_000),
-        rng.random_range(0..10_000),
-        text.take(rng, 9),
-        text.take(rng, 2).to_ascii_uppercase(),
-        timestamp(row),
-        text.take_some(rng, 100..200),
-    )
-    .unwrap();
-}
-
-fn auction(out: &mut impl Write, rng: &mut SmallRng, text: &Text, row: u64) {
-    let initial = rng.random_range(1..10_000);
-    writeln!(
-        out,
-        r#"{{"event_type":1,"person":null,"auction":{{"id":{},"itemName":"{}","description":"{}","initialBid":{initial},"reserve":{},"dateTime":"{}","expires":"{}","seller":{},"category":{},"extra":"{}"}},"bid":null}}"#,
-        1000 + row / 50 * 3 + row % 50 - 1,
-        text.take(rng, 12),
-        text.take(rng, 60),
-        initial + rng.random_range(0..10_000),
-        timestamp(row),
-        timestamp(row + rng.random_range(1000..100_000)),
-        1000 + rng.random_range(0..row / 50 + 1),
-        10 + rng.random_range(0..5),
-        text.take_some(rng, 150..250),
-    )
-    .unwrap();
+    rivulet_bench::nexmark_events_file(&cache_dir(), rows)
 }
