@@ -42,7 +42,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use arrow_array::{Array, ArrayRef, Int8Array, RecordBatch, UInt32Array};
+use arrow_array::{Array, ArrayRef, Int8Array, Int64Array, RecordBatch, UInt32Array};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use serde::{Deserialize, Serialize};
 
@@ -51,7 +51,8 @@ use super::event_time::epoch_millis;
 use super::expiring_rows;
 use super::grouping::{can_group_by, row_keys_of, subtask_state};
 use super::join_partners::Partners;
-use super::stored_rows::RowCodec;
+use super::row_keys::RowKeys;
+use super::stored_rows::{EncodedRows, RowCodec};
 use super::{Operator, SubtaskContext, name_or};
 use crate::changelog::{ROW_KIND_COLUMN, RowKind, row_kinds};
 use crate::error::{Result, RuntimeError};
@@ -369,6 +370,17 @@ fn part(side: usize, (_, left, right): &Joined) -> &Part {
     if side == 0 { left } else { right }
 }
 
+/// When row `index` of a batch expires, by its time (`times`, a column of
+/// the batch) and how long its side's rows stay (`reach`): a row without a
+/// time already has.
+fn expires_at((times, reach): &(Int64Array, i64), index: usize) -> i64 {
+    if times.is_null(index) {
+        i64::MIN
+    } else {
+        times.value(index).saturating_add(*reach)
+    }
+}
+
 /// When a listed row expiring at `expires`, of a side whose rows stay
 /// `reach` ms after their time, is swept: then, rounded up to an eighth of
 /// the reach, so that a key whose rows keep coming has its list swept a few
@@ -490,15 +502,9 @@ impl Join {
         Ok(live)
     }
 
-    /// Joins the row `arrived` of the batch, of `side`, with the listed rows
-    /// of the other side under the current key that have not expired.
-    fn join_listed(
-        &mut self,
-        side: usize,
-        arrived: usize,
-        kind: RowKind,
-        out: &mut Vec<Joined>,
-    ) -> Result<()> {
+    /// The listed rows of the other side than `side` under the current key
+    /// that have not expired.
+    fn listed_partners(&self, side: usize) -> Result<Vec<Vec<u8>>> {
         let watermark = self.watermark;
         let mut partners = Vec::new();
         self.state
@@ -511,34 +517,145 @@ impl Join {
                 }
                 Ok(())
             })?;
-        for partner in partners {
-            Self::push_joined(out, 1, kind, side, arrived, partner);
+        Ok(partners)
+    }
+
+    /// Joins a batch of `side` (its keys, key groups, encoded rows, kinds,
+    /// and when each row expires) as a listed join does: each row with the
+    /// other side's listed rows of its key that have not expired, then
+    /// listed itself unless it has. Rows of one key that follow each other
+    /// (a window join's rows of one window, mostly) read the other side's
+    /// list once and are added to their own in one update: joining a batch
+    /// of one side changes only that side's lists.
+    fn join_listed_batch(
+        &mut self,
+        side: usize,
+        (keys, groups): (&RowKeys, &[u32]),
+        (rows, kinds): (&EncodedRows, &[RowKind]),
+        expiries: impl Fn(usize) -> i64,
+        out: &mut Vec<Joined>,
+    ) -> Result<()> {
+        let count = groups.len();
+        let mut start = 0;
+        while start < count {
+            // An inner join's row without a key can never match.
+            if keys.has_null(start) {
+                start += 1;
+                continue;
+            }
+            let key = keys.key(start);
+            let end = (start + 1..count)
+                .find(|&row| keys.has_null(row) || keys.key(row) != key)
+                .unwrap_or(count);
+            self.state.set_current_key(groups[start], key)?;
+            let partners = self.listed_partners(side)?;
+            let mut listing = Vec::new();
+            for (index, &kind) in kinds.iter().enumerate().take(end).skip(start) {
+                for partner in &partners {
+                    Self::push_joined(out, 1, kind, side, index, partner.clone());
+                }
+                // A row no row still to come can match is not listed.
+                let expires = expiries(index);
+                if expires > self.watermark {
+                    listing.push((rows.row(index), expires));
+                }
+            }
+            self.list_rows(side, (groups[start], key), &listing)?;
+            start = end;
         }
         Ok(())
     }
 
-    /// Lists `row` of `side` under the current key (`key` of `key_group`),
-    /// expiring at `expires`; sets a sweep when the list has none due as
-    /// early as the row's.
-    fn list_row(
+    /// Joins a batch of `side` row by row (its keys, key groups, encoded
+    /// rows and kinds, the times its rows expire by, if they do, and the
+    /// time they are written at).
+    fn join_each_row(
+        &mut self,
+        side: usize,
+        (keys, groups): (&RowKeys, &[u32]),
+        (rows, kinds): (&EncodedRows, &[RowKind]),
+        (expiries, now): (Option<&(Int64Array, i64)>, i64),
+        joined: &mut Vec<Joined>,
+    ) -> Result<()> {
+        for index in 0..groups.len() {
+            let row = rows.row(index);
+            let kind = kinds[index];
+            let retracts = kind.retracts();
+            if keys.has_null(index) {
+                // It can never match; an outer join shows it padded, once,
+                // and takes that back with it.
+                if self.kind.preserves(side) {
+                    let shown = if retracts {
+                        RowKind::Delete
+                    } else {
+                        RowKind::Insert
+                    };
+                    joined.push(Self::pair(shown, side, Part::Arrived(index), Part::Padded));
+                }
+                continue;
+            }
+            let key = keys.key(index);
+            self.state.set_current_key(groups[index], key)?;
+            if retracts {
+                // Only a regular join reads a changelog: no expiry to mind.
+                self.retract_row(side, (row, index), kind, now, joined)?;
+                continue;
+            }
+            let expires = expiries.map(|expiries| expires_at(expiries, index));
+            // A row no row still to come can match is not stored.
+            let keep = expires.is_none_or(|at| at > self.watermark);
+            if let (true, Some(timestamp)) = (keep, expires) {
+                let mut namespace = vec![side as u8];
+                namespace.extend_from_slice(row);
+                let timer = Timer {
+                    timestamp,
+                    key_group: groups[index],
+                    key: key.into(),
+                    namespace: namespace.into(),
+                };
+                self.timers.register(TimeDomain::EventTime, timer);
+            }
+            let partner_rows = self.join_row((side, key), index, kind, now, joined)?;
+            if keep {
+                self.store_row(side, row, partner_rows, now)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Lists `rows` of `side` (each with when it expires) under the current
+    /// key (`key` of `key_group`); sets a sweep whenever the list has none
+    /// due as early as a row's.
+    fn list_rows(
         &mut self,
         side: usize,
         (key_group, key): (u32, &[u8]),
-        row: &[u8],
-        expires: i64,
+        listing: &[(&[u8], i64)],
     ) -> Result<()> {
-        let sweep = sweep_time(self.reach(side), expires);
-        let mut set = None;
+        if listing.is_empty() {
+            return Ok(());
+        }
+        let reach = self.reach(side);
+        let mut sweeps = Vec::new();
         self.state
             .update_raw_value(LISTED[side], &[], &mut |listed| {
                 let mut rows = listed.take().unwrap_or_default();
-                let appended = expiring_rows::append(&mut rows, expires, sweep, row);
+                let mut appended = Ok(());
+                for &(row, expires) in listing {
+                    match expiring_rows::append(&mut rows, expires, sweep_time(reach, expires), row)
+                    {
+                        Ok(sweep) => sweeps.extend(sweep),
+                        Err(error) => {
+                            appended = Err(RuntimeError::State(error));
+                            break;
+                        }
+                    }
+                }
                 // A failed first append leaves no empty list behind.
                 *listed = (!rows.is_empty()).then_some(rows);
-                set = appended.map_err(RuntimeError::State)?;
-                Ok(())
+                appended
             })?;
-        if let Some(at) = set {
+        for at in sweeps {
             self.sweep_timer(side, (key_group, key.into()), at);
         }
         Ok(())
@@ -953,59 +1070,21 @@ impl Operator for Join {
         };
         let kinds = row_kinds(&batch, self.row_kinds[side]).map_err(|e| self.failed(e))?;
         let mut joined = Vec::new();
-        for index in 0..batch.num_rows() {
-            let row = rows.row(index);
-            let kind = kinds[index];
-            let retracts = kind.retracts();
-            if keys.has_null(index) {
-                // It can never match; an outer join shows it padded, once,
-                // and takes that back with it.
-                if self.kind.preserves(side) {
-                    let shown = if retracts {
-                        RowKind::Delete
-                    } else {
-                        RowKind::Insert
-                    };
-                    joined.push(Self::pair(shown, side, Part::Arrived(index), Part::Padded));
-                }
-                continue;
-            }
-            let key = keys.key(index);
-            self.state.set_current_key(groups[index], key)?;
-            if retracts {
-                // Only a regular join reads a changelog: no expiry to mind.
-                self.retract_row(side, (row, index), kind, now, &mut joined)?;
-                continue;
-            }
-            let expires = match &expiries {
-                Some((times, _)) if times.is_null(index) => Some(i64::MIN),
-                Some((times, reach)) => Some(times.value(index).saturating_add(*reach)),
-                None => None,
-            };
-            // A row no row still to come can match is not stored.
-            let keep = expires.is_none_or(|at| at > self.watermark);
-            if let (true, Some(expires)) = (self.listed, expires) {
-                self.join_listed(side, index, kind, &mut joined)?;
-                if keep {
-                    self.list_row(side, (groups[index], key), row, expires)?;
-                }
-                continue;
-            }
-            if let (true, Some(timestamp)) = (keep, expires) {
-                let mut namespace = vec![side as u8];
-                namespace.extend_from_slice(row);
-                let timer = Timer {
-                    timestamp,
-                    key_group: groups[index],
-                    key: key.into(),
-                    namespace: namespace.into(),
-                };
-                self.timers.register(TimeDomain::EventTime, timer);
-            }
-            let partner_rows = self.join_row((side, key), index, kind, now, &mut joined)?;
-            if keep {
-                self.store_row(side, row, partner_rows, now)?;
-            }
+        match &expiries {
+            Some(expiries) if self.listed => self.join_listed_batch(
+                side,
+                (&keys, &groups),
+                (&rows, &kinds),
+                |index| expires_at(expiries, index),
+                &mut joined,
+            )?,
+            _ => self.join_each_row(
+                side,
+                (&keys, &groups),
+                (&rows, &kinds),
+                (expiries.as_ref(), now),
+                &mut joined,
+            )?,
         }
         if !joined.is_empty() {
             out.push(self.emit(&joined, Some((side, &payload)))?);
@@ -1401,6 +1480,74 @@ mod tests {
             ],
         )
         .unwrap()
+    }
+
+    #[test]
+    fn rows_of_one_key_after_one_another_join_as_each_row_alone_would() {
+        // A listed join reads the other side once for a run of rows of one
+        // key and lists the run at once; every pair of equal keys must
+        // still come once, whichever of its rows came second.
+        let spec = timed_join(JoinKind::Inner, [1000, 1000], false);
+        let mut join = spec.create(&context()).unwrap();
+        assert!(join.listed);
+        let batch = |side: usize, rows: &[(i64, i64)]| {
+            let schema = if side == 0 { &spec.left } else { &spec.right };
+            RecordBatch::try_new(
+                Arc::new(schema.clone()),
+                vec![
+                    Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0))),
+                    Arc::new(arrow_array::TimestampMillisecondArray::from_iter_values(
+                        rows.iter().map(|r| r.1),
+                    )),
+                ],
+            )
+            .unwrap()
+        };
+        let batches: [(usize, &[(i64, i64)]); 3] = [
+            (
+                0,
+                &[
+                    (1, 10),
+                    (1, 11),
+                    (2, 12),
+                    (1, 13),
+                    (1, 14),
+                    (3, 15),
+                    (3, 16),
+                ],
+            ),
+            (1, &[(1, 20), (3, 21), (3, 22), (1, 23), (2, 24), (2, 25)]),
+            (0, &[(1, 30), (1, 31), (2, 32), (4, 33)]),
+        ];
+        let mut out = Vec::new();
+        for (side, rows) in batches {
+            join.process_input(side, batch(side, rows), &mut out)
+                .unwrap();
+        }
+        let millis = |b: &RecordBatch, name: &str| {
+            let column = b.column_by_name(name).unwrap();
+            column
+                .as_primitive::<arrow_array::types::TimestampMillisecondType>()
+                .values()
+                .to_vec()
+        };
+        let mut pairs: Vec<(i64, i64)> = out
+            .iter()
+            .flat_map(|b| millis(b, "lt").into_iter().zip(millis(b, "rt")))
+            .collect();
+        pairs.sort_unstable();
+        let (lefts, rights): (Vec<_>, Vec<_>) = batches.iter().partition(|(side, _)| *side == 0);
+        let mut expected = Vec::new();
+        for left in lefts.iter().flat_map(|(_, rows)| rows.iter()) {
+            for right in rights.iter().flat_map(|(_, rows)| rows.iter()) {
+                if left.0 == right.0 {
+                    expected.push((left.1, right.1));
+                }
+            }
+        }
+        expected.sort_unstable();
+        assert_eq!(pairs, expected);
+        assert_eq!(pairs.len(), 6 * 2 + 2 * 2 + 2 * 2);
     }
 
     #[test]
