@@ -295,8 +295,8 @@ impl JoinSpec {
             && !self.reads_changelog();
         // Only an inner join without a TTL leaves the other side's stored
         // rows as they are while it joins a batch.
-        let batch_partners = (self.kind == JoinKind::Inner && ttl_millis.is_none() && !listed)
-            .then(Partners::default);
+        let batch_partners =
+            (self.kind == JoinKind::Inner && ttl_millis.is_none()).then(Partners::default);
         Ok(Join {
             listed,
             batch_partners,
@@ -548,12 +548,9 @@ impl Join {
                 .find(|&row| keys.has_null(row) || keys.key(row) != key)
                 .unwrap_or(count);
             self.state.set_current_key(groups[start], key)?;
-            let partners = self.listed_partners(side)?;
             let mut listing = Vec::new();
             for (index, &kind) in kinds.iter().enumerate().take(end).skip(start) {
-                for partner in &partners {
-                    Self::push_joined(out, 1, kind, side, index, partner.clone());
-                }
+                self.join_found(side, key, index, kind, out)?;
                 // A row no row still to come can match is not listed.
                 let expires = expiries(index);
                 if expires > self.watermark {
@@ -793,7 +790,8 @@ impl Join {
         Ok(partner_rows)
     }
 
-    /// Joins as [`Join::join_row`] does an inner join's row, with the
+    /// Joins as [`Join::join_row`] does an inner join's row (or a listed
+    /// join's, with the listed rows that have not expired), with the
     /// partners its key found earlier in the batch, or finds them.
     fn join_found(
         &mut self,
@@ -806,9 +804,14 @@ impl Join {
         let range = match self.batch_partners.as_ref().and_then(|found| found.of(key)) {
             Some(range) => range,
             None => {
-                // No TTL: when a row was written is not read.
-                let stored = self.partners(1 - side, 0)?;
-                let stored = stored.into_iter().map(|(row, e)| (row, e.count));
+                let stored: Vec<(Vec<u8>, u32)> = if self.listed {
+                    let listed = self.listed_partners(side)?;
+                    listed.into_iter().map(|row| (row, 1)).collect()
+                } else {
+                    // No TTL: when a row was written is not read.
+                    let stored = self.partners(1 - side, 0)?;
+                    stored.into_iter().map(|(row, e)| (row, e.count)).collect()
+                };
                 match self.batch_partners.as_mut() {
                     Some(found) => found.keep(key, stored),
                     None => 0..0,
