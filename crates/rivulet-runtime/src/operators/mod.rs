@@ -32,6 +32,7 @@ mod retraction;
 mod row_keys;
 mod selecting_case;
 mod slice_list;
+mod slice_tables;
 mod stored_accumulators;
 mod stored_rows;
 mod watermark_assigner;

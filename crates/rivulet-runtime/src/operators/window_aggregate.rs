@@ -13,8 +13,11 @@
 //!
 //! HOP windows may come as slices instead ([`HopSlices`]): each row once,
 //! in the tumbling window of the slide that holds it, and the windows
-//! assembled from the slices they cover when they fire. A key's slices are
-//! one value of its state ([`super::slice_list`]).
+//! assembled from the slices they cover when they fire. With the state in
+//! memory the operator keeps a table of keys per slice and merges a
+//! window's tables when it fires ([`super::slice_tables`]); on disk a key's
+//! slices are one value of its state ([`super::slice_list`]), fired key by
+//! key by timers.
 //!
 //! Processing-time windows (`processing_time`: a window table function over
 //! `PROCTIME()`) fire when the wall clock reaches a window's end, by
@@ -48,6 +51,7 @@ use super::grouping::{
     KeyValue, Partial, RowKeys, group_key, key_column, key_from_bytes, row_keys_of, subtask_state,
 };
 use super::slice_list::{self, Slot};
+use super::slice_tables::SliceTables;
 use super::stored_accumulators::AccumulatorCodec;
 use super::window_slices::HopSlices;
 use super::{Operator, SubtaskContext, name_or};
@@ -138,6 +142,7 @@ impl WindowAggregateSpec {
         let name = self.name();
         let output = self.output_schema(input)?;
         let calls = BoundCalls::bind(input, &self.aggregates, &name)?;
+        let state = subtask_state(self.state_backend.as_deref(), context)?;
         Ok(WindowAggregate {
             key: group_key(input, self.key.as_deref(), &name)?.map(|(index, _)| index),
             window_start: column_of(input, &self.window_start, &name)?,
@@ -148,7 +153,11 @@ impl WindowAggregateSpec {
             encoded: Vec::new(),
             output,
             max_parallelism: context.max_parallelism,
-            state: subtask_state(self.state_backend.as_deref(), context)?,
+            slice_tables: self
+                .hop_slices
+                .filter(|_| state.store().updates_in_place())
+                .map(SliceTables::new),
+            state,
             timers: TimerService::new(),
             watermark: i64::MIN,
             merge_sessions: self.merge_sessions,
@@ -183,6 +192,9 @@ pub struct WindowAggregate {
     merge_sessions: bool,
     /// Rows come in HOP slices, and windows are assembled of them.
     slices: Option<HopSlices>,
+    /// The slices themselves, when the state is in memory: a table of keys
+    /// per slice rather than each key's slices in keyed state.
+    slice_tables: Option<SliceTables>,
     /// What fires its windows: the watermark, or the wall clock.
     domain: TimeDomain,
 }
@@ -668,6 +680,10 @@ impl Operator for WindowAggregate {
     fn process_batch(&mut self, batch: RecordBatch, _out: &mut Vec<RecordBatch>) -> Result<()> {
         let (keys, groups) = row_keys_of(&batch, self.key, self.max_parallelism, &self.name)?;
         for ((key, start, end), mut partial) in self.partials(&batch, &keys, &groups)? {
+            if let Some(tables) = self.slice_tables.as_mut() {
+                tables.add(&self.calls, key, start, partial.accumulators);
+                continue;
+            }
             self.state.set_current_key(partial.key_group, key)?;
             if self.sessions_listed() {
                 let session = (start, end);
@@ -705,6 +721,18 @@ impl Operator for WindowAggregate {
 
     fn process_watermark(&mut self, watermark: i64, out: &mut Vec<RecordBatch>) -> Result<()> {
         self.watermark = self.watermark.max(watermark);
+        if let Some(tables) = self.slice_tables.as_mut() {
+            let (calls, name) = (&self.calls, &self.name);
+            let mut fired = Vec::new();
+            tables.fire(calls, watermark, |key, (start, end), accumulators| {
+                fired.push((key_from_bytes(key, name)?, start, end, accumulators));
+                Ok(())
+            })?;
+            if !fired.is_empty() {
+                out.push(self.emit(fired)?);
+            }
+            return Ok(());
+        }
         self.fire_until(TimeDomain::EventTime, watermark, self.watermark, out)
     }
 
@@ -843,6 +871,12 @@ mod tests {
     }
 
     fn operator() -> WindowAggregate {
+        operator_with(None, "hashmap")
+    }
+
+    /// The test's aggregation, its rows in `hop_slices` or not, its state
+    /// on `backend`.
+    fn operator_with(hop_slices: Option<HopSlices>, backend: &str) -> WindowAggregate {
         let spec = WindowAggregateSpec {
             name: None,
             key: Some("auction".into()),
@@ -863,9 +897,9 @@ mod tests {
                 },
             ],
             merge_sessions: false,
-            state_backend: None,
+            state_backend: Some(backend.into()),
             processing_time: false,
-            hop_slices: None,
+            hop_slices,
         };
         let context = SubtaskContext::alone();
         spec.create(&input_schema(), &context).unwrap()
@@ -958,55 +992,66 @@ mod tests {
     #[test]
     fn hop_windows_assembled_from_slices_are_the_windows_of_copied_rows() {
         // HOP(2 s, 6 s): one operator reads every row once per window, the
-        // other once, in its slice. Random times, out of order, watermarks
-        // between batches, so some rows are late for some of their windows.
+        // other once, in its slice: in a table per slice (in memory) or in
+        // each key's slices in keyed state (on disk). Random times, out of
+        // order, watermarks between batches, so some rows are late for some
+        // of their windows.
         let hop = HopSlices {
             slide_millis: 2_000,
             size_millis: 6_000,
         };
-        let mut copied = operator();
-        let mut sliced = operator();
-        sliced.slices = Some(hop);
-        let mut random = random_numbers(0x5eed_u64);
-        let (mut copied_out, mut sliced_out) = (Vec::new(), Vec::new());
-        let mut watermark = 0;
-        for _ in 0..40 {
-            let arrivals: Vec<(i64, i64, i64)> = (0..50)
-                .map(|_| (random(4), random(1000), watermark + random(9_000) - 3_000))
-                .collect();
-            let mut windows = Vec::new();
-            let mut slices = Vec::new();
-            for &(auction, price, time) in &arrivals {
-                let slice_start = time - time.rem_euclid(2_000);
-                slices.push((auction, price, (slice_start, slice_start + 2_000)));
-                for window in hop.windows_of_slice(slice_start) {
-                    windows.push((auction, price, window));
+        for backend in ["hashmap", "rocksdb"] {
+            let mut copied = operator();
+            let mut sliced = operator_with(Some(hop), backend);
+            assert_eq!(sliced.slice_tables.is_some(), backend == "hashmap");
+            let mut random = random_numbers(0x5eed_u64);
+            let (mut copied_out, mut sliced_out) = (Vec::new(), Vec::new());
+            let mut watermark = 0;
+            for _ in 0..40 {
+                let arrivals: Vec<(i64, i64, i64)> = (0..50)
+                    .map(|_| (random(4), random(1000), watermark + random(9_000) - 3_000))
+                    .collect();
+                let mut windows = Vec::new();
+                let mut slices = Vec::new();
+                for &(auction, price, time) in &arrivals {
+                    let slice_start = time - time.rem_euclid(2_000);
+                    slices.push((auction, price, (slice_start, slice_start + 2_000)));
+                    for window in hop.windows_of_slice(slice_start) {
+                        windows.push((auction, price, window));
+                    }
                 }
+                copied
+                    .process_batch(windowed(&windows), &mut copied_out)
+                    .unwrap();
+                sliced
+                    .process_batch(windowed(&slices), &mut sliced_out)
+                    .unwrap();
+                watermark += random(2_500);
+                copied
+                    .process_watermark(watermark, &mut copied_out)
+                    .unwrap();
+                sliced
+                    .process_watermark(watermark, &mut sliced_out)
+                    .unwrap();
+                assert_eq!(
+                    rows(&sliced_out),
+                    rows(&copied_out),
+                    "{backend} at {watermark}"
+                );
             }
-            copied
-                .process_batch(windowed(&windows), &mut copied_out)
-                .unwrap();
-            sliced
-                .process_batch(windowed(&slices), &mut sliced_out)
-                .unwrap();
-            watermark += random(2_500);
-            copied
-                .process_watermark(watermark, &mut copied_out)
-                .unwrap();
-            sliced
-                .process_watermark(watermark, &mut sliced_out)
-                .unwrap();
-            assert_eq!(rows(&sliced_out), rows(&copied_out), "at {watermark}");
+            copied.process_watermark(i64::MAX, &mut copied_out).unwrap();
+            sliced.process_watermark(i64::MAX, &mut sliced_out).unwrap();
+            assert!(rows(&copied_out).len() > 100);
+            assert_eq!(rows(&sliced_out), rows(&copied_out), "{backend}");
+            // Every slice was dropped with its last window.
+            assert_eq!(sliced.timers.next(TimeDomain::EventTime), None);
+            let everything = crate::key_groups::KeyGroupRange::new(0, u32::MAX);
+            let left = sliced.state.store().scan_key_groups(everything).unwrap();
+            assert!(left.is_empty(), "slices left in state: {}", left.len());
+            if let Some(tables) = &sliced.slice_tables {
+                assert!(tables.is_empty(), "slices left in memory");
+            }
         }
-        copied.process_watermark(i64::MAX, &mut copied_out).unwrap();
-        sliced.process_watermark(i64::MAX, &mut sliced_out).unwrap();
-        assert!(rows(&copied_out).len() > 100);
-        assert_eq!(rows(&sliced_out), rows(&copied_out));
-        // Every slice was dropped with its last window.
-        assert_eq!(sliced.timers.next(TimeDomain::EventTime), None);
-        let everything = crate::key_groups::KeyGroupRange::new(0, u32::MAX);
-        let left = sliced.state.store().scan_key_groups(everything).unwrap();
-        assert!(left.is_empty(), "slices left in state: {}", left.len());
     }
 
     #[test]
