@@ -295,8 +295,8 @@ impl JoinSpec {
             && !self.reads_changelog();
         // Only an inner join without a TTL leaves the other side's stored
         // rows as they are while it joins a batch.
-        let batch_partners =
-            (self.kind == JoinKind::Inner && ttl_millis.is_none()).then(Partners::default);
+        let batch_partners = (self.kind == JoinKind::Inner && ttl_millis.is_none() && !listed)
+            .then(Partners::default);
         Ok(Join {
             listed,
             batch_partners,
@@ -548,9 +548,18 @@ impl Join {
                 .find(|&row| keys.has_null(row) || keys.key(row) != key)
                 .unwrap_or(count);
             self.state.set_current_key(groups[start], key)?;
+            let mut partners = self.listed_partners(side)?;
             let mut listing = Vec::new();
             for (index, &kind) in kinds.iter().enumerate().take(end).skip(start) {
-                self.join_found(side, key, index, kind, out)?;
+                // The run's last row takes the partners read, the others copies.
+                let joined = if index + 1 == end {
+                    std::mem::take(&mut partners)
+                } else {
+                    partners.clone()
+                };
+                for partner in joined {
+                    Self::push_joined(out, 1, kind, side, index, partner);
+                }
                 // A row no row still to come can match is not listed.
                 let expires = expiries(index);
                 if expires > self.watermark {
@@ -634,7 +643,8 @@ impl Join {
         }
         let reach = self.reach(side);
         let mut sweeps = Vec::new();
-        self.state
+        let listed = self
+            .state
             .update_raw_value(LISTED[side], &[], &mut |listed| {
                 let mut rows = listed.take().unwrap_or_default();
                 let mut appended = Ok(());
@@ -651,11 +661,12 @@ impl Join {
                 // A failed first append leaves no empty list behind.
                 *listed = (!rows.is_empty()).then_some(rows);
                 appended
-            })?;
+            });
+        // The rows listed before a failed one are swept all the same.
         for at in sweeps {
             self.sweep_timer(side, (key_group, key.into()), at);
         }
-        Ok(())
+        listed
     }
 
     /// How long after its time a stored row of `side` stays.
@@ -790,8 +801,7 @@ impl Join {
         Ok(partner_rows)
     }
 
-    /// Joins as [`Join::join_row`] does an inner join's row (or a listed
-    /// join's, with the listed rows that have not expired), with the
+    /// Joins as [`Join::join_row`] does an inner join's row, with the
     /// partners its key found earlier in the batch, or finds them.
     fn join_found(
         &mut self,
@@ -804,14 +814,9 @@ impl Join {
         let range = match self.batch_partners.as_ref().and_then(|found| found.of(key)) {
             Some(range) => range,
             None => {
-                let stored: Vec<(Vec<u8>, u32)> = if self.listed {
-                    let listed = self.listed_partners(side)?;
-                    listed.into_iter().map(|row| (row, 1)).collect()
-                } else {
-                    // No TTL: when a row was written is not read.
-                    let stored = self.partners(1 - side, 0)?;
-                    stored.into_iter().map(|(row, e)| (row, e.count)).collect()
-                };
+                // No TTL: when a row was written is not read.
+                let stored = self.partners(1 - side, 0)?;
+                let stored = stored.into_iter().map(|(row, e)| (row, e.count));
                 match self.batch_partners.as_mut() {
                     Some(found) => found.keep(key, stored),
                     None => 0..0,
@@ -1472,14 +1477,19 @@ mod tests {
 
     /// One row of `side` of a [`timed_join`].
     fn timed_row(spec: &JoinSpec, side: usize, key: i64, time: i64) -> RecordBatch {
+        timed_rows(spec, side, &[(key, time)])
+    }
+
+    /// Rows `(key, time)` of `side` of a [`timed_join`].
+    fn timed_rows(spec: &JoinSpec, side: usize, rows: &[(i64, i64)]) -> RecordBatch {
         let schema = if side == 0 { &spec.left } else { &spec.right };
         RecordBatch::try_new(
             Arc::new(schema.clone()),
             vec![
-                Arc::new(Int64Array::from_iter_values([key])),
-                Arc::new(arrow_array::TimestampMillisecondArray::from_iter_values([
-                    time,
-                ])),
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0))),
+                Arc::new(arrow_array::TimestampMillisecondArray::from_iter_values(
+                    rows.iter().map(|r| r.1),
+                )),
             ],
         )
         .unwrap()
@@ -1493,19 +1503,6 @@ mod tests {
         let spec = timed_join(JoinKind::Inner, [1000, 1000], false);
         let mut join = spec.create(&context()).unwrap();
         assert!(join.listed);
-        let batch = |side: usize, rows: &[(i64, i64)]| {
-            let schema = if side == 0 { &spec.left } else { &spec.right };
-            RecordBatch::try_new(
-                Arc::new(schema.clone()),
-                vec![
-                    Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0))),
-                    Arc::new(arrow_array::TimestampMillisecondArray::from_iter_values(
-                        rows.iter().map(|r| r.1),
-                    )),
-                ],
-            )
-            .unwrap()
-        };
         let batches: [(usize, &[(i64, i64)]); 3] = [
             (
                 0,
@@ -1524,7 +1521,7 @@ mod tests {
         ];
         let mut out = Vec::new();
         for (side, rows) in batches {
-            join.process_input(side, batch(side, rows), &mut out)
+            join.process_input(side, timed_rows(&spec, side, rows), &mut out)
                 .unwrap();
         }
         let millis = |b: &RecordBatch, name: &str| {

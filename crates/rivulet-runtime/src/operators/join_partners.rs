@@ -1,5 +1,5 @@
-//! The partners an inner join found under each key while it joins one
-//! batch, found in state once per key and decoded once per batch.
+//! The partners a regular inner join found under each key while it joins
+//! one batch, found in state once per key and decoded once per batch.
 //!
 //! Rows of a hot key come together: in Nexmark q9, 92% of the bids of a
 //! batch bid on an auction an earlier bid of the same batch bid on. Each of
@@ -7,12 +7,9 @@
 //! auction's row out, and decoded it into the output again. While a batch
 //! of one side is joined, the other side's stored rows do not change (an
 //! inner join without a TTL writes only the arriving side's rows, and never
-//! counts partners; a listed join's lists expire only as the watermark
-//! moves, between batches), so what a key found the first time holds for
-//! the rest of the batch: its rows are kept here once, and every joined row
-//! refers to them by index. In q5's window join, the highest count of a
-//! window finds the window's thousands of counts: each is copied once, not
-//! once more for its joined row.
+//! counts partners), so what a key found the first time holds for the rest
+//! of the batch: its rows are kept here once, and every joined row refers
+//! to them by index.
 
 use std::ops::Range;
 
