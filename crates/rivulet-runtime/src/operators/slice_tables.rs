@@ -78,6 +78,10 @@ impl SliceTables {
     /// Fires, earliest first, every window whose last millisecond the
     /// `watermark` has reached and that holds a slice: `each` gets the
     /// window's start and end and, key by key, its merged accumulators.
+    /// A window the watermark passed while it held no slice has passed for
+    /// good: a row that comes later for it (not late for a later window of
+    /// its slice) is in the later windows only, as a timer set then would
+    /// have it.
     pub(super) fn fire(
         &mut self,
         calls: &BoundCalls,
@@ -89,28 +93,38 @@ impl SliceTables {
             size_millis: size,
         } = self.hop;
         while let Some(&first) = self.slices.keys().next() {
-            // The first slice's earliest window that has not fired; no
-            // window ends before it, as no slice starts before this one.
-            let end = first
-                .saturating_add(slide)
-                .max(self.fired_through.saturating_add(slide));
+            // The first slice's earliest window that has not passed; no
+            // window ends before it, as no slice starts before this one. A
+            // window that would end past the end of time never fires.
+            let Some(first_end) = first.checked_add(slide) else {
+                break;
+            };
+            let end = first_end.max(self.fired_through.saturating_add(slide));
             if end - 1 > watermark {
                 break;
             }
-            let start = end - size;
+            let start = end.checked_sub(size).unwrap_or(i64::MIN);
             let slices = self.slices.range(start..end).map(|(_, table)| table);
             for (key, accumulators) in merged(calls, slices) {
                 each(key, (start, end), accumulators)?;
             }
             self.fired_through = end;
             // A slice no window still to fire holds is dropped.
-            let needed_from = end + slide - size;
+            let needed_from = end.saturating_sub(size - slide);
             while let Some(entry) = self.slices.first_entry() {
                 if *entry.key() >= needed_from {
                     break;
                 }
                 entry.remove();
             }
+        }
+        // Every window ending by the watermark's next millisecond has passed.
+        let passed = watermark
+            .saturating_add(1)
+            .div_euclid(slide)
+            .checked_mul(slide);
+        if let Some(passed) = passed {
+            self.fired_through = self.fired_through.max(passed);
         }
         Ok(())
     }

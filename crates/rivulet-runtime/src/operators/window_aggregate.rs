@@ -1055,6 +1055,59 @@ mod tests {
     }
 
     #[test]
+    fn a_row_for_windows_the_watermark_passed_empty_is_in_the_later_ones_only() {
+        // HOP(2 s, 6 s). The watermark passes 10 s while only the slice at
+        // 12 s holds rows; a row at 9 s then comes, late for the window
+        // ending at 10 s but not for those ending at 12 and 14 s.
+        let hop = HopSlices {
+            slide_millis: 2_000,
+            size_millis: 6_000,
+        };
+        let slice = |start: i64| (start, start + 2_000);
+        for backend in ["hashmap", "rocksdb"] {
+            let mut copied = operator();
+            let mut sliced = operator_with(Some(hop), backend);
+            let (mut copied_out, mut sliced_out) = (Vec::new(), Vec::new());
+            let arrivals = [
+                (vec![(1, 5, 12_500)], 10_000),
+                (vec![(1, 7, 9_000)], 10_001),
+            ];
+            for (rows_of_batch, watermark) in arrivals {
+                let mut windows = Vec::new();
+                let mut slices = Vec::new();
+                for (auction, price, time) in rows_of_batch {
+                    let start = time - time % 2_000;
+                    slices.push((auction, price, slice(start)));
+                    windows.extend(
+                        hop.windows_of_slice(start)
+                            .map(|window| (auction, price, window)),
+                    );
+                }
+                copied
+                    .process_batch(windowed(&windows), &mut copied_out)
+                    .unwrap();
+                sliced
+                    .process_batch(windowed(&slices), &mut sliced_out)
+                    .unwrap();
+                copied
+                    .process_watermark(watermark, &mut copied_out)
+                    .unwrap();
+                sliced
+                    .process_watermark(watermark, &mut sliced_out)
+                    .unwrap();
+            }
+            copied.process_watermark(i64::MAX, &mut copied_out).unwrap();
+            sliced.process_watermark(i64::MAX, &mut sliced_out).unwrap();
+            let fired = rows(&sliced_out);
+            assert_eq!(fired, rows(&copied_out), "{backend}");
+            // Windows by their start: [4 s, 10 s) never fires the row.
+            let starts: Vec<i64> = fired.iter().map(|row| row.1).collect();
+            assert!(!starts.contains(&4_000), "{backend}: {fired:?}");
+            assert!(starts.contains(&6_000), "{backend}: {fired:?}");
+        }
+    }
+
+    #[test]
     fn sessions_of_a_key_merge_when_they_overlap_and_fire_once() {
         let mut operator = operator();
         operator.merge_sessions = true;
