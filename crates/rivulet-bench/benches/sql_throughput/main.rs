@@ -11,7 +11,7 @@
 //! sets the row count (10 000 000 by default). Inputs are generated once into
 //! `<target>/bench-data/` (or `RIVULET_BENCH_DATA`) and reused; each is
 //! read once, unmeasured, before its cases, so that they find it in the
-//! page cache whatever ran before.
+//! page cache rather than paying for the disk.
 
 mod data;
 mod jobs;
