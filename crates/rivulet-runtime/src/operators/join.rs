@@ -300,6 +300,8 @@ impl JoinSpec {
         Ok(Join {
             listed,
             batch_partners,
+            listing: Vec::new(),
+            sweeps: Vec::new(),
             expiry,
             padded_at_expiry: self.padded_at_expiry(),
             updates: self.updates(),
@@ -328,6 +330,11 @@ pub struct Join {
     /// The partners each key found in the batch being joined, when they
     /// cannot change during it (see [`super::join_partners`]).
     batch_partners: Option<Partners>,
+    /// A listed join's rows of a run to list (their index in the batch and
+    /// when they expire), and the sweeps listing them sets: kept from run
+    /// to run, as most runs (q7's, keyed by price) are one row.
+    listing: Vec<(usize, i64)>,
+    sweeps: Vec<i64>,
     /// An interval or window join's time column per side, and how long
     /// after its time a stored row of each side stays.
     expiry: Option<([usize; 2], [i64; 2])>,
@@ -549,7 +556,8 @@ impl Join {
                 .unwrap_or(count);
             self.state.set_current_key(groups[start], key)?;
             let mut partners = self.listed_partners(side)?;
-            let mut listing = Vec::new();
+            let mut listing = std::mem::take(&mut self.listing);
+            listing.clear();
             for (index, &kind) in kinds.iter().enumerate().take(end).skip(start) {
                 // The run's last row takes the partners read, the others copies.
                 let joined = if index + 1 == end {
@@ -563,10 +571,11 @@ impl Join {
                 // A row no row still to come can match is not listed.
                 let expires = expiries(index);
                 if expires > self.watermark {
-                    listing.push((rows.row(index), expires));
+                    listing.push((index, expires));
                 }
             }
-            self.list_rows(side, (groups[start], key), &listing)?;
+            self.list_rows(side, (groups[start], key), rows, &listing)?;
+            self.listing = listing;
             start = end;
         }
         Ok(())
@@ -629,28 +638,30 @@ impl Join {
         Ok(())
     }
 
-    /// Lists `rows` of `side` (each with when it expires) under the current
-    /// key (`key` of `key_group`); sets a sweep whenever the list has none
-    /// due as early as a row's.
+    /// Lists the rows of `side` at `listing` (their index among `rows` and
+    /// when they expire) under the current key (`key` of `key_group`); sets
+    /// a sweep whenever the list has none due as early as a row's.
     fn list_rows(
         &mut self,
         side: usize,
         (key_group, key): (u32, &[u8]),
-        listing: &[(&[u8], i64)],
+        rows: &EncodedRows,
+        listing: &[(usize, i64)],
     ) -> Result<()> {
         if listing.is_empty() {
             return Ok(());
         }
         let reach = self.reach(side);
-        let mut sweeps = Vec::new();
+        let mut sweeps = std::mem::take(&mut self.sweeps);
+        sweeps.clear();
         let listed = self
             .state
             .update_raw_value(LISTED[side], &[], &mut |listed| {
-                let mut rows = listed.take().unwrap_or_default();
+                let mut list = listed.take().unwrap_or_default();
                 let mut appended = Ok(());
-                for &(row, expires) in listing {
-                    match expiring_rows::append(&mut rows, expires, sweep_time(reach, expires), row)
-                    {
+                for &(index, expires) in listing {
+                    let (row, sweep) = (rows.row(index), sweep_time(reach, expires));
+                    match expiring_rows::append(&mut list, expires, sweep, row) {
                         Ok(sweep) => sweeps.extend(sweep),
                         Err(error) => {
                             appended = Err(RuntimeError::State(error));
@@ -659,13 +670,14 @@ impl Join {
                     }
                 }
                 // A failed first append leaves no empty list behind.
-                *listed = (!rows.is_empty()).then_some(rows);
+                *listed = (!list.is_empty()).then_some(list);
                 appended
             });
         // The rows listed before a failed one are swept all the same.
-        for at in sweeps {
+        for &at in &sweeps {
             self.sweep_timer(side, (key_group, key.into()), at);
         }
+        self.sweeps = sweeps;
         listed
     }
 
