@@ -989,6 +989,31 @@ mod tests {
         }
     }
 
+    /// Gives the rows `(auction, price, time)` to two aggregations, the
+    /// first each row in every window of `hop` its slice is in, the second
+    /// each row in its slice, then `watermark` to both.
+    fn feed_copied_and_sliced(
+        hop: HopSlices,
+        operators: [(&mut WindowAggregate, &mut Vec<RecordBatch>); 2],
+        rows: &[(i64, i64, i64)],
+        watermark: i64,
+    ) {
+        let mut windows = Vec::new();
+        let mut slices = Vec::new();
+        for &(auction, price, time) in rows {
+            let start = time - time.rem_euclid(hop.slide_millis);
+            slices.push((auction, price, (start, start + hop.slide_millis)));
+            windows.extend(
+                hop.windows_of_slice(start)
+                    .map(|window| (auction, price, window)),
+            );
+        }
+        for ((operator, out), batch) in operators.into_iter().zip([windows, slices]) {
+            operator.process_batch(windowed(&batch), out).unwrap();
+            operator.process_watermark(watermark, out).unwrap();
+        }
+    }
+
     #[test]
     fn hop_windows_assembled_from_slices_are_the_windows_of_copied_rows() {
         // HOP(2 s, 6 s): one operator reads every row once per window, the
@@ -1011,28 +1036,16 @@ mod tests {
                 let arrivals: Vec<(i64, i64, i64)> = (0..50)
                     .map(|_| (random(4), random(1000), watermark + random(9_000) - 3_000))
                     .collect();
-                let mut windows = Vec::new();
-                let mut slices = Vec::new();
-                for &(auction, price, time) in &arrivals {
-                    let slice_start = time - time.rem_euclid(2_000);
-                    slices.push((auction, price, (slice_start, slice_start + 2_000)));
-                    for window in hop.windows_of_slice(slice_start) {
-                        windows.push((auction, price, window));
-                    }
-                }
-                copied
-                    .process_batch(windowed(&windows), &mut copied_out)
-                    .unwrap();
-                sliced
-                    .process_batch(windowed(&slices), &mut sliced_out)
-                    .unwrap();
                 watermark += random(2_500);
-                copied
-                    .process_watermark(watermark, &mut copied_out)
-                    .unwrap();
-                sliced
-                    .process_watermark(watermark, &mut sliced_out)
-                    .unwrap();
+                feed_copied_and_sliced(
+                    hop,
+                    [
+                        (&mut copied, &mut copied_out),
+                        (&mut sliced, &mut sliced_out),
+                    ],
+                    &arrivals,
+                    watermark,
+                );
                 assert_eq!(
                     rows(&sliced_out),
                     rows(&copied_out),
@@ -1063,7 +1076,6 @@ mod tests {
             slide_millis: 2_000,
             size_millis: 6_000,
         };
-        let slice = |start: i64| (start, start + 2_000);
         for backend in ["hashmap", "rocksdb"] {
             let mut copied = operator();
             let mut sliced = operator_with(Some(hop), backend);
@@ -1073,28 +1085,15 @@ mod tests {
                 (vec![(1, 7, 9_000)], 10_001),
             ];
             for (rows_of_batch, watermark) in arrivals {
-                let mut windows = Vec::new();
-                let mut slices = Vec::new();
-                for (auction, price, time) in rows_of_batch {
-                    let start = time - time % 2_000;
-                    slices.push((auction, price, slice(start)));
-                    windows.extend(
-                        hop.windows_of_slice(start)
-                            .map(|window| (auction, price, window)),
-                    );
-                }
-                copied
-                    .process_batch(windowed(&windows), &mut copied_out)
-                    .unwrap();
-                sliced
-                    .process_batch(windowed(&slices), &mut sliced_out)
-                    .unwrap();
-                copied
-                    .process_watermark(watermark, &mut copied_out)
-                    .unwrap();
-                sliced
-                    .process_watermark(watermark, &mut sliced_out)
-                    .unwrap();
+                feed_copied_and_sliced(
+                    hop,
+                    [
+                        (&mut copied, &mut copied_out),
+                        (&mut sliced, &mut sliced_out),
+                    ],
+                    &rows_of_batch,
+                    watermark,
+                );
             }
             copied.process_watermark(i64::MAX, &mut copied_out).unwrap();
             sliced.process_watermark(i64::MAX, &mut sliced_out).unwrap();
