@@ -33,7 +33,9 @@
 //! outer window join shows a row without a partner, padded, only when it
 //! leaves state, so its output is insert-only, as Flink's window join's.
 //!
-//! Rows are stored as [`RowCodec`] lays them out, each with how often it
+//! Rows are stored as [`RowCodec`] lays them out. An inner join reading
+//! no changelog, with no TTL, in memory, lists each key's rows one after
+//! another (see [`Storage`]); other joins keep each row with how often it
 //! came and, for outer joins, how many partners it has. With `table.exec.state.ttl`
 //! a stored row expires that long after it was written: it is no longer
 //! joined, and it is dropped when next read, as Flink's state TTL
@@ -48,12 +50,12 @@ use serde::{Deserialize, Serialize};
 
 use super::aggregate_calls::column_of;
 use super::event_time::epoch_millis;
-use super::expiring_rows;
 use super::grouping::{can_group_by, row_keys_of, subtask_state};
 use super::join_partners::Partners;
 use super::row_keys::RowKeys;
 use super::stored_rows::{EncodedRows, RowCodec};
 use super::{Operator, SubtaskContext, name_or};
+use super::{expiring_rows, listed_rows};
 use crate::changelog::{ROW_KIND_COLUMN, RowKind, row_kinds};
 use crate::error::{Result, RuntimeError};
 use crate::state::bytes::BytesRef;
@@ -146,6 +148,24 @@ const ROWS: [StateId; 2] = [StateId(1), StateId(2)];
 /// An inner interval or window join's rows of each side, listed with when
 /// they expire (see [`super::expiring_rows`]).
 const LISTED: [StateId; 2] = [StateId(3), StateId(4)];
+/// A regular inner join's rows of each side, listed for good (see
+/// [`super::listed_rows`]).
+const KEPT: [StateId; 2] = [StateId(5), StateId(6)];
+
+/// How a join keeps its stored rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Storage {
+    /// As map entries of their key, row bytes → [`Stored`], each with a
+    /// timer if it expires: what an outer or semi join, a join reading a
+    /// changelog, one with a TTL, or any join on disk needs.
+    Entries,
+    /// Listed per key with when they expire: an inner interval or window
+    /// join's, in memory.
+    Expiring,
+    /// Listed per key for good: a regular inner join's of insert-only
+    /// inputs, in memory, as nothing it does looks a stored row up.
+    Kept,
+}
 
 /// A stored row's bookkeeping.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -286,19 +306,22 @@ impl JoinSpec {
         let ttl_millis = self.state_ttl_millis.filter(|ttl| *ttl > 0);
         // A store that reads and writes a value whole (on disk) would do so
         // with a key's whole list for every row.
-        let listed = expiry.is_some()
+        let listed = self.kind == JoinKind::Inner
             && state.store().updates_in_place()
-            && !self.kind.preserves(0)
-            && !self.kind.preserves(1)
-            && self.kind.semi_side().is_none()
             && ttl_millis.is_none()
             && !self.reads_changelog();
+        let storage = match (listed, expiry.is_some()) {
+            (false, _) => Storage::Entries,
+            (true, true) => Storage::Expiring,
+            (true, false) => Storage::Kept,
+        };
         // Only an inner join without a TTL leaves the other side's stored
         // rows as they are while it joins a batch.
-        let batch_partners = (self.kind == JoinKind::Inner && ttl_millis.is_none() && !listed)
-            .then(Partners::default);
+        let batch_partners =
+            (self.kind == JoinKind::Inner && ttl_millis.is_none() && storage == Storage::Entries)
+                .then(Partners::default);
         Ok(Join {
-            listed,
+            storage,
             batch_partners,
             listing: Vec::new(),
             sweeps: Vec::new(),
@@ -323,10 +346,9 @@ impl JoinSpec {
 pub struct Join {
     name: String,
     kind: JoinKind,
-    /// Whether stored rows are listed per key with when they expire: an
-    /// inner interval or window join's, reading no changelog, with no TTL,
-    /// in memory. Others keep them as map entries with a timer each.
-    listed: bool,
+    /// How stored rows are kept: listed per key by an inner join reading
+    /// no changelog, with no TTL, in memory; as map entries otherwise.
+    storage: Storage,
     /// The partners each key found in the batch being joined, when they
     /// cannot change during it (see [`super::join_partners`]).
     batch_partners: Option<Partners>,
@@ -514,6 +536,16 @@ impl Join {
     fn listed_partners(&self, side: usize) -> Result<Vec<Vec<u8>>> {
         let watermark = self.watermark;
         let mut partners = Vec::new();
+        if self.storage == Storage::Kept {
+            self.state
+                .read_raw_value(KEPT[1 - side], &[], &mut |listed| {
+                    for row in listed_rows::rows(listed.unwrap_or_default()) {
+                        partners.push(row.map_err(RuntimeError::State)?.to_vec());
+                    }
+                    Ok(())
+                })?;
+            return Ok(partners);
+        }
         self.state
             .read_raw_value(LISTED[1 - side], &[], &mut |listed| {
                 for entry in expiring_rows::entries(listed.unwrap_or_default()) {
@@ -650,6 +682,15 @@ impl Join {
     ) -> Result<()> {
         if listing.is_empty() {
             return Ok(());
+        }
+        if self.storage == Storage::Kept {
+            return self.state.update_raw_value(KEPT[side], &[], &mut |listed| {
+                let list = listed.get_or_insert_with(Vec::new);
+                for &(index, _) in listing {
+                    listed_rows::append(list, rows.row(index));
+                }
+                Ok(())
+            });
         }
         let reach = self.reach(side);
         let mut sweeps = std::mem::take(&mut self.sweeps);
@@ -1091,11 +1132,19 @@ impl Operator for Join {
         let kinds = row_kinds(&batch, self.row_kinds[side]).map_err(|e| self.failed(e))?;
         let mut joined = Vec::new();
         match &expiries {
-            Some(expiries) if self.listed => self.join_listed_batch(
+            Some(expiries) if self.storage == Storage::Expiring => self.join_listed_batch(
                 side,
                 (&keys, &groups),
                 (&rows, &kinds),
                 |index| expires_at(expiries, index),
+                &mut joined,
+            )?,
+            // Rows kept for good expire after every watermark.
+            None if self.storage == Storage::Kept => self.join_listed_batch(
+                side,
+                (&keys, &groups),
+                (&rows, &kinds),
+                |_| i64::MAX,
                 &mut joined,
             )?,
             _ => self.join_each_row(
@@ -1122,7 +1171,7 @@ impl Operator for Join {
             self.timers.clear(TimeDomain::EventTime);
             return self.state.clear_all();
         }
-        if self.listed {
+        if self.storage == Storage::Expiring {
             for timer in self.timers.advance(TimeDomain::EventTime, watermark) {
                 self.sweep_listed(timer)?;
             }
@@ -1257,7 +1306,17 @@ mod tests {
 
     #[test]
     fn rows_of_a_key_repeated_in_a_batch_join_every_partner_each_time() {
-        let mut join = spec(JoinKind::Inner, None).create(&context()).unwrap();
+        // In memory the rows are listed; on disk they are map entries.
+        for (backend, storage) in [("hashmap", Storage::Kept), ("rocksdb", Storage::Entries)] {
+            let mut spec = spec(JoinKind::Inner, None);
+            spec.state_backend = Some(backend.into());
+            let mut join = spec.create(&context()).unwrap();
+            assert_eq!(join.storage, storage);
+            join_every_partner_each_time(&mut join);
+        }
+    }
+
+    fn join_every_partner_each_time(join: &mut Join) {
         let mut out = Vec::new();
         // Key 1 has two stored rows, one of them twice; key 2 one; key 3 none.
         let stored = [
@@ -1514,7 +1573,7 @@ mod tests {
         // still come once, whichever of its rows came second.
         let spec = timed_join(JoinKind::Inner, [1000, 1000], false);
         let mut join = spec.create(&context()).unwrap();
-        assert!(join.listed);
+        assert_eq!(join.storage, Storage::Expiring);
         let batches: [(usize, &[(i64, i64)]); 3] = [
             (
                 0,
@@ -1597,7 +1656,7 @@ mod tests {
         // row at 3 expires at 83 but stays until the sweep at 90.
         let spec = timed_join(JoinKind::Inner, [80, 0], false);
         let mut join = spec.create(&context()).unwrap();
-        assert!(join.listed);
+        assert_eq!(join.storage, Storage::Expiring);
         let mut out = Vec::new();
         for time in [3, 10] {
             join.process_input(0, timed_row(&spec, 0, 1, time), &mut out)
@@ -1631,7 +1690,7 @@ mod tests {
             spec.state_backend = Some(backend.into());
             let mut join = spec.create(&context()).unwrap();
             // On disk a list would be rewritten whole for every row.
-            assert_eq!(join.listed, backend == "hashmap");
+            assert_eq!(join.storage == Storage::Expiring, backend == "hashmap");
             let mut out = Vec::new();
             for (side, key, time) in [(0, 1, 100), (0, 2, 100), (1, 3, 5_000), (1, 1, 105)] {
                 let batch = timed_row(&spec, side, key, time);

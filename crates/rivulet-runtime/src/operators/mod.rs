@@ -22,6 +22,7 @@ mod join;
 mod join_partners;
 mod kept_rows;
 pub(crate) mod keyed_count;
+mod listed_rows;
 mod lookup_join;
 mod nexmark;
 mod over_aggregate;
