@@ -125,6 +125,13 @@ pub struct JoinSpec {
     /// For an interval or window join: when stored rows leave state.
     #[serde(default)]
     pub expiry: Option<JoinExpiry>,
+    /// The column of each input (left, right) that its key column copies,
+    /// when the key is one plain column (the planner adds the key as a
+    /// column of its own). A join that lists its rows leaves that column
+    /// out of what it stores and shows the key of the arriving row in its
+    /// place: equal keys are what joined them.
+    #[serde(default)]
+    pub key_copies: [Option<String>; 2],
 }
 
 /// When an interval or window join's stored rows leave state: a row of
@@ -245,6 +252,19 @@ impl JoinSpec {
             .collect()
     }
 
+    /// Where among the payload columns of `side` (see
+    /// [`JoinSpec::payload_fields`]) the column its key copies is, when it
+    /// has the key's type on both sides (`keys`), so that the other side's
+    /// key can stand in for it.
+    fn key_copy(&self, side: usize, keys: [usize; 2]) -> Option<usize> {
+        let copied = self.key_copies[side].as_deref()?;
+        let key_type = |side: usize| self.inputs()[side].0.field(keys[side]).data_type();
+        let payload = self.payload_fields(side, keys[side]);
+        let at = payload.iter().position(|f| f.name() == copied)?;
+        let copy_type = payload[at].data_type();
+        (copy_type == key_type(0) && copy_type == key_type(1)).then_some(at)
+    }
+
     /// The left columns, the right columns (keys left out; a semi join
     /// only its kept side's), and for an outer join the row kind.
     pub fn output_schema(&self) -> Result<SchemaRef> {
@@ -275,12 +295,6 @@ impl JoinSpec {
     pub(super) fn create(&self, context: &SubtaskContext) -> Result<Join> {
         let name = self.name();
         let keys = self.key_indices()?;
-        let converter = |side: usize| {
-            RowCodec::of_fields(&self.payload_fields(side, keys[side])).map_err(|source| {
-                RuntimeError::InvalidJobGraph(format!("{name}: cannot store its rows: {source}"))
-            })
-        };
-        let (left, right) = (converter(0)?, converter(1)?);
         let expiry = match &self.expiry {
             None => None,
             Some(expiry) => {
@@ -315,6 +329,20 @@ impl JoinSpec {
             (true, true) => Storage::Expiring,
             (true, false) => Storage::Kept,
         };
+        let key_copies = match storage {
+            Storage::Entries => [None, None],
+            Storage::Expiring | Storage::Kept => [0, 1].map(|side| self.key_copy(side, keys)),
+        };
+        let codec = |side: usize| {
+            let mut fields = self.payload_fields(side, keys[side]);
+            if let Some(copy) = key_copies[side] {
+                fields.remove(copy);
+            }
+            RowCodec::of_fields(&fields).map_err(|source| {
+                RuntimeError::InvalidJobGraph(format!("{name}: cannot store its rows: {source}"))
+            })
+        };
+        let codecs = [codec(0)?, codec(1)?];
         // Only an inner join without a TTL leaves the other side's stored
         // rows as they are while it joins a batch.
         let batch_partners =
@@ -333,7 +361,8 @@ impl JoinSpec {
             kind: self.kind,
             keys,
             row_kinds: self.row_kind_columns(),
-            codecs: [left, right],
+            codecs,
+            key_copies,
             output,
             ttl_millis,
             max_parallelism: context.max_parallelism,
@@ -369,7 +398,12 @@ pub struct Join {
     keys: [usize; 2],
     /// Each input's row kind column, if it is a changelog.
     row_kinds: [Option<usize>; 2],
+    /// The codec of each side's stored rows: its payload columns but the
+    /// key's copy, if it leaves that out.
     codecs: [RowCodec; 2],
+    /// Where the column each side's key copies is among its payload
+    /// columns, when stored rows leave it out (see [`JoinSpec::key_copies`]).
+    key_copies: [Option<usize>; 2],
     output: SchemaRef,
     ttl_millis: Option<u64>,
     max_parallelism: u32,
@@ -1060,19 +1094,46 @@ impl Join {
             .collect()
     }
 
-    /// The batch of `joined`, whose arrived rows are of the batch whose
-    /// payload columns `arrived` holds, of its side.
+    /// The column a stored side's rows left out as a copy of their key, for
+    /// each row of `joined`: the key of the row of the batch it joined
+    /// (`keys`, the batch's key column, of the other side).
+    fn key_copy_column(&self, side: usize, joined: &[Joined], keys: &ArrayRef) -> Result<ArrayRef> {
+        let indices: Option<UInt32Array> = joined
+            .iter()
+            .map(|j| match part(1 - side, j) {
+                Part::Arrived(index) => u32::try_from(*index).ok(),
+                _ => None,
+            })
+            .collect();
+        let indices =
+            indices.ok_or_else(|| self.failed("a stored row joined no row of a batch"))?;
+        arrow_select::take::take(keys.as_ref(), &indices, None).map_err(|e| self.failed(e))
+    }
+
+    /// The batch of `joined`, whose arrived rows are of the batch of the
+    /// side `arrived` names, with its payload columns and its key column.
     fn emit(
         &self,
         joined: &[Joined],
-        arrived: Option<(usize, &[ArrayRef])>,
+        arrived: Option<(usize, &[ArrayRef], &ArrayRef)>,
     ) -> Result<RecordBatch> {
         let mut columns = Vec::new();
         for side in 0..2 {
-            if self.kind.emits(side) {
-                let arrived = arrived.filter(|(of, _)| *of == side).map(|(_, c)| c);
-                columns.extend(self.side_columns(side, joined, arrived)?);
+            if !self.kind.emits(side) {
+                continue;
             }
+            let of_side = arrived.filter(|(of, ..)| *of == side);
+            let mut side_columns = self.side_columns(side, joined, of_side.map(|(_, c, _)| c))?;
+            match (self.key_copies[side], arrived) {
+                (Some(at), Some((of, _, keys))) if of != side && at <= side_columns.len() => {
+                    side_columns.insert(at, self.key_copy_column(side, joined, keys)?);
+                }
+                (Some(_), _) if of_side.is_none() => {
+                    return Err(self.failed("stored rows without their key's copy to show"));
+                }
+                _ => {}
+            }
+            columns.extend(side_columns);
         }
         if self.updates {
             columns.push(Arc::new(Int8Array::from_iter_values(
@@ -1110,8 +1171,12 @@ impl Operator for Join {
             &self.name,
         )?;
         let payload = self.payload(side, &batch);
+        let mut stored = payload.clone();
+        if let Some(copy) = self.key_copies[side] {
+            stored.remove(copy);
+        }
         let rows = self.codecs[side]
-            .encode(&payload)
+            .encode(&stored)
             .map_err(|e| self.failed(e))?;
         // Only the TTL reads when a row was written; without one every
         // row is stored as written at 0, five bytes shorter in state.
@@ -1156,7 +1221,8 @@ impl Operator for Join {
             )?,
         }
         if !joined.is_empty() {
-            out.push(self.emit(&joined, Some((side, &payload)))?);
+            let keys = batch.column(self.keys[side]);
+            out.push(self.emit(&joined, Some((side, &payload, keys)))?);
         }
         Ok(())
     }
@@ -1224,6 +1290,7 @@ mod tests {
             state_ttl_millis: ttl,
             state_backend: None,
             expiry: None,
+            key_copies: [None, None],
         }
     }
 
@@ -1357,6 +1424,93 @@ mod tests {
         expected.sort();
         assert_eq!(joined, expected);
         assert_eq!(joined.len(), 20);
+    }
+
+    /// A join on `k`, a copy of the left `id` and the right `owner`, as
+    /// the planner adds a key; with `copies` the join knows it.
+    fn copied_key_spec(backend: &str, copies: bool) -> JoinSpec {
+        let side = |copied: &str, value: Field| {
+            Schema::new(vec![
+                Field::new(copied, DataType::Int64, true),
+                value,
+                Field::new("k", DataType::Int64, true),
+            ])
+        };
+        let mut spec = spec(JoinKind::Inner, None);
+        spec.left = side("id", Field::new("name", DataType::Utf8, true));
+        spec.right = side("owner", Field::new("price", DataType::Int64, true));
+        spec.left_key = "k".into();
+        spec.right_key = "k".into();
+        spec.state_backend = Some(backend.into());
+        if copies {
+            spec.key_copies = [Some("id".into()), Some("owner".into())];
+        }
+        spec
+    }
+
+    /// Rows `(key, name)` of the left side of a [`copied_key_spec`], or
+    /// `(key, price)` of the right side, `k` a copy of the key.
+    fn copied_key_batch(spec: &JoinSpec, side: usize, rows: &[(i64, &str)]) -> RecordBatch {
+        let keys = Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0)));
+        let (schema, value): (&Schema, ArrayRef) = if side == 0 {
+            let names = StringArray::from_iter_values(rows.iter().map(|r| r.1));
+            (&spec.left, Arc::new(names))
+        } else {
+            let prices = rows.iter().map(|r| r.1.parse::<i64>().unwrap());
+            (&spec.right, Arc::new(Int64Array::from_iter_values(prices)))
+        };
+        RecordBatch::try_new(Arc::new(schema.clone()), vec![keys.clone(), value, keys]).unwrap()
+    }
+
+    /// Output rows of a [`copied_key_spec`] as `id name owner price`,
+    /// sorted, and the bytes its state holds.
+    fn copied_key_join(spec: &JoinSpec) -> (Vec<String>, usize) {
+        let mut join = spec.create(&context()).unwrap();
+        let mut out = Vec::new();
+        for (side, rows) in [
+            (0, &[(1, "a"), (2, "b")][..]),
+            (1, &[(1, "10"), (3, "30"), (1, "11")]),
+            (0, &[(3, "c"), (1, "d")]),
+        ] {
+            let batch = copied_key_batch(spec, side, rows);
+            join.process_input(side, batch, &mut out).unwrap();
+        }
+        let mut rows = Vec::new();
+        for batch in &out {
+            let [id, name, owner, price] = [0, 1, 2, 3].map(|c| batch.column(c));
+            for row in 0..batch.num_rows() {
+                rows.push(format!(
+                    "{} {} {} {}",
+                    id.as_primitive::<Int64Type>().value(row),
+                    name.as_string::<i32>().value(row),
+                    owner.as_primitive::<Int64Type>().value(row),
+                    price.as_primitive::<Int64Type>().value(row),
+                ));
+            }
+        }
+        rows.sort();
+        let stored = join.state.store().scan_prefix(&[]).unwrap();
+        (rows, stored.iter().map(|(_, value)| value.len()).sum())
+    }
+
+    #[test]
+    fn a_listed_join_stores_rows_without_the_keys_copy_and_shows_it_from_the_key() {
+        let (plain, plain_bytes) = copied_key_join(&copied_key_spec("hashmap", false));
+        let joined = ["1 a 1 10", "1 a 1 11", "1 d 1 10", "1 d 1 11", "3 c 3 30"];
+        assert_eq!(plain, joined);
+        let spec = copied_key_spec("hashmap", true);
+        assert_eq!(
+            spec.create(&context()).unwrap().key_copies,
+            [Some(0), Some(0)]
+        );
+        let (rows, bytes) = copied_key_join(&spec);
+        assert_eq!(rows, joined);
+        // Seven stored rows, each eight bytes shorter.
+        assert_eq!(bytes + 7 * 8, plain_bytes);
+        // On disk rows are map entries, stored whole.
+        let spec = copied_key_spec("rocksdb", true);
+        assert_eq!(spec.create(&context()).unwrap().key_copies, [None, None]);
+        assert_eq!(copied_key_join(&spec).0, joined);
     }
 
     #[test]
@@ -1543,6 +1697,7 @@ mod tests {
                 right_reach_millis: reach[1],
                 padded_at_expiry,
             }),
+            key_copies: [None, None],
         }
     }
 

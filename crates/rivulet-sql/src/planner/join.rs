@@ -119,13 +119,14 @@ fn window_join(join: &Join, kind: JoinKind, left: &Stream, right: &Stream) -> Op
 
 impl GraphBuilder<'_> {
     /// One side of a join: lowered, its columns renamed where the other
-    /// side has them, and its join key added.
+    /// side has them, and its join key added; and the column the key
+    /// copies, when it is one plain column.
     pub(super) fn join_side(
         &mut self,
         plan: &LogicalPlan,
         keys: &[&Expr],
         taken: &mut HashSet<String>,
-    ) -> Result<Stream, String> {
+    ) -> Result<(Stream, Option<String>), String> {
         let mut stream = self.lower(plan)?;
         if stream.sessions {
             return Err(super::SESSION_ONLY_AGGREGATED.into());
@@ -151,10 +152,20 @@ impl GraphBuilder<'_> {
             .collect();
         let key = key_sql(keys, |key| {
             expression_by_position(key, plan.schema(), &stream)
-        })?;
+        })?
+        .ok_or("a JOIN without keys")?;
+        let copied = match keys {
+            [Expr::Column(column)] => plan
+                .schema()
+                .index_of_column(column)
+                .ok()
+                .and_then(|index| projections.get(index))
+                .map(|projection| projection.name.clone()),
+            _ => None,
+        };
         projections.push(Projection {
             name: JOIN_KEY.into(),
-            expression: key.ok_or("a JOIN without keys")?,
+            expression: key,
         });
         // The window bounds the side carries, under their new names.
         let renamed = |bound: &String| {
@@ -167,7 +178,7 @@ impl GraphBuilder<'_> {
         };
         self.push_calc(&mut stream, None, projections)?;
         stream.window = window;
-        Ok(stream)
+        Ok((stream, copied))
     }
 
     pub(super) fn lower_join(&mut self, join: &Join) -> Result<Stream, String> {
@@ -194,8 +205,8 @@ impl GraphBuilder<'_> {
         let (left_keys, right_keys): (Vec<&Expr>, Vec<&Expr>) =
             join.on.iter().map(|(l, r)| (l, r)).unzip();
         let mut taken = HashSet::new();
-        let left = self.join_side(&join.left, &left_keys, &mut taken)?;
-        let right = self.join_side(&join.right, &right_keys, &mut taken)?;
+        let (left, left_copy) = self.join_side(&join.left, &left_keys, &mut taken)?;
+        let (right, right_copy) = self.join_side(&join.right, &right_keys, &mut taken)?;
         let reads_changelog = [&left, &right]
             .iter()
             .any(|side| side.schema.index_of(ROW_KIND_COLUMN).is_ok());
@@ -261,6 +272,7 @@ impl GraphBuilder<'_> {
             state_ttl_millis: self.state_ttl_millis,
             state_backend: self.state_backend.clone(),
             expiry,
+            key_copies: [left_copy, right_copy],
         });
         let mut stream = Stream::positional(vertex, left.schema);
         self.push_operator(&mut stream, operator)?;
@@ -342,5 +354,32 @@ ON a.s = m.s AND a.e = m.e{condition};"
         assert!(joins_by_window(both, "JOIN", " AND a.num >= m.top").await);
         let outer = "COALESCE(a.auction, 0), m.top";
         assert!(joins_by_window(outer, "LEFT JOIN", "").await);
+    }
+
+    /// The key copies of the one join of `condition` over two tables.
+    async fn key_copies(condition: &str) -> [Option<String>; 2] {
+        let script = format!(
+            "CREATE TABLE a (x BIGINT, name STRING) WITH ('connector' = 'datagen', 'number-of-rows' = '1');
+CREATE TABLE b (x BIGINT, price BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '1');
+CREATE TABLE out (x BIGINT, name STRING, y BIGINT, price BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO out SELECT a.x, a.name, b.x, b.price FROM a JOIN b ON {condition};"
+        );
+        let graph = planned::at(&script, 1).await.unwrap();
+        let mut joins = planned::operators(&graph).filter_map(OperatorSpec::as_join);
+        let copies = joins.next().map(|join| join.key_copies.clone());
+        assert!(joins.next().is_none(), "{script}");
+        copies.unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn a_key_of_one_plain_column_is_known_as_its_copy() {
+        // The right side's `x` is renamed, as the left has one.
+        let both = [Some("x".to_string()), Some("x0".to_string())];
+        assert_eq!(key_copies("a.x = b.x").await, both);
+        let right_only = [None, Some("x0".to_string())];
+        assert_eq!(key_copies("a.x + 1 = b.x").await, right_only);
+        assert_eq!(key_copies("a.x = b.x AND a.name = 'n'").await, both);
+        let composite = [None, None];
+        assert_eq!(key_copies("a.x = b.x AND a.x = b.price").await, composite);
     }
 }

@@ -83,7 +83,7 @@ impl GraphBuilder<'_> {
             .map(|field| field.name().clone())
             .map_err(|e| e.to_string())?;
         let mut taken = HashSet::new();
-        let mut stream = self.join_side(&join.left, &[key], &mut taken)?;
+        let (mut stream, _) = self.join_side(&join.left, &[key], &mut taken)?;
         let table_columns = projected
             .fields()
             .iter()
