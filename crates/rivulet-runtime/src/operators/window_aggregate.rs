@@ -87,6 +87,8 @@ pub struct WindowAggregateSpec {
 
 /// The accumulators of one key and window.
 const ACCUMULATORS: StateId = StateId(1);
+/// The most fired windows' rows a batch of output holds.
+const FIRED_BATCH_ROWS: usize = 8192;
 /// A key's open sessions, `(start, end)`.
 const SESSIONS: StateId = StateId(2);
 /// A key's open HOP slices and their accumulators ([`slice_list`]).
@@ -329,27 +331,41 @@ impl WindowAggregate {
     }
 
     /// The output row of each fired window.
-    fn emit(&self, fired: Vec<Fired>) -> Result<RecordBatch> {
-        let mut columns: Vec<ArrayRef> = Vec::new();
-        let mut next = 0;
-        if self.key.is_some() {
-            let keys = fired.iter().map(|(k, ..)| k);
-            columns.push(key_column(keys, self.output.field(0).data_type())?);
-            next = 1;
-        }
-        columns.push(Arc::new(TimestampMillisecondArray::from_iter_values(
-            fired.iter().map(|(_, start, ..)| *start),
-        )));
-        columns.push(Arc::new(TimestampMillisecondArray::from_iter_values(
-            fired.iter().map(|(_, _, end, _)| *end),
-        )));
-        next += 2;
-        for (i, field) in self.output.fields().iter().skip(next).enumerate() {
-            let values: Vec<Accumulator> = fired.iter().map(|(.., a)| a[i].clone()).collect();
-            columns.push(result_column(&values, field.data_type()));
-        }
-        RecordBatch::try_new(self.output.clone(), columns).map_err(|e| self.failed(e))
+    fn emit(&self, fired: &[Fired]) -> Result<RecordBatch> {
+        fired_batch(&self.output, self.key.is_some(), fired, &self.name)
     }
+}
+
+/// The output rows of `fired` windows, in a batch of `output`'s columns
+/// (the key first, when `keyed`), for the operator `name`.
+fn fired_batch(
+    output: &SchemaRef,
+    keyed: bool,
+    fired: &[Fired],
+    name: &str,
+) -> Result<RecordBatch> {
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    let mut next = 0;
+    if keyed {
+        let keys = fired.iter().map(|(k, ..)| k);
+        columns.push(key_column(keys, output.field(0).data_type())?);
+        next = 1;
+    }
+    columns.push(Arc::new(TimestampMillisecondArray::from_iter_values(
+        fired.iter().map(|(_, start, ..)| *start),
+    )));
+    columns.push(Arc::new(TimestampMillisecondArray::from_iter_values(
+        fired.iter().map(|(_, _, end, _)| *end),
+    )));
+    next += 2;
+    for (i, field) in output.fields().iter().skip(next).enumerate() {
+        let values: Vec<Accumulator> = fired.iter().map(|(.., a)| a[i].clone()).collect();
+        columns.push(result_column(&values, field.data_type()));
+    }
+    RecordBatch::try_new(output.clone(), columns).map_err(|e| RuntimeError::Operator {
+        operator: name.to_string(),
+        message: e.to_string(),
+    })
 }
 
 impl WindowAggregate {
@@ -723,13 +739,20 @@ impl Operator for WindowAggregate {
         self.watermark = self.watermark.max(watermark);
         if let Some(tables) = self.slice_tables.as_mut() {
             let (calls, name) = (&self.calls, &self.name);
+            let (output, keyed) = (&self.output, self.key.is_some());
+            // A watermark can fire many windows at once: a batch at a time,
+            // so that what is fired and not yet a batch stays small.
             let mut fired = Vec::new();
             tables.fire(calls, watermark, |key, (start, end), accumulators| {
                 fired.push((key_from_bytes(key, name)?, start, end, accumulators));
+                if fired.len() == FIRED_BATCH_ROWS {
+                    out.push(fired_batch(output, keyed, &fired, name)?);
+                    fired.clear();
+                }
                 Ok(())
             })?;
             if !fired.is_empty() {
-                out.push(self.emit(fired)?);
+                out.push(self.emit(&fired)?);
             }
             return Ok(());
         }
@@ -782,7 +805,7 @@ impl WindowAggregate {
             self.fire(due, time, &mut fired)?;
         }
         if !fired.is_empty() {
-            out.push(self.emit(fired)?);
+            out.push(self.emit(&fired)?);
         }
         Ok(())
     }
@@ -1065,6 +1088,32 @@ mod tests {
                 assert!(tables.is_empty(), "slices left in memory");
             }
         }
+    }
+
+    #[test]
+    fn a_watermark_firing_more_windows_than_a_batch_holds_emits_them_in_full_batches() {
+        let hop = HopSlices {
+            slide_millis: 2_000,
+            size_millis: 6_000,
+        };
+        let mut sliced = operator_with(Some(hop), "hashmap");
+        // 5000 keys in one slice: three windows each, 15 000 rows at once.
+        let keys = 5_000;
+        let arrivals: Vec<(i64, i64, (i64, i64))> =
+            (0..keys).map(|key| (key, key, (0, 2_000))).collect();
+        let mut out = Vec::new();
+        sliced.process_batch(windowed(&arrivals), &mut out).unwrap();
+        sliced.process_watermark(i64::MAX, &mut out).unwrap();
+        let sizes: Vec<usize> = out.iter().map(RecordBatch::num_rows).collect();
+        assert_eq!(
+            sizes,
+            [FIRED_BATCH_ROWS, 3 * keys as usize - FIRED_BATCH_ROWS]
+        );
+        let mut expected: Vec<_> = (0..keys)
+            .flat_map(|key| [-4_000, -2_000, 0].map(|start| (key, start, 1, Some(key))))
+            .collect();
+        expected.sort();
+        assert_eq!(rows(&out), expected);
     }
 
     #[test]
