@@ -41,6 +41,7 @@
 //! joined, and it is dropped when next read, as Flink's state TTL
 //! (`OnCreateAndWrite`, never returning expired state).
 
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -345,8 +346,10 @@ impl JoinSpec {
         let codecs = [codec(0)?, codec(1)?];
         // Only an inner join without a TTL leaves the other side's stored
         // rows as they are while it joins a batch.
+        // (An interval or window join's keys mostly come once a batch:
+        // finding them in the batch cost q7 more than it saved.)
         let batch_partners =
-            (self.kind == JoinKind::Inner && ttl_millis.is_none() && storage == Storage::Entries)
+            (self.kind == JoinKind::Inner && ttl_millis.is_none() && storage != Storage::Expiring)
                 .then(Partners::default);
         Ok(Join {
             storage,
@@ -593,6 +596,20 @@ impl Join {
         Ok(partners)
     }
 
+    /// Where the listed rows of the other side than `side` under the
+    /// current key (`key`) are among the batch's [`Partners`]: read from
+    /// state the first time the batch meets the key.
+    fn found_listed_partners(&mut self, side: usize, key: &[u8]) -> Result<Range<usize>> {
+        if let Some(range) = self.batch_partners.as_ref().and_then(|found| found.of(key)) {
+            return Ok(range);
+        }
+        let rows = self.listed_partners(side)?;
+        Ok(match self.batch_partners.as_mut() {
+            Some(found) => found.keep(key, rows.into_iter().map(|row| (row, 1))),
+            None => 0..0,
+        })
+    }
+
     /// Joins a batch of `side` (its keys, key groups, encoded rows, kinds,
     /// and when each row expires) as a listed join does: each row with the
     /// other side's listed rows of its key that have not expired, then
@@ -621,10 +638,20 @@ impl Join {
                 .find(|&row| keys.has_null(row) || keys.key(row) != key)
                 .unwrap_or(count);
             self.state.set_current_key(groups[start], key)?;
-            let mut partners = self.listed_partners(side)?;
+            let (mut partners, found) = if self.batch_partners.is_some() {
+                (Vec::new(), Some(self.found_listed_partners(side, key)?))
+            } else {
+                (self.listed_partners(side)?, None)
+            };
             let mut listing = std::mem::take(&mut self.listing);
             listing.clear();
             for (index, &kind) in kinds.iter().enumerate().take(end).skip(start) {
+                if let (Some(range), Some(batch_partners)) = (&found, &self.batch_partners) {
+                    for &(row, _) in batch_partners.entries(range.clone()) {
+                        let partner = Part::Found(row);
+                        Self::push_pairs(out, 1, kind, side, Part::Arrived(index), partner);
+                    }
+                }
                 // The run's last row takes the partners read, the others copies.
                 let joined = if index + 1 == end {
                     std::mem::take(&mut partners)
