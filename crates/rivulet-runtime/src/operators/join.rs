@@ -51,17 +51,17 @@ use serde::{Deserialize, Serialize};
 
 use super::aggregate_calls::column_of;
 use super::event_time::epoch_millis;
+use super::expiring_buckets::ExpiringBuckets;
 use super::grouping::{can_group_by, row_keys_of, subtask_state};
 use super::join_partners::Partners;
+use super::listed_rows;
 use super::row_keys::RowKeys;
 use super::stored_rows::{EncodedRows, RowCodec};
 use super::{Operator, SubtaskContext, name_or};
-use super::{expiring_rows, listed_rows};
 use crate::changelog::{ROW_KIND_COLUMN, RowKind, row_kinds};
 use crate::error::{Result, RuntimeError};
 use crate::state::bytes::BytesRef;
 use crate::state::keyed::{KeyedState, StateId};
-use crate::state::short_bytes::ShortBytes;
 use crate::state::timers::{TimeDomain, Timer, TimerService};
 
 /// Which rows without a partner a join keeps.
@@ -153,9 +153,6 @@ pub struct JoinExpiry {
 
 /// The stored rows of each side: row bytes → [`Stored`].
 const ROWS: [StateId; 2] = [StateId(1), StateId(2)];
-/// An inner interval or window join's rows of each side, listed with when
-/// they expire (see [`super::expiring_rows`]).
-const LISTED: [StateId; 2] = [StateId(3), StateId(4)];
 /// A regular inner join's rows of each side, listed for good (see
 /// [`super::listed_rows`]).
 const KEPT: [StateId; 2] = [StateId(5), StateId(6)];
@@ -167,8 +164,9 @@ enum Storage {
     /// timer if it expires: what an outer or semi join, a join reading a
     /// changelog, one with a TTL, or any join on disk needs.
     Entries,
-    /// Listed per key with when they expire: an inner interval or window
-    /// join's, in memory.
+    /// In buckets by when they can be dropped, each a table of keys and
+    /// their rows (see [`super::expiring_buckets`]): an inner interval or
+    /// window join's, in memory.
     Expiring,
     /// Listed per key for good: a regular inner join's of insert-only
     /// inputs, in memory, as nothing it does looks a stored row up.
@@ -355,7 +353,7 @@ impl JoinSpec {
             storage,
             batch_partners,
             listing: Vec::new(),
-            sweeps: Vec::new(),
+            buckets: Default::default(),
             expiry,
             padded_at_expiry: self.padded_at_expiry(),
             updates: self.updates(),
@@ -385,10 +383,11 @@ pub struct Join {
     /// cannot change during it (see [`super::join_partners`]).
     batch_partners: Option<Partners>,
     /// A listed join's rows of a run to list (their index in the batch and
-    /// when they expire), and the sweeps listing them sets: kept from run
-    /// to run, as most runs (q7's, keyed by price) are one row.
+    /// when they expire): kept from run to run, as most runs (q7's, keyed
+    /// by price) are one row.
     listing: Vec<(usize, i64)>,
-    sweeps: Vec<i64>,
+    /// An interval or window join's rows of each side, in memory.
+    buckets: [ExpiringBuckets; 2],
     /// An interval or window join's time column per side, and how long
     /// after its time a stored row of each side stays.
     expiry: Option<([usize; 2], [i64; 2])>,
@@ -448,10 +447,10 @@ fn expires_at((times, reach): &(Int64Array, i64), index: usize) -> i64 {
 }
 
 /// When a listed row expiring at `expires`, of a side whose rows stay
-/// `reach` ms after their time, is swept: then, rounded up to an eighth of
-/// the reach, so that a key whose rows keep coming has its list swept a few
-/// times per reach, not once per row.
-fn sweep_time(reach: i64, expires: i64) -> i64 {
+/// `reach` ms after their time, is dropped: then, rounded up to an eighth
+/// of the reach, so that rows go a bucket of a few at a time (see
+/// [`super::expiring_buckets`]).
+fn drop_time(reach: i64, expires: i64) -> i64 {
     let step = (reach / 8).max(1);
     let late = expires.rem_euclid(step);
     if late == 0 {
@@ -568,28 +567,21 @@ impl Join {
         Ok(live)
     }
 
-    /// The listed rows of the other side than `side` under the current key
-    /// that have not expired.
-    fn listed_partners(&self, side: usize) -> Result<Vec<Vec<u8>>> {
-        let watermark = self.watermark;
+    /// The listed rows of the other side than `side` under `key` (the
+    /// current key, in keyed state) that have not expired.
+    fn listed_partners(&self, side: usize, key: &[u8]) -> Result<Vec<Vec<u8>>> {
         let mut partners = Vec::new();
-        if self.storage == Storage::Kept {
-            self.state
-                .read_raw_value(KEPT[1 - side], &[], &mut |listed| {
-                    for row in listed_rows::rows(listed.unwrap_or_default()) {
-                        partners.push(row.map_err(RuntimeError::State)?.to_vec());
-                    }
-                    Ok(())
-                })?;
+        if self.storage == Storage::Expiring {
+            let other = &self.buckets[1 - side];
+            other.live_rows(other.hashed(key), self.watermark, |row| {
+                partners.push(row.to_vec());
+            })?;
             return Ok(partners);
         }
         self.state
-            .read_raw_value(LISTED[1 - side], &[], &mut |listed| {
-                for entry in expiring_rows::entries(listed.unwrap_or_default()) {
-                    let (expires, row) = entry.map_err(RuntimeError::State)?;
-                    if expires > watermark {
-                        partners.push(row.to_vec());
-                    }
+            .read_raw_value(KEPT[1 - side], &[], &mut |listed| {
+                for row in listed_rows::rows(listed.unwrap_or_default()) {
+                    partners.push(row.map_err(RuntimeError::State)?.to_vec());
                 }
                 Ok(())
             })?;
@@ -603,7 +595,7 @@ impl Join {
         if let Some(range) = self.batch_partners.as_ref().and_then(|found| found.of(key)) {
             return Ok(range);
         }
-        let rows = self.listed_partners(side)?;
+        let rows = self.listed_partners(side, key)?;
         Ok(match self.batch_partners.as_mut() {
             Some(found) => found.keep(key, rows.into_iter().map(|row| (row, 1))),
             None => 0..0,
@@ -637,11 +629,13 @@ impl Join {
             let end = (start + 1..count)
                 .find(|&row| keys.has_null(row) || keys.key(row) != key)
                 .unwrap_or(count);
-            self.state.set_current_key(groups[start], key)?;
+            if self.storage == Storage::Kept {
+                self.state.set_current_key(groups[start], key)?;
+            }
             let (mut partners, found) = if self.batch_partners.is_some() {
                 (Vec::new(), Some(self.found_listed_partners(side, key)?))
             } else {
-                (self.listed_partners(side)?, None)
+                (self.listed_partners(side, key)?, None)
             };
             let mut listing = std::mem::take(&mut self.listing);
             listing.clear();
@@ -667,7 +661,7 @@ impl Join {
                     listing.push((index, expires));
                 }
             }
-            self.list_rows(side, (groups[start], key), rows, &listing)?;
+            self.list_rows(side, key, rows, &listing)?;
             self.listing = listing;
             start = end;
         }
@@ -732,12 +726,11 @@ impl Join {
     }
 
     /// Lists the rows of `side` at `listing` (their index among `rows` and
-    /// when they expire) under the current key (`key` of `key_group`); sets
-    /// a sweep whenever the list has none due as early as a row's.
+    /// when they expire) under `key` (the current key, in keyed state).
     fn list_rows(
         &mut self,
         side: usize,
-        (key_group, key): (u32, &[u8]),
+        key: &[u8],
         rows: &EncodedRows,
         listing: &[(usize, i64)],
     ) -> Result<()> {
@@ -754,78 +747,17 @@ impl Join {
             });
         }
         let reach = self.reach(side);
-        let mut sweeps = std::mem::take(&mut self.sweeps);
-        sweeps.clear();
-        let listed = self
-            .state
-            .update_raw_value(LISTED[side], &[], &mut |listed| {
-                let mut list = listed.take().unwrap_or_default();
-                let mut appended = Ok(());
-                for &(index, expires) in listing {
-                    let (row, sweep) = (rows.row(index), sweep_time(reach, expires));
-                    match expiring_rows::append(&mut list, expires, sweep, row) {
-                        Ok(sweep) => sweeps.extend(sweep),
-                        Err(error) => {
-                            appended = Err(RuntimeError::State(error));
-                            break;
-                        }
-                    }
-                }
-                // A failed first append leaves no empty list behind.
-                *listed = (!list.is_empty()).then_some(list);
-                appended
-            });
-        // The rows listed before a failed one are swept all the same.
-        for &at in &sweeps {
-            self.sweep_timer(side, (key_group, key.into()), at);
+        let buckets = &mut self.buckets[side];
+        let key = buckets.hashed(key);
+        for &(index, expires) in listing {
+            buckets.append(key, (expires, drop_time(reach, expires)), rows.row(index));
         }
-        self.sweeps = sweeps;
-        listed
+        Ok(())
     }
 
     /// How long after its time a stored row of `side` stays.
     fn reach(&self, side: usize) -> i64 {
         self.expiry.map_or(0, |(_, reach)| reach[side])
-    }
-
-    /// Sets the timer that sweeps a key's listed rows of `side` at `at`.
-    fn sweep_timer(&mut self, side: usize, (key_group, key): (u32, ShortBytes), at: i64) {
-        let timer = Timer {
-            timestamp: at,
-            key_group,
-            key,
-            namespace: ShortBytes::from(&[side as u8][..]),
-        };
-        self.timers.register(TimeDomain::EventTime, timer);
-    }
-
-    /// Drops the expired listed rows of the fired `timer`'s key and side, and
-    /// sets the next sweep if none is pending.
-    fn sweep_listed(&mut self, timer: Timer) -> Result<()> {
-        let side = match timer.namespace.as_bytes() {
-            [side @ (0 | 1)] => usize::from(*side),
-            _ => return Err(self.failed("a join's sweep timer names no side")),
-        };
-        self.state.set_current_key(timer.key_group, &timer.key)?;
-        let watermark = self.watermark;
-        let reach = self.reach(side);
-        let sweep_of = |expires| sweep_time(reach, expires);
-        let mut set = None;
-        self.state
-            .update_raw_value(LISTED[side], &[], &mut |listed| {
-                if let Some(rows) = listed {
-                    set = expiring_rows::sweep(rows, watermark, sweep_of)
-                        .map_err(RuntimeError::State)?;
-                    if rows.is_empty() {
-                        *listed = None;
-                    }
-                }
-                Ok(())
-            })?;
-        if let Some(at) = set {
-            self.sweep_timer(side, (timer.key_group, timer.key), at);
-        }
-        Ok(())
     }
 
     /// Semi-joins the row `arrived` of the batch, of `side`, under the
@@ -1262,11 +1194,14 @@ impl Operator for Join {
             // is shown for it. Forget them at once, not one timer at a time
             // (Nexmark q7 holds all of its 9 million bids until then).
             self.timers.clear(TimeDomain::EventTime);
+            for buckets in &mut self.buckets {
+                buckets.clear();
+            }
             return self.state.clear_all();
         }
         if self.storage == Storage::Expiring {
-            for timer in self.timers.advance(TimeDomain::EventTime, watermark) {
-                self.sweep_listed(timer)?;
+            for buckets in &mut self.buckets {
+                buckets.drop_through(watermark);
             }
             return Ok(());
         }
@@ -1803,6 +1738,17 @@ mod tests {
         assert_eq!(pairs.len(), 6 * 2 + 2 * 2 + 2 * 2);
     }
 
+    /// The stored rows' entries: in keyed state, and keys in buckets.
+    fn stored_keys(join: &Join) -> usize {
+        let in_state = join.state.store().scan_prefix(&[]).unwrap().len();
+        in_state
+            + join
+                .buckets
+                .iter()
+                .map(ExpiringBuckets::keys)
+                .sum::<usize>()
+    }
+
     #[test]
     fn an_interval_join_forgets_rows_no_row_to_come_can_match() {
         // The right row's time is 0 to 10 ms after the left row's: a left
@@ -1816,15 +1762,14 @@ mod tests {
                 .unwrap();
             out.iter().map(RecordBatch::num_rows).sum::<usize>()
         };
-        let stored = |join: &Join| join.state.store().scan_prefix(&[]).unwrap().len();
         assert_eq!(joined(&mut join, 0, 100), 0);
-        assert_eq!(stored(&join), 1);
+        assert_eq!(stored_keys(&join), 1);
         join.process_watermark(105, &mut Vec::new()).unwrap();
         assert_eq!(joined(&mut join, 1, 108), 1, "left 100 is still stored");
         // Left 100 can match right rows up to 110, right 108 left rows from 98:
         // both are gone once the watermark passes 110.
         join.process_watermark(111, &mut Vec::new()).unwrap();
-        assert_eq!(stored(&join), 0, "state is empty");
+        assert_eq!(stored_keys(&join), 0, "state is empty");
         assert_eq!(joined(&mut join, 1, 115), 0);
         // A left row that no right row to come can match still joins what
         // is stored, but is not kept.
@@ -1845,8 +1790,7 @@ mod tests {
                 .unwrap();
         }
         join.process_watermark(85, &mut out).unwrap();
-        let stored = |join: &Join| join.state.store().scan_prefix(&[]).unwrap().len();
-        assert_eq!(stored(&join), 1, "both left rows are still listed");
+        assert_eq!(stored_keys(&join), 1, "both left rows are still listed");
         join.process_input(1, timed_row(&spec, 1, 1, 86), &mut out)
             .unwrap();
         // Only the row at 10 (expiring at 90) joins the right row at 86.
@@ -1861,7 +1805,7 @@ mod tests {
             .collect();
         assert_eq!(times, [10]);
         join.process_watermark(90, &mut out).unwrap();
-        assert_eq!(stored(&join), 0, "every row is swept");
+        assert_eq!(stored_keys(&join), 0, "every row is swept");
         assert_eq!(join.timers.next(TimeDomain::EventTime), None);
     }
 
@@ -1879,13 +1823,9 @@ mod tests {
                 join.process_input(side, batch, &mut out).unwrap();
             }
             assert_eq!(out.iter().map(RecordBatch::num_rows).sum::<usize>(), 1);
-            assert_eq!(join.state.store().scan_prefix(&[]).unwrap().len(), 4);
+            assert_eq!(stored_keys(&join), 4);
             join.process_watermark(i64::MAX, &mut out).unwrap();
-            assert_eq!(
-                join.state.store().scan_prefix(&[]).unwrap().len(),
-                0,
-                "{backend}"
-            );
+            assert_eq!(stored_keys(&join), 0, "{backend}");
             assert_eq!(join.timers.next(TimeDomain::EventTime), None, "{backend}");
             assert_eq!(out.iter().map(RecordBatch::num_rows).sum::<usize>(), 1);
         }

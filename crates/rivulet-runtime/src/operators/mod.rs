@@ -12,7 +12,7 @@ mod calc_shared;
 mod datagen;
 mod discard_sink;
 mod event_time;
-mod expiring_rows;
+mod expiring_buckets;
 mod file_sink;
 mod file_source;
 mod generator;
