@@ -1779,8 +1779,8 @@ mod tests {
 
     #[test]
     fn a_listed_row_kept_past_its_time_joins_nothing() {
-        // Left rows are swept an eighth of their 80 ms reach at a time: the
-        // row at 3 expires at 83 but stays until the sweep at 90.
+        // Left rows go an eighth of their 80 ms reach at a time: the
+        // row at 3 expires at 83 but stays until its bucket goes at 90.
         let spec = timed_join(JoinKind::Inner, [80, 0], false);
         let mut join = spec.create(&context()).unwrap();
         assert_eq!(join.storage, Storage::Expiring);
@@ -1805,7 +1805,7 @@ mod tests {
             .collect();
         assert_eq!(times, [10]);
         join.process_watermark(90, &mut out).unwrap();
-        assert_eq!(stored_keys(&join), 0, "every row is swept");
+        assert_eq!(stored_keys(&join), 0, "every row is gone");
         assert_eq!(join.timers.next(TimeDomain::EventTime), None);
     }
 
