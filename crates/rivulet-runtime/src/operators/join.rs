@@ -1,7 +1,7 @@
 //! `Join`: Flink's regular join of two inputs on equal keys — INNER, LEFT,
-//! RIGHT or FULL OUTER — with no time bound: every row is kept in keyed
-//! state on its side, and a row that arrives is joined with every row of
-//! the other side stored under its key. Both inputs come hash partitioned
+//! RIGHT or FULL OUTER — with no time bound: every row is kept on its
+//! side, and a row that arrives is joined with every row of the other side
+//! stored under its key. Both inputs come hash partitioned
 //! on their key column (input 0 is the left side, input 1 the right); a
 //! NULL key (or a NULL part of a composite key) never matches.
 //!
@@ -35,8 +35,10 @@
 //!
 //! Rows are stored as [`RowCodec`] lays them out. An inner join reading
 //! no changelog, with no TTL, in memory, lists each key's rows one after
-//! another (see [`Storage`]); other joins keep each row with how often it
-//! came and, for outer joins, how many partners it has. With `table.exec.state.ttl`
+//! another, in keyed state (a regular join) or in buckets by when they go
+//! (an interval or window join), and leaves out a column that copies the
+//! key (see [`Storage`]); other joins keep each row in keyed state with
+//! how often it came and, for outer joins, how many partners it has. With `table.exec.state.ttl`
 //! a stored row expires that long after it was written: it is no longer
 //! joined, and it is dropped when next read, as Flink's state TTL
 //! (`OnCreateAndWrite`, never returning expired state).
@@ -254,11 +256,15 @@ impl JoinSpec {
     /// Where among the payload columns of `side` (see
     /// [`JoinSpec::payload_fields`]) the column its key copies is, when it
     /// has the key's type on both sides (`keys`), so that the other side's
-    /// key can stand in for it.
+    /// key can stand in for it. Not when it is the only one: a stored row
+    /// of no columns would be no row at all.
     fn key_copy(&self, side: usize, keys: [usize; 2]) -> Option<usize> {
         let copied = self.key_copies[side].as_deref()?;
         let key_type = |side: usize| self.inputs()[side].0.field(keys[side]).data_type();
         let payload = self.payload_fields(side, keys[side]);
+        if payload.len() < 2 {
+            return None;
+        }
         let at = payload.iter().position(|f| f.name() == copied)?;
         let copy_type = payload[at].data_type();
         (copy_type == key_type(0) && copy_type == key_type(1)).then_some(at)
@@ -318,7 +324,8 @@ impl JoinSpec {
         let state = subtask_state(self.state_backend.as_deref(), context)?;
         let ttl_millis = self.state_ttl_millis.filter(|ttl| *ttl > 0);
         // A store that reads and writes a value whole (on disk) would do so
-        // with a key's whole list for every row.
+        // with a regular join's whole list of a key for every row; an
+        // interval or window join's rows on disk stay in keyed state too.
         let listed = self.kind == JoinKind::Inner
             && state.store().updates_in_place()
             && ttl_millis.is_none()
@@ -394,7 +401,8 @@ pub struct Join {
     padded_at_expiry: bool,
     /// Whether its output carries row kinds.
     updates: bool,
-    /// When each stored row of an interval or window join leaves state.
+    /// When each stored row of an interval or window join leaves state,
+    /// where its rows are map entries (see [`Storage`]).
     timers: TimerService,
     watermark: i64,
     keys: [usize; 2],
@@ -568,7 +576,7 @@ impl Join {
     }
 
     /// The listed rows of the other side than `side` under `key` (the
-    /// current key, in keyed state) that have not expired.
+    /// current key, for rows in keyed state) that have not expired.
     fn listed_partners(&self, side: usize, key: &[u8]) -> Result<Vec<Vec<u8>>> {
         let mut partners = Vec::new();
         if self.storage == Storage::Expiring {
@@ -726,7 +734,8 @@ impl Join {
     }
 
     /// Lists the rows of `side` at `listing` (their index among `rows` and
-    /// when they expire) under `key` (the current key, in keyed state).
+    /// when they expire) under `key` (the current key, for rows in keyed
+    /// state).
     fn list_rows(
         &mut self,
         side: usize,
@@ -947,7 +956,9 @@ impl Join {
 
     /// The columns of one side of `joined`, NULL where a row is padded:
     /// stored rows decoded, arrived ones taken from `arrived`, the payload
-    /// columns of the batch being joined when it is of this side.
+    /// columns of the batch being joined when it is of this side. Stored
+    /// rows that leave out the key's copy come back without that column
+    /// ([`Join::emit`] puts it in).
     fn side_columns(
         &self,
         side: usize,
@@ -1131,7 +1142,7 @@ impl Operator for Join {
         )?;
         let payload = self.payload(side, &batch);
         let mut stored = payload.clone();
-        if let Some(copy) = self.key_copies[side] {
+        if let Some(copy) = self.key_copies[side].filter(|&copy| copy < stored.len()) {
             stored.remove(copy);
         }
         let rows = self.codecs[side]
@@ -1473,6 +1484,41 @@ mod tests {
         let spec = copied_key_spec("rocksdb", true);
         assert_eq!(spec.create(&context()).unwrap().key_copies, [None, None]);
         assert_eq!(copied_key_join(&spec).0, joined);
+    }
+
+    #[test]
+    fn a_side_of_only_the_keys_copy_stores_it_and_joins() {
+        // `SELECT b.price FROM a JOIN b ON a.x = b.x`: the left side is its
+        // key's copy and nothing else.
+        let mut spec = copied_key_spec("hashmap", true);
+        spec.kind = JoinKind::Inner;
+        spec.left = Schema::new(vec![
+            Field::new("id", DataType::Int64, true),
+            Field::new("k", DataType::Int64, true),
+        ]);
+        let mut join = spec.create(&context()).unwrap();
+        assert_eq!(join.key_copies, [None, Some(0)]);
+        let keys = |values: &[i64]| -> ArrayRef {
+            Arc::new(Int64Array::from_iter_values(values.iter().copied()))
+        };
+        let left = RecordBatch::try_new(
+            Arc::new(spec.left.clone()),
+            vec![keys(&[1, 2, 1]), keys(&[1, 2, 1])],
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        join.process_input(0, left, &mut out).unwrap();
+        join.process_input(
+            1,
+            copied_key_batch(&spec, 1, &[(1, "10"), (3, "30")]),
+            &mut out,
+        )
+        .unwrap();
+        let ids: Vec<i64> = out
+            .iter()
+            .flat_map(|b| b.column(0).as_primitive::<Int64Type>().values().to_vec())
+            .collect();
+        assert_eq!(ids, [1, 1], "the right row meets both left rows of key 1");
     }
 
     #[test]
