@@ -12,9 +12,15 @@
 //! table holds only the keys of that step, and a bucket is dropped whole
 //! once the watermark passes its time. No key has a timer.
 //!
-//! Finding a key's rows searches each live bucket (the reach over the step,
-//! about nine). Rows kept past their expiry until their bucket goes are
-//! passed over, so a join sees the rows a timer per row would have left.
+//! Finding a key's rows searches each live bucket: about nine, the reach
+//! over the step, plus the watermark's lag behind the rows over the step.
+//! So that a side of a short reach (a step of a millisecond) or a watermark
+//! far behind does not make a search of thousands, there are at most
+//! [`MAX_BUCKETS`]: past that a row goes into the first bucket that goes
+//! after its time, or the last bucket is put off to its time. A row is
+//! then kept longer, never dropped early. Rows kept past their expiry until
+//! their bucket goes are passed over, so a join sees the rows a timer per
+//! row would have left.
 //!
 //! A key's rows in a bucket are one buffer, each row `expires (i64 LE) |
 //! length (LEB128) | row`, in the order they came. The buckets are the
@@ -33,6 +39,9 @@ use crate::leb128;
 
 /// A key's bytes and its rows in one bucket.
 type Entry = (Box<[u8]>, Vec<u8>);
+
+/// The most buckets a side keeps (see the module docs).
+const MAX_BUCKETS: usize = 32;
 
 /// The rows of one side, by the time their bucket is dropped.
 #[derive(Debug, Default)]
@@ -58,10 +67,10 @@ impl ExpiringBuckets {
     }
 
     /// Keeps `row` of `key`, which expires at `expires`, until the
-    /// watermark reaches `dropped_at` (at or after `expires`).
+    /// watermark reaches `dropped_at` (at or after `expires`), or later.
     pub(super) fn append(&mut self, key: HashedKey, (expires, dropped_at): (i64, i64), row: &[u8]) {
         let hasher = self.hasher.clone();
-        let table = self.buckets.entry(dropped_at).or_default();
+        let table = self.bucket_at(dropped_at);
         let entry = table.entry(
             key.hash,
             |(stored, _)| **stored == *key.bytes,
@@ -74,6 +83,23 @@ impl ExpiringBuckets {
         rows.extend_from_slice(&expires.to_le_bytes());
         leb128::push(rows, row.len() as u64);
         rows.extend_from_slice(row);
+    }
+
+    /// The bucket that goes at `dropped_at`, or, with [`MAX_BUCKETS`]
+    /// already, the first that goes after it, or the last put off to it.
+    fn bucket_at(&mut self, dropped_at: i64) -> &mut HashTable<Entry> {
+        let full = self.buckets.len() >= MAX_BUCKETS;
+        let at = match self.buckets.range(dropped_at..).next() {
+            Some((&later, _)) if full => later,
+            None if full => {
+                if let Some((_, last)) = self.buckets.pop_last() {
+                    self.buckets.insert(dropped_at, last);
+                }
+                dropped_at
+            }
+            _ => dropped_at,
+        };
+        self.buckets.entry(at).or_default()
     }
 
     /// Each row of `key` that expires after `watermark`, bucket by bucket.
@@ -193,6 +219,32 @@ mod tests {
         assert!(live(&buckets, b"b", 0).is_empty());
         buckets.clear();
         assert_eq!(buckets.keys(), 0);
+    }
+
+    #[test]
+    fn past_the_most_buckets_rows_go_later_never_earlier() {
+        let mut buckets = ExpiringBuckets::default();
+        // A bucket a millisecond, as a side of no reach makes.
+        for time in 0..100 {
+            let key = buckets.hashed(b"k");
+            buckets.append(key, (time, time), &time.to_le_bytes());
+        }
+        assert_eq!(buckets.buckets.len(), MAX_BUCKETS);
+        // Every row is there until it expires, and found in each bucket.
+        assert_eq!(live(&buckets, b"k", -1).len(), 100);
+        assert_eq!(live(&buckets, b"k", 49).len(), 50);
+        // No bucket goes before the last row in it has expired.
+        for (&dropped_at, table) in &buckets.buckets {
+            for (_, rows) in table.iter() {
+                for entry in entries(rows) {
+                    assert!(entry.unwrap().0 <= dropped_at);
+                }
+            }
+        }
+        buckets.drop_through(98);
+        assert_eq!(live(&buckets, b"k", 98).len(), 1);
+        buckets.drop_through(99);
+        assert_eq!(buckets.buckets.len(), 0);
     }
 
     #[test]
