@@ -36,14 +36,16 @@ type Scopes = HashMap<ScopeKey, Scope>;
 /// The entries of one scope: the one stored under the scope's own key, and
 /// those whose keys go on past it (map state's entries), by what follows.
 ///
-/// Most scopes hold only their own value: it is kept in the table's slot,
-/// and a scope with map entries keeps them and its value in a box of their
-/// own, so that a slot is as large as a value (four million scopes in
-/// Nexmark q4, eight bytes less each).
+/// Keyed state gives value state and each map state scopes of their own
+/// (the state's id is in the scope), so a scope holds a value or map
+/// entries, both only in a store used otherwise; that rare case is boxed,
+/// so that a slot is as large as a value (four million scopes in Nexmark
+/// q4, eight bytes less each).
 #[derive(Debug)]
 enum Scope {
     Value(Option<StoredValue>),
-    WithItems(Box<(Option<StoredValue>, PackedEntries)>),
+    Items(PackedEntries),
+    Both(Box<(StoredValue, PackedEntries)>),
 }
 
 impl Default for Scope {
@@ -53,24 +55,40 @@ impl Default for Scope {
 }
 
 impl Scope {
+    /// The scope of `value` and `items` (none when empty).
+    fn of(value: Option<StoredValue>, items: Option<PackedEntries>) -> Scope {
+        match (value, items.filter(|items| !items.is_empty())) {
+            (value, None) => Scope::Value(value),
+            (None, Some(items)) => Scope::Items(items),
+            (Some(value), Some(items)) => Scope::Both(Box::new((value, items))),
+        }
+    }
+
+    /// The scope taken apart into its value and its map entries.
+    fn parts(self) -> (Option<StoredValue>, Option<PackedEntries>) {
+        match self {
+            Scope::Value(value) => (value, None),
+            Scope::Items(items) => (None, Some(items)),
+            Scope::Both(both) => {
+                let (value, items) = *both;
+                (Some(value), Some(items))
+            }
+        }
+    }
+
     fn is_empty(&self) -> bool {
         match self {
             Scope::Value(value) => value.is_none(),
-            Scope::WithItems(both) => both.0.is_none() && both.1.is_empty(),
+            Scope::Items(items) => items.is_empty(),
+            Scope::Both(_) => false,
         }
     }
 
     fn value(&self) -> Option<&StoredValue> {
         match self {
             Scope::Value(value) => value.as_ref(),
-            Scope::WithItems(both) => both.0.as_ref(),
-        }
-    }
-
-    fn value_mut(&mut self) -> &mut Option<StoredValue> {
-        match self {
-            Scope::Value(value) => value,
-            Scope::WithItems(both) => &mut both.0,
+            Scope::Items(_) => None,
+            Scope::Both(both) => Some(&both.0),
         }
     }
 
@@ -78,35 +96,37 @@ impl Scope {
     fn items(&self) -> Option<&PackedEntries> {
         match self {
             Scope::Value(_) => None,
-            Scope::WithItems(both) => Some(&both.1),
+            Scope::Items(items) => Some(items),
+            Scope::Both(both) => Some(&both.1),
         }
     }
 
-    fn items_mut(&mut self) -> Option<&mut PackedEntries> {
-        match self {
-            Scope::Value(_) => None,
-            Scope::WithItems(both) => Some(&mut both.1),
-        }
-    }
-
-    /// The map entries, boxed with the value the first time.
-    fn items_made(&mut self) -> &mut PackedEntries {
+    /// Runs `change` on the scope's value (its own, in the slot, as most
+    /// scopes are only a value).
+    fn with_value<R>(&mut self, change: impl FnOnce(&mut Option<StoredValue>) -> R) -> R {
         if let Scope::Value(value) = self {
-            *self = Scope::WithItems(Box::new((value.take(), PackedEntries::default())));
+            return change(value);
         }
-        match self {
-            Scope::WithItems(both) => &mut both.1,
-            Scope::Value(_) => unreachable!("the scope was just boxed"),
-        }
+        let (mut value, items) = std::mem::take(self).parts();
+        let changed = change(&mut value);
+        *self = Scope::of(value, items);
+        changed
     }
 
-    /// Back in the slot once the last map entry is gone.
-    fn unbox_if_itemless(&mut self) {
-        if let Scope::WithItems(both) = self
-            && both.1.is_empty()
-        {
-            *self = Scope::Value(both.0.take());
+    /// Runs `change` on the scope's map entries.
+    fn with_items<R>(&mut self, change: impl FnOnce(&mut PackedEntries) -> R) -> R {
+        if let Scope::Items(items) = self {
+            let changed = change(items);
+            if items.is_empty() {
+                *self = Scope::Value(None);
+            }
+            return changed;
         }
+        let (value, items) = std::mem::take(self).parts();
+        let mut items = items.unwrap_or_default();
+        let changed = change(&mut items);
+        *self = Scope::of(value, Some(items));
+        changed
     }
 
     /// Every entry as `(full key, value)`, in no particular order.
@@ -218,11 +238,11 @@ impl StateStore for MemoryStateStore {
             .entry(ScopeKey::from(scope))
             .or_default();
         if rest.is_empty() {
-            *entries.value_mut() = Some(StoredValue::from_vec(value));
+            entries.with_value(|stored| *stored = Some(StoredValue::from_vec(value)));
+            Ok(())
         } else {
-            entries.items_made().insert(rest, &value)?;
+            entries.with_items(|items| items.insert(rest, &value))
         }
-        Ok(())
     }
 
     fn updates_in_place(&self) -> bool {
@@ -238,13 +258,12 @@ impl StateStore for MemoryStateStore {
         let Some(entries) = scopes.get_mut(scope) else {
             return new_scope(self, key, update);
         };
+        let scratch = &mut self.scratch;
         let updated = if rest.is_empty() {
-            StoredValue::update(entries.value_mut(), &mut self.scratch, update)
+            entries.with_value(|value| StoredValue::update(value, scratch, update))
         } else {
             // A map entry, found once among the scope's packed entries.
-            let updated = entries.items_made().update(rest, update);
-            entries.unbox_if_itemless();
-            updated
+            entries.with_items(|items| items.update(rest, update))
         };
         if entries.is_empty() {
             scopes.remove(scope);
@@ -259,10 +278,9 @@ impl StateStore for MemoryStateStore {
         };
         if let Some(entries) = scopes.get_mut(scope) {
             if rest.is_empty() {
-                *entries.value_mut() = None;
-            } else if let Some(items) = entries.items_mut() {
-                items.remove(rest);
-                entries.unbox_if_itemless();
+                entries.with_value(|value| *value = None);
+            } else if entries.items().is_some() {
+                entries.with_items(|items| items.remove(rest));
             }
             if entries.is_empty() {
                 scopes.remove(scope);
