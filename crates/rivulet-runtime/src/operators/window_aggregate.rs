@@ -87,14 +87,15 @@ pub struct WindowAggregateSpec {
 
 /// The accumulators of one key and window.
 const ACCUMULATORS: StateId = StateId(1);
-/// The most fired windows' rows a batch of output holds.
-const FIRED_BATCH_ROWS: usize = 8192;
 /// A key's open sessions, `(start, end)`.
 const SESSIONS: StateId = StateId(2);
 /// A key's open HOP slices and their accumulators ([`slice_list`]).
 const SLICES: StateId = StateId(3);
 /// A key's open sessions, each's end and accumulators ([`slice_list`]).
 const SESSION_LIST: StateId = StateId(4);
+
+/// The most fired windows' rows a batch of output holds.
+const FIRED_BATCH_ROWS: usize = 8192;
 
 impl WindowAggregateSpec {
     pub fn name(&self) -> String {
