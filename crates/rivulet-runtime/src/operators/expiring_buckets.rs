@@ -8,17 +8,18 @@
 //! (cold: the key came once), a new entry, a timer, and a sweep that read
 //! the list again to drop it — about 0.7 µs a bid, over 40% of the query.
 //! Here a row goes into the bucket of the time it can go (its expiry,
-//! rounded up to a step of the side's reach, as the sweeps were), whose
+//! rounded up to an eighth of the side's reach, a second at least), whose
 //! table holds only the keys of that step, and a bucket is dropped whole
 //! once the watermark passes its time. No key has a timer.
 //!
-//! Finding a key's rows searches each live bucket: about nine, the reach
-//! over the step, plus the watermark's lag behind the rows over the step.
-//! So that a side of a short reach (a step of a millisecond) or a watermark
-//! far behind does not make a search of thousands, there are at most
-//! [`MAX_BUCKETS`]: past that a row goes into the first bucket that goes
-//! after its time, or the last bucket is put off to its time. A row is
-//! then kept longer, never dropped early. Rows kept past their expiry until
+//! Finding a key's rows searches each live bucket: the reach over the step
+//! (about nine; the step is a second at least), plus the watermark's lag
+//! behind the rows over the step (q7's watermark, emitted every 200 ms of
+//! processing time, trails its bids by up to 30 s of event time: 35
+//! buckets in all). So that a watermark far behind does not make a search
+//! of hundreds, there are at most [`MAX_BUCKETS`]: past that a row goes
+//! into the first bucket that goes after its time, or the last bucket is
+//! put off to its time. A row is then kept longer, never dropped early. Rows kept past their expiry until
 //! their bucket goes are passed over, so a join sees the rows a timer per
 //! row would have left.
 //!
@@ -41,7 +42,7 @@ use crate::leb128;
 type Entry = (Box<[u8]>, Vec<u8>);
 
 /// The most buckets a side keeps (see the module docs).
-const MAX_BUCKETS: usize = 32;
+const MAX_BUCKETS: usize = 64;
 
 /// The rows of one side, by the time their bucket is dropped.
 #[derive(Debug, Default)]
@@ -88,16 +89,17 @@ impl ExpiringBuckets {
     /// The bucket that goes at `dropped_at`, or, with [`MAX_BUCKETS`]
     /// already, the first that goes after it, or the last put off to it.
     fn bucket_at(&mut self, dropped_at: i64) -> &mut HashTable<Entry> {
-        let full = self.buckets.len() >= MAX_BUCKETS;
+        if self.buckets.len() < MAX_BUCKETS {
+            return self.buckets.entry(dropped_at).or_default();
+        }
         let at = match self.buckets.range(dropped_at..).next() {
-            Some((&later, _)) if full => later,
-            None if full => {
+            Some((&at_or_later, _)) => at_or_later,
+            None => {
                 if let Some((_, last)) = self.buckets.pop_last() {
                     self.buckets.insert(dropped_at, last);
                 }
                 dropped_at
             }
-            _ => dropped_at,
         };
         self.buckets.entry(at).or_default()
     }

@@ -454,12 +454,18 @@ fn expires_at((times, reach): &(Int64Array, i64), index: usize) -> i64 {
     }
 }
 
+/// The shortest time between the buckets of a listed join's rows: a side
+/// of a short reach (none, a window join's) would make one a millisecond,
+/// and a row of the other side searches every bucket between the watermark
+/// and the latest rows, which can be tens of seconds of event time apart.
+const MIN_DROP_STEP_MILLIS: i64 = 1_000;
+
 /// When a listed row expiring at `expires`, of a side whose rows stay
 /// `reach` ms after their time, is dropped: then, rounded up to an eighth
-/// of the reach, so that rows go a bucket of a few at a time (see
-/// [`super::expiring_buckets`]).
+/// of the reach (a second at least), so that rows go a bucket of many at
+/// a time (see [`super::expiring_buckets`]).
 fn drop_time(reach: i64, expires: i64) -> i64 {
-    let step = (reach / 8).max(1);
+    let step = (reach / 8).max(MIN_DROP_STEP_MILLIS);
     let late = expires.rem_euclid(step);
     if late == 0 {
         expires
@@ -1812,21 +1818,26 @@ mod tests {
         assert_eq!(stored_keys(&join), 1);
         join.process_watermark(105, &mut Vec::new()).unwrap();
         assert_eq!(joined(&mut join, 1, 108), 1, "left 100 is still stored");
-        // Left 100 can match right rows up to 110, right 108 left rows from 98:
-        // both are gone once the watermark passes 110.
+        // Left 100 can match right rows up to 110, right 108 left rows from
+        // 98: once the watermark passes 110 neither joins, and both are
+        // gone when their bucket goes (at the next whole second).
         join.process_watermark(111, &mut Vec::new()).unwrap();
+        assert_eq!(joined(&mut join, 0, 115), 0, "right 108 has expired");
+        assert_eq!(joined(&mut join, 1, 112), 1, "left 115, not left 100");
+        join.process_watermark(1_000, &mut Vec::new()).unwrap();
         assert_eq!(stored_keys(&join), 0, "state is empty");
-        assert_eq!(joined(&mut join, 1, 115), 0);
+        assert_eq!(joined(&mut join, 1, 1_005), 0);
         // A left row that no right row to come can match still joins what
         // is stored, but is not kept.
-        assert_eq!(joined(&mut join, 0, 50), 1);
-        assert_eq!(joined(&mut join, 1, 116), 0);
+        assert_eq!(joined(&mut join, 0, 990), 1);
+        assert_eq!(joined(&mut join, 1, 1_006), 0);
     }
 
     #[test]
     fn a_listed_row_kept_past_its_time_joins_nothing() {
-        // Left rows go an eighth of their 80 ms reach at a time: the
-        // row at 3 expires at 83 but stays until its bucket goes at 90.
+        // Left rows go a second at a time (an eighth of their 80 ms reach
+        // is less): the row at 3 expires at 83 but stays until its bucket
+        // goes at 1000.
         let spec = timed_join(JoinKind::Inner, [80, 0], false);
         let mut join = spec.create(&context()).unwrap();
         assert_eq!(join.storage, Storage::Expiring);
@@ -1850,7 +1861,9 @@ mod tests {
             })
             .collect();
         assert_eq!(times, [10]);
-        join.process_watermark(90, &mut out).unwrap();
+        join.process_watermark(999, &mut out).unwrap();
+        assert_eq!(stored_keys(&join), 2, "both sides' buckets go at 1000");
+        join.process_watermark(1_000, &mut out).unwrap();
         assert_eq!(stored_keys(&join), 0, "every row is gone");
         assert_eq!(join.timers.next(TimeDomain::EventTime), None);
     }
