@@ -9,7 +9,9 @@
 //! of its key's hash index: Nexmark q4 and q20 keep 9.2 million bids of
 //! 18 – 190 bytes, and those were 20 – 30 bytes more each. Listed, a row
 //! costs its bytes and a byte or two of length, and storing it is an
-//! append.
+//! append. A row that comes twice is listed twice, where map entries (and
+//! Flink's join state) keep one copy and a count: an input of many equal
+//! rows per key takes more memory this way.
 
 use crate::leb128;
 
