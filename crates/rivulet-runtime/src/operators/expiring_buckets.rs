@@ -24,7 +24,8 @@
 //! row would have left.
 //!
 //! A key's rows in a bucket are one buffer, each row `expires (i64 LE) |
-//! length (LEB128) | row`, in the order they came. The buckets are the
+//! length (LEB128) | row` (after its expiry, as [`super::listed_rows`]
+//! lists rows), in the order they came. The buckets are the
 //! operator's, not keyed state: a snapshot (with checkpoints, to come) has
 //! to write them out by key group, which each key's bytes give, as the
 //! window aggregation's slice tables ([`super::slice_tables`]).
@@ -35,6 +36,7 @@ use std::hash::BuildHasher;
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 
+use super::listed_rows;
 use crate::error::{Result, RuntimeError};
 use crate::leb128;
 
@@ -160,22 +162,12 @@ fn entries(rows: &[u8]) -> impl Iterator<Item = Result<(i64, &[u8])>> {
             let expires = rows.get(at..at.checked_add(8)?)?;
             let expires = i64::from_le_bytes(expires.try_into().ok()?);
             let mut next = at + 8;
-            let length = usize::try_from(leb128::read(rows, &mut next).ok()?).ok()?;
-            let end = next.checked_add(length)?;
-            Some((expires, rows.get(next..end)?, end))
+            let row = listed_rows::take_row(rows, &mut next)?;
+            at = next;
+            Some((expires, row))
         })();
-        match entry {
-            Some((expires, row, end)) => {
-                at = end;
-                Some(Ok((expires, row)))
-            }
-            None => {
-                failed = true;
-                Some(Err(RuntimeError::State(
-                    "stored join rows are corrupt".into(),
-                )))
-            }
-        }
+        failed = entry.is_none();
+        Some(entry.ok_or_else(|| RuntimeError::State(listed_rows::corrupt())))
     })
 }
 
