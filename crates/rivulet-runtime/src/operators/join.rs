@@ -175,6 +175,10 @@ enum Storage {
     Kept,
 }
 
+/// The most joined rows a listed join emits in one batch (more when one
+/// run of a key's rows makes more).
+const JOINED_BATCH_ROWS: usize = 8192;
+
 /// A stored row's bookkeeping.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct Stored {
@@ -623,17 +627,21 @@ impl Join {
     /// (a window join's rows of one window, mostly) read the other side's
     /// list once and are added to their own in one update: joining a batch
     /// of one side changes only that side's lists.
+    ///
+    /// Starts at row `from`, and stops after the run that makes `out` hold
+    /// a batch's rows ([`JOINED_BATCH_ROWS`]): answers where to go on
+    /// (the batch's length when it is done).
     fn join_listed_batch(
         &mut self,
         side: usize,
         (keys, groups): (&RowKeys, &[u32]),
         (rows, kinds): (&EncodedRows, &[RowKind]),
         expiries: impl Fn(usize) -> i64,
-        out: &mut Vec<Joined>,
-    ) -> Result<()> {
+        (from, out): (usize, &mut Vec<Joined>),
+    ) -> Result<usize> {
         let count = groups.len();
-        let mut start = 0;
-        while start < count {
+        let mut start = from;
+        while start < count && out.len() < JOINED_BATCH_ROWS {
             // An inner join's row without a key can never match.
             if keys.has_null(start) {
                 start += 1;
@@ -679,7 +687,7 @@ impl Join {
             self.listing = listing;
             start = end;
         }
-        Ok(())
+        Ok(start)
     }
 
     /// Joins a batch of `side` row by row (its keys, key groups, encoded
@@ -1171,34 +1179,34 @@ impl Operator for Join {
             None => None,
         };
         let kinds = row_kinds(&batch, self.row_kinds[side]).map_err(|e| self.failed(e))?;
+        let key_column = batch.column(self.keys[side]);
         let mut joined = Vec::new();
-        match &expiries {
-            Some(expiries) if self.storage == Storage::Expiring => self.join_listed_batch(
-                side,
-                (&keys, &groups),
-                (&rows, &kinds),
-                |index| expires_at(expiries, index),
-                &mut joined,
-            )?,
-            // Rows kept for good expire after every watermark.
-            None if self.storage == Storage::Kept => self.join_listed_batch(
-                side,
-                (&keys, &groups),
-                (&rows, &kinds),
-                |_| i64::MAX,
-                &mut joined,
-            )?,
-            _ => self.join_each_row(
+        if self.storage == Storage::Entries {
+            self.join_each_row(
                 side,
                 (&keys, &groups),
                 (&rows, &kinds),
                 (expiries.as_ref(), now),
                 &mut joined,
-            )?,
+            )?;
+            if !joined.is_empty() {
+                out.push(self.emit(&joined, Some((side, &payload, key_column)))?);
+            }
+            return Ok(());
         }
-        if !joined.is_empty() {
-            let keys = batch.column(self.keys[side]);
-            out.push(self.emit(&joined, Some((side, &payload, keys)))?);
+        // Rows kept for good expire after every watermark. A row can join
+        // thousands (q5's window maximum every count of its window): the
+        // joined rows go out a batch at a time.
+        let expires = |index| expiries.as_ref().map_or(i64::MAX, |e| expires_at(e, index));
+        let mut from = 0;
+        while from < groups.len() {
+            let batch_rows = (&keys, groups.as_slice());
+            let at = (from, &mut joined);
+            from = self.join_listed_batch(side, batch_rows, (&rows, &kinds), expires, at)?;
+            if !joined.is_empty() {
+                out.push(self.emit(&joined, Some((side, &payload, key_column)))?);
+                joined.clear();
+            }
         }
         Ok(())
     }
@@ -1525,6 +1533,26 @@ mod tests {
             .flat_map(|b| b.column(0).as_primitive::<Int64Type>().values().to_vec())
             .collect();
         assert_eq!(ids, [1, 1], "the right row meets both left rows of key 1");
+    }
+
+    #[test]
+    fn a_batch_that_joins_more_rows_than_a_batch_holds_emits_several() {
+        let mut join = spec(JoinKind::Inner, None).create(&context()).unwrap();
+        assert_eq!(join.storage, Storage::Kept);
+        let mut out = Vec::new();
+        let stored: Vec<(Option<i64>, &str)> = (0..6_000)
+            .map(|i| (Some(i % 2 + 1), if i % 2 == 0 { "a" } else { "b" }))
+            .collect();
+        join.process_input(0, left(&stored), &mut out).unwrap();
+        // Four runs of 3000 joined rows each: the batch is full after the
+        // third run, which ends it.
+        join.process_input(1, right(&[(1, 10), (2, 20), (1, 11), (2, 21)]), &mut out)
+            .unwrap();
+        let sizes: Vec<usize> = out.iter().map(RecordBatch::num_rows).collect();
+        assert_eq!(sizes, [9_000, 3_000]);
+        let mut joined = rows(&out);
+        joined.dedup();
+        assert_eq!(joined, ["+I a 10", "+I b 20", "+I a 11", "+I b 21"]);
     }
 
     #[test]
