@@ -447,6 +447,16 @@ fn part(side: usize, (_, left, right): &Joined) -> &Part {
     if side == 0 { left } else { right }
 }
 
+/// The batch rows `parts` show, when every one is a row of the batch.
+fn arrived_indices<'a>(parts: impl Iterator<Item = &'a Part>) -> Option<UInt32Array> {
+    parts
+        .map(|p| match p {
+            Part::Arrived(index) => u32::try_from(*index).ok(),
+            _ => None,
+        })
+        .collect()
+}
+
 /// When row `index` of a batch expires, by its time (`times`, a column of
 /// the batch) and how long its side's rows stay (`reach`): a row without a
 /// time already has.
@@ -1023,14 +1033,7 @@ impl Join {
                 })
                 .collect();
         }
-        let arrived_rows: Option<UInt32Array> = parts
-            .iter()
-            .map(|p| match p {
-                Part::Arrived(index) => u32::try_from(*index).ok(),
-                _ => None,
-            })
-            .collect();
-        if let (Some(indices), Some(arrived)) = (arrived_rows, arrived) {
+        if let (Some(indices), Some(arrived)) = (arrived_indices(parts.iter().copied()), arrived) {
             // All of them from the batch: a take of its columns.
             return arrived
                 .iter()
@@ -1082,15 +1085,8 @@ impl Join {
     /// each row of `joined`: the key of the row of the batch it joined
     /// (`keys`, the batch's key column, of the other side).
     fn key_copy_column(&self, side: usize, joined: &[Joined], keys: &ArrayRef) -> Result<ArrayRef> {
-        let indices: Option<UInt32Array> = joined
-            .iter()
-            .map(|j| match part(1 - side, j) {
-                Part::Arrived(index) => u32::try_from(*index).ok(),
-                _ => None,
-            })
-            .collect();
-        let indices =
-            indices.ok_or_else(|| self.failed("a stored row joined no row of a batch"))?;
+        let indices = arrived_indices(joined.iter().map(|j| part(1 - side, j)))
+            .ok_or_else(|| self.failed("a stored row joined no row of a batch"))?;
         arrow_select::take::take(keys.as_ref(), &indices, None).map_err(|e| self.failed(e))
     }
 
