@@ -1016,6 +1016,12 @@ mod tests {
         .unwrap()
     }
 
+    /// HOP(2 s, 6 s), the windows of the slicing tests.
+    const HOP_2S_6S: HopSlices = HopSlices {
+        slide_millis: 2_000,
+        size_millis: 6_000,
+    };
+
     /// A reproducible stream of numbers below a bound (xorshift).
     fn random_numbers(mut seed: u64) -> impl FnMut(i64) -> i64 {
         move |below| {
@@ -1058,10 +1064,7 @@ mod tests {
         // each key's slices in keyed state (on disk). Random times, out of
         // order, watermarks between batches, so some rows are late for some
         // of their windows.
-        let hop = HopSlices {
-            slide_millis: 2_000,
-            size_millis: 6_000,
-        };
+        let hop = HOP_2S_6S;
         for backend in ["hashmap", "rocksdb"] {
             let mut copied = operator();
             let mut sliced = operator_with(Some(hop), backend);
@@ -1106,10 +1109,7 @@ mod tests {
 
     #[test]
     fn a_watermark_firing_more_windows_than_a_batch_holds_emits_them_in_full_batches() {
-        let hop = HopSlices {
-            slide_millis: 2_000,
-            size_millis: 6_000,
-        };
+        let hop = HOP_2S_6S;
         // 5000 keys in one slice: three windows each, 15 000 rows at once,
         // from the slice tables (in memory) or each key's timers (on disk).
         for backend in ["hashmap", "rocksdb"] {
@@ -1139,10 +1139,7 @@ mod tests {
         // HOP(2 s, 6 s). The watermark passes 10 s while only the slice at
         // 12 s holds rows; a row at 9 s then comes, late for the window
         // ending at 10 s but not for those ending at 12 and 14 s.
-        let hop = HopSlices {
-            slide_millis: 2_000,
-            size_millis: 6_000,
-        };
+        let hop = HOP_2S_6S;
         for backend in ["hashmap", "rocksdb"] {
             let mut copied = operator();
             let mut sliced = operator_with(Some(hop), backend);
