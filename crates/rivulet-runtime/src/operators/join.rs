@@ -1488,8 +1488,9 @@ mod tests {
         );
         let (rows, bytes) = copied_key_join(&spec);
         assert_eq!(rows, joined);
-        // Seven stored rows, each eight bytes shorter.
-        assert_eq!(bytes + 7 * 8, plain_bytes);
+        // Seven stored rows, each a byte shorter (the key, stored as its
+        // difference from the first key).
+        assert_eq!(bytes + 7, plain_bytes);
         // On disk rows are map entries, stored whole.
         let spec = copied_key_spec("rocksdb", true);
         assert_eq!(spec.create(&context()).unwrap().key_copies, [None, None]);

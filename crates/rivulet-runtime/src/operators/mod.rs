@@ -36,6 +36,7 @@ mod slice_list;
 mod slice_tables;
 mod stored_accumulators;
 mod stored_rows;
+mod string_dictionary;
 mod watermark_assigner;
 mod window_aggregate;
 mod window_slices;

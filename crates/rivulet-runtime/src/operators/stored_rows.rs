@@ -7,11 +7,23 @@
 //! only reads them back, and equal rows must be equal bytes (a join counts
 //! copies of a row under its bytes). Arrow's row format is made for sorting:
 //! a string becomes blocks with a continuation byte each (a 67-byte string
-//! takes 103) and every value carries a byte saying it is not NULL. The
-//! compact layout is a bitmap of the NULL columns, then each value that is
-//! not NULL as it lies in its array: fixed-width ones as their bytes,
-//! strings and binaries as their length (LEB128) and bytes. Columns of other
-//! types (ROW, lists, dictionaries) keep the whole row in arrow's format.
+//! takes 103) and every value carries a byte saying it is not NULL.
+//!
+//! The compact layout is a bitmap of the NULL columns, then each value that
+//! is not NULL:
+//! - a 4- or 8-byte integer (also a date, time, timestamp or duration) as
+//!   its difference from the first value its column stored, ZigZag and
+//!   LEB128: a bidder id takes 3 bytes, a timestamp 3 to 5, not 8;
+//! - a string or binary as LEB128 `number << 1 | 1` when its column's
+//!   [`StringDictionary`] numbers it, else `length << 1` and its bytes;
+//! - any other fixed-width value as its bytes in its array.
+//!
+//! Columns of other types (ROW, lists, dictionaries) keep the whole row in
+//! arrow's format.
+//!
+//! The first values and the dictionaries belong to the codec: its stored
+//! rows mean nothing without them. A snapshot of such rows has to be
+//! written together with them, or decoded and written another way.
 
 use arrow_array::{Array, ArrayRef, make_array};
 use arrow_buffer::{BooleanBufferBuilder, Buffer, MutableBuffer, NullBufferBuilder, bit_util};
@@ -19,25 +31,36 @@ use arrow_data::{ArrayData, ArrayDataBuilder};
 use arrow_row::{RowConverter, Rows, SortField};
 use arrow_schema::{DataType, Field};
 
+use super::string_dictionary::StringDictionary;
 use crate::error::{Result, RuntimeError};
 use crate::leb128;
 
-/// How a column's values are laid out in a compact row.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Layout {
+/// How one column's values are laid out in a compact row.
+#[derive(Debug)]
+pub(super) enum ColumnCodec {
     /// Little-endian, this many bytes, as in the array's values buffer.
     Fixed(usize),
     /// One byte, 0 or 1.
     Boolean,
-    /// Length, then the bytes (a STRING or BYTES with 32-bit offsets).
-    Bytes,
+    /// A signed difference from `base`, ZigZag and LEB128; the values are
+    /// `width` (4 or 8) bytes wide in their array.
+    Integer { width: usize, base: Option<i64> },
+    /// A STRING or BYTES with 32-bit offsets: a number of the dictionary or
+    /// the length and the bytes.
+    Bytes(StringDictionary),
 }
 
-fn layout(data_type: &DataType) -> Option<Layout> {
+fn column_codec(data_type: &DataType) -> Option<ColumnCodec> {
+    use DataType::*;
     match data_type {
-        DataType::Boolean => Some(Layout::Boolean),
-        DataType::Utf8 | DataType::Binary => Some(Layout::Bytes),
-        other if other.is_primitive() => other.primitive_width().map(Layout::Fixed),
+        Boolean => Some(ColumnCodec::Boolean),
+        Utf8 | Binary => Some(ColumnCodec::Bytes(StringDictionary::default())),
+        Int32 | Int64 | UInt32 | UInt64 | Date32 | Date64 | Time32(_) | Time64(_)
+        | Timestamp(..) | Duration(_) => Some(ColumnCodec::Integer {
+            width: data_type.primitive_width()?,
+            base: None,
+        }),
+        other if other.is_primitive() => other.primitive_width().map(ColumnCodec::Fixed),
         _ => None,
     }
 }
@@ -47,7 +70,7 @@ fn layout(data_type: &DataType) -> Option<Layout> {
 pub(super) enum RowCodec {
     Compact {
         types: Vec<DataType>,
-        layouts: Vec<Layout>,
+        columns: Vec<ColumnCodec>,
     },
     Arrow(RowConverter),
 }
@@ -79,15 +102,14 @@ fn arrow_error(error: arrow_schema::ArrowError) -> RuntimeError {
     RuntimeError::State(format!("cannot convert stored rows: {error}"))
 }
 
-/// The LEB128 length at `row[*at..]`, moving `at` past it.
-fn read_length(row: &[u8], at: &mut usize) -> Result<usize> {
-    let value = leb128::read(row, at).map_err(|error| {
+/// The LEB128 varint at `row[*at..]`, moving `at` past it.
+fn read_varint(row: &[u8], at: &mut usize) -> Result<u64> {
+    leb128::read(row, at).map_err(|error| {
         corrupt(match error {
-            leb128::ReadError::CutShort => "a length is cut short",
-            leb128::ReadError::TooLong => "a length is too long",
+            leb128::ReadError::CutShort => "a value is cut short",
+            leb128::ReadError::TooLong => "a varint is too long",
         })
-    })?;
-    usize::try_from(value).map_err(|_| corrupt("a length is too long"))
+    })
 }
 
 fn take<'a>(row: &'a [u8], at: &mut usize, len: usize) -> Result<&'a [u8]> {
@@ -98,6 +120,24 @@ fn take<'a>(row: &'a [u8], at: &mut usize, len: usize) -> Result<&'a [u8]> {
     let bytes = &row[*at..end];
     *at = end;
     Ok(bytes)
+}
+
+/// Small magnitudes of either sign as small unsigned numbers.
+fn zigzag(value: i64) -> u64 {
+    ((value << 1) ^ (value >> 63)) as u64
+}
+
+fn unzigzag(value: u64) -> i64 {
+    ((value >> 1) as i64) ^ -((value & 1) as i64)
+}
+
+/// Value `row` of an integer column `width` (4 or 8) bytes wide, widened.
+fn integer_at(values: &[u8], width: usize, row: usize) -> i64 {
+    let bytes = &values[row * width..][..width];
+    match bytes.try_into() {
+        Ok(four) => i64::from(i32::from_le_bytes(four)),
+        Err(_) => bytes.try_into().map_or(0, i64::from_le_bytes),
+    }
 }
 
 /// Writes each valid row's `width` bytes of `values` at its cursor.
@@ -137,13 +177,20 @@ fn write_fixed(
 }
 
 /// A column being decoded.
-enum Decoding {
+enum Decoding<'d> {
     /// Its width and values, in a buffer aligned for any native type.
     Fixed(usize, MutableBuffer),
+    /// The same, from differences to `base` (`None`: nothing stored yet).
+    Integer {
+        width: usize,
+        base: Option<i64>,
+        values: MutableBuffer,
+    },
     Boolean(BooleanBufferBuilder),
     Bytes {
         offsets: Vec<i32>,
         values: Vec<u8>,
+        dictionary: &'d StringDictionary,
     },
 }
 
@@ -155,10 +202,10 @@ impl RowCodec {
     }
 
     pub(super) fn new(types: &[DataType]) -> Result<RowCodec> {
-        if let Some(layouts) = types.iter().map(layout).collect::<Option<Vec<_>>>() {
+        if let Some(columns) = types.iter().map(column_codec).collect::<Option<Vec<_>>>() {
             return Ok(RowCodec::Compact {
                 types: types.to_vec(),
-                layouts,
+                columns,
             });
         }
         let fields = types.iter().map(|t| SortField::new(t.clone())).collect();
@@ -168,63 +215,103 @@ impl RowCodec {
     }
 
     /// Every row of `columns` (of this codec's types), encoded.
-    pub(super) fn encode(&self, columns: &[ArrayRef]) -> Result<EncodedRows> {
-        let layouts = match self {
+    pub(super) fn encode(&mut self, columns: &[ArrayRef]) -> Result<EncodedRows> {
+        let codecs = match self {
             RowCodec::Arrow(converter) => {
                 return converter
                     .convert_columns(columns)
                     .map(EncodedRows::Arrow)
                     .map_err(arrow_error);
             }
-            RowCodec::Compact { types, layouts } => {
+            RowCodec::Compact {
+                types,
+                columns: codecs,
+            } => {
                 // The layouts read buffers as their types lay them out.
                 let matches = columns.len() == types.len()
-                    && columns.iter().zip(types).all(|(c, t)| c.data_type() == t);
+                    && columns
+                        .iter()
+                        .zip(types.iter())
+                        .all(|(c, t)| c.data_type() == t);
                 if !matches {
                     return Err(RuntimeError::State(format!(
                         "rows to store are not of the stored types {types:?}"
                     )));
                 }
-                layouts
+                codecs
             }
         };
         let rows = columns.first().map_or(0, |c| c.len());
-        let bitmap = layouts.len().div_ceil(8);
+        let bitmap = codecs.len().div_ceil(8);
         let data: Vec<ArrayData> = columns.iter().map(|c| c.to_data()).collect();
         // What every row takes: the bitmap and the fixed-width values of
         // columns without NULLs; the rest is counted row by row.
         let mut every_row = bitmap;
-        for (data, layout) in data.iter().zip(layouts) {
-            match (*layout, data.nulls()) {
-                (Layout::Fixed(width), None) => every_row += width,
-                (Layout::Boolean, None) => every_row += 1,
+        for (data, codec) in data.iter().zip(codecs.iter()) {
+            match (codec, data.nulls()) {
+                (ColumnCodec::Fixed(width), None) => every_row += width,
+                (ColumnCodec::Boolean, None) => every_row += 1,
                 _ => {}
             }
         }
         let mut lengths = vec![every_row; rows];
-        for (data, layout) in data.iter().zip(layouts) {
-            let offsets: &[i32] = match layout {
-                Layout::Bytes => data.buffer(0),
-                _ => &[],
-            };
-            let value_len = |row: usize| match *layout {
-                Layout::Fixed(width) => width,
-                Layout::Boolean => 1,
-                Layout::Bytes => {
-                    let len = (offsets[row + 1] - offsets[row]) as usize;
-                    leb128::len(len as u64) + len
-                }
-            };
-            match (*layout, data.nulls()) {
-                (Layout::Fixed(_) | Layout::Boolean, None) => {}
-                (_, nulls) => {
+        // The varint of each row's value in integer and byte columns,
+        // worked out once for the lengths and the writing.
+        let mut varints: Vec<Vec<u64>> = Vec::with_capacity(codecs.len());
+        for (data, codec) in data.iter().zip(codecs.iter_mut()) {
+            let valid = |row: usize| data.nulls().is_none_or(|nulls| nulls.is_valid(row));
+            let mut column_varints = Vec::new();
+            match codec {
+                ColumnCodec::Fixed(width) if data.nulls().is_some() => {
                     for (row, length) in lengths.iter_mut().enumerate() {
-                        if nulls.is_none_or(|nulls| nulls.is_valid(row)) {
-                            *length += value_len(row);
-                        }
+                        *length += if valid(row) { *width } else { 0 };
+                    }
+                }
+                ColumnCodec::Boolean if data.nulls().is_some() => {
+                    for (row, length) in lengths.iter_mut().enumerate() {
+                        *length += usize::from(valid(row));
+                    }
+                }
+                ColumnCodec::Fixed(_) | ColumnCodec::Boolean => {}
+                ColumnCodec::Integer { width, base } => {
+                    let values = &data.buffers()[0][data.offset() * *width..];
+                    column_varints.reserve_exact(rows);
+                    for (row, length) in lengths.iter_mut().enumerate() {
+                        let varint = if valid(row) {
+                            let value = integer_at(values, *width, row);
+                            let varint = zigzag(value.wrapping_sub(*base.get_or_insert(value)));
+                            *length += leb128::len(varint);
+                            varint
+                        } else {
+                            0
+                        };
+                        column_varints.push(varint);
+                    }
+                }
+                ColumnCodec::Bytes(dictionary) => {
+                    let offsets = data.buffer::<i32>(0);
+                    let values = data.buffers()[1].as_slice();
+                    column_varints.reserve_exact(rows);
+                    for (row, length) in lengths.iter_mut().enumerate() {
+                        let varint = if valid(row) {
+                            let value = &values[offsets[row] as usize..offsets[row + 1] as usize];
+                            let varint = match dictionary.number(value) {
+                                Some(number) => u64::from(number) << 1 | 1,
+                                None => {
+                                    *length += value.len();
+                                    (value.len() as u64) << 1
+                                }
+                            };
+                            *length += leb128::len(varint);
+                            varint
+                        } else {
+                            0
+                        };
+                        column_varints.push(varint);
                     }
                 }
             }
+            varints.push(column_varints);
         }
         let mut offsets = Vec::with_capacity(rows + 1);
         let mut total = 0;
@@ -236,7 +323,9 @@ impl RowCodec {
         let mut bytes = vec![0u8; total];
         // Where each row's next value goes.
         let mut cursors: Vec<usize> = offsets[..rows].iter().map(|at| at + bitmap).collect();
-        for (index, (data, layout)) in data.iter().zip(layouts).enumerate() {
+        for (index, ((data, codec), column_varints)) in
+            data.iter().zip(codecs.iter()).zip(&varints).enumerate()
+        {
             if let Some(nulls) = data.nulls() {
                 for row in nulls
                     .iter()
@@ -247,12 +336,12 @@ impl RowCodec {
                 }
             }
             let valid = |row: usize| data.nulls().is_none_or(|nulls| nulls.is_valid(row));
-            match *layout {
-                Layout::Fixed(width) => {
+            match codec {
+                ColumnCodec::Fixed(width) => {
                     let values = &data.buffers()[0][data.offset() * width..][..rows * width];
-                    write_fixed(&mut bytes, &mut cursors, values, width, valid);
+                    write_fixed(&mut bytes, &mut cursors, values, *width, valid);
                 }
-                Layout::Boolean => {
+                ColumnCodec::Boolean => {
                     let values = data.buffers()[0].as_slice();
                     for (row, cursor) in cursors.iter_mut().enumerate() {
                         if valid(row) {
@@ -262,16 +351,26 @@ impl RowCodec {
                         }
                     }
                 }
-                Layout::Bytes => {
+                ColumnCodec::Integer { .. } => {
+                    for (row, cursor) in cursors.iter_mut().enumerate() {
+                        if valid(row) {
+                            *cursor += leb128::write(&mut bytes[*cursor..], column_varints[row]);
+                        }
+                    }
+                }
+                ColumnCodec::Bytes(_) => {
                     let offsets = data.buffer::<i32>(0);
                     let values = data.buffers()[1].as_slice();
                     for (row, cursor) in cursors.iter_mut().enumerate() {
                         if valid(row) {
-                            let value = &values[offsets[row] as usize..offsets[row + 1] as usize];
-                            let out = &mut bytes[*cursor..];
-                            let written = leb128::write(out, value.len() as u64);
-                            out[written..written + value.len()].copy_from_slice(value);
-                            *cursor += written + value.len();
+                            let varint = column_varints[row];
+                            *cursor += leb128::write(&mut bytes[*cursor..], varint);
+                            if varint & 1 == 0 {
+                                let value =
+                                    &values[offsets[row] as usize..offsets[row + 1] as usize];
+                                bytes[*cursor..*cursor + value.len()].copy_from_slice(value);
+                                *cursor += value.len();
+                            }
                         }
                     }
                 }
@@ -285,37 +384,43 @@ impl RowCodec {
         &self,
         rows: impl ExactSizeIterator<Item = &'a [u8]>,
     ) -> Result<Vec<ArrayRef>> {
-        let (types, layouts) = match self {
+        let (types, codecs) = match self {
             RowCodec::Arrow(converter) => {
                 let parser = converter.parser();
                 return converter
                     .convert_rows(rows.map(|row| parser.parse(row)))
                     .map_err(arrow_error);
             }
-            RowCodec::Compact { types, layouts } => (types, layouts),
+            RowCodec::Compact { types, columns } => (types, columns),
         };
         let count = rows.len();
-        let mut columns: Vec<(Decoding, NullBufferBuilder)> = layouts
+        let mut columns: Vec<(Decoding, NullBufferBuilder)> = codecs
             .iter()
-            .map(|layout| {
-                let decoding = match *layout {
-                    Layout::Fixed(width) => {
-                        Decoding::Fixed(width, MutableBuffer::with_capacity(width * count))
+            .map(|codec| {
+                let decoding = match codec {
+                    ColumnCodec::Fixed(width) => {
+                        Decoding::Fixed(*width, MutableBuffer::with_capacity(width * count))
                     }
-                    Layout::Boolean => Decoding::Boolean(BooleanBufferBuilder::new(count)),
-                    Layout::Bytes => Decoding::Bytes {
+                    ColumnCodec::Integer { width, base } => Decoding::Integer {
+                        width: *width,
+                        base: *base,
+                        values: MutableBuffer::with_capacity(width * count),
+                    },
+                    ColumnCodec::Boolean => Decoding::Boolean(BooleanBufferBuilder::new(count)),
+                    ColumnCodec::Bytes(dictionary) => Decoding::Bytes {
                         offsets: {
                             let mut offsets = Vec::with_capacity(count + 1);
                             offsets.push(0);
                             offsets
                         },
                         values: Vec::new(),
+                        dictionary,
                     },
                 };
                 (decoding, NullBufferBuilder::new(count))
             })
             .collect();
-        let bitmap = layouts.len().div_ceil(8);
+        let bitmap = codecs.len().div_ceil(8);
         for row in rows {
             let nulls = row.get(..bitmap).ok_or_else(|| corrupt("no NULL bitmap"))?;
             let mut at = bitmap;
@@ -323,20 +428,44 @@ impl RowCodec {
                 let null = nulls[index / 8] & (1 << (index % 8)) != 0;
                 valid.append(!null);
                 match decoding {
+                    Decoding::Fixed(width, values) | Decoding::Integer { width, values, .. }
+                        if null =>
+                    {
+                        values.extend_zeros(*width)
+                    }
                     Decoding::Fixed(width, values) => {
-                        if null {
-                            values.extend_zeros(*width);
-                        } else {
-                            values.extend_from_slice(take(row, &mut at, *width)?);
-                        }
+                        values.extend_from_slice(take(row, &mut at, *width)?);
+                    }
+                    Decoding::Integer {
+                        width,
+                        base,
+                        values,
+                    } => {
+                        let base = base.ok_or_else(|| corrupt("an integer never stored"))?;
+                        let value = unzigzag(read_varint(row, &mut at)?).wrapping_add(base);
+                        values.extend_from_slice(&value.to_le_bytes()[..*width]);
                     }
                     Decoding::Boolean(values) => {
                         values.append(!null && take(row, &mut at, 1)?[0] != 0);
                     }
-                    Decoding::Bytes { offsets, values } => {
+                    Decoding::Bytes {
+                        offsets,
+                        values,
+                        dictionary,
+                    } => {
                         if !null {
-                            let len = read_length(row, &mut at)?;
-                            values.extend_from_slice(take(row, &mut at, len)?);
+                            let varint = read_varint(row, &mut at)?;
+                            let value = if varint & 1 == 1 {
+                                u32::try_from(varint >> 1)
+                                    .ok()
+                                    .and_then(|number| dictionary.value(number))
+                                    .ok_or_else(|| corrupt("a value the dictionary lacks"))?
+                            } else {
+                                let len = usize::try_from(varint >> 1)
+                                    .map_err(|_| corrupt("a length is too long"))?;
+                                take(row, &mut at, len)?
+                            };
+                            values.extend_from_slice(value);
                         }
                         let end = i32::try_from(values.len()).map_err(|_| {
                             RuntimeError::State(
@@ -356,9 +485,13 @@ impl RowCodec {
             .zip(types)
             .map(|((decoding, mut valid), data_type)| {
                 let buffers = match decoding {
-                    Decoding::Fixed(_, values) => vec![values.into()],
+                    Decoding::Fixed(_, values) | Decoding::Integer { values, .. } => {
+                        vec![values.into()]
+                    }
                     Decoding::Boolean(mut values) => vec![values.finish().into_inner()],
-                    Decoding::Bytes { offsets, values } => {
+                    Decoding::Bytes {
+                        offsets, values, ..
+                    } => {
                         vec![Buffer::from_vec(offsets), Buffer::from_vec(values)]
                     }
                 };
@@ -380,7 +513,7 @@ impl RowCodec {
 mod tests {
     use arrow_array::{
         BinaryArray, BooleanArray, Decimal128Array, Float64Array, Int32Array, Int64Array,
-        StringArray, StructArray, TimestampMillisecondArray,
+        StringArray, StructArray, TimestampMillisecondArray, UInt64Array,
     };
     use arrow_schema::{Field, Fields};
 
@@ -390,7 +523,7 @@ mod tests {
 
     fn round_trip(columns: Vec<ArrayRef>) -> Vec<ArrayRef> {
         let types: Vec<DataType> = columns.iter().map(|c| c.data_type().clone()).collect();
-        let codec = RowCodec::new(&types).unwrap();
+        let mut codec = RowCodec::new(&types).unwrap();
         let encoded = codec.encode(&columns).unwrap();
         let rows: Vec<&[u8]> = (0..columns[0].len()).map(|i| encoded.row(i)).collect();
         codec.decode(rows.into_iter()).unwrap()
@@ -449,15 +582,73 @@ mod tests {
         // Sliced arrays (offsets into their buffers) read back too.
         let sliced: Vec<ArrayRef> = columns.iter().map(|c| c.slice(1, 3)).collect();
         assert_eq!(round_trip(sliced.clone()), sliced);
-        let codec = RowCodec::new(&[DataType::Int64, DataType::Utf8]).unwrap();
-        let encoded = codec
-            .encode(&[
-                Arc::new(Int64Array::from(vec![1])),
-                Arc::new(StringArray::from(vec!["x".repeat(67)])),
-            ])
-            .unwrap();
-        // Bitmap, eight bytes, one byte of length, the string.
-        assert_eq!(encoded.row(0).len(), 1 + 8 + 1 + 67);
+    }
+
+    #[test]
+    fn integers_are_stored_as_differences_from_the_first() {
+        let times = vec![
+            Some(1_700_000_000_000),
+            Some(1_700_000_000_500),
+            None,
+            Some(1_699_999_999_000),
+            Some(i64::MIN),
+            Some(i64::MAX),
+        ];
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(TimestampMillisecondArray::from(times.clone()).with_timezone("UTC")),
+            Arc::new(Int32Array::from(vec![7, -7, i32::MIN, i32::MAX, 0, 1])),
+            Arc::new(UInt64Array::from(vec![0, u64::MAX, 5, 1, 2, 3])),
+        ];
+        assert_eq!(round_trip(columns.clone()), columns);
+        let mut codec = RowCodec::new(&[DataType::Int64]).unwrap();
+        let encoded = codec.encode(&[Arc::new(Int64Array::from(times))]).unwrap();
+        // The bitmap, then a byte for the first value's 0, two for +500
+        // and for -1000, nothing for NULL.
+        let lengths: Vec<usize> = (0..4).map(|row| encoded.row(row).len()).collect();
+        assert_eq!(lengths, [2, 3, 1, 3]);
+    }
+
+    #[test]
+    fn repeated_strings_are_stored_as_numbers() {
+        let url = "https://www.nexmark.com/xyz/item.htm?query=1";
+        let strings: ArrayRef = Arc::new(StringArray::from(vec![
+            Some(url),
+            Some("other"),
+            None,
+            Some(url),
+        ]));
+        assert_eq!(round_trip(vec![strings.clone()]), vec![strings.clone()]);
+        let mut codec = RowCodec::new(&[DataType::Utf8]).unwrap();
+        let encoded = codec.encode(&[strings]).unwrap();
+        // The bitmap and the number.
+        assert_eq!(encoded.row(0), [0, 1]);
+        assert_eq!(encoded.row(3), [0, 1]);
+        assert_eq!(encoded.row(1), [0, 3]);
+    }
+
+    /// A codec whose one string column's dictionary has judged its first
+    /// values and stopped taking new ones.
+    fn codec_of_rare_strings() -> (RowCodec, Vec<ArrayRef>) {
+        let mut codec = RowCodec::new(&[DataType::Utf8]).unwrap();
+        let rare: ArrayRef = Arc::new(StringArray::from_iter_values(
+            (0..4096).map(|n| format!("value {n}")),
+        ));
+        codec.encode(std::slice::from_ref(&rare)).unwrap();
+        (codec, vec![rare])
+    }
+
+    #[test]
+    fn strings_that_rarely_repeat_are_stored_whole() {
+        let (mut codec, rare) = codec_of_rare_strings();
+        let new: ArrayRef = Arc::new(StringArray::from(vec!["x".repeat(67)]));
+        let encoded = codec.encode(std::slice::from_ref(&new)).unwrap();
+        // The bitmap, the length (67 << 1 takes two bytes), the string.
+        assert_eq!(encoded.row(0).len(), 1 + 2 + 67);
+        assert_eq!(codec.decode([encoded.row(0)].into_iter()).unwrap(), [new]);
+        // The values numbered before still read back.
+        let encoded = codec.encode(&rare).unwrap();
+        let rows = (0..4096).map(|row| encoded.row(row));
+        assert_eq!(codec.decode(rows).unwrap(), rare);
     }
 
     #[test]
@@ -468,13 +659,23 @@ mod tests {
             .map(|c| arrow_select::concat::concat(&[c.as_ref(), c.as_ref()]).unwrap())
             .collect();
         let types: Vec<DataType> = columns.iter().map(|c| c.data_type().clone()).collect();
-        let encoded = RowCodec::new(&types).unwrap().encode(&doubled).unwrap();
+        let mut codec = RowCodec::new(&types).unwrap();
+        let encoded = codec.encode(&doubled).unwrap();
+        let again = codec.encode(&columns).unwrap();
         for row in 0..4 {
             assert_eq!(encoded.row(row), encoded.row(row + 4));
+            assert_eq!(encoded.row(row), again.row(row));
             for other in (0..4).filter(|o| *o != row) {
                 assert_ne!(encoded.row(row), encoded.row(other));
             }
         }
+        // Also once a dictionary takes no new values.
+        let (mut codec, _) = codec_of_rare_strings();
+        let strings: ArrayRef = Arc::new(StringArray::from(vec!["value 9", "new", "new"]));
+        let first = codec.encode(std::slice::from_ref(&strings)).unwrap();
+        let second = codec.encode(&[strings]).unwrap();
+        assert_eq!(first.row(1), first.row(2));
+        assert_eq!((first.row(0), first.row(1)), (second.row(0), second.row(1)));
     }
 
     #[test]
@@ -495,7 +696,7 @@ mod tests {
     fn cut_or_padded_rows_are_errors_not_panics() {
         let columns = flat_columns();
         let types: Vec<DataType> = columns.iter().map(|c| c.data_type().clone()).collect();
-        let codec = RowCodec::new(&types).unwrap();
+        let mut codec = RowCodec::new(&types).unwrap();
         let encoded = codec.encode(&columns).unwrap();
         let row = encoded.row(0);
         for end in 0..row.len() {
@@ -517,6 +718,11 @@ mod tests {
         assert!(codec.encode(&columns[..2]).is_err());
         // A string that is not UTF-8.
         let bad = RowCodec::new(&[DataType::Utf8]).unwrap();
-        assert!(bad.decode([&[0u8, 1, 0xff][..]].into_iter()).is_err());
+        assert!(bad.decode([&[0u8, 2, 0xff][..]].into_iter()).is_err());
+        // A number the dictionary never gave, an integer of a column that
+        // stored none.
+        assert!(bad.decode([&[0u8, 11][..]].into_iter()).is_err());
+        let integers = RowCodec::new(&[DataType::Int64]).unwrap();
+        assert!(integers.decode([&[0u8, 2][..]].into_iter()).is_err());
     }
 }
