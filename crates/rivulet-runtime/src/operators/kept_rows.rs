@@ -1,6 +1,7 @@
 //! The rows a Top-N keeps for one key, as its value state stores them: one
 //! flat buffer of `(sort key, row)` pairs, best first, each part after its
-//! length (`u32`, little-endian).
+//! length (LEB128: a byte or two, where a `u32` took four; q19 keeps 4.8
+//! million rows).
 //!
 //! A Top-N reads its key's rows for every row that arrives, and most
 //! arrivals rank below them and change nothing. Read as borrowed slices of
@@ -9,6 +10,7 @@
 //! third of q19's time).
 
 use crate::error::{Result, RuntimeError};
+use crate::leb128;
 
 /// The `(sort key, row)` pairs of a stored buffer, borrowed from it.
 pub(super) fn read(bytes: &[u8]) -> Result<Vec<(&[u8], &[u8])>> {
@@ -23,19 +25,68 @@ pub(super) fn read(bytes: &[u8]) -> Result<Vec<(&[u8], &[u8])>> {
     Ok(pairs)
 }
 
-/// The part at the start of `rest`, which moves past it.
-fn take_part<'a>(rest: &mut &'a [u8]) -> Result<&'a [u8]> {
-    let (length, after) = rest
-        .split_first_chunk::<4>()
-        .ok_or_else(|| corrupt("a length is cut short"))?;
-    let length = usize::try_from(u32::from_le_bytes(*length))
-        .map_err(|_| corrupt("a length does not fit"))?;
-    if after.len() < length {
-        return Err(corrupt("a part is cut short"));
+/// How many pairs of `bytes` come before a row of `sort_key`: those with a
+/// smaller key, and with `after_ties` those with an equal one too. Stops
+/// at `limit` pairs.
+pub(super) fn place(
+    bytes: &[u8],
+    sort_key: &[u8],
+    after_ties: bool,
+    limit: usize,
+) -> Result<usize> {
+    let mut rest = bytes;
+    let mut place = 0;
+    while !rest.is_empty() && place < limit {
+        let kept = take_part(&mut rest)?;
+        let order = match (kept.first_chunk::<8>(), sort_key.first_chunk::<8>()) {
+            // Most keys differ in their first eight bytes: one comparison
+            // of two words, not a call to memcmp.
+            (Some(kept_start), Some(start)) if kept_start != start => {
+                u64::from_be_bytes(*kept_start).cmp(&u64::from_be_bytes(*start))
+            }
+            _ => kept.cmp(sort_key),
+        };
+        if order.is_gt() || (order.is_eq() && !after_ties) {
+            break;
+        }
+        take_part(&mut rest)?;
+        place += 1;
     }
-    let (part, after) = after.split_at(length);
+    Ok(place)
+}
+
+/// The part at the start of `rest`, which moves past it.
+#[inline(always)]
+fn take_part<'a>(rest: &mut &'a [u8]) -> Result<&'a [u8]> {
+    // Most parts are under 128 bytes, their length one byte: read here,
+    // since every row that arrives reads all its key's pairs.
+    let (length, at) = match rest.first() {
+        Some(&length) if length < 0x80 => (usize::from(length), 1),
+        _ => {
+            let mut at = 0;
+            let length =
+                leb128::read(rest, &mut at).map_err(|_| corrupt("a length is cut short"))?;
+            let length = usize::try_from(length).map_err(|_| corrupt("a part is cut short"))?;
+            (length, at)
+        }
+    };
+    let Some((part, after)) = rest[at..].split_at_checked(length) else {
+        return Err(corrupt("a part is cut short"));
+    };
     *rest = after;
     Ok(part)
+}
+
+/// What `part` takes with its length.
+fn part_len(part: &[u8]) -> usize {
+    leb128::len(part.len() as u64) + part.len()
+}
+
+/// Writes `part` after its length at the start of `out`; the bytes taken.
+fn write_part(out: &mut [u8], part: &[u8]) -> usize {
+    let at = leb128::write(out, part.len() as u64);
+    out[at..at + part.len()].copy_from_slice(part);
+    at + part.len()
 }
 
 /// The buffer holding `pairs`, in their order.
@@ -43,8 +94,7 @@ pub(super) fn write<'a>(pairs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>) -
     let mut out = Vec::new();
     for (sort_key, row) in pairs {
         for part in [sort_key, row] {
-            // A part is one row's bytes, far below 4 GiB.
-            out.extend_from_slice(&(part.len() as u32).to_le_bytes());
+            leb128::push(&mut out, part.len() as u64);
             out.extend_from_slice(part);
         }
     }
@@ -86,7 +136,7 @@ pub(super) fn insert(
         Some(limit) => offset_of_pair(bytes, limit - 1)?,
         None => bytes.len(),
     };
-    let inserted = 8 + sort_key.len() + row.len();
+    let inserted = part_len(sort_key) + part_len(row);
     let new_len = tail_end + inserted;
     if new_len > bytes.len() {
         let grow = new_len - bytes.len();
@@ -100,13 +150,8 @@ pub(super) fn insert(
     }
     bytes.copy_within(at..tail_end, at + inserted);
     bytes.truncate(new_len);
-    let mut out = at;
-    for part in [sort_key, row] {
-        // A part is one row's bytes, far below 4 GiB.
-        bytes[out..out + 4].copy_from_slice(&(part.len() as u32).to_le_bytes());
-        bytes[out + 4..out + 4 + part.len()].copy_from_slice(part);
-        out += 4 + part.len();
-    }
+    let key_end = at + write_part(&mut bytes[at..], sort_key);
+    write_part(&mut bytes[key_end..], row);
     Ok(())
 }
 
@@ -139,8 +184,24 @@ mod tests {
                 assert_eq!(bytes, write(expected), "place {place}, limit {limit:?}");
             }
         }
+        let long: Vec<(&[u8], &[u8])> = vec![(b"aaaaaaaa1", b"r"), (b"aaaaaaab0", b"s")];
+        let bytes = write(long.iter().copied());
+        for (key, expected) in [(&b"aaaaaaaa0"[..], 0), (b"aaaaaaaa2", 1), (b"aaaaaaab", 1)] {
+            assert_eq!(place(&bytes, key, true, 9).unwrap(), expected);
+        }
+        for (key, after_ties, limit, expected) in [
+            (&b"c"[..], false, 9, 1),
+            (b"c", true, 9, 2),
+            (b"b", true, 9, 1),
+            (b"z", true, 9, 3),
+            (b"z", true, 2, 2),
+            (b"", false, 9, 0),
+        ] {
+            let bytes = write(pairs.iter().copied());
+            assert_eq!(place(&bytes, key, after_ties, limit).unwrap(), expected);
+        }
         let mut cut = write(pairs.iter().copied());
-        cut.truncate(6);
+        cut.truncate(4);
         assert!(insert(&mut cut, 2, (b"k", b"r"), None).is_err());
     }
 

@@ -7,6 +7,7 @@
 
 pub mod accumulators;
 mod aggregate_calls;
+mod alphabet_code;
 pub mod calc;
 mod calc_shared;
 mod datagen;

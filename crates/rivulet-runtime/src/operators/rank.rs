@@ -43,7 +43,7 @@ use super::aggregate_calls::column_of;
 use super::event_time::epoch_millis;
 use super::grouping::{group_key, row_keys_of, subtask_state};
 use super::kept_rows;
-use super::stored_rows::RowCodec;
+use super::stored_rows::{ColumnsToStore, RowCodec};
 use super::{Operator, SubtaskContext, name_or};
 use crate::changelog::{ROW_KIND_COLUMN, RowKind, row_kinds};
 use crate::error::{Result, RuntimeError};
@@ -188,6 +188,7 @@ impl RankSpec {
             limit: usize::try_from(self.limit).unwrap_or(usize::MAX),
             sort_keys,
             rows,
+            row_scratch: Vec::new(),
             output: self.output_schema(input)?,
             max_parallelism: context.max_parallelism,
             state: subtask_state(self.state_backend.as_deref(), context)?,
@@ -228,6 +229,8 @@ pub struct Rank {
     limit: usize,
     sort_keys: RowConverter,
     rows: RowCodec,
+    /// The arriving row being kept, encoded.
+    row_scratch: Vec<u8>,
     output: SchemaRef,
     max_parallelism: u32,
     state: KeyedState,
@@ -303,7 +306,7 @@ impl Rank {
         &mut self,
         namespace: &[u8],
         sort_key: &[u8],
-        (row, arrived): (&[u8], usize),
+        (columns, arrived): (Option<&ColumnsToStore>, usize),
         mut out: Option<&mut Vec<Change>>,
     ) -> Result<()> {
         let (limit, newer_first_on_ties) = (self.limit, self.newer_first_on_ties);
@@ -313,24 +316,27 @@ impl Rank {
         // put among them with one move of those after it.
         self.state
             .update_raw_value(TOP_ROWS, namespace, &mut |stored| {
-                let top = match stored.as_deref() {
-                    Some(bytes) => kept_rows::read(bytes)?,
-                    None => Vec::new(),
-                };
-                let place = if newer_first_on_ties {
-                    top.partition_point(|(kept, _)| *kept < sort_key)
-                } else {
-                    // After every row that does not sort after it: arrival
-                    // order breaks ties.
-                    top.partition_point(|(kept, _)| *kept <= sort_key)
-                };
+                let bytes = stored.as_deref().unwrap_or_default();
+                // Without newer first, after every row that does not sort
+                // after it: arrival order breaks ties.
+                let ranked = if keeps_all { usize::MAX } else { limit };
+                let place = kept_rows::place(bytes, sort_key, !newer_first_on_ties, ranked)?;
                 if place >= limit && !keeps_all {
+                    // Most rows of a key with many rank below them all.
                     return Ok(());
                 }
+                let top = kept_rows::read(bytes)?;
                 if let Some(out) = out.as_deref_mut() {
                     show_ranks_moved(&top, (place, limit), arrived, update_before, out);
                 }
                 drop(top);
+                // Only now is the row encoded: most rows of a key with many
+                // never are.
+                let row = &mut self.row_scratch;
+                row.clear();
+                if let Some(columns) = columns {
+                    self.rows.encode_row(columns, arrived, row);
+                }
                 let bytes = stored.get_or_insert_with(Vec::new);
                 kept_rows::insert(bytes, place, (sort_key, row), (!keeps_all).then_some(limit))
             })
@@ -479,12 +485,12 @@ impl Operator for Rank {
             .map(|(_, c)| c.clone())
             .collect();
         let kinds = row_kinds(&batch, self.row_kind).map_err(|e| self.failed(e))?;
-        let rows = if self.keeps_rows {
-            Some(self.rows.encode(&payload).map_err(|e| self.failed(e))?)
+        let columns = if self.keeps_rows {
+            let columns = self.rows.columns_to_store(&payload);
+            Some(columns.map_err(|e| self.failed(e))?)
         } else {
             None
         };
-        let row = |index: usize| rows.as_ref().map_or(&[][..], |rows| rows.row(index));
         let window_ends = match self.window_end {
             Some(column) => Some(epoch_millis(batch.column(column)).map_err(|e| self.failed(e))?),
             None => None,
@@ -501,7 +507,11 @@ impl Operator for Rank {
             let key = keys.key(index);
             self.state.set_current_key(groups[index], key)?;
             if kinds[index].retracts() {
-                self.retract_row(sort_keys.row(index).as_ref(), row(index), &mut changes)?;
+                let mut row = Vec::new();
+                if let Some(columns) = &columns {
+                    self.rows.encode_row(columns, index, &mut row);
+                }
+                self.retract_row(sort_keys.row(index).as_ref(), &row, &mut changes)?;
                 continue;
             }
             let namespace = fires_at.map_or_else(Vec::new, |at| at.to_be_bytes().to_vec());
@@ -509,7 +519,7 @@ impl Operator for Rank {
             self.rank_row(
                 &namespace,
                 sort_keys.row(index).as_ref(),
-                (row(index), index),
+                (columns.as_ref(), index),
                 out,
             )?;
             if let Some(timestamp) = fires_at {

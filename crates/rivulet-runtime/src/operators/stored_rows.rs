@@ -14,8 +14,10 @@
 //! - a 4- or 8-byte integer (also a date, time, timestamp or duration) as
 //!   its difference from the first value its column stored, ZigZag and
 //!   LEB128: a bidder id takes 3 bytes, a timestamp 3 to 5, not 8;
-//! - a string or binary as LEB128 `number << 1 | 1` when its column's
-//!   [`StringDictionary`] numbers it, else `length << 1` and its bytes;
+//! - a string or binary as LEB128 `number << 2 | 1` when its column's
+//!   [`StringDictionary`] numbers it; else as `length << 2 | 2` and its
+//!   bytes in the dictionary's alphabet code when they all are in its
+//!   alphabet and that is shorter; else as `length << 2` and its bytes;
 //! - any other fixed-width value as its bytes in its array.
 //!
 //! Columns of other types (ROW, lists, dictionaries) keep the whole row in
@@ -46,15 +48,15 @@ pub(super) enum ColumnCodec {
     /// `width` (4 or 8) bytes wide in their array.
     Integer { width: usize, base: Option<i64> },
     /// A STRING or BYTES with 32-bit offsets: a number of the dictionary or
-    /// the length and the bytes.
-    Bytes(StringDictionary),
+    /// the length and the bytes (coded or not).
+    Bytes(Box<StringDictionary>),
 }
 
 fn column_codec(data_type: &DataType) -> Option<ColumnCodec> {
     use DataType::*;
     match data_type {
         Boolean => Some(ColumnCodec::Boolean),
-        Utf8 | Binary => Some(ColumnCodec::Bytes(StringDictionary::default())),
+        Utf8 | Binary => Some(ColumnCodec::Bytes(Box::default())),
         Int32 | Int64 | UInt32 | UInt64 | Date32 | Date64 | Time32(_) | Time64(_)
         | Timestamp(..) | Duration(_) => Some(ColumnCodec::Integer {
             width: data_type.primitive_width()?,
@@ -140,40 +142,56 @@ fn integer_at(values: &[u8], width: usize, row: usize) -> i64 {
     }
 }
 
-/// Writes each valid row's `width` bytes of `values` at its cursor.
-fn write_fixed(
-    bytes: &mut [u8],
-    cursors: &mut [usize],
-    values: &[u8],
-    width: usize,
-    valid: impl Fn(usize) -> bool,
-) {
-    // Inlined with the common widths as constants: one move per value,
-    // not a call to memcpy.
-    #[inline(always)]
-    fn write(
-        bytes: &mut [u8],
-        cursors: &mut [usize],
-        values: &[u8],
-        width: usize,
-        valid: impl Fn(usize) -> bool,
-    ) {
-        let rows = cursors.iter_mut().zip(values.chunks_exact(width));
-        for (row, (cursor, value)) in rows.enumerate() {
-            if valid(row) {
-                bytes[*cursor..*cursor + width].copy_from_slice(value);
-                *cursor += width;
-            }
+/// The low two bits of a string's varint: how its value is stored.
+const WHOLE: u64 = 0;
+const NUMBERED: u64 = 1;
+const CODED: u64 = 2;
+
+/// A batch's columns checked against a codec's types, to encode its rows
+/// one by one (an operator that keeps few of the rows that come encodes
+/// only those).
+pub(super) enum ColumnsToStore {
+    Compact {
+        data: Vec<ArrayData>,
+        rows: usize,
+    },
+    /// Arrow's row format converts a whole batch at once.
+    Arrow(Rows),
+}
+
+impl ColumnsToStore {
+    pub(super) fn num_rows(&self) -> usize {
+        match self {
+            ColumnsToStore::Compact { rows, .. } => *rows,
+            ColumnsToStore::Arrow(rows) => rows.num_rows(),
         }
     }
-    match width {
-        1 => write(bytes, cursors, values, 1, valid),
-        2 => write(bytes, cursors, values, 2, valid),
-        4 => write(bytes, cursors, values, 4, valid),
-        8 => write(bytes, cursors, values, 8, valid),
-        16 => write(bytes, cursors, values, 16, valid),
-        _ => write(bytes, cursors, values, width, valid),
+}
+
+/// The varint a string is stored as, with its tag in the low two bits.
+fn tagged(value: u64, tag: u64) -> u64 {
+    value << 2 | tag
+}
+
+/// Appends `value`, a string or binary of a column with `dictionary`.
+fn push_bytes(dictionary: &mut StringDictionary, value: &[u8], out: &mut Vec<u8>) {
+    if let Some(number) = dictionary.number(value) {
+        return leb128::push(out, tagged(u64::from(number), NUMBERED));
     }
+    let len = value.len() as u64;
+    if let Some(code) = dictionary
+        .code()
+        .filter(|c| c.coded_len(value.len()) < value.len())
+    {
+        let start = out.len();
+        leb128::push(out, tagged(len, CODED));
+        if code.write(value, out) {
+            return;
+        }
+        out.truncate(start);
+    }
+    leb128::push(out, tagged(len, WHOLE));
+    out.extend_from_slice(value);
 }
 
 /// A column being decoded.
@@ -214,167 +232,91 @@ impl RowCodec {
             .map_err(arrow_error)
     }
 
-    /// Every row of `columns` (of this codec's types), encoded.
-    pub(super) fn encode(&mut self, columns: &[ArrayRef]) -> Result<EncodedRows> {
-        let codecs = match self {
+    /// `columns` (of this codec's types), to encode rows of.
+    pub(super) fn columns_to_store(&self, columns: &[ArrayRef]) -> Result<ColumnsToStore> {
+        let types = match self {
             RowCodec::Arrow(converter) => {
                 return converter
                     .convert_columns(columns)
-                    .map(EncodedRows::Arrow)
+                    .map(ColumnsToStore::Arrow)
                     .map_err(arrow_error);
             }
-            RowCodec::Compact {
-                types,
-                columns: codecs,
-            } => {
-                // The layouts read buffers as their types lay them out.
-                let matches = columns.len() == types.len()
-                    && columns
-                        .iter()
-                        .zip(types.iter())
-                        .all(|(c, t)| c.data_type() == t);
-                if !matches {
-                    return Err(RuntimeError::State(format!(
-                        "rows to store are not of the stored types {types:?}"
+            RowCodec::Compact { types, .. } => types,
+        };
+        // The layouts read buffers as their types lay them out.
+        let matches = columns.len() == types.len()
+            && columns.iter().zip(types).all(|(c, t)| c.data_type() == t);
+        if !matches {
+            return Err(RuntimeError::State(format!(
+                "rows to store are not of the stored types {types:?}"
+            )));
+        }
+        Ok(ColumnsToStore::Compact {
+            data: columns.iter().map(|c| c.to_data()).collect(),
+            rows: columns.first().map_or(0, |c| c.len()),
+        })
+    }
+
+    /// Appends row `row` of `columns` (which this codec checked), encoded.
+    pub(super) fn encode_row(&mut self, columns: &ColumnsToStore, row: usize, out: &mut Vec<u8>) {
+        let (codecs, data) = match (self, columns) {
+            (
+                RowCodec::Compact {
+                    columns: codecs, ..
+                },
+                ColumnsToStore::Compact { data, .. },
+            ) => (codecs, data),
+            (_, ColumnsToStore::Arrow(rows)) => {
+                return out.extend_from_slice(rows.row(row).data());
+            }
+            // Columns checked by another kind of codec: not ours to read.
+            (RowCodec::Arrow(_), ColumnsToStore::Compact { .. }) => return,
+        };
+        let start = out.len();
+        out.resize(start + codecs.len().div_ceil(8), 0);
+        for (index, (data, codec)) in data.iter().zip(codecs.iter_mut()).enumerate() {
+            if data.is_null(row) {
+                out[start + index / 8] |= 1 << (index % 8);
+                continue;
+            }
+            let at = data.offset() + row;
+            match codec {
+                ColumnCodec::Fixed(width) => {
+                    out.extend_from_slice(&data.buffers()[0][at * *width..][..*width]);
+                }
+                ColumnCodec::Boolean => {
+                    out.push(u8::from(bit_util::get_bit(
+                        data.buffers()[0].as_slice(),
+                        at,
                     )));
                 }
-                codecs
-            }
-        };
-        let rows = columns.first().map_or(0, |c| c.len());
-        let bitmap = codecs.len().div_ceil(8);
-        let data: Vec<ArrayData> = columns.iter().map(|c| c.to_data()).collect();
-        // What every row takes: the bitmap and the fixed-width values of
-        // columns without NULLs; the rest is counted row by row.
-        let mut every_row = bitmap;
-        for (data, codec) in data.iter().zip(codecs.iter()) {
-            match (codec, data.nulls()) {
-                (ColumnCodec::Fixed(width), None) => every_row += width,
-                (ColumnCodec::Boolean, None) => every_row += 1,
-                _ => {}
-            }
-        }
-        let mut lengths = vec![every_row; rows];
-        // The varint of each row's value in integer and byte columns,
-        // worked out once for the lengths and the writing.
-        let mut varints: Vec<Vec<u64>> = Vec::with_capacity(codecs.len());
-        for (data, codec) in data.iter().zip(codecs.iter_mut()) {
-            let valid = |row: usize| data.nulls().is_none_or(|nulls| nulls.is_valid(row));
-            let mut column_varints = Vec::new();
-            match codec {
-                ColumnCodec::Fixed(width) if data.nulls().is_some() => {
-                    for (row, length) in lengths.iter_mut().enumerate() {
-                        *length += if valid(row) { *width } else { 0 };
-                    }
-                }
-                ColumnCodec::Boolean if data.nulls().is_some() => {
-                    for (row, length) in lengths.iter_mut().enumerate() {
-                        *length += usize::from(valid(row));
-                    }
-                }
-                ColumnCodec::Fixed(_) | ColumnCodec::Boolean => {}
                 ColumnCodec::Integer { width, base } => {
-                    let values = &data.buffers()[0][data.offset() * *width..];
-                    column_varints.reserve_exact(rows);
-                    for (row, length) in lengths.iter_mut().enumerate() {
-                        let varint = if valid(row) {
-                            let value = integer_at(values, *width, row);
-                            let varint = zigzag(value.wrapping_sub(*base.get_or_insert(value)));
-                            *length += leb128::len(varint);
-                            varint
-                        } else {
-                            0
-                        };
-                        column_varints.push(varint);
-                    }
+                    let value = integer_at(data.buffers()[0].as_slice(), *width, at);
+                    leb128::push(out, zigzag(value.wrapping_sub(*base.get_or_insert(value))));
                 }
                 ColumnCodec::Bytes(dictionary) => {
                     let offsets = data.buffer::<i32>(0);
                     let values = data.buffers()[1].as_slice();
-                    column_varints.reserve_exact(rows);
-                    for (row, length) in lengths.iter_mut().enumerate() {
-                        let varint = if valid(row) {
-                            let value = &values[offsets[row] as usize..offsets[row + 1] as usize];
-                            let varint = match dictionary.number(value) {
-                                Some(number) => u64::from(number) << 1 | 1,
-                                None => {
-                                    *length += value.len();
-                                    (value.len() as u64) << 1
-                                }
-                            };
-                            *length += leb128::len(varint);
-                            varint
-                        } else {
-                            0
-                        };
-                        column_varints.push(varint);
-                    }
+                    let value = &values[offsets[row] as usize..offsets[row + 1] as usize];
+                    push_bytes(dictionary, value, out);
                 }
             }
-            varints.push(column_varints);
         }
+    }
+
+    /// Every row of `columns` (of this codec's types), encoded.
+    pub(super) fn encode(&mut self, columns: &[ArrayRef]) -> Result<EncodedRows> {
+        let to_store = self.columns_to_store(columns)?;
+        if let ColumnsToStore::Arrow(rows) = to_store {
+            return Ok(EncodedRows::Arrow(rows));
+        }
+        let rows = to_store.num_rows();
+        let mut bytes = Vec::new();
         let mut offsets = Vec::with_capacity(rows + 1);
-        let mut total = 0;
         offsets.push(0);
-        for length in &lengths {
-            total += length;
-            offsets.push(total);
-        }
-        let mut bytes = vec![0u8; total];
-        // Where each row's next value goes.
-        let mut cursors: Vec<usize> = offsets[..rows].iter().map(|at| at + bitmap).collect();
-        for (index, ((data, codec), column_varints)) in
-            data.iter().zip(codecs.iter()).zip(&varints).enumerate()
-        {
-            if let Some(nulls) = data.nulls() {
-                for row in nulls
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(row, v)| (!v).then_some(row))
-                {
-                    bytes[offsets[row] + index / 8] |= 1 << (index % 8);
-                }
-            }
-            let valid = |row: usize| data.nulls().is_none_or(|nulls| nulls.is_valid(row));
-            match codec {
-                ColumnCodec::Fixed(width) => {
-                    let values = &data.buffers()[0][data.offset() * width..][..rows * width];
-                    write_fixed(&mut bytes, &mut cursors, values, *width, valid);
-                }
-                ColumnCodec::Boolean => {
-                    let values = data.buffers()[0].as_slice();
-                    for (row, cursor) in cursors.iter_mut().enumerate() {
-                        if valid(row) {
-                            let value = bit_util::get_bit(values, data.offset() + row);
-                            bytes[*cursor] = u8::from(value);
-                            *cursor += 1;
-                        }
-                    }
-                }
-                ColumnCodec::Integer { .. } => {
-                    for (row, cursor) in cursors.iter_mut().enumerate() {
-                        if valid(row) {
-                            *cursor += leb128::write(&mut bytes[*cursor..], column_varints[row]);
-                        }
-                    }
-                }
-                ColumnCodec::Bytes(_) => {
-                    let offsets = data.buffer::<i32>(0);
-                    let values = data.buffers()[1].as_slice();
-                    for (row, cursor) in cursors.iter_mut().enumerate() {
-                        if valid(row) {
-                            let varint = column_varints[row];
-                            *cursor += leb128::write(&mut bytes[*cursor..], varint);
-                            if varint & 1 == 0 {
-                                let value =
-                                    &values[offsets[row] as usize..offsets[row + 1] as usize];
-                                bytes[*cursor..*cursor + value.len()].copy_from_slice(value);
-                                *cursor += value.len();
-                            }
-                        }
-                    }
-                }
-            }
+        for row in 0..rows {
+            self.encode_row(&to_store, row, &mut bytes);
+            offsets.push(bytes.len());
         }
         Ok(EncodedRows::Compact { bytes, offsets })
     }
@@ -455,17 +397,24 @@ impl RowCodec {
                     } => {
                         if !null {
                             let varint = read_varint(row, &mut at)?;
-                            let value = if varint & 1 == 1 {
-                                u32::try_from(varint >> 1)
-                                    .ok()
-                                    .and_then(|number| dictionary.value(number))
-                                    .ok_or_else(|| corrupt("a value the dictionary lacks"))?
-                            } else {
-                                let len = usize::try_from(varint >> 1)
-                                    .map_err(|_| corrupt("a length is too long"))?;
-                                take(row, &mut at, len)?
-                            };
-                            values.extend_from_slice(value);
+                            let len = usize::try_from(varint >> 2)
+                                .map_err(|_| corrupt("a length is too long"))?;
+                            match (varint & 3, dictionary.code()) {
+                                (NUMBERED, _) => {
+                                    let value = u32::try_from(len)
+                                        .ok()
+                                        .and_then(|number| dictionary.value(number))
+                                        .ok_or_else(|| corrupt("a value the dictionary lacks"))?;
+                                    values.extend_from_slice(value);
+                                }
+                                (CODED, Some(code)) => {
+                                    at += code
+                                        .read(&row[at..], len, values)
+                                        .ok_or_else(|| corrupt("a value is cut short"))?;
+                                }
+                                (WHOLE, _) => values.extend_from_slice(take(row, &mut at, len)?),
+                                _ => return Err(corrupt("a value stored in no known way")),
+                            }
                         }
                         let end = i32::try_from(values.len()).map_err(|_| {
                             RuntimeError::State(
@@ -623,7 +572,7 @@ mod tests {
         // The bitmap and the number.
         assert_eq!(encoded.row(0), [0, 1]);
         assert_eq!(encoded.row(3), [0, 1]);
-        assert_eq!(encoded.row(1), [0, 3]);
+        assert_eq!(encoded.row(1), [0, 1 << 2 | 1]);
     }
 
     /// A codec whose one string column's dictionary has judged its first
@@ -642,9 +591,18 @@ mod tests {
         let (mut codec, rare) = codec_of_rare_strings();
         let new: ArrayRef = Arc::new(StringArray::from(vec!["x".repeat(67)]));
         let encoded = codec.encode(std::slice::from_ref(&new)).unwrap();
-        // The bitmap, the length (67 << 1 takes two bytes), the string.
+        // The bitmap, the length (67 << 2 takes two bytes), the string:
+        // the code of the first values' bytes has long codes for 'x'.
         assert_eq!(encoded.row(0).len(), 1 + 2 + 67);
         assert_eq!(codec.decode([encoded.row(0)].into_iter()).unwrap(), [new]);
+        // A value of their bytes is coded shorter.
+        let like: ArrayRef = Arc::new(StringArray::from(vec!["value 9876 value 5432 value 10"]));
+        let encoded = codec.encode(std::slice::from_ref(&like)).unwrap();
+        assert!(encoded.row(0).len() < 1 + 1 + 29, "{:?}", encoded.row(0));
+        assert_eq!(
+            codec.decode([encoded.row(0)].into_iter()).unwrap(),
+            std::slice::from_ref(&like)
+        );
         // The values numbered before still read back.
         let encoded = codec.encode(&rare).unwrap();
         let rows = (0..4096).map(|row| encoded.row(row));
@@ -718,10 +676,11 @@ mod tests {
         assert!(codec.encode(&columns[..2]).is_err());
         // A string that is not UTF-8.
         let bad = RowCodec::new(&[DataType::Utf8]).unwrap();
-        assert!(bad.decode([&[0u8, 2, 0xff][..]].into_iter()).is_err());
-        // A number the dictionary never gave, an integer of a column that
-        // stored none.
-        assert!(bad.decode([&[0u8, 11][..]].into_iter()).is_err());
+        assert!(bad.decode([&[0u8, 1 << 2, 0xff][..]].into_iter()).is_err());
+        // A number the dictionary never gave, a value coded before there
+        // is a code, an integer of a column that stored none.
+        assert!(bad.decode([&[0u8, 5 << 2 | 1][..]].into_iter()).is_err());
+        assert!(bad.decode([&[0u8, 1 << 2 | 2, 0][..]].into_iter()).is_err());
         let integers = RowCodec::new(&[DataType::Int64]).unwrap();
         assert!(integers.decode([&[0u8, 2][..]].into_iter()).is_err());
     }

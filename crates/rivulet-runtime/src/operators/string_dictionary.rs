@@ -11,11 +11,15 @@
 //! takes no more. It also stops taking at [`MAX_VALUES`] values or
 //! [`MAX_BYTES`] bytes.
 //!
+//! Values it does not number are coded in an [`AlphabetCode`] of the bytes
+//! of those it did, made when it stops taking them.
+//!
 //! A value, once numbered, keeps its number, and a value that was not
 //! numbered when it was first looked up never is (the dictionary only stops
 //! taking, never starts again): so equal values always encode alike, which
 //! the rows a join counts by their bytes need.
 
+use super::alphabet_code::AlphabetCode;
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
@@ -43,8 +47,11 @@ pub(super) struct StringDictionary {
     hasher: FixedState,
     /// Lookups that found their value.
     hits: u64,
-    /// Whether values not yet numbered get a number.
+    /// Whether values not yet numbered get no number.
     closed: bool,
+    /// Once closed, the code for values without a number, if their bytes
+    /// are few enough.
+    code: Option<AlphabetCode>,
 }
 
 /// Value `number` of `bytes` ended by `ends`.
@@ -85,8 +92,15 @@ impl StringDictionary {
         let repeats_rarely = numbered == PROBATION && self.hits < numbered as u64 / 2;
         if repeats_rarely || numbered >= MAX_VALUES || self.bytes.len() >= MAX_BYTES {
             self.closed = true;
+            self.code = AlphabetCode::of_sample(&self.bytes);
         }
         Some(number)
+    }
+
+    /// The code of values without a number, once it takes no more (if the
+    /// values it took have few enough bytes).
+    pub(super) fn code(&self) -> Option<&AlphabetCode> {
+        self.code.as_ref()
     }
 
     /// The value numbered `number`; `None` for a number never given.
@@ -122,6 +136,7 @@ mod tests {
             assert_eq!(dictionary.number(n.to_string().as_bytes()), Some(n as u32));
         }
         assert_eq!(dictionary.number(b"new"), None);
+        assert!(dictionary.code().is_some());
         // What it numbered keeps its number; what it refused stays refused.
         assert_eq!(dictionary.number(b"17"), Some(17));
         assert_eq!(dictionary.number(b"new"), None);
