@@ -58,7 +58,7 @@ use super::grouping::{can_group_by, row_keys_of, subtask_state};
 use super::join_partners::Partners;
 use super::listed_rows;
 use super::row_keys::RowKeys;
-use super::stored_rows::{EncodedRows, RowCodec};
+use super::stored_rows::{EncodedRows, Lookup, RowCodec};
 use super::{Operator, SubtaskContext, name_or};
 use crate::changelog::{ROW_KIND_COLUMN, RowKind, row_kinds};
 use crate::error::{Result, RuntimeError};
@@ -348,7 +348,12 @@ impl JoinSpec {
             if let Some(copy) = key_copies[side] {
                 fields.remove(copy);
             }
-            RowCodec::of_fields(&fields).map_err(|source| {
+            // Map entries are found by their rows' bytes.
+            let lookup = match storage {
+                Storage::Entries => Lookup::ByBytes,
+                Storage::Expiring | Storage::Kept => Lookup::Never,
+            };
+            RowCodec::of_fields(&fields, lookup).map_err(|source| {
                 RuntimeError::InvalidJobGraph(format!("{name}: cannot store its rows: {source}"))
             })
         };

@@ -43,7 +43,7 @@ use super::aggregate_calls::column_of;
 use super::event_time::epoch_millis;
 use super::grouping::{group_key, row_keys_of, subtask_state};
 use super::kept_rows;
-use super::stored_rows::{ColumnsToStore, RowCodec};
+use super::stored_rows::{ColumnsToStore, Lookup, RowCodec};
 use super::{Operator, SubtaskContext, name_or};
 use crate::changelog::{ROW_KIND_COLUMN, RowKind, row_kinds};
 use crate::error::{Result, RuntimeError};
@@ -171,8 +171,14 @@ impl RankSpec {
             RuntimeError::InvalidJobGraph(format!("{name}: cannot store its rows: {source}"))
         };
         let sort_keys = RowConverter::new(sort_fields).map_err(|e| converter_error(&e))?;
-        let rows = RowCodec::of_fields(&payload(input, key)).map_err(|e| converter_error(&e))?;
         let row_kind = input.index_of(ROW_KIND_COLUMN).ok();
+        // A retracted row is found among the kept ones by its bytes.
+        let lookup = match row_kind {
+            Some(_) => Lookup::ByBytes,
+            None => Lookup::Never,
+        };
+        let rows =
+            RowCodec::of_fields(&payload(input, key), lookup).map_err(|e| converter_error(&e))?;
         let window_end = self.window_end_index(input)?;
         let update_before = self.update_before || row_kind.is_some();
         Ok(Rank {

@@ -28,7 +28,10 @@
 //! written together with them, or decoded and written another way.
 
 use arrow_array::{Array, ArrayRef, make_array};
-use arrow_buffer::{BooleanBufferBuilder, Buffer, MutableBuffer, NullBufferBuilder, bit_util};
+use arrow_buffer::{
+    BooleanBufferBuilder, Buffer, MutableBuffer, NullBuffer, NullBufferBuilder, ScalarBuffer,
+    bit_util,
+};
 use arrow_data::{ArrayData, ArrayDataBuilder};
 use arrow_row::{RowConverter, Rows, SortField};
 use arrow_schema::{DataType, Field};
@@ -52,11 +55,24 @@ pub(super) enum ColumnCodec {
     Bytes(Box<StringDictionary>),
 }
 
-fn column_codec(data_type: &DataType) -> Option<ColumnCodec> {
+/// Whether an operator finds stored rows by their bytes: a join's map
+/// entries (row → count) and a Top-N taking rows back do, and need equal
+/// rows to be equal bytes always; a listed join and an append-only Top-N
+/// only read their rows back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Lookup {
+    ByBytes,
+    Never,
+}
+
+fn column_codec(data_type: &DataType, lookup: Lookup) -> Option<ColumnCodec> {
     use DataType::*;
     match data_type {
         Boolean => Some(ColumnCodec::Boolean),
-        Utf8 | Binary => Some(ColumnCodec::Bytes(Box::default())),
+        Utf8 | Binary => Some(ColumnCodec::Bytes(Box::new(match lookup {
+            Lookup::ByBytes => StringDictionary::default(),
+            Lookup::Never => StringDictionary::skipping_rare(),
+        }))),
         Int32 | Int64 | UInt32 | UInt64 | Date32 | Date64 | Time32(_) | Time64(_)
         | Timestamp(..) | Duration(_) => Some(ColumnCodec::Integer {
             width: data_type.primitive_width()?,
@@ -152,11 +168,45 @@ const CODED: u64 = 2;
 /// only those).
 pub(super) enum ColumnsToStore {
     Compact {
-        data: Vec<ArrayData>,
+        columns: Vec<ColumnToStore>,
         rows: usize,
     },
     /// Arrow's row format converts a whole batch at once.
     Arrow(Rows),
+}
+
+/// One column's buffers, from its first row on.
+pub(super) struct ColumnToStore {
+    nulls: Option<NullBuffer>,
+    /// The values of a fixed-width column, or the bits of a boolean one;
+    /// the bytes of a string column.
+    values: Buffer,
+    /// A boolean column's first bit in `values`.
+    first_bit: usize,
+    /// A string column's offsets.
+    offsets: Option<ScalarBuffer<i32>>,
+}
+
+impl ColumnToStore {
+    fn of(data: &ArrayData, codec: &ColumnCodec) -> ColumnToStore {
+        let (offset, len) = (data.offset(), data.len());
+        let (values, first_bit, offsets) = match codec {
+            ColumnCodec::Fixed(width) | ColumnCodec::Integer { width, .. } => {
+                (data.buffers()[0].slice(offset * width), 0, None)
+            }
+            ColumnCodec::Boolean => (data.buffers()[0].clone(), offset, None),
+            ColumnCodec::Bytes(_) => {
+                let offsets = ScalarBuffer::new(data.buffers()[0].clone(), offset, len + 1);
+                (data.buffers()[1].clone(), 0, Some(offsets))
+            }
+        };
+        ColumnToStore {
+            nulls: data.nulls().cloned(),
+            values,
+            first_bit,
+            offsets,
+        }
+    }
 }
 
 impl ColumnsToStore {
@@ -214,13 +264,14 @@ enum Decoding<'d> {
 
 impl RowCodec {
     /// The codec of rows with these fields' types.
-    pub(super) fn of_fields(fields: &[Field]) -> Result<RowCodec> {
+    pub(super) fn of_fields(fields: &[Field], lookup: Lookup) -> Result<RowCodec> {
         let types: Vec<DataType> = fields.iter().map(|f| f.data_type().clone()).collect();
-        RowCodec::new(&types)
+        RowCodec::new(&types, lookup)
     }
 
-    pub(super) fn new(types: &[DataType]) -> Result<RowCodec> {
-        if let Some(columns) = types.iter().map(column_codec).collect::<Option<Vec<_>>>() {
+    pub(super) fn new(types: &[DataType], lookup: Lookup) -> Result<RowCodec> {
+        let columns = types.iter().map(|t| column_codec(t, lookup));
+        if let Some(columns) = columns.collect::<Option<Vec<_>>>() {
             return Ok(RowCodec::Compact {
                 types: types.to_vec(),
                 columns,
@@ -234,14 +285,14 @@ impl RowCodec {
 
     /// `columns` (of this codec's types), to encode rows of.
     pub(super) fn columns_to_store(&self, columns: &[ArrayRef]) -> Result<ColumnsToStore> {
-        let types = match self {
+        let (types, codecs) = match self {
             RowCodec::Arrow(converter) => {
                 return converter
                     .convert_columns(columns)
                     .map(ColumnsToStore::Arrow)
                     .map_err(arrow_error);
             }
-            RowCodec::Compact { types, .. } => types,
+            RowCodec::Compact { types, columns } => (types, columns),
         };
         // The layouts read buffers as their types lay them out.
         let matches = columns.len() == types.len()
@@ -252,20 +303,24 @@ impl RowCodec {
             )));
         }
         Ok(ColumnsToStore::Compact {
-            data: columns.iter().map(|c| c.to_data()).collect(),
             rows: columns.first().map_or(0, |c| c.len()),
+            columns: columns
+                .iter()
+                .zip(codecs)
+                .map(|(column, codec)| ColumnToStore::of(&column.to_data(), codec))
+                .collect(),
         })
     }
 
     /// Appends row `row` of `columns` (which this codec checked), encoded.
     pub(super) fn encode_row(&mut self, columns: &ColumnsToStore, row: usize, out: &mut Vec<u8>) {
-        let (codecs, data) = match (self, columns) {
+        let (codecs, columns) = match (self, columns) {
             (
                 RowCodec::Compact {
                     columns: codecs, ..
                 },
-                ColumnsToStore::Compact { data, .. },
-            ) => (codecs, data),
+                ColumnsToStore::Compact { columns, .. },
+            ) => (codecs, columns),
             (_, ColumnsToStore::Arrow(rows)) => {
                 return out.extend_from_slice(rows.row(row).data());
             }
@@ -274,29 +329,30 @@ impl RowCodec {
         };
         let start = out.len();
         out.resize(start + codecs.len().div_ceil(8), 0);
-        for (index, (data, codec)) in data.iter().zip(codecs.iter_mut()).enumerate() {
-            if data.is_null(row) {
+        for (index, (column, codec)) in columns.iter().zip(codecs.iter_mut()).enumerate() {
+            if column
+                .nulls
+                .as_ref()
+                .is_some_and(|nulls| nulls.is_null(row))
+            {
                 out[start + index / 8] |= 1 << (index % 8);
                 continue;
             }
-            let at = data.offset() + row;
+            let values = column.values.as_slice();
             match codec {
                 ColumnCodec::Fixed(width) => {
-                    out.extend_from_slice(&data.buffers()[0][at * *width..][..*width]);
+                    out.extend_from_slice(&values[row * *width..][..*width]);
                 }
                 ColumnCodec::Boolean => {
-                    out.push(u8::from(bit_util::get_bit(
-                        data.buffers()[0].as_slice(),
-                        at,
-                    )));
+                    let bit = bit_util::get_bit(values, column.first_bit + row);
+                    out.push(u8::from(bit));
                 }
                 ColumnCodec::Integer { width, base } => {
-                    let value = integer_at(data.buffers()[0].as_slice(), *width, at);
+                    let value = integer_at(values, *width, row);
                     leb128::push(out, zigzag(value.wrapping_sub(*base.get_or_insert(value))));
                 }
                 ColumnCodec::Bytes(dictionary) => {
-                    let offsets = data.buffer::<i32>(0);
-                    let values = data.buffers()[1].as_slice();
+                    let offsets = column.offsets.as_deref().unwrap_or_default();
                     let value = &values[offsets[row] as usize..offsets[row + 1] as usize];
                     push_bytes(dictionary, value, out);
                 }
@@ -472,7 +528,7 @@ mod tests {
 
     fn round_trip(columns: Vec<ArrayRef>) -> Vec<ArrayRef> {
         let types: Vec<DataType> = columns.iter().map(|c| c.data_type().clone()).collect();
-        let mut codec = RowCodec::new(&types).unwrap();
+        let mut codec = RowCodec::new(&types, Lookup::ByBytes).unwrap();
         let encoded = codec.encode(&columns).unwrap();
         let rows: Vec<&[u8]> = (0..columns[0].len()).map(|i| encoded.row(i)).collect();
         codec.decode(rows.into_iter()).unwrap()
@@ -549,7 +605,7 @@ mod tests {
             Arc::new(UInt64Array::from(vec![0, u64::MAX, 5, 1, 2, 3])),
         ];
         assert_eq!(round_trip(columns.clone()), columns);
-        let mut codec = RowCodec::new(&[DataType::Int64]).unwrap();
+        let mut codec = RowCodec::new(&[DataType::Int64], Lookup::ByBytes).unwrap();
         let encoded = codec.encode(&[Arc::new(Int64Array::from(times))]).unwrap();
         // The bitmap, then a byte for the first value's 0, two for +500
         // and for -1000, nothing for NULL.
@@ -567,7 +623,7 @@ mod tests {
             Some(url),
         ]));
         assert_eq!(round_trip(vec![strings.clone()]), vec![strings.clone()]);
-        let mut codec = RowCodec::new(&[DataType::Utf8]).unwrap();
+        let mut codec = RowCodec::new(&[DataType::Utf8], Lookup::ByBytes).unwrap();
         let encoded = codec.encode(&[strings]).unwrap();
         // The bitmap and the number.
         assert_eq!(encoded.row(0), [0, 1]);
@@ -578,12 +634,27 @@ mod tests {
     /// A codec whose one string column's dictionary has judged its first
     /// values and stopped taking new ones.
     fn codec_of_rare_strings() -> (RowCodec, Vec<ArrayRef>) {
-        let mut codec = RowCodec::new(&[DataType::Utf8]).unwrap();
+        let mut codec = RowCodec::new(&[DataType::Utf8], Lookup::ByBytes).unwrap();
         let rare: ArrayRef = Arc::new(StringArray::from_iter_values(
             (0..4096).map(|n| format!("value {n}")),
         ));
         codec.encode(std::slice::from_ref(&rare)).unwrap();
         (codec, vec![rare])
+    }
+
+    #[test]
+    fn rows_never_found_by_their_bytes_stop_looking_rare_strings_up() {
+        let mut codec = RowCodec::new(&[DataType::Utf8], Lookup::Never).unwrap();
+        let rare: ArrayRef = Arc::new(StringArray::from_iter_values(
+            (0..4096).map(|n| format!("value {n}")),
+        ));
+        let numbered = codec.encode(std::slice::from_ref(&rare)).unwrap();
+        let again = codec.encode(std::slice::from_ref(&rare)).unwrap();
+        // Numbered first, then coded: both read back.
+        assert_eq!(numbered.row(9), [0, 9 << 2 | 1]);
+        assert_eq!(again.row(9)[1], 7 << 2 | 2);
+        let rows = (0..4096).map(|row| again.row(row));
+        assert_eq!(codec.decode(rows).unwrap(), [rare]);
     }
 
     #[test]
@@ -617,7 +688,7 @@ mod tests {
             .map(|c| arrow_select::concat::concat(&[c.as_ref(), c.as_ref()]).unwrap())
             .collect();
         let types: Vec<DataType> = columns.iter().map(|c| c.data_type().clone()).collect();
-        let mut codec = RowCodec::new(&types).unwrap();
+        let mut codec = RowCodec::new(&types, Lookup::ByBytes).unwrap();
         let encoded = codec.encode(&doubled).unwrap();
         let again = codec.encode(&columns).unwrap();
         for row in 0..4 {
@@ -646,7 +717,10 @@ mod tests {
         ));
         let columns = vec![row, Arc::new(StringArray::from(vec!["p", "q"])) as ArrayRef];
         let types: Vec<DataType> = columns.iter().map(|c| c.data_type().clone()).collect();
-        assert!(matches!(RowCodec::new(&types).unwrap(), RowCodec::Arrow(_)));
+        assert!(matches!(
+            RowCodec::new(&types, Lookup::ByBytes).unwrap(),
+            RowCodec::Arrow(_)
+        ));
         assert_eq!(round_trip(columns.clone()), columns);
     }
 
@@ -654,7 +728,7 @@ mod tests {
     fn cut_or_padded_rows_are_errors_not_panics() {
         let columns = flat_columns();
         let types: Vec<DataType> = columns.iter().map(|c| c.data_type().clone()).collect();
-        let mut codec = RowCodec::new(&types).unwrap();
+        let mut codec = RowCodec::new(&types, Lookup::ByBytes).unwrap();
         let encoded = codec.encode(&columns).unwrap();
         let row = encoded.row(0);
         for end in 0..row.len() {
@@ -668,20 +742,20 @@ mod tests {
         // Columns not of the codec's types are refused, not misread.
         let strings: ArrayRef = Arc::new(StringArray::from(vec!["x"]));
         assert!(
-            RowCodec::new(&[DataType::Int64])
+            RowCodec::new(&[DataType::Int64], Lookup::ByBytes)
                 .unwrap()
                 .encode(&[strings])
                 .is_err()
         );
         assert!(codec.encode(&columns[..2]).is_err());
         // A string that is not UTF-8.
-        let bad = RowCodec::new(&[DataType::Utf8]).unwrap();
+        let bad = RowCodec::new(&[DataType::Utf8], Lookup::ByBytes).unwrap();
         assert!(bad.decode([&[0u8, 1 << 2, 0xff][..]].into_iter()).is_err());
         // A number the dictionary never gave, a value coded before there
         // is a code, an integer of a column that stored none.
         assert!(bad.decode([&[0u8, 5 << 2 | 1][..]].into_iter()).is_err());
         assert!(bad.decode([&[0u8, 1 << 2 | 2, 0][..]].into_iter()).is_err());
-        let integers = RowCodec::new(&[DataType::Int64]).unwrap();
+        let integers = RowCodec::new(&[DataType::Int64], Lookup::ByBytes).unwrap();
         assert!(integers.decode([&[0u8, 2][..]].into_iter()).is_err());
     }
 }
