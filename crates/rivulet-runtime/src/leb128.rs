@@ -1,7 +1,7 @@
 //! Unsigned LEB128 varints: seven bits a byte, least significant first,
 //! the top bit set on every byte but the last. Snappy's stream length,
-//! parquet's thrift headers and RLE runs, stored rows' string lengths and
-//! row keys all use this one encoding.
+//! parquet's thrift headers and RLE runs, stored rows' integers and
+//! strings, a Top-N's kept pairs and row keys all use this one encoding.
 
 /// How many bytes `value` takes.
 pub(crate) fn len(value: u64) -> usize {

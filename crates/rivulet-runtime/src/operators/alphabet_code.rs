@@ -98,7 +98,9 @@ impl AlphabetCode {
     /// Appends the `count` bytes coded at the start of `coded` to `out`;
     /// how many bytes of `coded` they took, `None` if more than it has.
     pub(super) fn read(&self, coded: &[u8], count: usize, out: &mut Vec<u8>) -> Option<usize> {
-        let taken = self.coded_len(count);
+        // A count from corrupt bytes may be any number: checked, not
+        // multiplied past the end of usize.
+        let taken = count.checked_mul(self.width as usize)?.div_ceil(8);
         if coded.len() < taken {
             return None;
         }

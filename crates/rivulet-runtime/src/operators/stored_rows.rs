@@ -230,7 +230,7 @@ fn push_bytes(dictionary: &mut StringDictionary, value: &[u8], out: &mut Vec<u8>
     }
     let len = value.len() as u64;
     if let Some(code) = dictionary
-        .code()
+        .code_for(value)
         .filter(|c| c.coded_len(value.len()) < value.len())
     {
         let start = out.len();
@@ -663,7 +663,7 @@ mod tests {
         let new: ArrayRef = Arc::new(StringArray::from(vec!["x".repeat(67)]));
         let encoded = codec.encode(std::slice::from_ref(&new)).unwrap();
         // The bitmap, the length (67 << 2 takes two bytes), the string:
-        // the code of the first values' bytes has long codes for 'x'.
+        // 'x' is not in the alphabet of the first values' bytes.
         assert_eq!(encoded.row(0).len(), 1 + 2 + 67);
         assert_eq!(codec.decode([encoded.row(0)].into_iter()).unwrap(), [new]);
         // A value of their bytes is coded shorter.
@@ -698,6 +698,17 @@ mod tests {
                 assert_ne!(encoded.row(row), encoded.row(other));
             }
         }
+        // A value too long to number is stored whole before and after the
+        // dictionary has a code.
+        let mut codec = RowCodec::new(&[DataType::Utf8], Lookup::ByBytes).unwrap();
+        let long: ArrayRef = Arc::new(StringArray::from(vec!["value ".repeat(200)]));
+        let before = codec.encode(std::slice::from_ref(&long)).unwrap();
+        let rare: ArrayRef = Arc::new(StringArray::from_iter_values(
+            (0..4096).map(|n| format!("value {n}")),
+        ));
+        codec.encode(&[rare]).unwrap();
+        let after = codec.encode(std::slice::from_ref(&long)).unwrap();
+        assert_eq!(before.row(0), after.row(0));
         // Also once a dictionary takes no new values.
         let (mut codec, _) = codec_of_rare_strings();
         let strings: ArrayRef = Arc::new(StringArray::from(vec!["value 9", "new", "new"]));

@@ -16,8 +16,9 @@
 //!
 //! A value, once numbered, keeps its number, and a value that was not
 //! numbered when it was first looked up never is (the dictionary only stops
-//! taking, never starts again): so equal values always encode alike, which
-//! the rows a join counts by their bytes need. Where rows are never found
+//! taking, never starts again), and a value too long to number is never
+//! coded ([`StringDictionary::code_for`]): so equal values always encode
+//! alike, which the rows a join counts by their bytes need. Where rows are never found
 //! by their bytes, a dictionary that found its column rarely repeats stops
 //! looking values up at all ([`StringDictionary::skipping_rare`]): hashing
 //! each `extra` string only to miss cost q20 a few percent.
@@ -118,8 +119,15 @@ impl StringDictionary {
         Some(number)
     }
 
-    /// The code of values without a number, once it takes no more (if the
-    /// values it took have few enough bytes).
+    /// The code for `value`, which has no number, once the dictionary
+    /// takes no more values (if the values it took have few enough bytes).
+    /// A value too long to number never has one: stored whole before the
+    /// dictionary closed, it must be stored whole after.
+    pub(super) fn code_for(&self, value: &[u8]) -> Option<&AlphabetCode> {
+        self.code.as_ref().filter(|_| value.len() <= MAX_VALUE_LEN)
+    }
+
+    /// The code of values without a number, once it takes no more.
     pub(super) fn code(&self) -> Option<&AlphabetCode> {
         self.code.as_ref()
     }
