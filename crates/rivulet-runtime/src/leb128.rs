@@ -52,6 +52,18 @@ pub(crate) fn read(bytes: &[u8], at: &mut usize) -> Result<u64, ReadError> {
     read_longer(bytes, at)
 }
 
+/// The bytes at `bytes[*at..]` after their length (a varint), moving `at`
+/// past them; `None`, leaving `at`, when they are not there. Stored rows'
+/// lists and a Top-N's kept pairs are such parts one after another.
+#[inline]
+pub(crate) fn read_prefixed<'a>(bytes: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
+    let mut next = *at;
+    let length = usize::try_from(read(bytes, &mut next).ok()?).ok()?;
+    let part = bytes.get(next..next.checked_add(length)?)?;
+    *at = next + length;
+    Some(part)
+}
+
 fn read_longer(bytes: &[u8], at: &mut usize) -> Result<u64, ReadError> {
     // Up to eight bytes from one little-endian word: the first byte
     // without its top bit ends the varint, and the 7-bit groups below
@@ -133,6 +145,11 @@ mod tests {
         assert_eq!(read(&[0x80, 0x80], &mut at), Err(ReadError::CutShort));
         let mut at = 0;
         assert_eq!(read(&[0xff; 11], &mut at), Err(ReadError::TooLong));
+        let prefixed = [9, 2, b'a', b'b', 0, 3, b'c'];
+        let mut at = 1;
+        assert_eq!(read_prefixed(&prefixed, &mut at), Some(&b"ab"[..]));
+        assert_eq!(read_prefixed(&prefixed, &mut at), Some(&b""[..]));
+        assert_eq!((read_prefixed(&prefixed, &mut at), at), (None, 5));
         let mut three_hundred = Vec::new();
         push(&mut three_hundred, 300);
         assert_eq!(three_hundred, [0xAC, 0x02]);

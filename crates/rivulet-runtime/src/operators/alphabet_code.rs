@@ -100,11 +100,11 @@ impl AlphabetCode {
     pub(super) fn read(&self, coded: &[u8], count: usize, out: &mut Vec<u8>) -> Option<usize> {
         // A count from corrupt bytes may be any number: checked, not
         // multiplied past the end of usize.
-        let taken = count.checked_mul(self.width as usize)?.div_ceil(8);
+        let width = self.width as usize;
+        let taken = count.checked_mul(width)?.div_ceil(8);
         if coded.len() < taken {
             return None;
         }
-        let width = self.width as usize;
         let mask = (1u64 << width) - 1;
         // The codes of eight bytes are `width` whole bytes: each eight come
         // from one word (bits past the value's are loaded, never used).

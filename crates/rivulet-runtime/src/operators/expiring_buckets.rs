@@ -162,7 +162,7 @@ fn entries(rows: &[u8]) -> impl Iterator<Item = Result<(i64, &[u8])>> {
             let expires = rows.get(at..at.checked_add(8)?)?;
             let expires = i64::from_le_bytes(expires.try_into().ok()?);
             let mut next = at + 8;
-            let row = listed_rows::take_row(rows, &mut next)?;
+            let row = leb128::read_prefixed(rows, &mut next)?;
             at = next;
             Some((expires, row))
         })();

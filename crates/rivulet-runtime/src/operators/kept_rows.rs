@@ -58,22 +58,10 @@ pub(super) fn place(
 /// The part at the start of `rest`, which moves past it.
 #[inline(always)]
 fn take_part<'a>(rest: &mut &'a [u8]) -> Result<&'a [u8]> {
-    // Most parts are under 128 bytes, their length one byte: read here,
-    // since every row that arrives reads all its key's pairs.
-    let (length, at) = match rest.first() {
-        Some(&length) if length < 0x80 => (usize::from(length), 1),
-        _ => {
-            let mut at = 0;
-            let length =
-                leb128::read(rest, &mut at).map_err(|_| corrupt("a length is cut short"))?;
-            let length = usize::try_from(length).map_err(|_| corrupt("a part is cut short"))?;
-            (length, at)
-        }
-    };
-    let Some((part, after)) = rest[at..].split_at_checked(length) else {
-        return Err(corrupt("a part is cut short"));
-    };
-    *rest = after;
+    let mut at = 0;
+    let part =
+        leb128::read_prefixed(rest, &mut at).ok_or_else(|| corrupt("a part is cut short"))?;
+    *rest = &rest[at..];
     Ok(part)
 }
 

@@ -40,21 +40,10 @@ pub fn rows(buffer: &[u8]) -> impl Iterator<Item = Result<&[u8], String>> {
         if failed || at == buffer.len() {
             return None;
         }
-        let row = take_row(buffer, &mut at);
+        let row = leb128::read_prefixed(buffer, &mut at);
         failed = row.is_none();
         Some(row.ok_or_else(corrupt))
     })
-}
-
-/// The row at `at` of `buffer`, its length first; `at` moves past it.
-/// `None` when the bytes there are not a row.
-pub(super) fn take_row<'a>(buffer: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
-    let mut next = *at;
-    let length = usize::try_from(leb128::read(buffer, &mut next).ok()?).ok()?;
-    let end = next.checked_add(length)?;
-    let row = buffer.get(next..end)?;
-    *at = end;
-    Some(row)
 }
 
 /// What reading bytes that are not such a list answers.

@@ -297,6 +297,19 @@ fn show_ranks_moved(
     }
 }
 
+/// `row` of the batch's `columns`, encoded into `out` (emptied first);
+/// nothing for a Top-N that keeps no rows (`None`).
+fn encode_arrived(
+    codec: &mut RowCodec,
+    (columns, row): (Option<&ColumnsToStore>, usize),
+    out: &mut Vec<u8>,
+) {
+    out.clear();
+    if let Some(columns) = columns {
+        codec.encode_row(columns, row, out);
+    }
+}
+
 impl Rank {
     fn failed(&self, message: impl std::fmt::Display) -> RuntimeError {
         RuntimeError::Operator {
@@ -339,10 +352,7 @@ impl Rank {
                 // Only now is the row encoded: most rows of a key with many
                 // never are.
                 let row = &mut self.row_scratch;
-                row.clear();
-                if let Some(columns) = columns {
-                    self.rows.encode_row(columns, arrived, row);
-                }
+                encode_arrived(&mut self.rows, (columns, arrived), row);
                 let bytes = stored.get_or_insert_with(Vec::new);
                 kept_rows::insert(bytes, place, (sort_key, row), (!keeps_all).then_some(limit))
             })
@@ -514,9 +524,7 @@ impl Operator for Rank {
             self.state.set_current_key(groups[index], key)?;
             if kinds[index].retracts() {
                 let mut row = Vec::new();
-                if let Some(columns) = &columns {
-                    self.rows.encode_row(columns, index, &mut row);
-                }
+                encode_arrived(&mut self.rows, (columns.as_ref(), index), &mut row);
                 self.retract_row(sort_keys.row(index).as_ref(), &row, &mut changes)?;
                 continue;
             }

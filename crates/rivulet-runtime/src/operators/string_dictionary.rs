@@ -14,14 +14,14 @@
 //! Values it does not number are coded in an [`AlphabetCode`] of the bytes
 //! of those it did, made when it stops taking them.
 //!
-//! A value, once numbered, keeps its number, and a value that was not
-//! numbered when it was first looked up never is (the dictionary only stops
-//! taking, never starts again), and a value too long to number is never
-//! coded ([`StringDictionary::code_for`]): so equal values always encode
-//! alike, which the rows a join counts by their bytes need. Where rows are never found
-//! by their bytes, a dictionary that found its column rarely repeats stops
-//! looking values up at all ([`StringDictionary::skipping_rare`]): hashing
-//! each `extra` string only to miss cost q20 a few percent.
+//! A value, once numbered, keeps its number; a value that was not numbered
+//! when it was first looked up never is (the dictionary only stops taking,
+//! never starts again); and a value too long to number is never coded
+//! ([`StringDictionary::code_for`]). So equal values always encode alike,
+//! which the rows a join counts by their bytes need. Where rows are never
+//! found by their bytes, a dictionary that found its column rarely repeats
+//! stops looking values up at all ([`StringDictionary::skipping_rare`]):
+//! hashing each `extra` string only to miss cost q20 a few percent.
 
 use super::alphabet_code::AlphabetCode;
 use foldhash::fast::FixedState;
@@ -32,10 +32,10 @@ use std::hash::BuildHasher;
 const PROBATION: usize = 4096;
 
 /// The most values one dictionary numbers.
-pub(super) const MAX_VALUES: usize = 1 << 16;
+const MAX_VALUES: usize = 1 << 16;
 
 /// The most bytes of values one dictionary holds.
-pub(super) const MAX_BYTES: usize = 8 << 20;
+const MAX_BYTES: usize = 8 << 20;
 
 /// A longer value is never numbered: its own bytes dwarf its length's.
 const MAX_VALUE_LEN: usize = 1024;
