@@ -37,7 +37,7 @@ use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 
 use super::listed_rows;
-use crate::error::{Result, RuntimeError};
+use crate::error::Result;
 use crate::leb128;
 
 /// A key's bytes and its rows in one bucket.
@@ -167,7 +167,7 @@ fn entries(rows: &[u8]) -> impl Iterator<Item = Result<(i64, &[u8])>> {
             Some((expires, row))
         })();
         failed = entry.is_none();
-        Some(entry.ok_or_else(|| RuntimeError::State(listed_rows::corrupt())))
+        Some(entry.ok_or_else(listed_rows::corrupt))
     })
 }
 

@@ -35,8 +35,8 @@
 //!
 //! Rows are stored as [`RowCodec`] lays them out. An inner join reading
 //! no changelog, with no TTL, in memory, lists each key's rows one after
-//! another, in keyed state (a regular join) or in buckets by when they go
-//! (an interval or window join), and leaves out a column that copies the
+//! another, in a log per key group (a regular join) or in buckets by when
+//! they go (an interval or window join), and leaves out a column that copies the
 //! key (see [`Storage`]); other joins keep each row in keyed state with
 //! how often it came and, for outer joins, how many partners it has. With `table.exec.state.ttl`
 //! a stored row expires that long after it was written: it is no longer
@@ -56,7 +56,7 @@ use super::event_time::epoch_millis;
 use super::expiring_buckets::ExpiringBuckets;
 use super::grouping::{can_group_by, row_keys_of, subtask_state};
 use super::join_partners::Partners;
-use super::listed_rows;
+use super::listed_rows::ListedRows;
 use super::row_keys::RowKeys;
 use super::stored_rows::{EncodedRows, Lookup, RowCodec};
 use super::{Operator, SubtaskContext, name_or};
@@ -155,9 +155,8 @@ pub struct JoinExpiry {
 
 /// The stored rows of each side: row bytes → [`Stored`].
 const ROWS: [StateId; 2] = [StateId(1), StateId(2)];
-/// A regular inner join's rows of each side, listed for good (see
-/// [`super::listed_rows`]).
-const KEPT: [StateId; 2] = [StateId(5), StateId(6)];
+// StateId(5) and StateId(6) were a regular inner join's listed rows, now
+// the join's own (see `super::listed_rows`).
 
 /// How a join keeps its stored rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,7 +169,8 @@ enum Storage {
     /// their rows (see [`super::expiring_buckets`]): an inner interval or
     /// window join's, in memory.
     Expiring,
-    /// Listed per key for good: a regular inner join's of insert-only
+    /// Listed per key for good, in a log of each key group (see
+    /// [`super::listed_rows`]): a regular inner join's of insert-only
     /// inputs, in memory, as nothing it does looks a stored row up.
     Kept,
 }
@@ -369,6 +369,7 @@ impl JoinSpec {
             storage,
             batch_partners,
             listing: Vec::new(),
+            listed: Default::default(),
             buckets: Default::default(),
             expiry,
             padded_at_expiry: self.padded_at_expiry(),
@@ -402,6 +403,8 @@ pub struct Join {
     /// when they expire): kept from run to run, as most runs (q7's, keyed
     /// by price) are one row.
     listing: Vec<(usize, i64)>,
+    /// A regular inner join's rows of each side, in memory.
+    listed: [ListedRows; 2],
     /// An interval or window join's rows of each side, in memory.
     buckets: [ExpiringBuckets; 2],
     /// An interval or window join's time column per side, and how long
@@ -600,35 +603,33 @@ impl Join {
         Ok(live)
     }
 
-    /// The listed rows of the other side than `side` under `key` (the
-    /// current key, for rows in keyed state) that have not expired.
-    fn listed_partners(&self, side: usize, key: &[u8]) -> Result<Vec<Vec<u8>>> {
-        let mut partners = Vec::new();
-        if self.storage == Storage::Expiring {
-            let other = &self.buckets[1 - side];
-            other.live_rows(other.hashed(key), self.watermark, |row| {
-                partners.push(row.to_vec());
-            })?;
-            return Ok(partners);
+    /// The listed rows of the other side than `side` under `key` (of key
+    /// group `group`) that have not expired.
+    fn listed_partners(&self, side: usize, (group, key): (u32, &[u8])) -> Result<Vec<Vec<u8>>> {
+        if self.storage == Storage::Kept {
+            let rows = self.listed[1 - side].rows(group, key)?;
+            return Ok(rows.into_iter().map(<[u8]>::to_vec).collect());
         }
-        self.state
-            .read_raw_value(KEPT[1 - side], &[], &mut |listed| {
-                for row in listed_rows::rows(listed.unwrap_or_default()) {
-                    partners.push(row.map_err(RuntimeError::State)?.to_vec());
-                }
-                Ok(())
-            })?;
+        let mut partners = Vec::new();
+        let other = &self.buckets[1 - side];
+        other.live_rows(other.hashed(key), self.watermark, |row| {
+            partners.push(row.to_vec());
+        })?;
         Ok(partners)
     }
 
-    /// Where the listed rows of the other side than `side` under the
-    /// current key (`key`) are among the batch's [`Partners`]: read from
-    /// state the first time the batch meets the key.
-    fn found_listed_partners(&mut self, side: usize, key: &[u8]) -> Result<Range<usize>> {
+    /// Where the listed rows of the other side than `side` under `key` (of
+    /// key group `group`) are among the batch's [`Partners`]: read the
+    /// first time the batch meets the key.
+    fn found_listed_partners(
+        &mut self,
+        side: usize,
+        (group, key): (u32, &[u8]),
+    ) -> Result<Range<usize>> {
         if let Some(range) = self.batch_partners.as_ref().and_then(|found| found.of(key)) {
             return Ok(range);
         }
-        let rows = self.listed_partners(side, key)?;
+        let rows = self.listed_partners(side, (group, key))?;
         Ok(match self.batch_partners.as_mut() {
             Some(found) => found.keep(key, rows.into_iter().map(|row| (row, 1))),
             None => 0..0,
@@ -666,13 +667,14 @@ impl Join {
             let end = (start + 1..count)
                 .find(|&row| keys.has_null(row) || keys.key(row) != key)
                 .unwrap_or(count);
-            if self.storage == Storage::Kept {
-                self.state.set_current_key(groups[start], key)?;
-            }
+            let group = groups[start];
             let (mut partners, found) = if self.batch_partners.is_some() {
-                (Vec::new(), Some(self.found_listed_partners(side, key)?))
+                (
+                    Vec::new(),
+                    Some(self.found_listed_partners(side, (group, key))?),
+                )
             } else {
-                (self.listed_partners(side, key)?, None)
+                (self.listed_partners(side, (group, key))?, None)
             };
             let mut listing = std::mem::take(&mut self.listing);
             listing.clear();
@@ -698,7 +700,7 @@ impl Join {
                     listing.push((index, expires));
                 }
             }
-            self.list_rows(side, key, rows, &listing)?;
+            self.list_rows(side, (group, key), rows, &listing);
             self.listing = listing;
             start = end;
         }
@@ -763,26 +765,21 @@ impl Join {
     }
 
     /// Lists the rows of `side` at `listing` (their index among `rows` and
-    /// when they expire) under `key` (the current key, for rows in keyed
-    /// state).
+    /// when they expire) under `key` (of key group `group`).
     fn list_rows(
         &mut self,
         side: usize,
-        key: &[u8],
+        (group, key): (u32, &[u8]),
         rows: &EncodedRows,
         listing: &[(usize, i64)],
-    ) -> Result<()> {
+    ) {
         if listing.is_empty() {
-            return Ok(());
+            return;
         }
         if self.storage == Storage::Kept {
-            return self.state.update_raw_value(KEPT[side], &[], &mut |listed| {
-                let list = listed.get_or_insert_with(Vec::new);
-                for &(index, _) in listing {
-                    listed_rows::append(list, rows.row(index));
-                }
-                Ok(())
-            });
+            let listed = listing.iter().map(|&(index, _)| rows.row(index));
+            self.listed[side].append(group, key, listed);
+            return;
         }
         let reach = self.reach(side);
         let buckets = &mut self.buckets[side];
@@ -790,7 +787,6 @@ impl Join {
         for &(index, expires) in listing {
             buckets.append(key, (expires, drop_time(reach, expires)), rows.row(index));
         }
-        Ok(())
     }
 
     /// How long after its time a stored row of `side` stays.
@@ -1478,7 +1474,11 @@ mod tests {
         }
         rows.sort();
         let stored = join.state.store().scan_prefix(&[]).unwrap();
-        (rows, stored.iter().map(|(_, value)| value.len()).sum())
+        let in_state: usize = stored.iter().map(|(_, value)| value.len()).sum();
+        (
+            rows,
+            in_state + join.listed.iter().map(ListedRows::bytes).sum::<usize>(),
+        )
     }
 
     #[test]
@@ -1820,10 +1820,12 @@ mod tests {
         assert_eq!(pairs.len(), 6 * 2 + 2 * 2 + 2 * 2);
     }
 
-    /// The stored rows' entries: in keyed state, and keys in buckets.
+    /// The stored rows' entries: in keyed state, and keys listed or in
+    /// buckets.
     fn stored_keys(join: &Join) -> usize {
         let in_state = join.state.store().scan_prefix(&[]).unwrap().len();
         in_state
+            + join.listed.iter().map(ListedRows::keys).sum::<usize>()
             + join
                 .buckets
                 .iter()

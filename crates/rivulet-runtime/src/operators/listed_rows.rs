@@ -1,106 +1,285 @@
-//! The stored rows of one key and side of a regular inner join of
-//! insert-only inputs, as they came, in one buffer: for each row `row
-//! length (LEB128) | row`.
+//! One side's stored rows of a regular inner join of insert-only inputs,
+//! kept by the join itself when its state is in memory: per key group, a
+//! log of the rows in the order they came, each linked back to its key's
+//! row before it, and a table of the keys with where their last row is.
 //!
 //! Such a join never takes a row back (no `-U` or `-D` comes) and never
 //! counts partners (no side is outer), so it never looks a stored row up:
-//! it only reads a key's rows to join them. Kept as map entries (row →
-//! count), each row paid an eight-byte entry header, its count and a slot
-//! of its key's hash index: Nexmark q4 and q20 keep 9.2 million bids of
-//! 18 – 190 bytes, and those were 20 – 30 bytes more each. Listed, a row
-//! costs its bytes and a byte or two of length, and storing it is an
-//! append. A row that comes twice is listed twice, where map entries (and
-//! Flink's join state) keep one copy and a count: an input of many equal
-//! rows per key takes more memory this way.
+//! it only appends a key's rows and reads them all to join them. Nexmark
+//! q4, q9 and q20 keep 9.2 million bids this way.
+//!
+//! - In keyed state each key had a growing buffer of its own and a slot of
+//!   80 bytes in the backend's table: the buffers' spare room and the
+//!   allocator's partly used pages of every size they grew through were
+//!   over a quarter of q9's and q20's memory, the slots another 170 MB of
+//!   q9's. Here a row costs its bytes, a byte or two of length and the
+//!   distance back to its key's row before it (three bytes, mostly), in
+//!   chunks that only fill; a key costs a 32-byte entry.
+//! - Reading a key's rows follows the links, a row at a time. The joins
+//!   above mostly read the side that has a row or none per key (an
+//!   auction's), as the other side's rows come after their partner.
+//!
+//! A row of the log is `back (LEB128) | length (LEB128) | row`, where
+//! `back` is how far before it its key's previous row starts (0 for the
+//! key's first). An address is `chunk × CHUNK + offset`: a row starts within
+//! the first [`CHUNK`] bytes of its chunk, and a row longer than that has a
+//! chunk of its own. Rows are the join's, not keyed state: a snapshot
+//! (with checkpoints, to come) writes them out by key group, as the
+//! expiring buckets' ([`super::expiring_buckets`]).
 
+use std::hash::BuildHasher;
+
+use foldhash::fast::FixedState;
+use hashbrown::HashTable;
+
+use crate::error::{Result, RuntimeError};
 use crate::leb128;
+use crate::state::short_bytes::ShortBytes;
 
-/// A full buffer grows by an eighth (at least 64 bytes and what the row
-/// needs), not to twice its size: a key's rows only ever grow, and a
-/// doubled buffer is a quarter empty on average.
-const GROWTH_DIVISOR: usize = 8;
+/// How many bytes a chunk of the log holds (one row may take more).
+const CHUNK: usize = 64 * 1024;
 
-/// Appends `row` to `buffer`.
-pub fn append(buffer: &mut Vec<u8>, row: &[u8]) {
-    let needed = leb128::len(row.len() as u64) + row.len();
-    if buffer.capacity() - buffer.len() < needed {
-        let growth = (buffer.len() / GROWTH_DIVISOR).max(64).max(needed);
-        buffer.reserve_exact(growth);
-    }
-    leb128::push(buffer, row.len() as u64);
-    buffer.extend_from_slice(row);
+/// How many bytes a key group's first chunk starts with: it doubles to
+/// [`CHUNK`], so that a small input costs little.
+const FIRST_CHUNK: usize = 256;
+
+/// The rows of one side, by key group.
+#[derive(Debug, Default)]
+pub(super) struct ListedRows {
+    groups: Vec<GroupRows>,
+    /// With a fixed seed, as the other tables of a join.
+    hasher: FixedState,
 }
 
-/// Every row of `buffer`, in the order they came; an error for bytes that
-/// are not such a list (after which nothing follows).
-pub fn rows(buffer: &[u8]) -> impl Iterator<Item = Result<&[u8], String>> {
-    let mut at = 0;
-    let mut failed = false;
-    std::iter::from_fn(move || {
-        if failed || at == buffer.len() {
-            return None;
+/// The rows and keys of one key group.
+#[derive(Debug, Default)]
+struct GroupRows {
+    keys: HashTable<KeyEntry>,
+    log: Vec<Vec<u8>>,
+}
+
+#[derive(Debug)]
+struct KeyEntry {
+    key: ShortBytes,
+    /// Where the key's last row starts.
+    last: u64,
+}
+
+impl ListedRows {
+    /// Appends `rows` (in order) to the rows of `key`, of key group
+    /// `group`.
+    pub(super) fn append<'a>(
+        &mut self,
+        group: u32,
+        key: &[u8],
+        rows: impl IntoIterator<Item = &'a [u8]>,
+    ) {
+        let index = group as usize;
+        if self.groups.len() <= index {
+            self.groups.resize_with(index + 1, GroupRows::default);
         }
-        let row = leb128::read_prefixed(buffer, &mut at);
-        failed = row.is_none();
-        Some(row.ok_or_else(corrupt))
-    })
+        let GroupRows { keys, log } = &mut self.groups[index];
+        let hasher = &self.hasher;
+        let entry = keys
+            .entry(
+                hasher.hash_one(key),
+                |entry| *entry.key == *key,
+                |entry| hasher.hash_one(&*entry.key),
+            )
+            .or_insert_with(|| KeyEntry {
+                key: ShortBytes::from(key),
+                // Never a row's address: the key has none yet.
+                last: u64::MAX,
+            })
+            .into_mut();
+        for row in rows {
+            entry.last = push_row(log, entry.last, row);
+        }
+    }
+
+    /// The rows of `key`, of key group `group`, in the order they came;
+    /// an error for a log that is not such rows.
+    pub(super) fn rows(&self, group: u32, key: &[u8]) -> Result<Vec<&[u8]>> {
+        let Some(GroupRows { keys, log }) = self.groups.get(group as usize) else {
+            return Ok(Vec::new());
+        };
+        let Some(entry) = keys.find(self.hasher.hash_one(key), |entry| *entry.key == *key) else {
+            return Ok(Vec::new());
+        };
+        let mut rows = Vec::new();
+        let mut at = Some(entry.last);
+        while let Some(address) = at {
+            let (back, row) = read_row(log, address).ok_or_else(corrupt)?;
+            rows.push(row);
+            at = match back {
+                0 => None,
+                back => Some(address.checked_sub(back).ok_or_else(corrupt)?),
+            };
+        }
+        rows.reverse();
+        Ok(rows)
+    }
+
+    /// How many keys have rows.
+    #[cfg(test)]
+    pub(super) fn keys(&self) -> usize {
+        self.groups.iter().map(|group| group.keys.len()).sum()
+    }
+
+    /// How many bytes the logs hold.
+    #[cfg(test)]
+    pub(super) fn bytes(&self) -> usize {
+        let chunks = self.groups.iter().flat_map(|group| &group.log);
+        chunks.map(Vec::len).sum()
+    }
 }
 
-/// What reading bytes that are not such a list answers.
-pub(super) fn corrupt() -> String {
-    "stored join rows are corrupt".to_string()
+/// Appends `row` to `log`, linked back to the row at `previous`
+/// (`u64::MAX` for none); where it starts.
+fn push_row(log: &mut Vec<Vec<u8>>, previous: u64, row: &[u8]) -> u64 {
+    let length = leb128::len(row.len() as u64);
+    // The back distance takes at most ten bytes; room for it is kept
+    // before its value is known.
+    let needed = leb128::len(u64::MAX) + length + row.len();
+    let chunk = room_for(log, needed);
+    let offset = log[chunk].len();
+    let address = (chunk * CHUNK + offset) as u64;
+    let back = match previous {
+        u64::MAX => 0,
+        previous => address - previous,
+    };
+    let bytes = &mut log[chunk];
+    leb128::push(bytes, back);
+    leb128::push(bytes, row.len() as u64);
+    bytes.extend_from_slice(row);
+    address
+}
+
+/// The chunk `needed` bytes go into: the last while it has room or can
+/// grow to it, a new one otherwise.
+fn room_for(log: &mut Vec<Vec<u8>>, needed: usize) -> usize {
+    if let Some(last) = log.last_mut() {
+        // Only a row starting in the first CHUNK bytes has an address: no
+        // row goes after a long row in its chunk.
+        let wanted = last.len() + needed;
+        if wanted <= last.capacity() && last.len() < CHUNK {
+            return log.len() - 1;
+        }
+        if wanted <= CHUNK {
+            let grown = (last.capacity() * 2).clamp(wanted, CHUNK);
+            last.reserve_exact(grown - last.len());
+            return log.len() - 1;
+        }
+    }
+    let size = if log.is_empty() { FIRST_CHUNK } else { CHUNK };
+    log.push(Vec::with_capacity(size.max(needed)));
+    log.len() - 1
+}
+
+/// The row at `address`, and how far back its key's previous row is;
+/// `None` when the log has no such row.
+fn read_row(log: &[Vec<u8>], address: u64) -> Option<(u64, &[u8])> {
+    let address = usize::try_from(address).ok()?;
+    let chunk = log.get(address / CHUNK)?;
+    let mut at = address % CHUNK;
+    let back = leb128::read(chunk, &mut at).ok()?;
+    let row = leb128::read_prefixed(chunk, &mut at)?;
+    Some((back, row))
+}
+
+/// What reading bytes that are not such rows answers.
+pub(super) fn corrupt() -> RuntimeError {
+    RuntimeError::State("stored join rows are corrupt".to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn listed(buffer: &[u8]) -> Vec<Vec<u8>> {
-        rows(buffer)
-            .map(|row| row.map(<[u8]>::to_vec))
-            .collect::<Result<_, _>>()
-            .unwrap()
+    fn listed(rows: &ListedRows, group: u32, key: &[u8]) -> Vec<Vec<u8>> {
+        let found = rows.rows(group, key).unwrap();
+        found.into_iter().map(<[u8]>::to_vec).collect()
     }
 
     #[test]
-    fn rows_come_back_in_the_order_they_came_each_after_its_length() {
+    fn a_keys_rows_come_back_in_the_order_they_came() {
+        let mut rows = ListedRows::default();
         let long = vec![7; 300];
-        let mut buffer = Vec::new();
-        for row in [&b"a"[..], b"", &long, b"a"] {
-            append(&mut buffer, row);
-        }
+        rows.append(3, b"a", [&b"a1"[..], b""]);
+        rows.append(3, b"b", [&b"b1"[..]]);
+        rows.append(0, b"a", [&b"other group"[..]]);
+        rows.append(3, b"a", [&long[..], b"a1"]);
         assert_eq!(
-            listed(&buffer),
-            [b"a".to_vec(), vec![], long, b"a".to_vec()]
+            listed(&rows, 3, b"a"),
+            [b"a1".to_vec(), vec![], long, b"a1".to_vec()]
         );
-        // One byte of length for a short row, two for 300 bytes.
-        assert_eq!(buffer.len(), (1 + 1) + 1 + (2 + 300) + (1 + 1));
-        assert!(listed(&[]).is_empty());
+        assert_eq!(listed(&rows, 3, b"b"), [b"b1".to_vec()]);
+        assert_eq!(listed(&rows, 0, b"a"), [b"other group".to_vec()]);
+        assert!(listed(&rows, 3, b"c").is_empty());
+        assert!(listed(&rows, 9, b"a").is_empty());
+        assert_eq!(rows.keys(), 3);
+        // A row costs its bytes, its length and its distance back: one
+        // byte each here, but two for the 300-byte row's length and for
+        // the distance back over it.
+        assert_eq!(
+            rows.bytes(),
+            (2 + 2) + 2 + (2 + 2) + 13 + (3 + 300) + (3 + 2)
+        );
     }
 
     #[test]
-    fn a_buffer_grows_by_an_eighth_not_twice() {
-        let mut buffer = Vec::new();
-        for _ in 0..100_000 {
-            append(&mut buffer, &[1; 20]);
+    fn rows_fill_chunks_and_a_long_row_takes_one_of_its_own() {
+        let mut rows = ListedRows::default();
+        let keys: Vec<[u8; 2]> = (0..100u16).map(u16::to_le_bytes).collect();
+        let huge = vec![9; 3 * CHUNK];
+        for round in 0..200u32 {
+            for key in &keys {
+                let row = [&key[..], &round.to_le_bytes(), &[5; 40]].concat();
+                rows.append(1, key, [row.as_slice()]);
+            }
+            if round == 100 {
+                rows.append(1, b"huge", [huge.as_slice()]);
+            }
         }
-        assert_eq!(buffer.len(), 2_100_000);
-        assert!(buffer.capacity() <= buffer.len() + buffer.len() / GROWTH_DIVISOR + 21);
+        let log = &rows.groups[1].log;
+        assert!(log.len() > 10);
+        // Every chunk is (almost) full but the huge row's, the one it cut
+        // short and the last.
+        let huge_chunks: Vec<usize> = (0..log.len())
+            .filter(|&index| log[index].len() == huge.len() + 4)
+            .collect();
+        assert_eq!(huge_chunks.len(), 1);
+        let cut_short = huge_chunks[0] - 1;
+        for (index, chunk) in log.iter().enumerate().take(log.len() - 1) {
+            let full = chunk.capacity() == CHUNK && chunk.len() > CHUNK - 60;
+            assert!(
+                full || index == huge_chunks[0] || index == cut_short,
+                "{index}"
+            );
+        }
+        for key in &keys {
+            let found = listed(&rows, 1, key);
+            assert_eq!(found.len(), 200);
+            for (round, row) in found.iter().enumerate() {
+                assert_eq!(row[..2], key[..]);
+                assert_eq!(row[2..6], (round as u32).to_le_bytes());
+            }
+        }
+        assert_eq!(listed(&rows, 1, b"huge"), [huge]);
     }
 
     #[test]
-    fn a_cut_or_padded_buffer_is_an_error_not_a_panic() {
-        let mut buffer = Vec::new();
-        append(&mut buffer, &[5; 200]);
-        for cut in 1..buffer.len() {
-            assert!(rows(&buffer[..cut]).any(|r| r.is_err()), "cut at {cut}");
-        }
-        let mut padded = buffer.clone();
-        padded.push(3);
-        let read: Vec<_> = rows(&padded).collect();
-        assert_eq!(read.len(), 2);
-        assert!(read[1].is_err());
-        // A length past what the platform can address is corrupt too.
-        assert!(rows(&[0xff; 11]).any(|r| r.is_err()));
+    fn a_corrupt_log_is_an_error_not_a_panic() {
+        let mut rows = ListedRows::default();
+        rows.append(0, b"k", [&b"first"[..], b"second"]);
+        let log = &mut rows.groups[0].log[0];
+        // The second row's link points before the log starts.
+        log[7] = 0x7f;
+        assert!(rows.rows(0, b"k").is_err());
+        // A cut row.
+        let mut rows = ListedRows::default();
+        rows.append(0, b"k", [&b"first"[..]]);
+        rows.groups[0].log[0].truncate(4);
+        assert!(rows.rows(0, b"k").is_err());
     }
 }
