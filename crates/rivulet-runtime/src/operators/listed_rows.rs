@@ -14,7 +14,8 @@
 //!   over a quarter of q9's and q20's memory, the slots another 170 MB of
 //!   q9's. Here a row costs its bytes, a byte or two of length and the
 //!   distance back to its key's row before it (three bytes, mostly), in
-//!   chunks that only fill; a key costs a 32-byte entry.
+//!   chunks that only fill; a key costs a 16-byte entry (and its bytes
+//!   when longer than seven: a BIGINT key mostly takes four).
 //! - Reading a key's rows follows the links, a row at a time. The joins
 //!   above mostly read the side that has a row or none per key (an
 //!   auction's), as the other side's rows come after their partner.
@@ -34,7 +35,6 @@ use hashbrown::HashTable;
 
 use crate::error::{Result, RuntimeError};
 use crate::leb128;
-use crate::state::short_bytes::ShortBytes;
 
 /// How many bytes a chunk of the log holds (one row may take more).
 const CHUNK: usize = 64 * 1024;
@@ -55,14 +55,56 @@ pub(super) struct ListedRows {
 #[derive(Debug, Default)]
 struct GroupRows {
     keys: HashTable<KeyEntry>,
+    /// The keys longer than a [`PackedKey`] holds.
+    long_keys: Vec<Box<[u8]>>,
     log: Vec<Vec<u8>>,
 }
 
 #[derive(Debug)]
 struct KeyEntry {
-    key: ShortBytes,
+    key: PackedKey,
     /// Where the key's last row starts.
     last: u64,
+}
+
+/// A key of up to seven bytes, little-endian, with its length in the top
+/// byte; or, with [`LONG`] there, the index of a longer key among its
+/// group's `long_keys`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PackedKey(u64);
+
+/// The top byte of a [`PackedKey`] that stands for a longer key.
+const LONG: u64 = 0xff;
+
+impl PackedKey {
+    fn of_short(key: &[u8]) -> Option<PackedKey> {
+        let mut bytes = [0; 8];
+        bytes
+            .get_mut(..key.len())
+            .filter(|_| key.len() < 8)?
+            .copy_from_slice(key);
+        Some(PackedKey(
+            u64::from_le_bytes(bytes) | (key.len() as u64) << 56,
+        ))
+    }
+
+    fn long(index: usize) -> PackedKey {
+        PackedKey(index as u64 | LONG << 56)
+    }
+
+    /// The key's bytes (a long key's from `long_keys`).
+    fn bytes<'a>(&self, short: &'a mut [u8; 8], long_keys: &'a [Box<[u8]>]) -> &'a [u8] {
+        let top = self.0 >> 56;
+        let rest = self.0 & ((1 << 56) - 1);
+        if top == LONG {
+            return usize::try_from(rest)
+                .ok()
+                .and_then(|index| long_keys.get(index))
+                .map_or(&[], |key| key);
+        }
+        *short = rest.to_le_bytes();
+        &short[..top as usize]
+    }
 }
 
 impl ListedRows {
@@ -78,20 +120,30 @@ impl ListedRows {
         if self.groups.len() <= index {
             self.groups.resize_with(index + 1, GroupRows::default);
         }
-        let GroupRows { keys, log } = &mut self.groups[index];
+        let GroupRows {
+            keys,
+            long_keys,
+            log,
+        } = &mut self.groups[index];
         let hasher = &self.hasher;
-        let entry = keys
-            .entry(
-                hasher.hash_one(key),
-                |entry| *entry.key == *key,
-                |entry| hasher.hash_one(&*entry.key),
-            )
-            .or_insert_with(|| KeyEntry {
-                key: ShortBytes::from(key),
+        let packed = PackedKey::of_short(key);
+        let entry = keys.entry(
+            hasher.hash_one(key),
+            |entry| matches(entry.key, packed, key, long_keys),
+            |entry| hasher.hash_one(entry.key.bytes(&mut [0; 8], long_keys)),
+        );
+        let entry = match entry {
+            hashbrown::hash_table::Entry::Occupied(found) => found.into_mut(),
+            hashbrown::hash_table::Entry::Vacant(vacant) => {
+                let key = packed.unwrap_or_else(|| {
+                    long_keys.push(key.into());
+                    PackedKey::long(long_keys.len() - 1)
+                });
                 // Never a row's address: the key has none yet.
-                last: u64::MAX,
-            })
-            .into_mut();
+                let last = u64::MAX;
+                vacant.insert(KeyEntry { key, last }).into_mut()
+            }
+        };
         for row in rows {
             entry.last = push_row(log, entry.last, row);
         }
@@ -100,10 +152,19 @@ impl ListedRows {
     /// The rows of `key`, of key group `group`, in the order they came;
     /// an error for a log that is not such rows.
     pub(super) fn rows(&self, group: u32, key: &[u8]) -> Result<Vec<&[u8]>> {
-        let Some(GroupRows { keys, log }) = self.groups.get(group as usize) else {
+        let Some(GroupRows {
+            keys,
+            long_keys,
+            log,
+        }) = self.groups.get(group as usize)
+        else {
             return Ok(Vec::new());
         };
-        let Some(entry) = keys.find(self.hasher.hash_one(key), |entry| *entry.key == *key) else {
+        let packed = PackedKey::of_short(key);
+        let found = keys.find(self.hasher.hash_one(key), |entry| {
+            matches(entry.key, packed, key, long_keys)
+        });
+        let Some(entry) = found else {
             return Ok(Vec::new());
         };
         let mut rows = Vec::new();
@@ -131,6 +192,19 @@ impl ListedRows {
     pub(super) fn bytes(&self) -> usize {
         let chunks = self.groups.iter().flat_map(|group| &group.log);
         chunks.map(Vec::len).sum()
+    }
+}
+
+/// Whether `stored` is `key`, which packs to `packed` when short.
+fn matches(
+    stored: PackedKey,
+    packed: Option<PackedKey>,
+    key: &[u8],
+    long_keys: &[Box<[u8]>],
+) -> bool {
+    match packed {
+        Some(packed) => stored == packed,
+        None => stored.0 >> 56 == LONG && stored.bytes(&mut [0; 8], long_keys) == key,
     }
 }
 
@@ -218,12 +292,30 @@ mod tests {
         assert!(listed(&rows, 3, b"c").is_empty());
         assert!(listed(&rows, 9, b"a").is_empty());
         assert_eq!(rows.keys(), 3);
+        // Keys of seven bytes are packed, longer ones kept aside; none
+        // is taken for another.
+        let keys: [&[u8]; 6] = [
+            b"",
+            b"\0",
+            b"1234567",
+            b"12345678",
+            b"123456789",
+            b"1234567\0",
+        ];
+        for (index, key) in keys.iter().enumerate() {
+            rows.append(4, key, [&[index as u8][..]]);
+        }
+        for (index, key) in keys.iter().enumerate() {
+            assert_eq!(listed(&rows, 4, key), [vec![index as u8]]);
+        }
+        assert_eq!(rows.groups[4].long_keys.len(), 3);
+        assert_eq!(rows.keys(), 3 + keys.len());
         // A row costs its bytes, its length and its distance back: one
         // byte each here, but two for the 300-byte row's length and for
         // the distance back over it.
         assert_eq!(
             rows.bytes(),
-            (2 + 2) + 2 + (2 + 2) + 13 + (3 + 300) + (3 + 2)
+            (2 + 2) + 2 + (2 + 2) + 13 + (3 + 300) + (3 + 2) + 6 * 3
         );
     }
 
