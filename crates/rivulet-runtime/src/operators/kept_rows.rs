@@ -14,15 +14,25 @@ use crate::leb128;
 
 /// The `(sort key, row)` pairs of a stored buffer, borrowed from it.
 pub(super) fn read(bytes: &[u8]) -> Result<Vec<(&[u8], &[u8])>> {
+    pairs(bytes).collect()
+}
+
+/// The `(sort key, row)` pairs of a stored buffer one by one, borrowed
+/// from it: an error for bytes that are not such pairs, after which
+/// nothing follows.
+pub(super) fn pairs(bytes: &[u8]) -> impl Iterator<Item = Result<(&[u8], &[u8])>> {
     let mut rest = bytes;
-    let mut pairs = Vec::new();
-    // The buffer ends only between pairs.
-    while !rest.is_empty() {
-        let sort_key = take_part(&mut rest)?;
-        let row = take_part(&mut rest)?;
-        pairs.push((sort_key, row));
-    }
-    Ok(pairs)
+    std::iter::from_fn(move || {
+        // The buffer ends only between pairs.
+        if rest.is_empty() {
+            return None;
+        }
+        let pair = take_part(&mut rest).and_then(|key| Ok((key, take_part(&mut rest)?)));
+        if pair.is_err() {
+            rest = &[];
+        }
+        Some(pair)
+    })
 }
 
 /// How many pairs of `bytes` come before a row of `sort_key`: those with a

@@ -11,6 +11,7 @@ mod alphabet_code;
 pub mod calc;
 mod calc_shared;
 mod datagen;
+mod decoded_rows;
 mod discard_sink;
 mod event_time;
 mod expiring_buckets;

@@ -34,12 +34,13 @@
 
 use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, Int8Array, RecordBatch, UInt64Array};
+use arrow_array::{Array, ArrayRef, Int8Array, RecordBatch, UInt32Array, UInt64Array};
 use arrow_row::{RowConverter, SortField};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, SortOptions};
 use serde::{Deserialize, Serialize};
 
 use super::aggregate_calls::column_of;
+use super::decoded_rows::DecodedRows;
 use super::event_time::epoch_millis;
 use super::grouping::{group_key, row_keys_of, subtask_state};
 use super::kept_rows;
@@ -242,59 +243,123 @@ pub struct Rank {
     state: KeyedState,
 }
 
-/// Where an emitted row's values are.
-enum ChangedRow {
-    /// The row of the batch being ranked at this index, which just arrived:
-    /// taken from the batch's columns, not decoded from its bytes.
-    Arrived(usize),
-    /// A row kept before, as its bytes.
-    Kept(Vec<u8>),
-    /// The same row as the change at this index of the batch's changes: a
-    /// row moving one rank shows in two changes, decoded once.
-    Repeat(usize),
+/// The rows a batch emits, in order: each one's kind, rank number and
+/// values.
+struct Changes {
+    kinds: Vec<i8>,
+    ranks: Vec<u64>,
+    rows: ChangedRows,
 }
 
-/// An emitted row: its kind, where its values are and its rank number.
-type Change = (RowKind, ChangedRow, u64);
+enum ChangedRows {
+    /// Decoded (a kept row) or copied (an arriving one) into the output's
+    /// columns as they come (see [`super::decoded_rows`]).
+    Decoded(DecodedRows),
+    /// A Top-N that keeps no rows shows only arriving rows: their indices
+    /// in the batch.
+    Arrived(Vec<u32>),
+}
 
-/// The changes of a row (the batch's row `arrived`) coming in at `place`
-/// among the `kept` rows: every rank from `place` on (below `limit`) now
-/// holds the row that was one rank above it, and the rank past the old last
-/// one is new. With `update_before` each changed rank first shows the row
-/// that leaves it.
-fn show_ranks_moved(
-    kept: &[(&[u8], &[u8])],
-    (place, limit): (usize, usize),
-    arrived: usize,
-    update_before: bool,
-    out: &mut Vec<Change>,
-) {
-    let changed = (kept.len() + 1).min(limit);
-    // The row entering the next rank: the arrived one at `place`, and at
-    // each rank after it the row that left the rank before.
-    let mut entering = Some(ChangedRow::Arrived(arrived));
-    for rank in place.min(changed)..changed {
-        let Some(now_here) = entering.take() else {
-            break;
+impl Changes {
+    /// No changes yet, with room for about `capacity`.
+    fn new(codec: &RowCodec, keeps_rows: bool, capacity: usize) -> Changes {
+        let rows = if keeps_rows {
+            ChangedRows::Decoded(DecodedRows::new(codec, capacity))
+        } else {
+            ChangedRows::Arrived(Vec::new())
         };
+        Changes {
+            kinds: Vec::new(),
+            ranks: Vec::new(),
+            rows,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.kinds.is_empty()
+    }
+
+    fn push(&mut self, kind: RowKind, rank: u64) {
+        self.kinds.push(kind as i8);
+        self.ranks.push(rank);
+    }
+
+    /// A kept row, as stored by `codec`.
+    fn kept(&mut self, codec: &RowCodec, kind: RowKind, row: &[u8], rank: u64) -> Result<()> {
+        match &mut self.rows {
+            ChangedRows::Decoded(decoded) => decoded.push(codec, row)?,
+            ChangedRows::Arrived(_) => {
+                return Err(RuntimeError::State(
+                    "a Top-N that keeps no rows shows a kept one".into(),
+                ));
+            }
+        }
+        self.push(kind, rank);
+        Ok(())
+    }
+
+    /// Row `index` of the batch being ranked, whose payload `columns` are
+    /// being stored by `codec` (`None` when it keeps no rows).
+    fn arrived(
+        &mut self,
+        (codec, columns): (&RowCodec, Option<&ColumnsToStore>),
+        (kind, index, rank): (RowKind, usize, u64),
+    ) -> Result<()> {
+        match (&mut self.rows, columns) {
+            (ChangedRows::Decoded(decoded), Some(columns)) => {
+                decoded.push_arrived(codec, columns, index)?;
+            }
+            (ChangedRows::Arrived(indices), _) => indices.push(index as u32),
+            (ChangedRows::Decoded(_), None) => {
+                return Err(RuntimeError::State(
+                    "a Top-N that keeps rows shows a row it did not read".into(),
+                ));
+            }
+        }
+        self.push(kind, rank);
+        Ok(())
+    }
+}
+
+/// What enters the next rank as rows move down: the arriving row, then
+/// each row that left the rank before.
+#[derive(Clone, Copy)]
+enum Entering<'a> {
+    Arrived,
+    Kept(&'a [u8]),
+}
+
+/// The changes of the batch's row `arrived` coming in at `place` among the
+/// kept rows (`kept`, stored pairs): every rank from `place` on (below
+/// `limit`) now holds the row that was one rank above it, and the rank past
+/// the old last one is new. With `update_before` each changed rank first
+/// shows the row that leaves it.
+fn show_ranks_moved(
+    kept: &[u8],
+    (place, limit): (usize, usize),
+    arrived: ((&RowCodec, Option<&ColumnsToStore>), usize),
+    update_before: bool,
+    out: &mut Changes,
+) -> Result<()> {
+    let ((codec, columns), index) = arrived;
+    let show = |out: &mut Changes, kind, entering, number| match entering {
+        Entering::Arrived => out.arrived((codec, columns), (kind, index, number)),
+        Entering::Kept(row) => out.kept(codec, kind, row, number),
+    };
+    let mut pairs = kept_rows::pairs(kept).skip(place);
+    let mut entering = Entering::Arrived;
+    for rank in place..limit {
         let number = rank as u64 + 1;
-        let Some((_, leaving)) = kept.get(rank) else {
-            out.push((RowKind::Insert, now_here, number));
-            continue;
+        let Some((_, leaving)) = pairs.next().transpose()? else {
+            return show(out, RowKind::Insert, entering, number);
         };
         if update_before {
-            out.push((
-                RowKind::UpdateBefore,
-                ChangedRow::Kept(leaving.to_vec()),
-                number,
-            ));
-            // A row moving one rank shows in two changes, decoded once.
-            entering = Some(ChangedRow::Repeat(out.len() - 1));
-        } else if rank + 1 < changed {
-            entering = Some(ChangedRow::Kept(leaving.to_vec()));
+            out.kept(codec, RowKind::UpdateBefore, leaving, number)?;
         }
-        out.push((RowKind::UpdateAfter, now_here, number));
+        show(out, RowKind::UpdateAfter, entering, number)?;
+        entering = Entering::Kept(leaving);
     }
+    Ok(())
 }
 
 /// `row` of the batch's `columns`, encoded into `out` (emptied first);
@@ -326,7 +391,7 @@ impl Rank {
         namespace: &[u8],
         sort_key: &[u8],
         (columns, arrived): (Option<&ColumnsToStore>, usize),
-        mut out: Option<&mut Vec<Change>>,
+        mut out: Option<&mut Changes>,
     ) -> Result<()> {
         let (limit, newer_first_on_ties) = (self.limit, self.newer_first_on_ties);
         let update_before = self.update_before;
@@ -344,11 +409,10 @@ impl Rank {
                     // Most rows of a key with many rank below them all.
                     return Ok(());
                 }
-                let top = kept_rows::read(bytes)?;
                 if let Some(out) = out.as_deref_mut() {
-                    show_ranks_moved(&top, (place, limit), arrived, update_before, out);
+                    let arriving = ((&self.rows, columns), arrived);
+                    show_ranks_moved(bytes, (place, limit), arriving, update_before, out)?;
                 }
-                drop(top);
                 // Only now is the row encoded: most rows of a key with many
                 // never are.
                 let row = &mut self.row_scratch;
@@ -361,7 +425,7 @@ impl Rank {
     /// Takes one kept copy of a retracted row out of the current key's
     /// order: the ranks from its place on show the row after them, and the
     /// last shown rank is deleted when no row is left to move up to it.
-    fn retract_row(&mut self, sort_key: &[u8], row: &[u8], out: &mut Vec<Change>) -> Result<()> {
+    fn retract_row(&mut self, sort_key: &[u8], row: &[u8], out: &mut Changes) -> Result<()> {
         let Some(stored) = self.state.raw_value(TOP_ROWS, &[])? else {
             return Ok(());
         };
@@ -378,22 +442,18 @@ impl Rank {
         };
         let shown_before = top.len().min(self.limit);
         let removed = top.remove(place);
-        // The change that last showed a row moving up, which leaves the
-        // rank below it next.
-        let mut moved: Option<usize> = None;
+        // The row each rank showed: the removed one, then the one that
+        // moved up from the rank below.
+        let mut was_here = removed.1;
         for rank in place..shown_before {
             let number = rank as u64 + 1;
-            let was_here = match moved {
-                Some(change) => ChangedRow::Repeat(change),
-                None => ChangedRow::Kept(removed.1.to_vec()),
-            };
             match top.get(rank) {
                 Some((_, new)) => {
-                    out.push((RowKind::UpdateBefore, was_here, number));
-                    moved = Some(out.len());
-                    out.push((RowKind::UpdateAfter, ChangedRow::Kept(new.to_vec()), number));
+                    out.kept(&self.rows, RowKind::UpdateBefore, was_here, number)?;
+                    out.kept(&self.rows, RowKind::UpdateAfter, new, number)?;
+                    was_here = new;
                 }
-                None => out.push((RowKind::Delete, was_here, number)),
+                None => out.kept(&self.rows, RowKind::Delete, was_here, number)?,
             }
         }
         if top.is_empty() {
@@ -405,79 +465,34 @@ impl Rank {
 
     /// The batch of `changes`; `arrived` holds the payload columns of the
     /// batch their arrived rows come from.
-    fn emit(&self, changes: &[Change], arrived: Option<&[ArrayRef]>) -> Result<RecordBatch> {
-        let kept: Vec<&[u8]> = changes
-            .iter()
-            .filter_map(|(_, row, _)| match row {
-                ChangedRow::Kept(bytes) => Some(bytes.as_slice()),
-                ChangedRow::Arrived(_) | ChangedRow::Repeat(_) => None,
-            })
-            .collect();
-        let kept = self
-            .rows
-            .decode(kept.into_iter())
-            .map_err(|e| self.failed(e))?;
-        let all_kept = changes
-            .iter()
-            .all(|(_, row, _)| matches!(row, ChangedRow::Kept(_)));
-        let mut columns = if all_kept {
-            kept
-        } else {
-            self.interleave(changes, &kept, arrived)?
+    fn emit(&self, changes: Changes, arrived: Option<&[ArrayRef]>) -> Result<RecordBatch> {
+        let mut columns = match changes.rows {
+            ChangedRows::Decoded(decoded) => decoded.finish(&self.rows)?,
+            ChangedRows::Arrived(indices) => {
+                let indices = UInt32Array::from(indices);
+                let fields = self.output.fields().iter();
+                arrived
+                    .unwrap_or_default()
+                    .iter()
+                    .zip(fields)
+                    .map(|(column, field)| {
+                        let taken = arrow_select::take::take(column, &indices, None)?;
+                        // Stored rows read back as the output's types (a
+                        // dictionary as its values): the arrived ones too.
+                        match taken.data_type() == field.data_type() {
+                            true => Ok(taken),
+                            false => arrow_cast::cast(&taken, field.data_type()),
+                        }
+                    })
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(|e| self.failed(e))?
+            }
         };
-        columns.push(Arc::new(UInt64Array::from_iter_values(
-            changes.iter().map(|(_, _, rank)| *rank),
-        )));
+        columns.push(Arc::new(UInt64Array::from(changes.ranks)));
         if self.window_end.is_none() {
-            columns.push(Arc::new(Int8Array::from_iter_values(
-                changes.iter().map(|(kind, ..)| *kind as i8),
-            )));
+            columns.push(Arc::new(Int8Array::from(changes.kinds)));
         }
         RecordBatch::try_new(self.output.clone(), columns).map_err(|e| self.failed(e))
-    }
-
-    /// Each payload column of `changes`, in their order, from the decoded
-    /// `kept` rows and the `arrived` batch's columns.
-    fn interleave(
-        &self,
-        changes: &[Change],
-        kept: &[ArrayRef],
-        arrived: Option<&[ArrayRef]>,
-    ) -> Result<Vec<ArrayRef>> {
-        let mut next_kept = 0;
-        let mut sources: Vec<(usize, usize)> = Vec::with_capacity(changes.len());
-        for (_, row, _) in changes {
-            let source = match row {
-                ChangedRow::Kept(_) => {
-                    next_kept += 1;
-                    (0, next_kept - 1)
-                }
-                ChangedRow::Arrived(index) if arrived.is_some() => (1, *index),
-                ChangedRow::Arrived(_) => {
-                    return Err(self.failed("a change of a batch not at hand"));
-                }
-                ChangedRow::Repeat(change) => *sources
-                    .get(*change)
-                    .ok_or_else(|| self.failed("a change repeats a later one"))?,
-            };
-            sources.push(source);
-        }
-        kept.iter()
-            .enumerate()
-            .map(|(column, kept)| {
-                // Decoded rows can come back as another type than the input's
-                // (a dictionary as its values): one type to interleave.
-                let arrived = match arrived.and_then(|a| a.get(column)) {
-                    Some(a) if a.data_type() != kept.data_type() => {
-                        arrow_cast::cast(a, kept.data_type()).map_err(|e| self.failed(e))?
-                    }
-                    Some(a) => a.clone(),
-                    None => arrow_array::new_empty_array(kept.data_type()),
-                };
-                arrow_select::interleave::interleave(&[kept.as_ref(), arrived.as_ref()], &sources)
-                    .map_err(|e| self.failed(e))
-            })
-            .collect()
     }
 }
 
@@ -511,7 +526,7 @@ impl Operator for Rank {
             Some(column) => Some(epoch_millis(batch.column(column)).map_err(|e| self.failed(e))?),
             None => None,
         };
-        let mut changes = Vec::new();
+        let mut changes = Changes::new(&self.rows, self.keeps_rows, batch.num_rows());
         for index in 0..batch.num_rows() {
             // A window Top-N fires once at its window's end; later rows are late.
             let fires_at = match &window_ends {
@@ -547,14 +562,14 @@ impl Operator for Rank {
             }
         }
         if !changes.is_empty() {
-            out.push(self.emit(&changes, Some(&payload))?);
+            out.push(self.emit(changes, Some(&payload))?);
         }
         Ok(())
     }
 
     fn process_watermark(&mut self, watermark: i64, out: &mut Vec<RecordBatch>) -> Result<()> {
         self.watermark = self.watermark.max(watermark);
-        let mut fired = Vec::new();
+        let mut fired = Changes::new(&self.rows, true, 0);
         for timer in self.timers.advance(TimeDomain::EventTime, watermark) {
             self.state.set_current_key(timer.key_group, &timer.key)?;
             let stored = self.state.raw_value(TOP_ROWS, &timer.namespace)?;
@@ -564,15 +579,11 @@ impl Operator for Rank {
                 None => Vec::new(),
             };
             for (rank, (_, row)) in top.into_iter().enumerate() {
-                fired.push((
-                    RowKind::Insert,
-                    ChangedRow::Kept(row.to_vec()),
-                    rank as u64 + 1,
-                ));
+                fired.kept(&self.rows, RowKind::Insert, row, rank as u64 + 1)?;
             }
         }
         if !fired.is_empty() {
-            out.push(self.emit(&fired, None)?);
+            out.push(self.emit(fired, None)?);
         }
         Ok(())
     }

@@ -27,15 +27,13 @@
 //! rows mean nothing without them. A snapshot of such rows has to be
 //! written together with them, or decoded and written another way.
 
-use arrow_array::{Array, ArrayRef, make_array};
-use arrow_buffer::{
-    BooleanBufferBuilder, Buffer, MutableBuffer, NullBuffer, NullBufferBuilder, ScalarBuffer,
-    bit_util,
-};
-use arrow_data::{ArrayData, ArrayDataBuilder};
+use arrow_array::{Array, ArrayRef};
+use arrow_buffer::{Buffer, NullBuffer, ScalarBuffer, bit_util};
+use arrow_data::ArrayData;
 use arrow_row::{RowConverter, Rows, SortField};
 use arrow_schema::{DataType, Field};
 
+use super::decoded_rows::DecodedRows;
 use super::string_dictionary::StringDictionary;
 use crate::error::{Result, RuntimeError};
 use crate::leb128;
@@ -112,16 +110,16 @@ impl EncodedRows {
     }
 }
 
-fn corrupt(what: &str) -> RuntimeError {
+pub(super) fn corrupt(what: &str) -> RuntimeError {
     RuntimeError::State(format!("a stored row is corrupt: {what}"))
 }
 
-fn arrow_error(error: arrow_schema::ArrowError) -> RuntimeError {
+pub(super) fn arrow_error(error: arrow_schema::ArrowError) -> RuntimeError {
     RuntimeError::State(format!("cannot convert stored rows: {error}"))
 }
 
 /// The LEB128 varint at `row[*at..]`, moving `at` past it.
-fn read_varint(row: &[u8], at: &mut usize) -> Result<u64> {
+pub(super) fn read_varint(row: &[u8], at: &mut usize) -> Result<u64> {
     leb128::read(row, at).map_err(|error| {
         corrupt(match error {
             leb128::ReadError::CutShort => "a value is cut short",
@@ -130,7 +128,7 @@ fn read_varint(row: &[u8], at: &mut usize) -> Result<u64> {
     })
 }
 
-fn take<'a>(row: &'a [u8], at: &mut usize, len: usize) -> Result<&'a [u8]> {
+pub(super) fn take<'a>(row: &'a [u8], at: &mut usize, len: usize) -> Result<&'a [u8]> {
     let end = at
         .checked_add(len)
         .filter(|end| *end <= row.len())
@@ -145,7 +143,7 @@ fn zigzag(value: i64) -> u64 {
     ((value << 1) ^ (value >> 63)) as u64
 }
 
-fn unzigzag(value: u64) -> i64 {
+pub(super) fn unzigzag(value: u64) -> i64 {
     ((value >> 1) as i64) ^ -((value & 1) as i64)
 }
 
@@ -159,9 +157,9 @@ fn integer_at(values: &[u8], width: usize, row: usize) -> i64 {
 }
 
 /// The low two bits of a string's varint: how its value is stored.
-const WHOLE: u64 = 0;
-const NUMBERED: u64 = 1;
-const CODED: u64 = 2;
+pub(super) const WHOLE: u64 = 0;
+pub(super) const NUMBERED: u64 = 1;
+pub(super) const CODED: u64 = 2;
 
 /// A batch's columns checked against a codec's types, to encode its rows
 /// one by one (an operator that keeps few of the rows that come encodes
@@ -177,14 +175,14 @@ pub(super) enum ColumnsToStore {
 
 /// One column's buffers, from its first row on.
 pub(super) struct ColumnToStore {
-    nulls: Option<NullBuffer>,
+    pub(super) nulls: Option<NullBuffer>,
     /// The values of a fixed-width column, or the bits of a boolean one;
     /// the bytes of a string column.
-    values: Buffer,
+    pub(super) values: Buffer,
     /// A boolean column's first bit in `values`.
-    first_bit: usize,
+    pub(super) first_bit: usize,
     /// A string column's offsets.
-    offsets: Option<ScalarBuffer<i32>>,
+    pub(super) offsets: Option<ScalarBuffer<i32>>,
 }
 
 impl ColumnToStore {
@@ -242,24 +240,6 @@ fn push_bytes(dictionary: &mut StringDictionary, value: &[u8], out: &mut Vec<u8>
     }
     leb128::push(out, tagged(len, WHOLE));
     out.extend_from_slice(value);
-}
-
-/// A column being decoded.
-enum Decoding<'d> {
-    /// Its width and values, in a buffer aligned for any native type.
-    Fixed(usize, MutableBuffer),
-    /// The same, from differences to `base` (`None`: nothing stored yet).
-    Integer {
-        width: usize,
-        base: Option<i64>,
-        values: MutableBuffer,
-    },
-    Boolean(BooleanBufferBuilder),
-    Bytes {
-        offsets: Vec<i32>,
-        values: Vec<u8>,
-        dictionary: &'d StringDictionary,
-    },
 }
 
 impl RowCodec {
@@ -382,135 +362,11 @@ impl RowCodec {
         &self,
         rows: impl ExactSizeIterator<Item = &'a [u8]>,
     ) -> Result<Vec<ArrayRef>> {
-        let (types, codecs) = match self {
-            RowCodec::Arrow(converter) => {
-                let parser = converter.parser();
-                return converter
-                    .convert_rows(rows.map(|row| parser.parse(row)))
-                    .map_err(arrow_error);
-            }
-            RowCodec::Compact { types, columns } => (types, columns),
-        };
-        let count = rows.len();
-        let mut columns: Vec<(Decoding, NullBufferBuilder)> = codecs
-            .iter()
-            .map(|codec| {
-                let decoding = match codec {
-                    ColumnCodec::Fixed(width) => {
-                        Decoding::Fixed(*width, MutableBuffer::with_capacity(width * count))
-                    }
-                    ColumnCodec::Integer { width, base } => Decoding::Integer {
-                        width: *width,
-                        base: *base,
-                        values: MutableBuffer::with_capacity(width * count),
-                    },
-                    ColumnCodec::Boolean => Decoding::Boolean(BooleanBufferBuilder::new(count)),
-                    ColumnCodec::Bytes(dictionary) => Decoding::Bytes {
-                        offsets: {
-                            let mut offsets = Vec::with_capacity(count + 1);
-                            offsets.push(0);
-                            offsets
-                        },
-                        values: Vec::new(),
-                        dictionary,
-                    },
-                };
-                (decoding, NullBufferBuilder::new(count))
-            })
-            .collect();
-        let bitmap = codecs.len().div_ceil(8);
+        let mut decoded = DecodedRows::new(self, rows.len());
         for row in rows {
-            let nulls = row.get(..bitmap).ok_or_else(|| corrupt("no NULL bitmap"))?;
-            let mut at = bitmap;
-            for (index, (decoding, valid)) in columns.iter_mut().enumerate() {
-                let null = nulls[index / 8] & (1 << (index % 8)) != 0;
-                valid.append(!null);
-                match decoding {
-                    Decoding::Fixed(width, values) | Decoding::Integer { width, values, .. }
-                        if null =>
-                    {
-                        values.extend_zeros(*width)
-                    }
-                    Decoding::Fixed(width, values) => {
-                        values.extend_from_slice(take(row, &mut at, *width)?);
-                    }
-                    Decoding::Integer {
-                        width,
-                        base,
-                        values,
-                    } => {
-                        let base = base.ok_or_else(|| corrupt("an integer never stored"))?;
-                        let value = unzigzag(read_varint(row, &mut at)?).wrapping_add(base);
-                        values.extend_from_slice(&value.to_le_bytes()[..*width]);
-                    }
-                    Decoding::Boolean(values) => {
-                        values.append(!null && take(row, &mut at, 1)?[0] != 0);
-                    }
-                    Decoding::Bytes {
-                        offsets,
-                        values,
-                        dictionary,
-                    } => {
-                        if !null {
-                            let varint = read_varint(row, &mut at)?;
-                            let len = usize::try_from(varint >> 2)
-                                .map_err(|_| corrupt("a length is too long"))?;
-                            match (varint & 3, dictionary.code()) {
-                                (NUMBERED, _) => {
-                                    let value = u32::try_from(len)
-                                        .ok()
-                                        .and_then(|number| dictionary.value(number))
-                                        .ok_or_else(|| corrupt("a value the dictionary lacks"))?;
-                                    values.extend_from_slice(value);
-                                }
-                                (CODED, Some(code)) => {
-                                    at += code
-                                        .read(&row[at..], len, values)
-                                        .ok_or_else(|| corrupt("a value is cut short"))?;
-                                }
-                                (WHOLE, _) => values.extend_from_slice(take(row, &mut at, len)?),
-                                _ => return Err(corrupt("a value stored in no known way")),
-                            }
-                        }
-                        let end = i32::try_from(values.len()).map_err(|_| {
-                            RuntimeError::State(
-                                "stored rows of over 2 GiB of strings in one batch".into(),
-                            )
-                        })?;
-                        offsets.push(end);
-                    }
-                }
-            }
-            if at != row.len() {
-                return Err(corrupt("bytes after its last value"));
-            }
+            decoded.push(self, row)?;
         }
-        columns
-            .into_iter()
-            .zip(types)
-            .map(|((decoding, mut valid), data_type)| {
-                let buffers = match decoding {
-                    Decoding::Fixed(_, values) | Decoding::Integer { values, .. } => {
-                        vec![values.into()]
-                    }
-                    Decoding::Boolean(mut values) => vec![values.finish().into_inner()],
-                    Decoding::Bytes {
-                        offsets, values, ..
-                    } => {
-                        vec![Buffer::from_vec(offsets), Buffer::from_vec(values)]
-                    }
-                };
-                // Building validates the buffers, and a string's UTF-8:
-                // stored bytes may come from a snapshot.
-                let data = ArrayDataBuilder::new(data_type.clone())
-                    .len(count)
-                    .buffers(buffers)
-                    .nulls(valid.finish())
-                    .build()
-                    .map_err(arrow_error)?;
-                Ok(make_array(data))
-            })
-            .collect()
+        decoded.finish(self)
     }
 }
 
