@@ -13,11 +13,7 @@
 //! needs, least significant first. Every value is coded on its own, so one
 //! stored row reads back without its neighbours, and decoding has no chain
 //! from one byte to the next (as a Huffman code has): eight bytes come out
-//! of one word. An alphabet of consecutive bytes (`a` – `z`, digits) is
-//! read eight bytes at once where the CPU can deposit bits (BMI2's `pdep`):
-//! each code spread to a byte of its own and the first byte added to all
-//! eight, where each byte was a shift, a mask and a look-up (a Top-N
-//! reads every row it moves: q19 reads 2.1 rows a bid).
+//! of one word.
 
 /// What `codes` holds for a byte outside the alphabet (the only code with
 /// its top bit set).
@@ -34,9 +30,6 @@ pub(super) struct AlphabetCode {
     codes: [u8; 256],
     /// The byte of each code.
     bytes: [u8; MAX_ALPHABET],
-    /// The first byte of an alphabet of consecutive bytes, when this CPU
-    /// reads such codes eight bytes at once (see the module docs).
-    consecutive_from: Option<u8>,
 }
 
 impl AlphabetCode {
@@ -55,18 +48,11 @@ impl AlphabetCode {
             codes[byte] = size as u8;
             size += 1;
         }
-        let width = (usize::BITS - size.saturating_sub(1).leading_zeros()).max(1);
-        let first = bytes[0];
-        // Any code of the width, even one past the alphabet (from corrupt
-        // bytes), stays within its own byte once added to the first.
-        let consecutive = (0..size)
-            .all(|code| usize::from(bytes[code]) == usize::from(first) + code)
-            && usize::from(first) + (1 << width) <= 256;
+        let width = usize::BITS - size.saturating_sub(1).leading_zeros();
         Some(AlphabetCode {
-            width,
+            width: width.max(1),
             codes,
             bytes,
-            consecutive_from: (consecutive && deposits_bits()).then_some(first),
         })
     }
 
@@ -132,14 +118,6 @@ impl AlphabetCode {
                 u64::from_le_bytes(word)
             }
         };
-        if let Some(first) = self.consecutive_from {
-            out.reserve(count);
-            for index in 0..count.div_ceil(8) {
-                let bytes = spread_codes(word_at(index * width), width, first).to_le_bytes();
-                out.extend_from_slice(&bytes[..(count - index * 8).min(8)]);
-            }
-            return Some(taken);
-        }
         let byte_of = |bits: u64| self.bytes[(bits & mask) as usize & (MAX_ALPHABET - 1)];
         let start = out.len();
         out.resize(start + count, 0);
@@ -158,38 +136,6 @@ impl AlphabetCode {
         }
         Some(taken)
     }
-}
-
-/// Whether this CPU deposits bits (BMI2), which [`spread_codes`] needs.
-fn deposits_bits() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    return std::arch::is_x86_feature_detected!("bmi2");
-    #[cfg(not(target_arch = "x86_64"))]
-    return false;
-}
-
-/// The eight `width`-bit codes at the bottom of `bits`, each in a byte of
-/// its own and added to `first`. Only called where [`deposits_bits`].
-#[inline]
-fn spread_codes(bits: u64, width: usize, first: u8) -> u64 {
-    const EVERY_BYTE: u64 = 0x0101_0101_0101_0101;
-    let codes = ((1u64 << width) - 1) * EVERY_BYTE;
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: an `AlphabetCode` reads through here only when the CPU has
-    // BMI2 (`consecutive_from` is set only where `deposits_bits`).
-    let spread = unsafe { deposit(bits, codes) };
-    #[cfg(not(target_arch = "x86_64"))]
-    let spread = (0..8).fold(0, |spread, i| {
-        spread | (bits >> (i * width) & ((1 << width) - 1)) << (8 * i)
-    });
-    // No byte carries into the next: a code plus `first` is below 256.
-    spread + u64::from(first) * EVERY_BYTE
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "bmi2")]
-fn deposit(bits: u64, mask: u64) -> u64 {
-    std::arch::x86_64::_pdep_u64(bits, mask)
 }
 
 #[cfg(test)]
@@ -223,37 +169,6 @@ mod tests {
         let mut out = vec![1];
         assert!(!code.write(b"abC", &mut out));
         assert_eq!(out, [1]);
-    }
-
-    #[test]
-    fn consecutive_bytes_read_eight_at_once_as_one_at_a_time() {
-        let letters: Vec<u8> = (b'a'..=b'z').collect();
-        let fast = AlphabetCode::of_sample(&letters).unwrap();
-        assert_eq!(fast.consecutive_from.is_some(), deposits_bits());
-        let slow = AlphabetCode {
-            consecutive_from: None,
-            ..AlphabetCode::of_sample(&letters).unwrap()
-        };
-        let value: Vec<u8> = (0..70).map(|i| letters[(i * 7 + i / 3) % 26]).collect();
-        for len in 0..value.len() {
-            let mut coded = vec![];
-            assert!(fast.write(&value[..len], &mut coded));
-            let (mut read_fast, mut read_slow) = (vec![9], vec![9]);
-            assert_eq!(
-                fast.read(&coded, len, &mut read_fast),
-                slow.read(&coded, len, &mut read_slow)
-            );
-            assert_eq!(read_fast, read_slow);
-            assert_eq!(read_fast[1..], value[..len]);
-        }
-        // Codes past the alphabet (corrupt bytes) read as bytes past it,
-        // each in its own place.
-        let mut read = vec![];
-        assert_eq!(fast.read(&[0xff; 5], 8, &mut read), Some(5));
-        assert_eq!(read.len(), 8);
-        // Not consecutive: read one at a time.
-        let gapped = AlphabetCode::of_sample(b"acegi").unwrap();
-        assert_eq!(gapped.consecutive_from, None);
     }
 
     #[test]
