@@ -4,8 +4,8 @@
 //! Such strings gain nothing from a dictionary, and short ones little from
 //! LZ-style compression, which finds its repeats within one value. What
 //! many still have is a small alphabet: letters, digits, a few marks.
-//! Nexmark's `extra` strings are 67 lower-case letters and `_` on
-//! average; in 5 bits a byte they take 42 bytes.
+//! A Nexmark bid's `extra` string is 67 lower-case letters on average; in
+//! 5 bits a byte it takes 42 bytes.
 //!
 //! The alphabet is the bytes of a column's first values, if there are at
 //! most 128 of them; a value with a byte outside it is not coded. Each
