@@ -14,8 +14,8 @@
 //!   over a quarter of q9's and q20's memory, the slots another 170 MB of
 //!   q9's. Here a row costs its bytes, a byte or two of length and the
 //!   distance back to its key's row before it (three bytes, mostly), in
-//!   chunks that only fill; a key costs a 16-byte entry (and its bytes
-//!   when longer than seven: a BIGINT key mostly takes four).
+//!   chunks that only fill; a key costs a 16-byte entry of a
+//!   [`KeyTables`] (a BIGINT key mostly takes four bytes).
 //! - Reading a key's rows follows the links, a row at a time. The joins
 //!   above mostly read the side that has a row or none per key (an
 //!   auction's), as the other side's rows come after their partner.
@@ -28,11 +28,7 @@
 //! (with checkpoints, to come) writes them out by key group, as the
 //! expiring buckets' ([`super::expiring_buckets`]).
 
-use std::hash::BuildHasher;
-
-use foldhash::fast::FixedState;
-use hashbrown::HashTable;
-
+use super::key_tables::KeyTables;
 use crate::error::{Result, RuntimeError};
 use crate::leb128;
 
@@ -43,69 +39,16 @@ const CHUNK: usize = 64 * 1024;
 /// [`CHUNK`], so that a small input costs little.
 const FIRST_CHUNK: usize = 256;
 
-/// The rows of one side, by key group.
+/// The rows of one side: the logs by key group, and where each key's last
+/// row starts.
 #[derive(Debug, Default)]
 pub(super) struct ListedRows {
-    groups: Vec<GroupRows>,
-    /// With a fixed seed, as the other tables of a join.
-    hasher: FixedState,
+    logs: Vec<Vec<Vec<u8>>>,
+    last_rows: KeyTables<u64>,
 }
 
-/// The rows and keys of one key group.
-#[derive(Debug, Default)]
-struct GroupRows {
-    keys: HashTable<KeyEntry>,
-    /// The keys longer than a [`PackedKey`] holds.
-    long_keys: Vec<Box<[u8]>>,
-    log: Vec<Vec<u8>>,
-}
-
-#[derive(Debug)]
-struct KeyEntry {
-    key: PackedKey,
-    /// Where the key's last row starts.
-    last: u64,
-}
-
-/// A key of up to seven bytes, little-endian, with its length in the top
-/// byte; or, with [`LONG`] there, the index of a longer key among its
-/// group's `long_keys`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct PackedKey(u64);
-
-/// The top byte of a [`PackedKey`] that stands for a longer key.
-const LONG: u64 = 0xff;
-
-impl PackedKey {
-    fn of_short(key: &[u8]) -> Option<PackedKey> {
-        let mut bytes = [0; 8];
-        bytes
-            .get_mut(..key.len())
-            .filter(|_| key.len() < 8)?
-            .copy_from_slice(key);
-        Some(PackedKey(
-            u64::from_le_bytes(bytes) | (key.len() as u64) << 56,
-        ))
-    }
-
-    fn long(index: usize) -> PackedKey {
-        PackedKey(index as u64 | LONG << 56)
-    }
-
-    /// The key's bytes (a long key's from `long_keys`).
-    fn bytes<'a>(&self, short: &'a mut [u8; 8], long_keys: &'a [Box<[u8]>]) -> &'a [u8] {
-        let top = self.0 >> 56;
-        let rest = self.0 & ((1 << 56) - 1);
-        if top == LONG {
-            return usize::try_from(rest)
-                .ok()
-                .and_then(|index| long_keys.get(index))
-                .map_or(&[], |key| key);
-        }
-        *short = rest.to_le_bytes();
-        &short[..top as usize]
-    }
-}
+/// Where a key with no row yet has its last one: never a row's address.
+const NO_ROW: u64 = u64::MAX;
 
 impl ListedRows {
     /// Appends `rows` (in order) to the rows of `key`, of key group
@@ -117,58 +60,27 @@ impl ListedRows {
         rows: impl IntoIterator<Item = &'a [u8]>,
     ) {
         let index = group as usize;
-        if self.groups.len() <= index {
-            self.groups.resize_with(index + 1, GroupRows::default);
+        if self.logs.len() <= index {
+            self.logs.resize_with(index + 1, Vec::new);
         }
-        let GroupRows {
-            keys,
-            long_keys,
-            log,
-        } = &mut self.groups[index];
-        let hasher = &self.hasher;
-        let packed = PackedKey::of_short(key);
-        let entry = keys.entry(
-            hasher.hash_one(key),
-            |entry| matches(entry.key, packed, key, long_keys),
-            |entry| hasher.hash_one(entry.key.bytes(&mut [0; 8], long_keys)),
-        );
-        let entry = match entry {
-            hashbrown::hash_table::Entry::Occupied(found) => found.into_mut(),
-            hashbrown::hash_table::Entry::Vacant(vacant) => {
-                let key = packed.unwrap_or_else(|| {
-                    long_keys.push(key.into());
-                    PackedKey::long(long_keys.len() - 1)
-                });
-                // Never a row's address: the key has none yet.
-                let last = u64::MAX;
-                vacant.insert(KeyEntry { key, last }).into_mut()
-            }
-        };
+        let log = &mut self.logs[index];
+        let last = self.last_rows.value_mut(group, key, || NO_ROW);
         for row in rows {
-            entry.last = push_row(log, entry.last, row);
+            *last = push_row(log, *last, row);
         }
     }
 
     /// The rows of `key`, of key group `group`, in the order they came;
     /// an error for a log that is not such rows.
     pub(super) fn rows(&self, group: u32, key: &[u8]) -> Result<Vec<&[u8]>> {
-        let Some(GroupRows {
-            keys,
-            long_keys,
-            log,
-        }) = self.groups.get(group as usize)
-        else {
-            return Ok(Vec::new());
-        };
-        let packed = PackedKey::of_short(key);
-        let found = keys.find(self.hasher.hash_one(key), |entry| {
-            matches(entry.key, packed, key, long_keys)
-        });
-        let Some(entry) = found else {
+        let (Some(&last), Some(log)) = (
+            self.last_rows.value(group, key),
+            self.logs.get(group as usize),
+        ) else {
             return Ok(Vec::new());
         };
         let mut rows = Vec::new();
-        let mut at = Some(entry.last);
+        let mut at = Some(last);
         while let Some(address) = at {
             let (back, row) = read_row(log, address).ok_or_else(corrupt)?;
             rows.push(row);
@@ -184,32 +96,18 @@ impl ListedRows {
     /// How many keys have rows.
     #[cfg(test)]
     pub(super) fn keys(&self) -> usize {
-        self.groups.iter().map(|group| group.keys.len()).sum()
+        self.last_rows.values().count()
     }
 
     /// How many bytes the logs hold.
     #[cfg(test)]
     pub(super) fn bytes(&self) -> usize {
-        let chunks = self.groups.iter().flat_map(|group| &group.log);
-        chunks.map(Vec::len).sum()
-    }
-}
-
-/// Whether `stored` is `key`, which packs to `packed` when short.
-fn matches(
-    stored: PackedKey,
-    packed: Option<PackedKey>,
-    key: &[u8],
-    long_keys: &[Box<[u8]>],
-) -> bool {
-    match packed {
-        Some(packed) => stored == packed,
-        None => stored.0 >> 56 == LONG && stored.bytes(&mut [0; 8], long_keys) == key,
+        self.logs.iter().flatten().map(Vec::len).sum()
     }
 }
 
 /// Appends `row` to `log`, linked back to the row at `previous`
-/// (`u64::MAX` for none); where it starts.
+/// ([`NO_ROW`] for none); where it starts.
 fn push_row(log: &mut Vec<Vec<u8>>, previous: u64, row: &[u8]) -> u64 {
     let length = leb128::len(row.len() as u64);
     // The back distance takes at most ten bytes; room for it is kept
@@ -219,7 +117,7 @@ fn push_row(log: &mut Vec<Vec<u8>>, previous: u64, row: &[u8]) -> u64 {
     let offset = log[chunk].len();
     let address = (chunk * CHUNK + offset) as u64;
     let back = match previous {
-        u64::MAX => 0,
+        NO_ROW => 0,
         previous => address - previous,
     };
     let bytes = &mut log[chunk];
@@ -292,30 +190,12 @@ mod tests {
         assert!(listed(&rows, 3, b"c").is_empty());
         assert!(listed(&rows, 9, b"a").is_empty());
         assert_eq!(rows.keys(), 3);
-        // Keys of seven bytes are packed, longer ones kept aside; none
-        // is taken for another.
-        let keys: [&[u8]; 6] = [
-            b"",
-            b"\0",
-            b"1234567",
-            b"12345678",
-            b"123456789",
-            b"1234567\0",
-        ];
-        for (index, key) in keys.iter().enumerate() {
-            rows.append(4, key, [&[index as u8][..]]);
-        }
-        for (index, key) in keys.iter().enumerate() {
-            assert_eq!(listed(&rows, 4, key), [vec![index as u8]]);
-        }
-        assert_eq!(rows.groups[4].long_keys.len(), 3);
-        assert_eq!(rows.keys(), 3 + keys.len());
         // A row costs its bytes, its length and its distance back: one
         // byte each here, but two for the 300-byte row's length and for
         // the distance back over it.
         assert_eq!(
             rows.bytes(),
-            (2 + 2) + 2 + (2 + 2) + 13 + (3 + 300) + (3 + 2) + 6 * 3
+            (2 + 2) + 2 + (2 + 2) + 13 + (3 + 300) + (3 + 2)
         );
     }
 
@@ -333,7 +213,7 @@ mod tests {
                 rows.append(1, b"huge", [huge.as_slice()]);
             }
         }
-        let log = &rows.groups[1].log;
+        let log = &rows.logs[1];
         assert!(log.len() > 10);
         // Every chunk is (almost) full but the huge row's, the one it cut
         // short and the last.
@@ -364,14 +244,14 @@ mod tests {
     fn a_corrupt_log_is_an_error_not_a_panic() {
         let mut rows = ListedRows::default();
         rows.append(0, b"k", [&b"first"[..], b"second"]);
-        let log = &mut rows.groups[0].log[0];
+        let log = &mut rows.logs[0][0];
         // The second row's link points before the log starts.
         log[7] = 0x7f;
         assert!(rows.rows(0, b"k").is_err());
         // A cut row.
         let mut rows = ListedRows::default();
         rows.append(0, b"k", [&b"first"[..]]);
-        rows.groups[0].log[0].truncate(4);
+        rows.logs[0][0].truncate(4);
         assert!(rows.rows(0, b"k").is_err());
     }
 }

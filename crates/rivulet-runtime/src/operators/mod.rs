@@ -23,6 +23,7 @@ mod grouping;
 mod join;
 mod join_partners;
 mod kept_rows;
+mod key_tables;
 pub(crate) mod keyed_count;
 mod listed_rows;
 mod lookup_join;

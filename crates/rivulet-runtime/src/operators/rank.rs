@@ -44,6 +44,7 @@ use super::decoded_rows::DecodedRows;
 use super::event_time::epoch_millis;
 use super::grouping::{group_key, row_keys_of, subtask_state};
 use super::kept_rows;
+use super::key_tables::KeyTables;
 use super::stored_rows::{ColumnsToStore, Lookup, RowCodec};
 use super::{Operator, SubtaskContext, name_or};
 use crate::changelog::{ROW_KIND_COLUMN, RowKind, row_kinds};
@@ -182,6 +183,11 @@ impl RankSpec {
             RowCodec::of_fields(&payload(input, key), lookup).map_err(|e| converter_error(&e))?;
         let window_end = self.window_end_index(input)?;
         let update_before = self.update_before || row_kind.is_some();
+        let state = subtask_state(self.state_backend.as_deref(), context)?;
+        // Only a Top-N of an insert-only input, over no windows, keeps one
+        // value per key and nothing else.
+        let owns_its_table =
+            state.store().updates_in_place() && row_kind.is_none() && window_end.is_none();
         Ok(Rank {
             key,
             row_kind,
@@ -198,7 +204,8 @@ impl RankSpec {
             row_scratch: Vec::new(),
             output: self.output_schema(input)?,
             max_parallelism: context.max_parallelism,
-            state: subtask_state(self.state_backend.as_deref(), context)?,
+            tops: owns_its_table.then(KeyTables::default),
+            state,
             name,
         })
     }
@@ -240,6 +247,10 @@ pub struct Rank {
     row_scratch: Vec<u8>,
     output: SchemaRef,
     max_parallelism: u32,
+    /// Each key's kept rows, in the Top-N's own table (see
+    /// [`super::key_tables`]), when it is in memory, of an insert-only
+    /// input, over no windows; in keyed state otherwise.
+    tops: Option<KeyTables<Vec<u8>>>,
     state: KeyedState,
 }
 
@@ -383,11 +394,13 @@ impl Rank {
         }
     }
 
-    /// Puts one row in its place among the kept rows of the current key.
-    /// The changes go to `out`; a window Top-N emits none as rows come
-    /// (`None`) and keeps each window's rows under its own `namespace`.
+    /// Puts one row in its place among the kept rows of `key` (of key
+    /// group `group`, the current key for rows in keyed state). The changes
+    /// go to `out`; a window Top-N emits none as rows come (`None`) and
+    /// keeps each window's rows under its own `namespace`.
     fn rank_row(
         &mut self,
+        (group, key): (u32, &[u8]),
         namespace: &[u8],
         sort_key: &[u8],
         (columns, arrived): (Option<&ColumnsToStore>, usize),
@@ -398,28 +411,35 @@ impl Rank {
         let keeps_all = self.row_kind.is_some();
         // The kept rows change where they lie: read in place, and the row
         // put among them with one move of those after it.
-        self.state
-            .update_raw_value(TOP_ROWS, namespace, &mut |stored| {
-                let bytes = stored.as_deref().unwrap_or_default();
-                // Without newer first, after every row that does not sort
-                // after it: arrival order breaks ties.
-                let ranked = if keeps_all { usize::MAX } else { limit };
-                let place = kept_rows::place(bytes, sort_key, !newer_first_on_ties, ranked)?;
-                if place >= limit && !keeps_all {
-                    // Most rows of a key with many rank below them all.
-                    return Ok(());
-                }
-                if let Some(out) = out.as_deref_mut() {
-                    let arriving = ((&self.rows, columns), arrived);
-                    show_ranks_moved(bytes, (place, limit), arriving, update_before, out)?;
-                }
-                // Only now is the row encoded: most rows of a key with many
-                // never are.
-                let row = &mut self.row_scratch;
-                encode_arrived(&mut self.rows, (columns, arrived), row);
-                let bytes = stored.get_or_insert_with(Vec::new);
-                kept_rows::insert(bytes, place, (sort_key, row), (!keeps_all).then_some(limit))
-            })
+        let mut rank = |stored: &mut Option<Vec<u8>>| -> Result<()> {
+            let bytes = stored.as_deref().unwrap_or_default();
+            // Without newer first, after every row that does not sort
+            // after it: arrival order breaks ties.
+            let ranked = if keeps_all { usize::MAX } else { limit };
+            let place = kept_rows::place(bytes, sort_key, !newer_first_on_ties, ranked)?;
+            if place >= limit && !keeps_all {
+                // Most rows of a key with many rank below them all.
+                return Ok(());
+            }
+            if let Some(out) = out.as_deref_mut() {
+                let arriving = ((&self.rows, columns), arrived);
+                show_ranks_moved(bytes, (place, limit), arriving, update_before, out)?;
+            }
+            // Only now is the row encoded: most rows of a key with many
+            // never are.
+            let row = &mut self.row_scratch;
+            encode_arrived(&mut self.rows, (columns, arrived), row);
+            let bytes = stored.get_or_insert_with(Vec::new);
+            kept_rows::insert(bytes, place, (sort_key, row), (!keeps_all).then_some(limit))
+        };
+        let Some(tops) = &mut self.tops else {
+            return self.state.update_raw_value(TOP_ROWS, namespace, &mut rank);
+        };
+        let kept = tops.value_mut(group, key, Vec::new);
+        let mut stored = (!kept.is_empty()).then(|| std::mem::take(kept));
+        let ranked = rank(&mut stored);
+        *kept = stored.unwrap_or_default();
+        ranked
     }
 
     /// Takes one kept copy of a retracted row out of the current key's
@@ -536,7 +556,9 @@ impl Operator for Rank {
                 None => None,
             };
             let key = keys.key(index);
-            self.state.set_current_key(groups[index], key)?;
+            if self.tops.is_none() {
+                self.state.set_current_key(groups[index], key)?;
+            }
             if kinds[index].retracts() {
                 let mut row = Vec::new();
                 encode_arrived(&mut self.rows, (columns.as_ref(), index), &mut row);
@@ -546,6 +568,7 @@ impl Operator for Rank {
             let namespace = fires_at.map_or_else(Vec::new, |at| at.to_be_bytes().to_vec());
             let out = fires_at.is_none().then_some(&mut changes);
             self.rank_row(
+                (groups[index], key),
                 &namespace,
                 sort_keys.row(index).as_ref(),
                 (columns.as_ref(), index),
@@ -765,9 +788,9 @@ mod tests {
         assert_eq!(changes(&out), ["+I 5 1", "+U 9 1"]);
         let (keys, groups) =
             row_keys_of(&batch(&[("a", 0)]), Some(0), rank.max_parallelism, "test").unwrap();
-        rank.state.set_current_key(groups[0], keys.key(0)).unwrap();
-        let stored = rank.state.raw_value(TOP_ROWS, &[]).unwrap().unwrap();
-        let kept = kept_rows::read(&stored).unwrap();
+        let tops = rank.tops.as_ref().expect("in its own table");
+        let stored = tops.value(groups[0], keys.key(0)).unwrap();
+        let kept = kept_rows::read(stored).unwrap();
         assert_eq!(kept.len(), 1);
         assert!(kept[0].1.is_empty(), "only the sort key is kept");
     }
