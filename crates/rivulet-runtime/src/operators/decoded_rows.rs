@@ -10,7 +10,7 @@
 //! decoded, an arriving one copied from its batch's buffers.
 
 use arrow_array::{ArrayRef, make_array};
-use arrow_buffer::{BooleanBufferBuilder, Buffer, MutableBuffer, NullBufferBuilder, bit_util};
+use arrow_buffer::{BooleanBufferBuilder, Buffer, MutableBuffer, NullBufferBuilder};
 use arrow_data::ArrayDataBuilder;
 
 use super::stored_rows::{
@@ -172,22 +172,19 @@ impl DecodedRows {
                 .as_ref()
                 .is_some_and(|nulls| nulls.is_null(row));
             valid.append(!null);
-            let values = column.values.as_slice();
             match decoding {
                 Decoding::Fixed(width, decoded) => {
-                    decoded.extend_from_slice(&values[row * *width..][..*width]);
+                    decoded.extend_from_slice(column.fixed(row, *width));
                 }
                 Decoding::Boolean(decoded) => {
-                    decoded.append(!null && bit_util::get_bit(values, column.first_bit + row));
+                    decoded.append(!null && column.bit(row));
                 }
                 Decoding::Bytes {
                     offsets,
                     values: decoded,
                 } => {
                     if !null {
-                        let ends = column.offsets.as_deref().unwrap_or_default();
-                        let range = ends.get(row..row + 2).unwrap_or(&[0, 0]);
-                        decoded.extend_from_slice(&values[range[0] as usize..range[1] as usize]);
+                        decoded.extend_from_slice(column.bytes(row));
                     }
                     offsets.push(end_offset(decoded)?);
                 }
@@ -251,51 +248,12 @@ fn end_offset(values: &[u8]) -> Result<i32> {
 mod tests {
     use std::sync::Arc;
 
-    use arrow_array::{BinaryArray, BooleanArray, Decimal128Array, Int32Array, StringArray};
-    use arrow_array::{Int64Array, StructArray, TimestampMillisecondArray};
+    use arrow_array::{Int64Array, StructArray};
     use arrow_schema::{DataType, Field, Fields};
 
     use super::*;
     use crate::operators::stored_rows::Lookup;
-
-    fn columns() -> Vec<ArrayRef> {
-        vec![
-            Arc::new(Int64Array::from(vec![
-                Some(1),
-                None,
-                Some(-3),
-                Some(i64::MAX),
-            ])),
-            Arc::new(StringArray::from(vec![
-                Some("a".repeat(40)),
-                Some(String::new()),
-                None,
-                Some("é".into()),
-            ])),
-            Arc::new(BooleanArray::from(vec![
-                Some(true),
-                Some(false),
-                None,
-                Some(true),
-            ])),
-            Arc::new(
-                TimestampMillisecondArray::from(vec![Some(5), Some(-5), None, Some(0)])
-                    .with_timezone("UTC"),
-            ),
-            Arc::new(
-                Decimal128Array::from(vec![Some(12345), None, Some(-1), Some(0)])
-                    .with_precision_and_scale(23, 3)
-                    .unwrap(),
-            ),
-            Arc::new(BinaryArray::from(vec![
-                Some(&b"\x00\xff"[..]),
-                None,
-                Some(b""),
-                Some(b"x"),
-            ])),
-            Arc::new(Int32Array::from(vec![None, Some(2), Some(3), Some(4)])),
-        ]
-    }
+    use crate::operators::stored_rows::tests::flat_columns;
 
     /// Rows of `columns` stored and read back, or copied as they arrive,
     /// by turns, come out as the columns were.
@@ -318,7 +276,7 @@ mod tests {
 
     #[test]
     fn rows_decoded_and_rows_copied_make_one_batch_in_their_order() {
-        let columns = columns();
+        let columns = flat_columns();
         assert_eq!(decoded_by_turns(&columns), columns);
         // Sliced arrays (a boolean's first bit, offsets) copy from their start.
         let sliced: Vec<ArrayRef> = columns.iter().map(|c| c.slice(1, 3)).collect();

@@ -36,9 +36,10 @@
 //! Rows are stored as [`RowCodec`] lays them out. An inner join reading
 //! no changelog, with no TTL, in memory, lists each key's rows one after
 //! another, in a log per key group (a regular join) or in buckets by when
-//! they go (an interval or window join), and leaves out a column that copies the
-//! key (see [`Storage`]); other joins keep each row in keyed state with
-//! how often it came and, for outer joins, how many partners it has. With `table.exec.state.ttl`
+//! they go (an interval or window join), and leaves out a column that
+//! copies the key (see [`Storage`]); other joins keep each row in keyed
+//! state with how often it came and, for outer joins, how many partners
+//! it has. With `table.exec.state.ttl`
 //! a stored row expires that long after it was written: it is no longer
 //! joined, and it is dropped when next read, as Flink's state TTL
 //! (`OnCreateAndWrite`, never returning expired state).

@@ -147,9 +147,8 @@ pub(super) fn unzigzag(value: u64) -> i64 {
     ((value >> 1) as i64) ^ -((value & 1) as i64)
 }
 
-/// Value `row` of an integer column `width` (4 or 8) bytes wide, widened.
-fn integer_at(values: &[u8], width: usize, row: usize) -> i64 {
-    let bytes = &values[row * width..][..width];
+/// An integer's 4 or 8 little-endian `bytes`, widened.
+fn widened(bytes: &[u8]) -> i64 {
     match bytes.try_into() {
         Ok(four) => i64::from(i32::from_le_bytes(four)),
         Err(_) => bytes.try_into().map_or(0, i64::from_le_bytes),
@@ -186,6 +185,23 @@ pub(super) struct ColumnToStore {
 }
 
 impl ColumnToStore {
+    /// Row `row`'s value of a fixed-width column `width` bytes wide.
+    pub(super) fn fixed(&self, row: usize, width: usize) -> &[u8] {
+        &self.values[row * width..][..width]
+    }
+
+    /// Row `row`'s value of a boolean column.
+    pub(super) fn bit(&self, row: usize) -> bool {
+        bit_util::get_bit(&self.values, self.first_bit + row)
+    }
+
+    /// Row `row`'s value of a string or binary column.
+    pub(super) fn bytes(&self, row: usize) -> &[u8] {
+        let offsets = self.offsets.as_deref().unwrap_or_default();
+        let range = offsets.get(row..row + 2).unwrap_or(&[0, 0]);
+        &self.values[range[0] as usize..range[1] as usize]
+    }
+
     fn of(data: &ArrayData, codec: &ColumnCodec) -> ColumnToStore {
         let (offset, len) = (data.offset(), data.len());
         let (values, first_bit, offsets) = match codec {
@@ -318,23 +334,19 @@ impl RowCodec {
                 out[start + index / 8] |= 1 << (index % 8);
                 continue;
             }
-            let values = column.values.as_slice();
             match codec {
                 ColumnCodec::Fixed(width) => {
-                    out.extend_from_slice(&values[row * *width..][..*width]);
+                    out.extend_from_slice(column.fixed(row, *width));
                 }
                 ColumnCodec::Boolean => {
-                    let bit = bit_util::get_bit(values, column.first_bit + row);
-                    out.push(u8::from(bit));
+                    out.push(u8::from(column.bit(row)));
                 }
                 ColumnCodec::Integer { width, base } => {
-                    let value = integer_at(values, *width, row);
+                    let value = widened(column.fixed(row, *width));
                     leb128::push(out, zigzag(value.wrapping_sub(*base.get_or_insert(value))));
                 }
                 ColumnCodec::Bytes(dictionary) => {
-                    let offsets = column.offsets.as_deref().unwrap_or_default();
-                    let value = &values[offsets[row] as usize..offsets[row + 1] as usize];
-                    push_bytes(dictionary, value, out);
+                    push_bytes(dictionary, column.bytes(row), out);
                 }
             }
         }
@@ -371,7 +383,7 @@ impl RowCodec {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use arrow_array::{
         BinaryArray, BooleanArray, Decimal128Array, Float64Array, Int32Array, Int64Array,
         StringArray, StructArray, TimestampMillisecondArray, UInt64Array,
@@ -390,7 +402,8 @@ mod tests {
         codec.decode(rows.into_iter()).unwrap()
     }
 
-    fn flat_columns() -> Vec<ArrayRef> {
+    /// Columns of every flat type, with NULLs, empty and long values.
+    pub(in crate::operators) fn flat_columns() -> Vec<ArrayRef> {
         vec![
             Arc::new(Int64Array::from(vec![
                 Some(1),
