@@ -181,6 +181,14 @@ impl RankSpec {
         };
         let rows =
             RowCodec::of_fields(&payload(input, key), lookup).map_err(|e| converter_error(&e))?;
+        // A Top-N of more than one row reads a kept row back each time one
+        // ranks above it (Nexmark q19: 2.1 rows a bid, against 0.7 kept):
+        // its strings are kept as they are. Coded, they took 8% of q19's
+        // instructions to write and read, for a fifth less memory.
+        let rows = match self.limit {
+            0 | 1 => rows,
+            _ => rows.leaving_values_uncoded(),
+        };
         let window_end = self.window_end_index(input)?;
         let update_before = self.update_before || row_kind.is_some();
         let state = subtask_state(self.state_backend.as_deref(), context)?;

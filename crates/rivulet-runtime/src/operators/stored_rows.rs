@@ -279,6 +279,28 @@ impl RowCodec {
             .map_err(arrow_error)
     }
 
+    /// This codec, storing string values its dictionaries do not number as
+    /// they are rather than in an alphabet code: for rows read back far
+    /// more often than stored, where decoding the code costs more than the
+    /// bytes it saves are worth.
+    pub(super) fn leaving_values_uncoded(self) -> RowCodec {
+        match self {
+            RowCodec::Compact { types, columns } => RowCodec::Compact {
+                types,
+                columns: columns
+                    .into_iter()
+                    .map(|column| match column {
+                        ColumnCodec::Bytes(dictionary) => {
+                            ColumnCodec::Bytes(Box::new(dictionary.leaving_uncoded()))
+                        }
+                        other => other,
+                    })
+                    .collect(),
+            },
+            arrow @ RowCodec::Arrow(_) => arrow,
+        }
+    }
+
     /// `columns` (of this codec's types), to encode rows of.
     pub(super) fn columns_to_store(&self, columns: &[ArrayRef]) -> Result<ColumnsToStore> {
         let (types, codecs) = match self {
@@ -522,6 +544,23 @@ pub(super) mod tests {
         // Numbered first, then coded: both read back.
         assert_eq!(numbered.row(9), [0, 9 << 2 | 1]);
         assert_eq!(again.row(9)[1], 7 << 2 | 2);
+        let rows = (0..4096).map(|row| again.row(row));
+        assert_eq!(codec.decode(rows).unwrap(), [rare]);
+    }
+
+    #[test]
+    fn a_codec_leaving_values_uncoded_stores_rare_strings_as_they_are() {
+        let mut codec = RowCodec::new(&[DataType::Utf8], Lookup::Never)
+            .unwrap()
+            .leaving_values_uncoded();
+        let rare: ArrayRef = Arc::new(StringArray::from_iter_values(
+            (0..4096).map(|n| format!("value {n}")),
+        ));
+        codec.encode(std::slice::from_ref(&rare)).unwrap();
+        let again = codec.encode(std::slice::from_ref(&rare)).unwrap();
+        // The bitmap, the length and the bytes: no code, though every
+        // byte is of the first values' alphabet.
+        assert_eq!(again.row(9), [&[0, 7 << 2][..], b"value 9"].concat());
         let rows = (0..4096).map(|row| again.row(row));
         assert_eq!(codec.decode(rows).unwrap(), [rare]);
     }

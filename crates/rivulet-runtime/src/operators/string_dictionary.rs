@@ -60,6 +60,8 @@ pub(super) struct StringDictionary {
     /// Once closed, the code for values without a number, if their bytes
     /// are few enough.
     code: Option<AlphabetCode>,
+    /// Whether values without a number stay as they are, never coded.
+    uncoded: bool,
 }
 
 /// Value `number` of `bytes` ended by `ends`.
@@ -81,6 +83,15 @@ impl StringDictionary {
         StringDictionary {
             skips_rare: true,
             ..StringDictionary::default()
+        }
+    }
+
+    /// A dictionary whose values without a number are stored as they are,
+    /// not in an [`AlphabetCode`].
+    pub(super) fn leaving_uncoded(self) -> StringDictionary {
+        StringDictionary {
+            uncoded: true,
+            ..self
         }
     }
 
@@ -114,7 +125,9 @@ impl StringDictionary {
         if repeats_rarely || numbered >= MAX_VALUES || self.bytes.len() >= MAX_BYTES {
             self.closed = true;
             self.skipping = repeats_rarely && self.skips_rare;
-            self.code = AlphabetCode::of_sample(&self.bytes);
+            if !self.uncoded {
+                self.code = AlphabetCode::of_sample(&self.bytes);
+            }
         }
         Some(number)
     }
@@ -166,6 +179,13 @@ mod tests {
         }
         assert_eq!(dictionary.number(b"new"), None);
         assert!(dictionary.code().is_some());
+        let mut uncoded = StringDictionary::default().leaving_uncoded();
+        for n in 0..PROBATION {
+            uncoded.number(n.to_string().as_bytes());
+        }
+        assert_eq!(uncoded.number(b"new"), None);
+        assert!(uncoded.code().is_none());
+        assert!(uncoded.code_for(b"12").is_none());
         let mut skipping = StringDictionary::skipping_rare();
         for n in 0..PROBATION {
             skipping.number(n.to_string().as_bytes());
