@@ -28,13 +28,13 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
 use arrow_array::{Array, ArrayRef, StringArray, new_null_array};
 use arrow_schema::DataType;
-use regex::Regex;
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::type_coercion::binary::comparison_coercion;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion::prelude::SessionContext;
+use regex::Regex;
 
 /// Registers Rivulet's Flink-compatible functions on `context`.
 pub fn register(context: &SessionContext) {
