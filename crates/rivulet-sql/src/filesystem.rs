@@ -93,10 +93,12 @@ fn unescape_delimiter(text: &str) -> Option<char> {
 
 /// The source for a filesystem table read by a query.
 /// How many rows a batch of the source holds. JSON lines come 2048 at a
-/// time: with 8192, the Nexmark queries that keep much state peaked 45 –
-/// 60 MB higher (q9 at 1020 against 970 MB, q19 670 against 610, q20 786 –
-/// 809 against 741 – 745), the allocator holding more of the larger
-/// batches' freed buffers, at the same speed. The other formats keep 8192
+/// time: with 8192, the Nexmark queries that keep much state peaked 30 –
+/// 60 MB higher (q9 at 1022 against 972 – 988 MB, q19 668 against 600 –
+/// 604, q20 797 against 734 – 741), the allocator holding more of the
+/// larger batches' freed buffers. The cost is in the aggregations that
+/// emit each batch's updates (q4, q17, q18: 5 – 10% fewer rows a second);
+/// the other queries ran within their noise. The other formats keep 8192
 /// rows, not measured otherwise.
 fn batch_rows(format: &str) -> usize {
     match format {
