@@ -705,6 +705,48 @@ mod tests {
     }
 
     #[test]
+    fn a_top_n_of_more_than_one_row_keeps_its_strings_as_they_are() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Utf8, false),
+            Field::new("price", DataType::Int64, true),
+            Field::new("extra", DataType::Utf8, true),
+        ]));
+        // Letters that rarely repeat: past its first values the column's
+        // dictionary takes no more and would code them in 4 bits a letter.
+        let letters = |n: usize| -> String {
+            format!("{n:08}")
+                .bytes()
+                .map(|d| char::from(d - b'0' + b'a'))
+                .collect()
+        };
+        let kept = |limit: u64| {
+            let mut rank = spec(limit, None, None)
+                .create(&schema, &SubtaskContext::alone())
+                .unwrap();
+            let rows = 5000;
+            let batch = RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(StringArray::from_iter_values(
+                        (0..rows).map(|n| n.to_string()),
+                    )),
+                    Arc::new(Int64Array::from_iter_values(0..rows as i64)),
+                    Arc::new(StringArray::from_iter_values((0..rows).map(letters))),
+                ],
+            )
+            .unwrap();
+            rank.process_batch(batch, &mut Vec::new()).unwrap();
+            let tops = rank.tops.as_ref().unwrap();
+            let raw = letters(rows - 1);
+            tops.values()
+                .filter(|bytes| bytes.windows(raw.len()).any(|w| w == raw.as_bytes()))
+                .count()
+        };
+        assert_eq!(kept(2), 1, "a Top-2 keeps the last string whole");
+        assert_eq!(kept(1), 0, "a Top-1 keeps it coded");
+    }
+
+    #[test]
     fn a_top_n_of_a_changelog_moves_the_rows_after_a_retracted_one_up() {
         use RowKind::*;
         let schema = Arc::new(Schema::new(vec![
