@@ -91,7 +91,6 @@ fn unescape_delimiter(text: &str) -> Option<char> {
     }
 }
 
-/// The source for a filesystem table read by a query.
 /// How many rows a batch of the source holds. JSON lines come 2048 at a
 /// time: with 8192, the Nexmark queries that keep much state peaked 30 –
 /// 60 MB higher (q9 at 1022 against 972 – 988 MB, q19 668 against 600 –
@@ -107,6 +106,7 @@ fn batch_rows(format: &str) -> usize {
     }
 }
 
+/// The source for a filesystem table read by a query.
 pub fn source(
     options: &BTreeMap<String, String>,
     physical: &Schema,
