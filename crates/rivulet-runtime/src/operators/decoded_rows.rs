@@ -167,10 +167,7 @@ impl DecodedRows {
             _ => return Err(corrupt("decoded by another codec")),
         };
         for ((decoding, valid), column) in decoded.iter_mut().zip(to_store) {
-            let null = column
-                .nulls
-                .as_ref()
-                .is_some_and(|nulls| nulls.is_null(row));
+            let null = column.is_null(row);
             valid.append(!null);
             match decoding {
                 Decoding::Fixed(width, decoded) => {

@@ -174,17 +174,22 @@ pub(super) enum ColumnsToStore {
 
 /// One column's buffers, from its first row on.
 pub(super) struct ColumnToStore {
-    pub(super) nulls: Option<NullBuffer>,
+    nulls: Option<NullBuffer>,
     /// The values of a fixed-width column, or the bits of a boolean one;
     /// the bytes of a string column.
-    pub(super) values: Buffer,
+    values: Buffer,
     /// A boolean column's first bit in `values`.
-    pub(super) first_bit: usize,
+    first_bit: usize,
     /// A string column's offsets.
-    pub(super) offsets: Option<ScalarBuffer<i32>>,
+    offsets: Option<ScalarBuffer<i32>>,
 }
 
 impl ColumnToStore {
+    /// Whether row `row` is NULL.
+    pub(super) fn is_null(&self, row: usize) -> bool {
+        self.nulls.as_ref().is_some_and(|nulls| nulls.is_null(row))
+    }
+
     /// Row `row`'s value of a fixed-width column `width` bytes wide.
     pub(super) fn fixed(&self, row: usize, width: usize) -> &[u8] {
         &self.values[row * width..][..width]
@@ -348,11 +353,7 @@ impl RowCodec {
         let start = out.len();
         out.resize(start + codecs.len().div_ceil(8), 0);
         for (index, (column, codec)) in columns.iter().zip(codecs.iter_mut()).enumerate() {
-            if column
-                .nulls
-                .as_ref()
-                .is_some_and(|nulls| nulls.is_null(row))
-            {
+            if column.is_null(row) {
                 out[start + index / 8] |= 1 << (index % 8);
                 continue;
             }
