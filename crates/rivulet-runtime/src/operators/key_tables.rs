@@ -140,6 +140,14 @@ impl<V> KeyTables<V> {
         found.map(|(_, value)| value)
     }
 
+    /// Every value of key group `group`, in no particular order.
+    pub(super) fn group_values_mut(&mut self, group: u32) -> impl Iterator<Item = &mut V> {
+        let table = self.groups.get_mut(group as usize);
+        table
+            .into_iter()
+            .flat_map(|table| table.entries.iter_mut().map(|(_, value)| value))
+    }
+
     /// Every value, in no particular order.
     #[cfg(test)]
     pub(super) fn values(&self) -> impl Iterator<Item = &V> {

@@ -45,6 +45,9 @@ const FIRST_CHUNK: usize = 256;
 pub(super) struct ListedRows {
     logs: Vec<Vec<Vec<u8>>>,
     last_rows: KeyTables<u64>,
+    /// The bytes of each group's log that no key reaches any more: rows a
+    /// key let go of ([`ListedRows::retain`]).
+    unreached: Vec<usize>,
 }
 
 /// Where a key with no row yet has its last one: never a row's address.
@@ -79,24 +82,88 @@ impl ListedRows {
         ) else {
             return Ok(Vec::new());
         };
-        let mut rows = Vec::new();
-        let mut at = Some(last);
-        while let Some(address) = at {
-            let (back, row) = read_row(log, address).ok_or_else(corrupt)?;
-            rows.push(row);
-            at = match back {
-                0 => None,
-                back => Some(address.checked_sub(back).ok_or_else(corrupt)?),
-            };
+        Ok(chain(log, last)?.into_iter().map(|(_, row)| row).collect())
+    }
+
+    /// Keeps only those rows of `key`, of key group `group`, that `keep`
+    /// says (one flag per row, in the order they came); the others are let
+    /// go. Nothing changes when `keep` is not one flag per row.
+    ///
+    /// The kept rows are listed again after every other row, the old ones
+    /// left unreached; once more of a group's log is unreached than
+    /// reached, the group's rows are copied into a new log.
+    pub(super) fn retain(&mut self, group: u32, key: &[u8], keep: &[bool]) -> Result<()> {
+        let index = group as usize;
+        let (true, Some(log)) = (
+            self.last_rows.value(group, key).is_some(),
+            self.logs.get_mut(index),
+        ) else {
+            return Ok(());
+        };
+        let last = self.last_rows.value_mut(group, key, || NO_ROW);
+        let rows = chain(log, *last)?;
+        if rows.len() != keep.len() || !keep.contains(&false) {
+            return Ok(());
         }
-        rows.reverse();
-        Ok(rows)
+        let let_go: usize = rows.iter().map(|(back, row)| listed_len(*back, row)).sum();
+        let kept: Vec<Vec<u8>> = (rows.iter().zip(keep))
+            .filter(|(_, keep)| **keep)
+            .map(|((_, row), _)| row.to_vec())
+            .collect();
+        *last = NO_ROW;
+        for row in &kept {
+            *last = push_row(log, *last, row);
+        }
+        if self.unreached.len() <= index {
+            self.unreached.resize(index + 1, 0);
+        }
+        self.unreached[index] += let_go;
+        let unreached = self.unreached[index];
+        let held: usize = log.iter().map(Vec::len).sum();
+        if unreached > CHUNK && 2 * unreached > held {
+            self.compact(group)?;
+        }
+        Ok(())
+    }
+
+    /// Copies every key's rows of group `group` into a new log, in the
+    /// order they came, leaving out the unreached ones.
+    fn compact(&mut self, group: u32) -> Result<()> {
+        let index = group as usize;
+        let Some(old) = self.logs.get_mut(index).map(std::mem::take) else {
+            return Ok(());
+        };
+        let mut log = Vec::new();
+        for last in self.last_rows.group_values_mut(group) {
+            let rows = chain(&old, *last)?;
+            *last = NO_ROW;
+            for (_, row) in rows {
+                *last = push_row(&mut log, *last, row);
+            }
+        }
+        self.logs[index] = log;
+        if let Some(unreached) = self.unreached.get_mut(index) {
+            *unreached = 0;
+        }
+        Ok(())
     }
 
     /// How many keys have rows.
     #[cfg(test)]
     pub(super) fn keys(&self) -> usize {
         self.last_rows.values().count()
+    }
+
+    /// How many rows the keys reach.
+    #[cfg(test)]
+    pub(super) fn reached_rows(&mut self) -> usize {
+        let mut count = 0;
+        for (group, log) in self.logs.iter().enumerate() {
+            for last in self.last_rows.group_values_mut(group as u32) {
+                count += chain(log, *last).map_or(0, |rows| rows.len());
+            }
+        }
+        count
     }
 
     /// How many bytes the logs hold.
@@ -125,6 +192,28 @@ fn push_row(log: &mut Vec<Vec<u8>>, previous: u64, row: &[u8]) -> u64 {
     leb128::push(bytes, row.len() as u64);
     bytes.extend_from_slice(row);
     address
+}
+
+/// The rows of `log` that lead to the row at `last`, each with how far
+/// back its key's previous row is, in the order they came.
+fn chain(log: &[Vec<u8>], last: u64) -> Result<Vec<(u64, &[u8])>> {
+    let mut rows = Vec::new();
+    let mut at = (last != NO_ROW).then_some(last);
+    while let Some(address) = at {
+        let (back, row) = read_row(log, address).ok_or_else(corrupt)?;
+        rows.push((back, row));
+        at = match back {
+            0 => None,
+            back => Some(address.checked_sub(back).ok_or_else(corrupt)?),
+        };
+    }
+    rows.reverse();
+    Ok(rows)
+}
+
+/// How many bytes of its log a row takes, `back` from its key's previous.
+fn listed_len(back: u64, row: &[u8]) -> usize {
+    leb128::len(back) + leb128::len(row.len() as u64) + row.len()
 }
 
 /// The chunk `needed` bytes go into: the last while it has room or can
@@ -238,6 +327,44 @@ mod tests {
             }
         }
         assert_eq!(listed(&rows, 1, b"huge"), [huge]);
+    }
+
+    #[test]
+    fn rows_let_go_leave_the_log_once_they_are_most_of_it() {
+        let mut rows = ListedRows::default();
+        let keys: Vec<[u8; 2]> = (0..50u16).map(u16::to_le_bytes).collect();
+        let row = |key: &[u8], n: u32| [key, &n.to_le_bytes(), &[3; 60]].concat();
+        for n in 0..100 {
+            for key in &keys {
+                rows.append(2, key, [row(key, n).as_slice()]);
+            }
+        }
+        let full = rows.bytes();
+        // Not one flag per row: nothing changes.
+        rows.retain(2, &keys[0], &[false; 3]).unwrap();
+        assert_eq!(listed(&rows, 2, &keys[0]).len(), 100);
+        // Every key keeps its rows of even n; the first key keeps none.
+        let evens: Vec<bool> = (0..100).map(|n| n % 2 == 0).collect();
+        rows.retain(2, &keys[0], &[false; 100]).unwrap();
+        for key in &keys[1..] {
+            rows.retain(2, key, &evens).unwrap();
+        }
+        assert!(listed(&rows, 2, &keys[0]).is_empty());
+        for key in &keys[1..] {
+            let kept: Vec<Vec<u8>> = (0..100).step_by(2).map(|n| row(key, n)).collect();
+            assert_eq!(listed(&rows, 2, key), kept);
+        }
+        // Listed again, the kept rows would make half as much again; the
+        // group was copied into a new log whenever over half of it was
+        // unreached.
+        assert!(rows.bytes() < full, "{} of {full}", rows.bytes());
+        assert!(2 * rows.unreached[2] <= rows.bytes());
+        assert_eq!(rows.reached_rows(), 49 * 50);
+        // Rows still come after the kept ones.
+        rows.append(2, &keys[0], [&b"again"[..]]);
+        rows.append(2, &keys[1], [&b"after"[..]]);
+        assert_eq!(listed(&rows, 2, &keys[0]), [b"again".to_vec()]);
+        assert_eq!(listed(&rows, 2, &keys[1]).last(), Some(&b"after".to_vec()));
     }
 
     #[test]
