@@ -44,11 +44,13 @@
 //! joined, and it is dropped when next read, as Flink's state TTL
 //! (`OnCreateAndWrite`, never returning expired state).
 
+use std::collections::HashSet;
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use arrow_array::{Array, ArrayRef, Int8Array, Int64Array, RecordBatch, UInt32Array};
+use arrow_row::Rows;
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +59,7 @@ use super::event_time::epoch_millis;
 use super::expiring_buckets::ExpiringBuckets;
 use super::grouping::{can_group_by, row_keys_of, subtask_state};
 use super::join_partners::Partners;
+use super::join_top_one::{JoinTopOne, TopOneAfter};
 use super::listed_rows::ListedRows;
 use super::row_keys::RowKeys;
 use super::stored_rows::{EncodedRows, Lookup, RowCodec};
@@ -136,6 +139,11 @@ pub struct JoinSpec {
     /// place: equal keys are what joined them.
     #[serde(default)]
     pub key_copies: [Option<String>; 2],
+    /// The Top-1 of its key every joined row goes to, when the planner
+    /// found one: the join then keeps only the rows it can show (see
+    /// [`super::join_top_one`]).
+    #[serde(default)]
+    pub top_one: Option<JoinTopOne>,
 }
 
 /// When an interval or window join's stored rows leave state: a row of
@@ -326,6 +334,28 @@ impl JoinSpec {
             }
         };
         let output = self.output_schema()?;
+        let top_one = match &self.top_one {
+            None => None,
+            // Over a changelog, or with rows leaving state, the Top-1's
+            // first row can move down.
+            Some(_)
+                if self.kind != JoinKind::Inner
+                    || self.reads_changelog()
+                    || self.expiry.is_some()
+                    || self.state_ttl_millis.is_some_and(|ttl| ttl > 0) =>
+            {
+                return Err(RuntimeError::InvalidJobGraph(format!(
+                    "{name}: only a regular inner join of insert-only inputs, without a TTL, \
+                     can keep only what a Top-1 after it shows"
+                )));
+            }
+            Some(spec) => Some(TopOneAfter::new(
+                spec,
+                &name,
+                &output,
+                [&self.left, &self.right],
+            )?),
+        };
         let state = subtask_state(self.state_backend.as_deref(), context)?;
         let ttl_millis = self.state_ttl_millis.filter(|ttl| *ttl > 0);
         // A store that reads and writes a value whole (on disk) would do so
@@ -371,6 +401,9 @@ impl JoinSpec {
             batch_partners,
             listing: Vec::new(),
             listed: Default::default(),
+            top_one,
+            deferred: Vec::new(),
+            let_go_keys: HashSet::new(),
             buckets: Default::default(),
             expiry,
             padded_at_expiry: self.padded_at_expiry(),
@@ -406,6 +439,15 @@ pub struct Join {
     listing: Vec<(usize, i64)>,
     /// A regular inner join's rows of each side, in memory.
     listed: [ListedRows; 2],
+    /// The Top-1 every joined row goes to, if the planner found one.
+    top_one: Option<TopOneAfter>,
+    /// The rows of the Top-1's ranked side to list once the rows they
+    /// joined have been emitted (by their index in the batch), if they may
+    /// still be shown then.
+    deferred: Vec<usize>,
+    /// The keys whose stored rows of the ranked side a batch of the other
+    /// side has already sorted out ([`Join::let_go_of_passed`]).
+    let_go_keys: HashSet<Box<[u8]>>,
     /// An interval or window join's rows of each side, in memory.
     buckets: [ExpiringBuckets; 2],
     /// An interval or window join's time column per side, and how long
@@ -701,7 +743,12 @@ impl Join {
                     listing.push((index, expires));
                 }
             }
-            self.list_rows(side, (group, key), rows, &listing);
+            if self.top_one.as_ref().map(TopOneAfter::ranked_side) == Some(side) {
+                self.deferred
+                    .extend(listing.iter().map(|&(index, _)| index));
+            } else {
+                self.list_rows(side, (group, key), rows, &listing);
+            }
             self.listing = listing;
             start = end;
         }
@@ -788,6 +835,28 @@ impl Join {
         for &(index, expires) in listing {
             buckets.append(key, (expires, drop_time(reach, expires)), rows.row(index));
         }
+    }
+
+    /// Lists the deferred rows of the Top-1's ranked side, `side`, that
+    /// may still be shown now that the rows they joined are emitted (their
+    /// keys, key groups, encoded rows and order keys).
+    fn list_deferred(
+        &mut self,
+        side: usize,
+        (keys, groups): (&RowKeys, &[u32]),
+        rows: &EncodedRows,
+        sort_keys: Option<&Rows>,
+    ) {
+        let (Some(top_one), Some(sort_keys)) = (&self.top_one, sort_keys) else {
+            return;
+        };
+        for &index in &self.deferred {
+            let key = (groups[index], keys.key(index));
+            if top_one.may_come_first(key, sort_keys.row(index).as_ref()) {
+                self.listed[side].append(key.0, key.1, std::iter::once(rows.row(index)));
+            }
+        }
+        self.deferred.clear();
     }
 
     /// How long after its time a stored row of `side` stays.
@@ -1092,6 +1161,78 @@ impl Join {
         arrow_select::take::take(keys.as_ref(), &indices, None).map_err(|e| self.failed(e))
     }
 
+    /// Emits the batch of `joined` to `out` (see [`Join::emit`]): with a
+    /// Top-1 after the join, only its rows that Top-1 takes (the keys and
+    /// key groups of the arrived rows say whose they are).
+    fn emit_to(
+        &mut self,
+        joined: &[Joined],
+        arrived: (usize, &[ArrayRef], &ArrayRef),
+        (keys, groups): (&RowKeys, &[u32]),
+        out: &mut Vec<RecordBatch>,
+    ) -> Result<()> {
+        let batch = self.emit(joined, Some(arrived))?;
+        let Some(top_one) = self.top_one.as_mut() else {
+            out.push(batch);
+            return Ok(());
+        };
+        let name = &self.name;
+        let failed = |message: String| RuntimeError::Operator {
+            operator: name.clone(),
+            message,
+        };
+        let key_of = |row: usize| match joined.get(row).map(|j| part(arrived.0, j)) {
+            Some(Part::Arrived(index)) => Ok((groups[*index], keys.key(*index))),
+            _ => Err(failed("a joined row of no arrived row".into())),
+        };
+        let (shown, sort_keys) = top_one.take_firsts(batch, key_of, failed)?;
+        out.extend(shown);
+        if self.storage == Storage::Kept {
+            self.let_go_of_passed(joined, arrived.0, (keys, groups), &sort_keys)?;
+        }
+        Ok(())
+    }
+
+    /// Lets go of the stored rows of the Top-1's ranked side that rows of
+    /// the other side, `side`, joined in `joined` (whose order keys are
+    /// `sort_keys`) and that can no longer come first: a row that came
+    /// before its partner is behind the best its partner made. Each key
+    /// once a batch, as the batch's [`Partners`] keep its rows as they
+    /// were.
+    fn let_go_of_passed(
+        &mut self,
+        joined: &[Joined],
+        side: usize,
+        (keys, groups): (&RowKeys, &[u32]),
+        sort_keys: &Rows,
+    ) -> Result<()> {
+        let Some(top_one) = &self.top_one else {
+            return Ok(());
+        };
+        let ranked = top_one.ranked_side();
+        if ranked == side {
+            return Ok(());
+        }
+        let mut start = 0;
+        while start < joined.len() {
+            let Part::Arrived(index) = *part(side, &joined[start]) else {
+                return Err(self.failed("a joined row of no arrived row"));
+            };
+            let end = (start..joined.len())
+                .find(|&row| *part(side, &joined[row]) != Part::Arrived(index))
+                .unwrap_or(joined.len());
+            let key = (groups[index], keys.key(index));
+            if self.let_go_keys.insert(key.1.into()) {
+                let keep: Vec<bool> = (start..end)
+                    .map(|row| top_one.may_come_first(key, sort_keys.row(row).as_ref()))
+                    .collect();
+                self.listed[ranked].retain(key.0, key.1, &keep)?;
+            }
+            start = end;
+        }
+        Ok(())
+    }
+
     /// The batch of `joined`, whose arrived rows are of the batch of the
     /// side `arrived` names, with its payload columns and its key column.
     fn emit(
@@ -1146,6 +1287,7 @@ impl Operator for Join {
         if let Some(found) = self.batch_partners.as_mut() {
             found.clear();
         }
+        self.let_go_keys.clear();
         let (keys, groups) = row_keys_of(
             &batch,
             Some(self.keys[side]),
@@ -1188,7 +1330,8 @@ impl Operator for Join {
                 &mut joined,
             )?;
             if !joined.is_empty() {
-                out.push(self.emit(&joined, Some((side, &payload, key_column)))?);
+                let arrived = (side, payload.as_slice(), key_column);
+                self.emit_to(&joined, arrived, (&keys, &groups), out)?;
             }
             return Ok(());
         }
@@ -1196,15 +1339,25 @@ impl Operator for Join {
         // thousands (q5's window maximum every count of its window): the
         // joined rows go out a batch at a time.
         let expires = |index| expiries.as_ref().map_or(i64::MAX, |e| expires_at(e, index));
+        // The order keys of the Top-1's ranked side say which of its rows
+        // to list.
+        let sort_keys = match &self.top_one {
+            Some(top_one) if top_one.ranked_side() == side => {
+                Some(top_one.arriving_sort_keys(&batch, |e| self.failed(e))?)
+            }
+            _ => None,
+        };
         let mut from = 0;
         while from < groups.len() {
             let batch_rows = (&keys, groups.as_slice());
             let at = (from, &mut joined);
             from = self.join_listed_batch(side, batch_rows, (&rows, &kinds), expires, at)?;
             if !joined.is_empty() {
-                out.push(self.emit(&joined, Some((side, &payload, key_column)))?);
+                let arrived = (side, payload.as_slice(), key_column);
+                self.emit_to(&joined, arrived, batch_rows, out)?;
                 joined.clear();
             }
+            self.list_deferred(side, batch_rows, &rows, sort_keys.as_ref());
         }
         Ok(())
     }
@@ -1276,6 +1429,7 @@ mod tests {
             state_backend: None,
             expiry: None,
             key_copies: [None, None],
+            top_one: None,
         }
     }
 
@@ -1365,6 +1519,46 @@ mod tests {
             let mut join = spec.create(&context()).unwrap();
             assert_eq!(join.storage, storage);
             join_every_partner_each_time(&mut join);
+        }
+    }
+
+    #[test]
+    fn a_join_ranked_by_a_top_one_shows_and_keeps_only_rows_that_can_come_first() {
+        for (backend, storage) in [("hashmap", Storage::Kept), ("rocksdb", Storage::Entries)] {
+            let mut spec = spec(JoinKind::Inner, None);
+            spec.state_backend = Some(backend.into());
+            spec.top_one = Some(JoinTopOne {
+                side: 1,
+                order: vec![super::super::SortKey {
+                    column: "price".into(),
+                    descending: true,
+                    nulls_first: false,
+                }],
+                condition: Some("price < 100".into()),
+            });
+            let mut join = spec.create(&context()).unwrap();
+            assert_eq!(join.storage, storage);
+            let mut out = Vec::new();
+            // Before any partner: all kept.
+            join.process_input(1, right(&[(1, 50), (1, 200), (2, 30)]), &mut out)
+                .unwrap();
+            // 200 fails the condition; 50 is key 1's first.
+            join.process_input(0, left(&[(Some(1), "a")]), &mut out)
+                .unwrap();
+            // 40 is behind 50, 60 before it (then tied by the next 60), and
+            // 300 fails the condition but may pass with another partner.
+            let bids = right(&[(1, 40), (1, 60), (1, 300), (1, 60)]);
+            join.process_input(1, bids, &mut out).unwrap();
+            // A second row of key 1 joins no bid before 60; key 2's first.
+            join.process_input(0, left(&[(Some(1), "b"), (Some(2), "c")]), &mut out)
+                .unwrap();
+            assert_eq!(rows(&out), ["+I a 50", "+I a 60", "+I c 30"], "{backend}");
+            assert_eq!(join.top_one.as_ref().map(TopOneAfter::keys), Some(2));
+            if storage == Storage::Kept {
+                // 200 and 300, which may pass with another partner; not
+                // 40 nor either 60, nor 50 and 30 once they were shown.
+                assert_eq!(join.listed[1].reached_rows(), 2);
+            }
         }
     }
 
@@ -1743,6 +1937,7 @@ mod tests {
                 padded_at_expiry,
             }),
             key_copies: [None, None],
+            top_one: None,
         }
     }
 

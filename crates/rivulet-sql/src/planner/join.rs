@@ -273,6 +273,8 @@ impl GraphBuilder<'_> {
             state_backend: self.state_backend.clone(),
             expiry,
             key_copies: [left_copy, right_copy],
+            // Set by a Top-1 after it ([`super::rank`]).
+            top_one: None,
         });
         let mut stream = Stream::positional(vertex, left.schema);
         self.push_operator(&mut stream, operator)?;
