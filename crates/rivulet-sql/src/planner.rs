@@ -46,6 +46,7 @@ mod changelog_mode;
 mod hop_slicing;
 mod interval;
 mod join;
+mod join_top_one;
 mod lookup_join;
 mod over;
 mod rank;

@@ -197,7 +197,7 @@ impl GraphBuilder<'_> {
                 input.schema.field_with_name(&sort.column).map(|f| f.data_type()),
                 Ok(arrow_schema::DataType::Timestamp(..))
             ));
-        let operator = OperatorSpec::Rank(RankSpec {
+        let rank = RankSpec {
             name: Some(self.operator_name("Rank")),
             key: RANK_KEY.into(),
             order,
@@ -208,7 +208,9 @@ impl GraphBuilder<'_> {
             window_end,
             // Until the sink says it reads none ([`super::changelog_mode`]).
             update_before: true,
-        });
+        };
+        self.rank_in_join(&input, &rank, vertex)?;
+        let operator = OperatorSpec::Rank(rank);
         let mut stream = Stream::positional(vertex, input.schema);
         self.push_operator(&mut stream, operator)?;
         Ok(stream)
