@@ -356,6 +356,10 @@ impl JoinSpec {
                 [&self.left, &self.right],
             )?),
         };
+        let left_width = match self.kind.emits(0) {
+            true => self.payload_fields(0, keys[0]).len(),
+            false => 0,
+        };
         let state = subtask_state(self.state_backend.as_deref(), context)?;
         let ttl_millis = self.state_ttl_millis.filter(|ttl| *ttl > 0);
         // A store that reads and writes a value whole (on disk) would do so
@@ -402,6 +406,7 @@ impl JoinSpec {
             listing: Vec::new(),
             listed: Default::default(),
             top_one,
+            left_width,
             deferred: Vec::new(),
             let_go_keys: HashSet::new(),
             buckets: Default::default(),
@@ -441,6 +446,8 @@ pub struct Join {
     listed: [ListedRows; 2],
     /// The Top-1 every joined row goes to, if the planner found one.
     top_one: Option<TopOneAfter>,
+    /// How many of the output's columns are the left side's.
+    left_width: usize,
     /// The rows of the Top-1's ranked side to list once the rows they
     /// joined have been emitted (by their index in the batch), if they may
     /// still be shown then.
@@ -689,15 +696,17 @@ impl Join {
     ///
     /// Starts at row `from`, and stops after the run that makes `out` hold
     /// a batch's rows ([`JOINED_BATCH_ROWS`]): answers where to go on
-    /// (the batch's length when it is done).
+    /// (the batch's length when it is done). Rows of a Top-1's ranked side
+    /// that `hopeful` says cannot come first are neither joined nor listed.
     fn join_listed_batch(
         &mut self,
         side: usize,
         (keys, groups): (&RowKeys, &[u32]),
-        (rows, kinds): (&EncodedRows, &[RowKind]),
+        (rows, kinds, hopeful): (&EncodedRows, &[RowKind], Option<&[bool]>),
         expiries: impl Fn(usize) -> i64,
         (from, out): (usize, &mut Vec<Joined>),
     ) -> Result<usize> {
+        let hopeful = |index: usize| hopeful.is_none_or(|hopeful| hopeful[index]);
         let count = groups.len();
         let mut start = from;
         while start < count && out.len() < JOINED_BATCH_ROWS {
@@ -711,6 +720,10 @@ impl Join {
                 .find(|&row| keys.has_null(row) || keys.key(row) != key)
                 .unwrap_or(count);
             let group = groups[start];
+            if !(start..end).any(hopeful) {
+                start = end;
+                continue;
+            }
             let (mut partners, found) = if self.batch_partners.is_some() {
                 (
                     Vec::new(),
@@ -722,6 +735,9 @@ impl Join {
             let mut listing = std::mem::take(&mut self.listing);
             listing.clear();
             for (index, &kind) in kinds.iter().enumerate().take(end).skip(start) {
+                if !hopeful(index) {
+                    continue;
+                }
                 if let (Some(range), Some(batch_partners)) = (&found, &self.batch_partners) {
                     for &(row, _) in batch_partners.entries(range.clone()) {
                         let partner = Part::Found(row);
@@ -1171,11 +1187,13 @@ impl Join {
         (keys, groups): (&RowKeys, &[u32]),
         out: &mut Vec<RecordBatch>,
     ) -> Result<()> {
-        let batch = self.emit(joined, Some(arrived))?;
-        let Some(top_one) = self.top_one.as_mut() else {
-            out.push(batch);
+        let Some(top_one) = &self.top_one else {
+            out.push(self.emit(joined, Some(arrived))?);
             return Ok(());
         };
+        // The columns the Top-1's choice reads first, then the rows it
+        // shows whole.
+        let (read, sides) = self.emit_wanted(joined, arrived, top_one.read_columns())?;
         let name = &self.name;
         let failed = |message: String| RuntimeError::Operator {
             operator: name.clone(),
@@ -1185,8 +1203,11 @@ impl Join {
             Some(Part::Arrived(index)) => Ok((groups[*index], keys.key(*index))),
             _ => Err(failed("a joined row of no arrived row".into())),
         };
-        let (shown, sort_keys) = top_one.take_firsts(batch, key_of, failed)?;
-        out.extend(shown);
+        let Some(top_one) = self.top_one.as_mut() else {
+            return Ok(());
+        };
+        let (firsts, sort_keys) = top_one.choose_firsts(&read, key_of, failed)?;
+        out.extend(self.emit_kept(joined, arrived, sides, &firsts)?);
         if self.storage == Storage::Kept {
             self.let_go_of_passed(joined, arrived.0, (keys, groups), &sort_keys)?;
         }
@@ -1242,21 +1263,9 @@ impl Join {
     ) -> Result<RecordBatch> {
         let mut columns = Vec::new();
         for side in 0..2 {
-            if !self.kind.emits(side) {
-                continue;
+            if self.kind.emits(side) {
+                columns.extend(self.side_output(side, joined, arrived)?);
             }
-            let of_side = arrived.filter(|(of, ..)| *of == side);
-            let mut side_columns = self.side_columns(side, joined, of_side.map(|(_, c, _)| c))?;
-            match (self.key_copies[side], arrived) {
-                (Some(at), Some((of, _, keys))) if of != side && at <= side_columns.len() => {
-                    side_columns.insert(at, self.key_copy_column(side, joined, keys)?);
-                }
-                (Some(_), _) if of_side.is_none() => {
-                    return Err(self.failed("stored rows without their key's copy to show"));
-                }
-                _ => {}
-            }
-            columns.extend(side_columns);
         }
         if self.updates {
             columns.push(Arc::new(Int8Array::from_iter_values(
@@ -1267,7 +1276,122 @@ impl Join {
         RecordBatch::try_new_with_options(self.output.clone(), columns, &options)
             .map_err(|e| self.failed(e))
     }
+
+    /// The columns of `side` in the batch of `joined` (see [`Join::emit`]).
+    fn side_output(
+        &self,
+        side: usize,
+        joined: &[Joined],
+        arrived: Option<(usize, &[ArrayRef], &ArrayRef)>,
+    ) -> Result<Vec<ArrayRef>> {
+        let of_side = arrived.filter(|(of, ..)| *of == side);
+        let mut side_columns = self.side_columns(side, joined, of_side.map(|(_, c, _)| c))?;
+        match (self.key_copies[side], arrived) {
+            (Some(at), Some((of, _, keys))) if of != side && at <= side_columns.len() => {
+                side_columns.insert(at, self.key_copy_column(side, joined, keys)?);
+            }
+            (Some(_), _) if of_side.is_none() => {
+                return Err(self.failed("stored rows without their key's copy to show"));
+            }
+            _ => {}
+        }
+        Ok(side_columns)
+    }
+
+    /// Only the output columns at `wanted` of the batch of `joined`, as
+    /// `schema`: the side whose rows all arrived takes only those of its
+    /// columns from the batch, not all (an auction's long strings for each
+    /// of its bids), as a Top-1 after the join reads a few columns of many
+    /// rows it does not show. Also the whole columns of each side it built
+    /// them from (see [`Join::emit_kept`]).
+    fn emit_wanted(
+        &self,
+        joined: &[Joined],
+        arrived: (usize, &[ArrayRef], &ArrayRef),
+        (wanted, schema): (&[usize], &SchemaRef),
+    ) -> Result<(RecordBatch, SideColumns)> {
+        let (of, payload, _) = arrived;
+        let arrived_rows = arrived_indices(joined.iter().map(|j| part(of, j)));
+        let mut sides: [Option<Vec<ArrayRef>>; 2] = Default::default();
+        let mut columns = Vec::with_capacity(wanted.len());
+        for &at in wanted {
+            let (side, column) = match at.checked_sub(self.left_width) {
+                None => (0, at),
+                Some(column) => (1, column),
+            };
+            let array = match (&arrived_rows, payload.get(column)) {
+                (Some(indices), Some(array)) if side == of => {
+                    arrow_select::take::take(array.as_ref(), indices, None)
+                        .map_err(|e| self.failed(e))?
+                }
+                _ => {
+                    if sides[side].is_none() {
+                        sides[side] = Some(self.side_output(side, joined, Some(arrived))?);
+                    }
+                    let side_columns = sides[side].as_deref().unwrap_or_default();
+                    let array = side_columns.get(column);
+                    array
+                        .cloned()
+                        .ok_or_else(|| self.failed("no such joined column"))?
+                }
+            };
+            columns.push(array);
+        }
+        let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(joined.len()));
+        let batch = RecordBatch::try_new_with_options(schema.clone(), columns, &options)
+            .map_err(|e| self.failed(e))?;
+        Ok((batch, sides))
+    }
+
+    /// The batch of the rows of `joined` that `kept` says (see
+    /// [`Join::emit`]): a side whose whole columns were built already
+    /// (`sides`, for every row of `joined`) keeps those rows of them, the
+    /// other takes them from the arrived batch.
+    fn emit_kept(
+        &self,
+        joined: &[Joined],
+        arrived: (usize, &[ArrayRef], &ArrayRef),
+        sides: SideColumns,
+        kept: &[bool],
+    ) -> Result<Option<RecordBatch>> {
+        let shown: Vec<Joined> = (joined.iter().zip(kept))
+            .filter(|(_, kept)| **kept)
+            .map(|(row, _)| row.clone())
+            .collect();
+        if shown.is_empty() {
+            return Ok(None);
+        }
+        if self.updates {
+            // Rows with their kinds (not after a Top-1's join, which reads
+            // no changelog).
+            return self.emit(&shown, Some(arrived)).map(Some);
+        }
+        let mask = arrow_array::BooleanArray::from(kept.to_vec());
+        let mut columns = Vec::new();
+        for (side, built) in sides.into_iter().enumerate() {
+            if !self.kind.emits(side) {
+                continue;
+            }
+            match built {
+                Some(built) => {
+                    for column in built {
+                        let kept = arrow_select::filter::filter(column.as_ref(), &mask);
+                        columns.push(kept.map_err(|e| self.failed(e))?);
+                    }
+                }
+                None => columns.extend(self.side_output(side, &shown, Some(arrived))?),
+            }
+        }
+        let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(shown.len()));
+        RecordBatch::try_new_with_options(self.output.clone(), columns, &options)
+            .map(Some)
+            .map_err(|e| self.failed(e))
+    }
 }
+
+/// The whole columns of each side of a batch of joined rows, for the
+/// sides built.
+type SideColumns = [Option<Vec<ArrayRef>>; 2];
 
 impl Operator for Join {
     fn process_batch(&mut self, _batch: RecordBatch, _out: &mut Vec<RecordBatch>) -> Result<()> {
@@ -1347,11 +1471,28 @@ impl Operator for Join {
             }
             _ => None,
         };
+        // Those of its rows that are behind their key's best already need
+        // not be joined.
+        let hopeful: Option<Vec<bool>> = match (&self.top_one, &sort_keys) {
+            (Some(top_one), Some(sort_keys)) => Some(
+                (0..groups.len())
+                    .map(|index| {
+                        keys.has_null(index)
+                            || top_one.may_come_first(
+                                (groups[index], keys.key(index)),
+                                sort_keys.row(index).as_ref(),
+                            )
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        };
         let mut from = 0;
         while from < groups.len() {
             let batch_rows = (&keys, groups.as_slice());
             let at = (from, &mut joined);
-            from = self.join_listed_batch(side, batch_rows, (&rows, &kinds), expires, at)?;
+            let arrived = (&rows, kinds.as_slice(), hopeful.as_deref());
+            from = self.join_listed_batch(side, batch_rows, arrived, expires, at)?;
             if !joined.is_empty() {
                 let arrived = (side, payload.as_slice(), key_column);
                 self.emit_to(&joined, arrived, batch_rows, out)?;

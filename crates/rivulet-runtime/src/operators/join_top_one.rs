@@ -13,27 +13,36 @@
 //! - emits only the joined rows that pass its condition and sort before
 //!   their key's best, which they then become (the Top-1 would drop the
 //!   rest), and
-//! - stores a row of the ranked side only if it still sorts before its
-//!   key's best once its batch has been joined: one that joined a partner
-//!   is the best or behind it, and one behind it waits for nothing.
+//! - joins and stores a row of the ranked side only if it still sorts
+//!   before its key's best once its batch has been joined: one that joined
+//!   a partner is the best or behind it, and one behind it waits for
+//!   nothing.
 //!
 //! Flink's join stores every bid (9.2 million of q9's 10 million events);
 //! this one mostly the bids that came before their auction or outside its
 //! time and above its best so far.
 //!
+//! A stored row of the ranked side that came before its partner is let go
+//! once that partner has been joined and the row is behind the best it
+//! made: in q9 many bids reach the join before their auction, which comes
+//! through another task.
+//!
 //! The join applies the rest of its condition itself (the planner moves it
 //! from the Calc after the join), as the Top-1's first row is the best of
-//! the rows that pass it. The best of each key belongs to the join's state
+//! the rows that pass it. To choose, it builds only the columns the
+//! condition and the order read; only the rows shown are built whole. The best of each key belongs to the join's state
 //! as its stored rows do: a snapshot (with checkpoints, to come) writes
 //! them out by key group together.
 
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::{Array, BooleanArray, RecordBatch};
+use arrow_array::{Array, RecordBatch};
 use arrow_row::{RowConverter, Rows, SortField};
 use arrow_schema::{DataType, Schema, SchemaRef, SortOptions};
 use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_expr::utils::{collect_columns, reassign_expr_columns};
 use serde::{Deserialize, Serialize};
 
 use super::aggregate_calls::column_of;
@@ -59,9 +68,13 @@ pub struct JoinTopOne {
 /// The best order key of each key's emitted rows, and how to tell a row's.
 pub(super) struct TopOneAfter {
     side: usize,
-    /// The order columns among the join's output columns, and among the
-    /// ranked side's input columns.
-    in_output: Vec<usize>,
+    /// The join's output columns the condition and the order read, and
+    /// their schema.
+    read: Vec<usize>,
+    read_schema: SchemaRef,
+    /// The order columns among those read, and among the ranked side's
+    /// input columns.
+    in_read: Vec<usize>,
     in_input: Vec<usize>,
     sort_keys: RowConverter,
     condition: Option<Arc<dyn PhysicalExpr>>,
@@ -122,9 +135,30 @@ impl TopOneAfter {
             }
             None => None,
         };
+        // Only the columns read are built for the rows not shown.
+        let mut read: Vec<usize> = in_output.clone();
+        if let Some(condition) = &condition {
+            read.extend(collect_columns(condition).iter().map(Column::index));
+        }
+        read.sort_unstable();
+        read.dedup();
+        let read_schema = Arc::new(output.project(&read).map_err(|e| invalid(e.to_string()))?);
+        let condition = match condition {
+            Some(condition) => Some(
+                reassign_expr_columns(condition, &read_schema)
+                    .map_err(|e| invalid(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let in_read = in_output
+            .iter()
+            .map(|at| read.iter().position(|r| r == at).unwrap_or_default())
+            .collect();
         Ok(TopOneAfter {
             side: spec.side,
-            in_output,
+            read,
+            read_schema,
+            in_read,
             in_input,
             sort_keys,
             condition,
@@ -137,20 +171,26 @@ impl TopOneAfter {
         self.side
     }
 
-    /// The rows of `joined` (the join's output) that pass the condition and
-    /// sort before their key's best, in order, each then the best (`None`
-    /// when no row does); and the order keys of all of them. `key_of(row)`
-    /// is the key group and key of a row.
-    pub(super) fn take_firsts<'k>(
+    /// The join's output columns the choice of first rows reads
+    /// ([`TopOneAfter::choose_firsts`]), and their schema.
+    pub(super) fn read_columns(&self) -> (&[usize], &SchemaRef) {
+        (&self.read, &self.read_schema)
+    }
+
+    /// Which rows of `joined` (the join's output, of its columns
+    /// [`TopOneAfter::read_columns`]) pass the condition and sort before
+    /// their key's best, in order, each then the best; and the order keys
+    /// of all of them. `key_of(row)` is the key group and key of a row.
+    pub(super) fn choose_firsts<'k>(
         &mut self,
-        joined: RecordBatch,
+        joined: &RecordBatch,
         key_of: impl Fn(usize) -> Result<(u32, &'k [u8])>,
         failed: impl Fn(String) -> RuntimeError,
-    ) -> Result<(Option<RecordBatch>, Rows)> {
+    ) -> Result<(Vec<bool>, Rows)> {
         let passed = match &self.condition {
             Some(condition) => {
                 let value = condition
-                    .evaluate(&joined)
+                    .evaluate(joined)
                     .and_then(|value| value.into_array(joined.num_rows()))
                     .map_err(|e| failed(e.to_string()))?;
                 Some(value.as_boolean().clone())
@@ -158,7 +198,7 @@ impl TopOneAfter {
             None => None,
         };
         let columns: Vec<_> = self
-            .in_output
+            .in_read
             .iter()
             .map(|&at| joined.column(at).clone())
             .collect();
@@ -174,16 +214,7 @@ impl TopOneAfter {
                 .is_none_or(|p| p.is_valid(row) && p.value(row));
             firsts.push(passes && self.comes_first(key_of(row)?, sort_keys.row(row).as_ref()));
         }
-        let shown = if firsts.iter().all(|first| *first) {
-            Some(joined).filter(|batch| batch.num_rows() > 0)
-        } else if !firsts.iter().any(|first| *first) {
-            None
-        } else {
-            let firsts = BooleanArray::from(firsts);
-            let shown = arrow_select::filter::filter_record_batch(&joined, &firsts);
-            Some(shown.map_err(|e| failed(e.to_string()))?)
-        };
-        Ok((shown, sort_keys))
+        Ok((firsts, sort_keys))
     }
 
     /// Whether `sort_key` sorts before the best of `key` (of key group
