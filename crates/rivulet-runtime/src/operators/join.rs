@@ -732,6 +732,8 @@ impl Join {
             } else {
                 (self.listed_partners(side, (group, key))?, None)
             };
+            let had_partners =
+                !partners.is_empty() || found.as_ref().is_some_and(|r| !r.is_empty());
             let mut listing = std::mem::take(&mut self.listing);
             listing.clear();
             for (index, &kind) in kinds.iter().enumerate().take(end).skip(start) {
@@ -759,7 +761,11 @@ impl Join {
                     listing.push((index, expires));
                 }
             }
-            if self.top_one.as_ref().map(TopOneAfter::ranked_side) == Some(side) {
+            let ranked = self.top_one.as_ref().map(TopOneAfter::ranked_side) == Some(side);
+            if ranked && had_partners {
+                // Whether they still may come first is known once the rows
+                // they joined are chosen from. (Rows without partners
+                // changed no best: what `hopeful` said holds.)
                 self.deferred
                     .extend(listing.iter().map(|&(index, _)| index));
             } else {
