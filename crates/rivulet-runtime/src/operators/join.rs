@@ -1418,6 +1418,9 @@ impl Operator for Join {
             found.clear();
         }
         self.let_go_keys.clear();
+        // Indices of an earlier batch (one that failed part way) are not
+        // this batch's.
+        self.deferred.clear();
         let (keys, groups) = row_keys_of(
             &batch,
             Some(self.keys[side]),
