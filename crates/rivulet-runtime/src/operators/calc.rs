@@ -77,6 +77,37 @@ fn compile(
     super::selecting_case::select_cheap_cases(expr, schema).map_err(failed)
 }
 
+/// Compiles the filter `sql` over `input`, checked to be BOOLEAN.
+fn compile_filter(
+    context: &SessionContext,
+    operator: &str,
+    sql: &str,
+    input: &SchemaRef,
+) -> Result<Arc<dyn PhysicalExpr>> {
+    let failed = |message: String| RuntimeError::Operator {
+        operator: operator.to_string(),
+        message,
+    };
+    let filter = compile(context, operator, sql, input)?;
+    let data_type = filter.data_type(input).map_err(|e| failed(e.to_string()))?;
+    if data_type != DataType::Boolean {
+        return Err(failed(format!(
+            "the filter '{sql}' is {data_type}, not BOOLEAN"
+        )));
+    }
+    Ok(filter)
+}
+
+/// Compiles a filter over `input` for operators other than Calc (see
+/// [`compile_expression`]).
+pub(super) fn compile_filter_expression(
+    operator: &str,
+    sql: &str,
+    input: &SchemaRef,
+) -> Result<Arc<dyn PhysicalExpr>> {
+    compile_filter(&expression_context(), operator, sql, input)
+}
+
 /// Compiles one SQL expression over `schema`, for operators other than Calc.
 pub(super) fn compile_expression(
     operator: &str,
@@ -103,16 +134,7 @@ impl CalcSpec {
             message: e.to_string(),
         };
         let filter = match &self.filter {
-            Some(sql) => {
-                let filter = compile(&context, &name, sql, input)?;
-                let data_type = filter.data_type(input).map_err(|e| failed(&e))?;
-                if data_type != DataType::Boolean {
-                    return Err(failed(&format!(
-                        "the filter '{sql}' is {data_type}, not BOOLEAN"
-                    )));
-                }
-                Some(filter)
-            }
+            Some(sql) => Some(compile_filter(&context, &name, sql, input)?),
             None => None,
         };
         let mut projections = Vec::new();

@@ -39,14 +39,14 @@ use std::sync::Arc;
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, RecordBatch};
 use arrow_row::{RowConverter, Rows, SortField};
-use arrow_schema::{DataType, Schema, SchemaRef, SortOptions};
+use arrow_schema::{Schema, SchemaRef, SortOptions};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_expr::utils::{collect_columns, reassign_expr_columns};
 use serde::{Deserialize, Serialize};
 
 use super::aggregate_calls::column_of;
-use super::calc::compile_expression;
+use super::calc::compile_filter_expression;
 use super::key_tables::KeyTables;
 use super::rank::SortKey;
 use crate::error::{Result, RuntimeError};
@@ -121,18 +121,7 @@ impl TopOneAfter {
         }
         let sort_keys = RowConverter::new(fields).map_err(|e| invalid(e.to_string()))?;
         let condition = match &spec.condition {
-            Some(sql) => {
-                let condition = compile_expression(name, sql, output)?;
-                let data_type = condition
-                    .data_type(output)
-                    .map_err(|e| invalid(e.to_string()))?;
-                if data_type != DataType::Boolean {
-                    return Err(invalid(format!(
-                        "the condition '{sql}' is {data_type}, not BOOLEAN"
-                    )));
-                }
-                Some(condition)
-            }
+            Some(sql) => Some(compile_filter_expression(name, sql, output)?),
             None => None,
         };
         // Only the columns read are built for the rows not shown.
@@ -197,15 +186,7 @@ impl TopOneAfter {
             }
             None => None,
         };
-        let columns: Vec<_> = self
-            .in_read
-            .iter()
-            .map(|&at| joined.column(at).clone())
-            .collect();
-        let sort_keys = self
-            .sort_keys
-            .convert_columns(&columns)
-            .map_err(|e| failed(e.to_string()))?;
+        let sort_keys = self.sort_keys_of(joined, &self.in_read, &failed)?;
         let mut firsts = Vec::with_capacity(joined.num_rows());
         for row in 0..joined.num_rows() {
             // A NULL condition keeps no row, as in a filter.
@@ -238,11 +219,17 @@ impl TopOneAfter {
         batch: &RecordBatch,
         failed: impl Fn(String) -> RuntimeError,
     ) -> Result<Rows> {
-        let columns: Vec<_> = self
-            .in_input
-            .iter()
-            .map(|&at| batch.column(at).clone())
-            .collect();
+        self.sort_keys_of(batch, &self.in_input, &failed)
+    }
+
+    /// The order keys of `batch`, whose order columns are at `order`.
+    fn sort_keys_of(
+        &self,
+        batch: &RecordBatch,
+        order: &[usize],
+        failed: &impl Fn(String) -> RuntimeError,
+    ) -> Result<Rows> {
+        let columns: Vec<_> = order.iter().map(|&at| batch.column(at).clone()).collect();
         self.sort_keys
             .convert_columns(&columns)
             .map_err(|e| failed(e.to_string()))
