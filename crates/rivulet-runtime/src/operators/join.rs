@@ -299,6 +299,17 @@ impl JoinSpec {
         Ok(Arc::new(Schema::new(fields)))
     }
 
+    /// Whether a Top-1 after it can be handed to it ([`JoinSpec::top_one`]):
+    /// a regular inner join of insert-only inputs without a TTL. Over a
+    /// changelog, or with rows leaving state, the Top-1's first row could
+    /// move down.
+    pub fn can_feed_a_top_one(&self) -> bool {
+        self.kind == JoinKind::Inner
+            && !self.reads_changelog()
+            && self.expiry.is_none()
+            && self.state_ttl_millis.is_none_or(|ttl| ttl == 0)
+    }
+
     fn padded_at_expiry(&self) -> bool {
         self.expiry.as_ref().is_some_and(|e| e.padded_at_expiry)
     }
@@ -336,14 +347,7 @@ impl JoinSpec {
         let output = self.output_schema()?;
         let top_one = match &self.top_one {
             None => None,
-            // Over a changelog, or with rows leaving state, the Top-1's
-            // first row can move down.
-            Some(_)
-                if self.kind != JoinKind::Inner
-                    || self.reads_changelog()
-                    || self.expiry.is_some()
-                    || self.state_ttl_millis.is_some_and(|ttl| ttl > 0) =>
-            {
+            Some(_) if !self.can_feed_a_top_one() => {
                 return Err(RuntimeError::InvalidJobGraph(format!(
                     "{name}: only a regular inner join of insert-only inputs, without a TTL, \
                      can keep only what a Top-1 after it shows"
@@ -1367,11 +1371,7 @@ impl Join {
         if shown.is_empty() {
             return Ok(None);
         }
-        if self.updates {
-            // Rows with their kinds (not after a Top-1's join, which reads
-            // no changelog).
-            return self.emit(&shown, Some(arrived)).map(Some);
-        }
+        // No row kind column: a join that feeds a Top-1 reads no changelog.
         let mask = arrow_array::BooleanArray::from(kept.to_vec());
         let mut columns = Vec::new();
         for (side, built) in sides.into_iter().enumerate() {

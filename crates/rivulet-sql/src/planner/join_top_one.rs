@@ -15,10 +15,8 @@
 
 use datafusion::common::DFSchema;
 use datafusion::logical_expr::Expr;
-use rivulet_runtime::changelog::ROW_KIND_COLUMN;
-use rivulet_runtime::operators::{JoinKind, JoinTopOne, OperatorSpec, RankSpec, SortKey};
+use rivulet_runtime::operators::{JoinTopOne, OperatorSpec, RankSpec, SortKey};
 
-use super::join::JOIN_KEY;
 use super::{GraphBuilder, Stream};
 
 impl GraphBuilder<'_> {
@@ -32,26 +30,21 @@ impl GraphBuilder<'_> {
         ranking: usize,
     ) -> Result<(), String> {
         let top_one = rank.limit == 1 && !rank.newer_first_on_ties && rank.window_end.is_none();
-        let expires = self.state_ttl_millis.is_some_and(|ttl| ttl > 0);
         let vertex = &self.vertices[stream.vertex];
         let ranking = &self.vertices[ranking].id;
         let read_elsewhere =
             (self.edges.iter()).any(|edge| edge.from == vertex.id && edge.to != *ranking);
-        if !top_one || expires || read_elsewhere {
+        if !top_one || read_elsewhere {
             return Ok(());
         }
         let [OperatorSpec::Join(join), OperatorSpec::Calc(calc)] = vertex.operators.as_slice()
         else {
             return Ok(());
         };
-        let insert_only = [&join.left, &join.right]
-            .iter()
-            .all(|side| side.index_of(ROW_KIND_COLUMN).is_err());
-        let regular = join.kind == JoinKind::Inner && join.expiry.is_none();
         let Some(joined) = stream.last_input.as_ref() else {
             return Ok(());
         };
-        if !(insert_only && regular) || join.top_one.is_some() {
+        if !join.can_feed_a_top_one() || join.top_one.is_some() {
             return Ok(());
         }
         let joined = DFSchema::try_from(joined.as_ref().clone()).map_err(|e| e.to_string())?;
@@ -80,7 +73,6 @@ impl GraphBuilder<'_> {
         let side_of = |column: &str| {
             let of = |schema: &arrow_schema::Schema| schema.index_of(column).is_ok();
             match (of(&join.left), of(&join.right)) {
-                _ if column == JOIN_KEY => None,
                 (true, false) => Some(0),
                 (false, true) => Some(1),
                 _ => None,
