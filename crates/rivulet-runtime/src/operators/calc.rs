@@ -10,6 +10,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::{ArrayRef, BooleanArray, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::DFSchema;
+use datafusion::logical_expr::ColumnarValue;
 use datafusion::logical_expr::simplify::SimplifyContext;
 use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::physical_expr::PhysicalExpr;
@@ -17,7 +18,7 @@ use datafusion::physical_expr::utils::{collect_columns, reassign_expr_columns};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::{Deserialize, Serialize};
 
-use super::calc_shared::{self, SharedCalls};
+use super::calc_common::{self, Memo};
 use super::{Operator, name_or};
 use crate::error::{Result, RuntimeError};
 
@@ -146,27 +147,45 @@ impl CalcSpec {
             fields.push(Field::new(&projection.name, data_type, nullable));
             projections.push(expr);
         }
-        let shared = match &filter {
+        let trees: Vec<_> = filter.iter().chain(&projections).collect();
+        let common = calc_common::repeated(&trees, input);
+        let (filter, filter_memos) = match filter {
             Some(filter) => {
-                calc_shared::find(filter, &projections, input).map_err(|e| failed(&e))?
+                let filter = [filter];
+                let shared = calc_common::occurring_in(&common, &filter, input);
+                let memos = calc_common::memos(&shared, input).map_err(|e| failed(&e))?;
+                let [filter] = calc_common::read_memos(filter.into(), &memos, input)
+                    .map_err(|e| failed(&e))?
+                    .try_into()
+                    .map_err(|_| failed(&"one filter"))?;
+                (Some(filter), shared.into_iter().zip(memos).collect())
             }
-            None => None,
+            None => (None, Vec::new()),
         };
-        let filtered = filter.is_some();
-        let shared = match shared {
-            Some((calls, projections)) => {
-                let projecting = Projecting::new(projections, &calls.extended, filtered)
-                    .map_err(|e| failed(&e))?;
-                Some((calls, projecting))
-            }
-            None => None,
-        };
-        let plain = Projecting::new(projections, input, filtered).map_err(|e| failed(&e))?;
+        let (projecting, projection_memos) =
+            Projecting::new(projections, input, filter.is_some(), &common)
+                .map_err(|e| failed(&e))?;
+        // The filter's values of what the projections compute too.
+        let handed = filter_memos
+            .iter()
+            .filter_map(|(expr, memo)| {
+                let (_, theirs) = projection_memos
+                    .iter()
+                    .find(|(common, _)| Arc::ptr_eq(common, expr))?;
+                Some((Arc::clone(memo), Arc::clone(theirs)))
+            })
+            .collect();
+        let memos = filter_memos
+            .into_iter()
+            .chain(projection_memos)
+            .map(|(_, memo)| memo)
+            .collect();
         Ok(Calc {
             name,
             filter,
-            plain,
-            shared,
+            projecting,
+            memos,
+            handed,
             output_schema: Arc::new(Schema::new(fields)),
         })
     }
@@ -180,17 +199,25 @@ struct Projecting {
     projections: Vec<Arc<dyn PhysicalExpr>>,
 }
 
+/// Memos of common expressions, each with the expression it is of (over the
+/// Calc's input, as [`calc_common::repeated`] gave it).
+type Memos = Vec<(Arc<dyn PhysicalExpr>, Arc<Memo>)>;
+
 impl Projecting {
-    /// `projections` over `input`, after a filter if `filtered`.
+    /// `projections` over `input`, after a filter if `filtered`, each of
+    /// `common` they make computed once.
     fn new(
         mut projections: Vec<Arc<dyn PhysicalExpr>>,
         input: &SchemaRef,
         filtered: bool,
-    ) -> datafusion::error::Result<Self> {
+        common: &[Arc<dyn PhysicalExpr>],
+    ) -> datafusion::error::Result<(Self, Memos)> {
+        let common = calc_common::occurring_in(common, &projections, input);
         // A filter copies the rows it keeps: only of the columns the
         // projections read (not, say, a ROW column only the filter or an
         // earlier watermark needed), the projections pointed at those.
         let mut kept = None;
+        let mut over_kept = common.clone();
         if filtered {
             let read: BTreeSet<usize> = projections
                 .iter()
@@ -199,31 +226,57 @@ impl Projecting {
             if read.len() < input.fields().len() {
                 let read: Vec<usize> = read.into_iter().collect();
                 let over = input.project(&read)?;
+                let reassign = |expr| reassign_expr_columns(expr, &over);
                 projections = projections
                     .into_iter()
-                    .map(|expr| reassign_expr_columns(expr, &over))
+                    .map(reassign)
+                    .collect::<datafusion::error::Result<_>>()?;
+                over_kept = common
+                    .iter()
+                    .cloned()
+                    .map(reassign)
                     .collect::<datafusion::error::Result<_>>()?;
                 kept = Some(read);
             }
         }
-        Ok(Projecting { kept, projections })
+        let over: Schema = match &kept {
+            Some(kept) => input.project(kept)?,
+            None => input.as_ref().clone(),
+        };
+        let memos = calc_common::memos(&over_kept, &over)?;
+        let projections = calc_common::read_memos(projections, &memos, &over)?;
+        let memos = common.into_iter().zip(memos).collect();
+        Ok((Projecting { kept, projections }, memos))
     }
 
     /// The projected columns of the rows of `batch` that `mask` keeps (of
-    /// every row without one); `None` when no row is kept.
+    /// every row without one); `None` when no row is kept. `handed`: memos
+    /// of the filter (over `batch`) and the projections' memos of the same
+    /// expressions, which are given the filter's values for the rows kept.
     fn project(
         &self,
         batch: RecordBatch,
         mask: Option<&BooleanArray>,
+        handed: &[(Arc<Memo>, Arc<Memo>)],
     ) -> datafusion::error::Result<Option<Vec<ArrayRef>>> {
         let batch = match mask {
             None => batch,
             Some(mask) => {
                 let read = match &self.kept {
                     Some(kept) => batch.project(kept)?,
-                    None => batch,
+                    None => batch.clone(),
                 };
-                arrow_select::filter::filter_record_batch(&read, mask)?
+                let kept = arrow_select::filter::filter_record_batch(&read, mask)?;
+                if kept.num_rows() > 0 {
+                    for (filter_memo, memo) in handed {
+                        if let Some(values) = filter_memo.values_over(&batch) {
+                            let values = values.into_array(batch.num_rows())?;
+                            let values = arrow_select::filter::filter(&values, mask)?;
+                            memo.keep(&kept, ColumnarValue::Array(values));
+                        }
+                    }
+                }
+                kept
             }
         };
         if batch.num_rows() == 0 {
@@ -241,11 +294,13 @@ impl Projecting {
 pub struct Calc {
     name: String,
     filter: Option<Arc<dyn PhysicalExpr>>,
-    /// The projections as written.
-    plain: Projecting,
-    /// When the filter shares calls with the projections (see
-    /// [`calc_shared`]): those calls, and the projections reading them.
-    shared: Option<(SharedCalls, Projecting)>,
+    projecting: Projecting,
+    /// Every memo of a common expression (see [`calc_common`]), emptied
+    /// after each batch.
+    memos: Vec<Arc<Memo>>,
+    /// A memo of the filter and the projections' memo of the same
+    /// expression.
+    handed: Vec<(Arc<Memo>, Arc<Memo>)>,
     output_schema: SchemaRef,
 }
 
@@ -257,38 +312,24 @@ impl Calc {
         }
     }
 
-    /// The projected rows the filter keeps, reading the values of the calls
-    /// it shares with the projections when it computed them for every row.
-    fn filter_sharing(
-        &self,
-        (shared, projecting): &(SharedCalls, Projecting),
-        batch: RecordBatch,
-    ) -> datafusion::error::Result<Option<Vec<ArrayRef>>> {
-        let mask = shared
-            .filter
-            .evaluate(&batch)?
-            .into_array(batch.num_rows())?;
-        let mask = mask.as_boolean();
-        match shared.extend(&batch)? {
-            Some(extended) => projecting.project(extended, Some(mask)),
-            // Computed for some rows only: the projections compute them.
-            None => self.plain.project(batch, Some(mask)),
-        }
+    /// The projected columns of the rows the filter keeps.
+    fn calculate(&self, batch: RecordBatch) -> datafusion::error::Result<Option<Vec<ArrayRef>>> {
+        let Some(filter) = &self.filter else {
+            return self.projecting.project(batch, None, &[]);
+        };
+        let mask = filter.evaluate(&batch)?.into_array(batch.num_rows())?;
+        self.projecting
+            .project(batch, Some(mask.as_boolean()), &self.handed)
     }
 }
 
 impl Operator for Calc {
     fn process_batch(&mut self, batch: RecordBatch, out: &mut Vec<RecordBatch>) -> Result<()> {
-        let columns = match (&self.shared, &self.filter) {
-            (Some(shared), _) => self.filter_sharing(shared, batch),
-            (None, Some(filter)) => filter
-                .evaluate(&batch)
-                .and_then(|v| v.into_array(batch.num_rows()))
-                .and_then(|mask| self.plain.project(batch, Some(mask.as_boolean()))),
-            (None, None) => self.plain.project(batch, None),
+        let columns = self.calculate(batch);
+        for memo in &self.memos {
+            memo.forget();
         }
-        .map_err(|e| self.failed(e))?;
-        let Some(columns) = columns else {
+        let Some(columns) = columns.map_err(|e| self.failed(e))? else {
             return Ok(());
         };
         let output = RecordBatch::try_new(self.output_schema.clone(), columns)
@@ -362,6 +403,46 @@ mod tests {
     }
 
     #[test]
+    fn expressions_made_again_are_computed_once_and_only_where_they_were_written() {
+        let schema = Arc::new(Schema::new(vec![Field::new("b", DataType::Int64, true)]));
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![Arc::new(Int64Array::from(vec![
+                Some(0),
+                Some(2),
+                None,
+                Some(5),
+                Some(20),
+                Some(0),
+            ]))],
+        )
+        .unwrap();
+        // `b * 3` twice in the filter and once projected; `100 / b` in two
+        // branches that only rows with `b <> 0` reach.
+        let spec = spec(
+            "b * 3 >= 0 AND b * 3 < 40",
+            &[
+                ("t", "b * 3"),
+                ("q", "CASE WHEN b <> 0 THEN 100 / b ELSE -1 END"),
+                ("r", "CASE WHEN b <> 0 THEN 100 / b END + 1"),
+            ],
+        );
+        let calc = spec.create(&batch.schema()).unwrap();
+        assert_eq!(calc.memos.len(), 3, "b * 3 in both, 100 / b projected");
+        assert_eq!(calc.handed.len(), 1);
+        let out = run(&spec, &batch);
+        let column = |i: usize| -> Vec<Option<i64>> {
+            out.column(i)
+                .as_primitive::<arrow_array::types::Int64Type>()
+                .iter()
+                .collect()
+        };
+        assert_eq!(column(0), [Some(0), Some(6), Some(15), Some(0)]);
+        assert_eq!(column(1), [Some(-1), Some(50), Some(20), Some(-1)]);
+        assert_eq!(column(2), [None, Some(51), Some(21), None]);
+    }
+
+    #[test]
     fn a_call_the_filter_and_a_projection_share_is_computed_once_with_the_same_result() {
         let schema = Arc::new(Schema::new(vec![
             Field::new("channel", DataType::Utf8, false),
@@ -394,10 +475,11 @@ mod tests {
         );
         let calc = spec.create(&batch.schema()).unwrap();
         assert_eq!(
-            calc.shared.as_ref().map(|(s, _)| s.extended.fields().len()),
-            Some(4),
-            "two columns and two shared calls"
+            calc.memos.len(),
+            4,
+            "two calls in the filter and the projections"
         );
+        assert_eq!(calc.handed.len(), 2, "both handed from the filter");
         let out = run(&spec, &batch);
         assert_eq!(out.schema().fields().len(), 2);
         let column = |i: usize| -> Vec<_> {

@@ -9,7 +9,7 @@ pub mod accumulators;
 mod aggregate_calls;
 mod alphabet_code;
 pub mod calc;
-mod calc_shared;
+mod calc_common;
 mod datagen;
 mod decoded_rows;
 mod discard_sink;

@@ -52,7 +52,7 @@ impl std::hash::Hash for SelectingCase {
 
 /// Whether `expr` can be computed for a whole batch at little cost and
 /// without an error for any row.
-fn cheap_and_infallible(expr: &Arc<dyn PhysicalExpr>, schema: &Schema) -> bool {
+pub(super) fn cheap_and_infallible(expr: &Arc<dyn PhysicalExpr>, schema: &Schema) -> bool {
     let cheap = |expr: &Arc<dyn PhysicalExpr>| cheap_and_infallible(expr, schema);
     if expr.is::<Column>() || expr.is::<Literal>() {
         return true;
