@@ -75,7 +75,8 @@ fn compile(
     let expr = context
         .create_physical_expr(expr, &df_schema)
         .map_err(failed)?;
-    super::selecting_case::select_cheap_cases(expr, schema).map_err(failed)
+    let expr = super::selecting_case::select_cheap_cases(expr, schema).map_err(failed)?;
+    super::replaced_length::fuse_replaced_lengths(expr).map_err(failed)
 }
 
 /// Compiles the filter `sql` over `input`, checked to be BOOLEAN.

@@ -33,6 +33,7 @@ mod over_aggregate;
 mod pacing;
 mod print_sink;
 mod rank;
+mod replaced_length;
 mod retraction;
 mod row_keys;
 mod selecting_case;
