@@ -76,7 +76,8 @@ fn compile(
         .create_physical_expr(expr, &df_schema)
         .map_err(failed)?;
     let expr = super::selecting_case::select_cheap_cases(expr, schema).map_err(failed)?;
-    super::replaced_length::fuse_replaced_lengths(expr).map_err(failed)
+    let expr = super::replaced_length::fuse_replaced_lengths(expr).map_err(failed)?;
+    super::decimal_product::fuse_decimal_products(expr, schema).map_err(failed)
 }
 
 /// Compiles the filter `sql` over `input`, checked to be BOOLEAN.

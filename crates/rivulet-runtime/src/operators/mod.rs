@@ -11,6 +11,7 @@ mod alphabet_code;
 pub mod calc;
 mod calc_common;
 mod datagen;
+mod decimal_product;
 mod decoded_rows;
 mod discard_sink;
 mod event_time;
