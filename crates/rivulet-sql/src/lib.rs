@@ -24,6 +24,7 @@ pub mod script;
 mod select_names;
 pub mod statements;
 pub mod types;
+mod unparse_dialect;
 mod window_tvf;
 
 pub use error::SqlError;

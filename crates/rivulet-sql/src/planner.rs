@@ -810,7 +810,8 @@ fn expression_sql(expr: &Expr) -> Result<String, String> {
         })
         .map_err(|e| e.to_string())?
         .data;
-    datafusion::sql::unparser::expr_to_sql(&unqualified)
+    datafusion::sql::unparser::Unparser::new(&crate::unparse_dialect::RuntimeDialect)
+        .expr_to_sql(&unqualified)
         .map(|sql| sql.to_string())
         .map_err(|e| format!("cannot express '{unqualified}' for the runtime: {e}"))
 }

@@ -126,16 +126,13 @@ impl CalcSpec {
     }
 
     pub fn output_schema(&self, input: &SchemaRef) -> Result<SchemaRef> {
-        Ok(self.create(input)?.output_schema)
+        Ok(self.compile(input)?.output_schema)
     }
 
-    pub(super) fn create(&self, input: &SchemaRef) -> Result<Calc> {
+    /// The filter and projections compiled over `input`, each as written.
+    fn compile(&self, input: &SchemaRef) -> Result<Compiled> {
         let context = expression_context();
         let name = self.name();
-        let failed = |e: &dyn std::fmt::Display| RuntimeError::Operator {
-            operator: name.clone(),
-            message: e.to_string(),
-        };
         let filter = match &self.filter {
             Some(sql) => Some(compile_filter(&context, &name, sql, input)?),
             None => None,
@@ -144,11 +141,33 @@ impl CalcSpec {
         let mut fields = Vec::new();
         for projection in &self.projections {
             let expr = compile(&context, &name, &projection.expression, input)?;
-            let data_type = expr.data_type(input).map_err(|e| failed(&e))?;
-            let nullable = expr.nullable(input).map_err(|e| failed(&e))?;
+            let failed = |e: datafusion::error::DataFusionError| RuntimeError::Operator {
+                operator: name.clone(),
+                message: e.to_string(),
+            };
+            let data_type = expr.data_type(input).map_err(failed)?;
+            let nullable = expr.nullable(input).map_err(failed)?;
             fields.push(Field::new(&projection.name, data_type, nullable));
             projections.push(expr);
         }
+        Ok(Compiled {
+            filter,
+            projections,
+            output_schema: Arc::new(Schema::new(fields)),
+        })
+    }
+
+    pub(super) fn create(&self, input: &SchemaRef) -> Result<Calc> {
+        let name = self.name();
+        let failed = |e: &dyn std::fmt::Display| RuntimeError::Operator {
+            operator: name.clone(),
+            message: e.to_string(),
+        };
+        let Compiled {
+            filter,
+            projections,
+            output_schema,
+        } = self.compile(input)?;
         let trees: Vec<_> = filter.iter().chain(&projections).collect();
         let common = calc_common::repeated(&trees, input);
         let (filter, filter_memos) = match filter {
@@ -188,9 +207,16 @@ impl CalcSpec {
             projecting,
             memos,
             handed,
-            output_schema: Arc::new(Schema::new(fields)),
+            output_schema,
         })
     }
+}
+
+/// A Calc's expressions, compiled.
+struct Compiled {
+    filter: Option<Arc<dyn PhysicalExpr>>,
+    projections: Vec<Arc<dyn PhysicalExpr>>,
+    output_schema: SchemaRef,
 }
 
 /// Projections over the rows a filter keeps, or over every row.
