@@ -7,13 +7,14 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::{ArrayRef, BooleanArray, RecordBatch};
+use arrow_array::{ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::DFSchema;
 use datafusion::logical_expr::ColumnarValue;
 use datafusion::logical_expr::simplify::SimplifyContext;
 use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_expr::utils::{collect_columns, reassign_expr_columns};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use serde::{Deserialize, Serialize};
@@ -183,9 +184,9 @@ impl CalcSpec {
             }
             None => (None, Vec::new()),
         };
-        let (projecting, projection_memos) =
-            Projecting::new(projections, input, filter.is_some(), &common)
-                .map_err(|e| failed(&e))?;
+        let filtered = filter.as_ref().map(|_| &filter_memos);
+        let (projecting, projection_memos, reading_memos) =
+            Projecting::new(projections, input, filtered, &common).map_err(|e| failed(&e))?;
         // The filter's values of what the projections compute too.
         let handed = filter_memos
             .iter()
@@ -200,6 +201,7 @@ impl CalcSpec {
             .into_iter()
             .chain(projection_memos)
             .map(|(_, memo)| memo)
+            .chain(reading_memos)
             .collect();
         Ok(Calc {
             name,
@@ -225,6 +227,81 @@ struct Projecting {
     /// copy than the input has.
     kept: Option<Vec<usize>>,
     projections: Vec<Arc<dyn PhysicalExpr>>,
+    /// The projections again, reading what the filter computed of theirs.
+    reading: Option<ReadingFilterValues>,
+}
+
+/// Projections that read the values of the expressions they share with
+/// the filter from columns after the kept ones, filtered with the rows.
+///
+/// A memo alone cannot give them everywhere: DataFusion's `CASE` computes
+/// each branch over the rows that reach it, which are other arrays.
+/// Nexmark q21 filters on `REGEXP_EXTRACT(url, …)` and `lower(channel)`
+/// and projects both inside a `CASE`, which reading columns also makes
+/// cheap enough to pick from whole columns (see [`super::selecting_case`]).
+struct ReadingFilterValues {
+    /// The filter's memo of each added column's values.
+    filter_memos: Vec<Arc<Memo>>,
+    /// The kept columns, then one column per memo.
+    schema: SchemaRef,
+    projections: Vec<Arc<dyn PhysicalExpr>>,
+}
+
+impl ReadingFilterValues {
+    /// `projections` over `over` reading the values of `filter_memos`
+    /// (each with its expression over `over`) instead of computing them;
+    /// also the memos of what the projections then repeat.
+    fn new(
+        projections: &[Arc<dyn PhysicalExpr>],
+        over: &Schema,
+        filter_memos: Vec<(Arc<dyn PhysicalExpr>, Arc<Memo>)>,
+    ) -> datafusion::error::Result<(Self, Vec<Arc<Memo>>)> {
+        let mut fields: Vec<_> = over.fields().iter().cloned().collect();
+        let mut replaced = Vec::with_capacity(filter_memos.len());
+        for (expr, _) in &filter_memos {
+            let name = format!("__filter_value_{}", replaced.len());
+            let field = Field::new(&name, expr.data_type(over)?, expr.nullable(over)?);
+            let column: Arc<dyn PhysicalExpr> = Arc::new(Column::new(&name, fields.len()));
+            fields.push(Arc::new(field));
+            replaced.push((Arc::clone(expr), column));
+        }
+        let schema = Arc::new(Schema::new(fields));
+        let trees = calc_common::read_columns(projections.to_vec(), &replaced, over)?
+            .into_iter()
+            .map(|tree| super::selecting_case::select_cheap_cases(tree, &schema))
+            .collect::<datafusion::error::Result<Vec<_>>>()?;
+        let common = calc_common::repeated(&trees.iter().collect::<Vec<_>>(), &schema);
+        let memos = calc_common::memos(&common, &schema)?;
+        let projections = calc_common::read_memos(trees, &memos, &schema)?;
+        let reading = ReadingFilterValues {
+            filter_memos: filter_memos.into_iter().map(|(_, memo)| memo).collect(),
+            schema,
+            projections,
+        };
+        Ok((reading, memos))
+    }
+
+    /// `read` (columns of `batch`) with the filter's values over `batch`
+    /// added; `None` when the filter did not compute one of them over all
+    /// of its rows.
+    fn extend(
+        &self,
+        batch: &RecordBatch,
+        read: &RecordBatch,
+    ) -> datafusion::error::Result<Option<RecordBatch>> {
+        let rows = batch.num_rows();
+        let mut columns = read.columns().to_vec();
+        for memo in &self.filter_memos {
+            let Some(values) = memo.values_over(batch) else {
+                return Ok(None);
+            };
+            columns.push(values.into_array(rows)?);
+        }
+        let options = RecordBatchOptions::new().with_row_count(Some(rows));
+        RecordBatch::try_new_with_options(Arc::clone(&self.schema), columns, &options)
+            .map(Some)
+            .map_err(Into::into)
+    }
 }
 
 /// Memos of common expressions, each with the expression it is of (over the
@@ -232,21 +309,22 @@ struct Projecting {
 type Memos = Vec<(Arc<dyn PhysicalExpr>, Arc<Memo>)>;
 
 impl Projecting {
-    /// `projections` over `input`, after a filter if `filtered`, each of
-    /// `common` they make computed once.
+    /// `projections` over `input`, after a filter with `filtered` memos if
+    /// there is one, each of `common` they make computed once. Also the
+    /// memos of the projections reading the filter's values.
     fn new(
         mut projections: Vec<Arc<dyn PhysicalExpr>>,
         input: &SchemaRef,
-        filtered: bool,
+        filtered: Option<&Memos>,
         common: &[Arc<dyn PhysicalExpr>],
-    ) -> datafusion::error::Result<(Self, Memos)> {
+    ) -> datafusion::error::Result<(Self, Memos, Vec<Arc<Memo>>)> {
         let common = calc_common::occurring_in(common, &projections, input);
         // A filter copies the rows it keeps: only of the columns the
         // projections read (not, say, a ROW column only the filter or an
         // earlier watermark needed), the projections pointed at those.
         let mut kept = None;
         let mut over_kept = common.clone();
-        if filtered {
+        if filtered.is_some() {
             let read: BTreeSet<usize> = projections
                 .iter()
                 .flat_map(|expr| collect_columns(expr).into_iter().map(|c| c.index()))
@@ -272,9 +350,32 @@ impl Projecting {
             None => input.as_ref().clone(),
         };
         let memos = calc_common::memos(&over_kept, &over)?;
+        // The filter's memos of expressions the projections make, each
+        // with the expression over the kept columns.
+        let of_filter: Vec<_> = common
+            .iter()
+            .zip(&over_kept)
+            .filter_map(|(expr, over_kept)| {
+                let (_, memo) = filtered?
+                    .iter()
+                    .find(|(filters, _)| Arc::ptr_eq(filters, expr))?;
+                Some((Arc::clone(over_kept), Arc::clone(memo)))
+            })
+            .collect();
+        let (reading, reading_memos) = if of_filter.is_empty() {
+            (None, Vec::new())
+        } else {
+            let (reading, memos) = ReadingFilterValues::new(&projections, &over, of_filter)?;
+            (Some(reading), memos)
+        };
         let projections = calc_common::read_memos(projections, &memos, &over)?;
         let memos = common.into_iter().zip(memos).collect();
-        Ok((Projecting { kept, projections }, memos))
+        let projecting = Projecting {
+            kept,
+            projections,
+            reading,
+        };
+        Ok((projecting, memos, reading_memos))
     }
 
     /// The projected columns of the rows of `batch` that `mask` keeps (of
@@ -294,6 +395,12 @@ impl Projecting {
                     Some(kept) => batch.project(kept)?,
                     None => batch.clone(),
                 };
+                if let Some(reading) = &self.reading
+                    && let Some(extended) = reading.extend(&batch, &read)?
+                {
+                    let kept = arrow_select::filter::filter_record_batch(&extended, mask)?;
+                    return evaluate(&reading.projections, &kept);
+                }
                 let kept = arrow_select::filter::filter_record_batch(&read, mask)?;
                 if kept.num_rows() > 0 {
                     for (filter_memo, memo) in handed {
@@ -307,16 +414,25 @@ impl Projecting {
                 kept
             }
         };
-        if batch.num_rows() == 0 {
-            return Ok(None);
-        }
-        let rows = batch.num_rows();
-        self.projections
-            .iter()
-            .map(|p| p.evaluate(&batch).and_then(|v| v.into_array(rows)))
-            .collect::<datafusion::error::Result<_>>()
-            .map(Some)
+        evaluate(&self.projections, &batch)
     }
+}
+
+/// The columns `projections` compute over `batch`; `None` when it has no
+/// rows.
+fn evaluate(
+    projections: &[Arc<dyn PhysicalExpr>],
+    batch: &RecordBatch,
+) -> datafusion::error::Result<Option<Vec<ArrayRef>>> {
+    let rows = batch.num_rows();
+    if rows == 0 {
+        return Ok(None);
+    }
+    projections
+        .iter()
+        .map(|p| p.evaluate(batch).and_then(|v| v.into_array(rows)))
+        .collect::<datafusion::error::Result<_>>()
+        .map(Some)
 }
 
 pub struct Calc {
@@ -456,8 +572,15 @@ mod tests {
             ],
         );
         let calc = spec.create(&batch.schema()).unwrap();
-        assert_eq!(calc.memos.len(), 3, "b * 3 in both, 100 / b projected");
+        assert_eq!(
+            calc.memos.len(),
+            4,
+            "b * 3 in both, 100 / b projected, and with b * 3 read"
+        );
         assert_eq!(calc.handed.len(), 1);
+        let reading = calc.projecting.reading.as_ref().unwrap();
+        let t = reading.projections[0].downcast_ref::<Column>();
+        assert!(t.is_some(), "b * 3 as the filter computed it");
         let out = run(&spec, &batch);
         let column = |i: usize| -> Vec<Option<i64>> {
             out.column(i)
@@ -508,6 +631,16 @@ mod tests {
             "two calls in the filter and the projections"
         );
         assert_eq!(calc.handed.len(), 2, "both handed from the filter");
+        // Read from columns of the filter's values, the CASE picks from
+        // whole columns and calls nothing.
+        let reading = calc.projecting.reading.as_ref().unwrap();
+        assert_eq!(reading.filter_memos.len(), 2);
+        let id = reading.projections[1].to_string();
+        assert!(!id.to_lowercase().contains("regexp"), "{id}");
+        assert!(!id.to_lowercase().contains("lower"), "{id}");
+        let selecting =
+            reading.projections[1].downcast_ref::<super::super::selecting_case::SelectingCase>();
+        assert!(selecting.is_some(), "{id}");
         let out = run(&spec, &batch);
         assert_eq!(out.schema().fields().len(), 2);
         let column = |i: usize| -> Vec<_> {
@@ -524,6 +657,36 @@ mod tests {
         assert_eq!(
             column(1),
             [Some("0"), Some("7"), Some("9")].map(|v| v.map(String::from))
+        );
+    }
+
+    #[test]
+    fn projections_compute_what_the_filter_computed_over_only_some_rows() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("a", DataType::Utf8, false),
+            Field::new("b", DataType::Int64, false),
+        ]));
+        let names: Vec<String> = (0..10).map(|i| format!("n{i}")).collect();
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from_iter_values(&names)),
+                Arc::new(Int64Array::from_iter_values(0..10)),
+            ],
+        )
+        .unwrap();
+        // One row in ten passes `b = 7`: DataFusion computes the right of
+        // the AND over that row alone, so its values are not the batch's.
+        let spec = spec(
+            "b = 7 AND upper(a) <> 'X'",
+            &[("u", "upper(a)"), ("b", "b")],
+        );
+        let calc = spec.create(&batch.schema()).unwrap();
+        assert!(calc.projecting.reading.is_some());
+        let out = run(&spec, &batch);
+        assert_eq!(
+            out.column(0).as_string::<i32>().iter().collect::<Vec<_>>(),
+            [Some("N7")]
         );
     }
 }

@@ -364,6 +364,41 @@ pub(super) fn read_memos(
         .collect()
 }
 
+/// An expression and what reads its values instead.
+pub(super) type Replacement = (Arc<dyn PhysicalExpr>, Arc<dyn PhysicalExpr>);
+
+/// Each of `trees` (over `schema`) with every occurrence of an expression
+/// of `replaced` (largest first) reading what it is paired with instead: a
+/// column of values computed already.
+pub(super) fn read_columns(
+    trees: Vec<Arc<dyn PhysicalExpr>>,
+    replaced: &[Replacement],
+    schema: &Schema,
+) -> Result<Vec<Arc<dyn PhysicalExpr>>> {
+    let mut shapes = Shapes::new(schema);
+    let wanted: Vec<(Arc<str>, &Arc<dyn PhysicalExpr>)> = replaced
+        .iter()
+        .map(|(expr, column)| (shapes.of(expr), column))
+        .collect();
+    trees
+        .into_iter()
+        .map(|tree| {
+            tree.transform_down(|node| {
+                let shape = shapes.of(&node);
+                match wanted.iter().find(|(wanted, _)| *wanted == shape) {
+                    Some((_, column)) => Ok(Transformed::new(
+                        Arc::clone(column),
+                        true,
+                        TreeNodeRecursion::Jump,
+                    )),
+                    None => Ok(Transformed::no(node)),
+                }
+            })
+            .map(|t| t.data)
+        })
+        .collect()
+}
+
 fn with_memos(
     expr: Arc<dyn PhysicalExpr>,
     memos: &[Arc<Memo>],
