@@ -25,12 +25,10 @@
 //! `REGEXP_EXTRACT(url, …) IS NOT NULL` and projects the same call.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{DataType, FieldRef, Schema};
+use arrow_schema::Schema;
 use datafusion::common::Result;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::logical_expr::{ColumnarValue, Volatility};
@@ -119,38 +117,10 @@ impl Memo {
     }
 }
 
-impl PartialEq for Memo {
-    fn eq(&self, other: &Self) -> bool {
-        self.expr.eq(&other.expr)
-    }
-}
-
-impl Eq for Memo {}
-
-impl Hash for Memo {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.expr.hash(state);
-    }
-}
-
-impl fmt::Display for Memo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.expr.fmt(f)
-    }
-}
+super::stand_in::compared_as_written!(Memo, expr);
 
 impl PhysicalExpr for Memo {
-    fn return_field(&self, input_schema: &Schema) -> Result<FieldRef> {
-        self.expr.return_field(input_schema)
-    }
-
-    fn data_type(&self, input_schema: &Schema) -> Result<DataType> {
-        self.expr.data_type(input_schema)
-    }
-
-    fn nullable(&self, input_schema: &Schema) -> Result<bool> {
-        self.expr.nullable(input_schema)
-    }
+    super::stand_in::typed_as_written!(expr);
 
     fn evaluate(&self, batch: &RecordBatch) -> Result<ColumnarValue> {
         if let Some(values) = self.values_over(batch) {
@@ -177,10 +147,6 @@ impl PhysicalExpr for Memo {
                 "a shared expression has exactly one child".into(),
             )),
         }
-    }
-
-    fn fmt_sql(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.expr.fmt_sql(f)
     }
 }
 
@@ -424,7 +390,7 @@ fn with_memos(
 #[cfg(test)]
 mod tests {
     use arrow_array::StringArray;
-    use arrow_schema::Field;
+    use arrow_schema::{DataType, Field};
 
     use super::*;
     use crate::operators::calc::compile_expression;

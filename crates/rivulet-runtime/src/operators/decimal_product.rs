@@ -10,8 +10,6 @@
 //! same scale) holds that many, none of those checks can fail, and the
 //! value is the literal's unscaled integer times the integer.
 
-use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
@@ -20,7 +18,7 @@ use arrow_array::types::{
     UInt32Type,
 };
 use arrow_array::{Array, ArrayRef, Decimal128Array};
-use arrow_schema::{DataType, FieldRef, Schema};
+use arrow_schema::{DataType, Schema};
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::{ColumnarValue, Operator};
@@ -88,19 +86,16 @@ impl DecimalProduct {
         };
         let (factor, factor_precision, factor_scale, integer) =
             literal_times_integer(product, schema)?;
-        let (precision, scale) = match expr.data_type(schema).ok()? {
-            DataType::Decimal128(precision, scale) => (precision, scale),
-            _ => return None,
+        let DataType::Decimal128(precision, scale) = expr.data_type(schema).ok()? else {
+            return None;
         };
-        let DataType::Decimal128(_, product_scale) = product.data_type(schema).ok()? else {
+        let DataType::Decimal128(product_precision, product_scale) =
+            product.data_type(schema).ok()?
+        else {
             return None;
         };
         let digits = factor_precision + integer_digits(&integer.data_type(schema).ok()?)?;
         let fits = |p: u8| p >= digits && p <= 38;
-        let product_precision = match product.data_type(schema).ok()? {
-            DataType::Decimal128(p, _) => p,
-            _ => return None,
-        };
         if scale != factor_scale || product_scale != factor_scale {
             return None;
         }
@@ -149,38 +144,10 @@ pub(super) fn fuse_decimal_products(
     .map(|transformed| transformed.data)
 }
 
-impl PartialEq for DecimalProduct {
-    fn eq(&self, other: &Self) -> bool {
-        self.written.eq(&other.written)
-    }
-}
-
-impl Eq for DecimalProduct {}
-
-impl Hash for DecimalProduct {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.written.hash(state);
-    }
-}
-
-impl fmt::Display for DecimalProduct {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        self.written.fmt(f)
-    }
-}
+super::stand_in::compared_as_written!(DecimalProduct, written);
 
 impl PhysicalExpr for DecimalProduct {
-    fn return_field(&self, input_schema: &Schema) -> Result<FieldRef> {
-        self.written.return_field(input_schema)
-    }
-
-    fn data_type(&self, input_schema: &Schema) -> Result<DataType> {
-        self.written.data_type(input_schema)
-    }
-
-    fn nullable(&self, input_schema: &Schema) -> Result<bool> {
-        self.written.nullable(input_schema)
-    }
+    super::stand_in::typed_as_written!(written);
 
     fn evaluate(&self, batch: &arrow_array::RecordBatch) -> Result<ColumnarValue> {
         let integers = match self.integer.evaluate(batch)? {
@@ -230,10 +197,6 @@ impl PhysicalExpr for DecimalProduct {
                 })
             })
             .map(|transformed| transformed.data)
-    }
-
-    fn fmt_sql(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.written.fmt_sql(f)
     }
 }
 

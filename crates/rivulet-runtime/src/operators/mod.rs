@@ -40,6 +40,7 @@ mod row_keys;
 mod selecting_case;
 mod slice_list;
 mod slice_tables;
+mod stand_in;
 mod stored_accumulators;
 mod stored_rows;
 mod string_dictionary;

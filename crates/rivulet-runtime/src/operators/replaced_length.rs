@@ -12,13 +12,11 @@
 //! Only a non-empty, non-NULL `from` and a non-NULL `to` are fused; an empty
 //! `from` keeps DataFusion's REPLACE, which returns the string unchanged.
 
-use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, Int32Array, Int64Array};
-use arrow_schema::{DataType, FieldRef, Schema};
+use arrow_schema::DataType;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::ColumnarValue;
@@ -127,38 +125,10 @@ pub(super) fn fuse_replaced_lengths(expr: Arc<dyn PhysicalExpr>) -> Result<Arc<d
     .map(|transformed| transformed.data)
 }
 
-impl PartialEq for ReplacedLength {
-    fn eq(&self, other: &Self) -> bool {
-        self.written.eq(&other.written)
-    }
-}
-
-impl Eq for ReplacedLength {}
-
-impl Hash for ReplacedLength {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.written.hash(state);
-    }
-}
-
-impl fmt::Display for ReplacedLength {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        self.written.fmt(f)
-    }
-}
+super::stand_in::compared_as_written!(ReplacedLength, written);
 
 impl PhysicalExpr for ReplacedLength {
-    fn return_field(&self, input_schema: &Schema) -> Result<FieldRef> {
-        self.written.return_field(input_schema)
-    }
-
-    fn data_type(&self, input_schema: &Schema) -> Result<DataType> {
-        self.written.data_type(input_schema)
-    }
-
-    fn nullable(&self, input_schema: &Schema) -> Result<bool> {
-        self.written.nullable(input_schema)
-    }
+    super::stand_in::typed_as_written!(written);
 
     fn evaluate(&self, batch: &arrow_array::RecordBatch) -> Result<ColumnarValue> {
         let strings = match self.string.evaluate(batch)? {
@@ -211,16 +181,12 @@ impl PhysicalExpr for ReplacedLength {
             None => written,
         })
     }
-
-    fn fmt_sql(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.written.fmt_sql(f)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use arrow_array::{LargeStringArray, RecordBatch, StringArray, StringViewArray};
-    use arrow_schema::Field;
+    use arrow_schema::{Field, Schema};
 
     use super::*;
     use crate::operators::calc::compile_expression;

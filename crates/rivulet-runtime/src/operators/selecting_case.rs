@@ -17,11 +17,10 @@
 //! IS [NOT] NULL, with every result of the CASE's own type. Anything that
 //! can fail (a division, a cast, a function) keeps DataFusion's CASE.
 
-use std::fmt;
 use std::sync::Arc;
 
 use arrow_array::ArrayRef;
-use arrow_schema::{DataType, FieldRef, Schema};
+use arrow_schema::{DataType, Schema};
 use datafusion::common::Result;
 use datafusion::common::cast::as_boolean_array;
 use datafusion::common::tree_node::{Transformed, TreeNode};
@@ -33,21 +32,9 @@ use datafusion::physical_expr::{PhysicalExpr, ScalarFunctionExpr};
 
 /// A [`CaseExpr`] (without a base expression) whose conditions and results
 /// are all [`cheap_and_infallible`].
-#[derive(Debug, Eq)]
+#[derive(Debug)]
 pub(super) struct SelectingCase {
     case: Arc<dyn PhysicalExpr>,
-}
-
-impl PartialEq for SelectingCase {
-    fn eq(&self, other: &Self) -> bool {
-        self.case.eq(&other.case)
-    }
-}
-
-impl std::hash::Hash for SelectingCase {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.case.hash(state);
-    }
 }
 
 /// Whether `expr` can be computed for a whole batch at little cost and
@@ -170,24 +157,10 @@ pub(super) fn select_cheap_cases(
     .map(|transformed| transformed.data)
 }
 
-impl fmt::Display for SelectingCase {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        self.case.fmt(f)
-    }
-}
+super::stand_in::compared_as_written!(SelectingCase, case);
 
 impl PhysicalExpr for SelectingCase {
-    fn return_field(&self, input_schema: &Schema) -> Result<FieldRef> {
-        self.case.return_field(input_schema)
-    }
-
-    fn data_type(&self, input_schema: &Schema) -> Result<DataType> {
-        self.case.data_type(input_schema)
-    }
-
-    fn nullable(&self, input_schema: &Schema) -> Result<bool> {
-        self.case.nullable(input_schema)
-    }
+    super::stand_in::typed_as_written!(case);
 
     fn evaluate(&self, batch: &arrow_array::RecordBatch) -> Result<ColumnarValue> {
         let case = self.body()?;
@@ -220,10 +193,6 @@ impl PhysicalExpr for SelectingCase {
     ) -> Result<Arc<dyn PhysicalExpr>> {
         // New children may not be cheap: the plain CASE over them.
         Arc::clone(&self.case).with_new_children(children)
-    }
-
-    fn fmt_sql(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.case.fmt_sql(f)
     }
 }
 
