@@ -27,7 +27,8 @@ impl Dialect for RuntimeDialect {
     fn identifier_quote_style(&self, identifier: &str) -> Option<char> {
         let upper = identifier.to_uppercase();
         // `ID` is a keyword of some dialects only; DataFusion leaves it bare.
-        let keyword = upper != "ID" && ALL_KEYWORDS.contains(&upper.as_str());
+        // The keywords are sorted (sqlparser searches them so too).
+        let keyword = upper != "ID" && ALL_KEYWORDS.binary_search(&upper.as_str()).is_ok();
         (keyword || !plain(identifier)).then_some('"')
     }
 }
