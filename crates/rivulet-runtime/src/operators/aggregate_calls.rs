@@ -65,6 +65,19 @@ pub(super) struct Bound {
 }
 
 impl Bound {
+    /// Adds row `row` of `input` (absent for `COUNT(*)`).
+    #[inline]
+    fn add(&self, accumulator: &mut Accumulator, input: Option<&Values>, row: usize) {
+        match (self.function, accumulator, input) {
+            (AggregateFunction::ListAgg, Accumulator::Text(list), Some(Values::Keys(values))) => {
+                if let KeyValue::Text(value) = &values[row] {
+                    append_listed(list, value, &self.separator);
+                }
+            }
+            (function, accumulator, input) => function.add(accumulator, input, row),
+        }
+    }
+
     /// Folds a partial accumulator into a stored one.
     fn merge(&self, into: &mut Accumulator, other: Accumulator) {
         match (self.function, into, other) {
@@ -214,11 +227,14 @@ impl BoundCalls {
     }
 
     /// Each call's input values in `batch` (none for `COUNT(*)`).
-    pub fn inputs(&self, batch: &RecordBatch) -> Result<Vec<Option<Values>>> {
+    pub fn inputs<'b>(&self, batch: &'b RecordBatch) -> Result<Vec<Option<Values<'b>>>> {
         self.calls
             .iter()
             .map(|c| match (c.column, c.function) {
                 (None, _) => Ok(None),
+                (Some(i), AggregateFunction::Count) => {
+                    Ok(Some(Values::Presence(batch.column(i).as_ref())))
+                }
                 (Some(i), AggregateFunction::CountDistinct) => {
                     key_values(batch.column(i), "COUNT(DISTINCT)").map(|v| Some(Values::Keys(v)))
                 }
@@ -230,17 +246,28 @@ impl BoundCalls {
     /// Adds row `row` of `inputs` to `accumulators`.
     pub fn add(&self, accumulators: &mut [Accumulator], inputs: &[Option<Values>], row: usize) {
         for ((call, accumulator), input) in self.calls.iter().zip(accumulators).zip(inputs) {
-            match (call.function, accumulator, input) {
-                (
-                    AggregateFunction::ListAgg,
-                    Accumulator::Text(list),
-                    Some(Values::Keys(values)),
-                ) => {
-                    if let KeyValue::Text(value) = &values[row] {
-                        append_listed(list, value, &call.separator);
-                    }
+            call.add(accumulator, input.as_ref(), row);
+        }
+    }
+
+    /// Adds every row of `inputs` to the accumulators of its partial:
+    /// row `r` to `accumulators(&mut partials[at[r]])`. A call at a time, so
+    /// that each call's loop is its own (q17's eight calls a row cost a
+    /// twentieth of its time taken a row at a time).
+    pub fn add_rows<P>(
+        &self,
+        partials: &mut [P],
+        accumulators: impl Fn(&mut P) -> &mut [Accumulator],
+        at: &[u32],
+        inputs: &[Option<Values>],
+    ) {
+        for (index, (call, input)) in self.calls.iter().zip(inputs).enumerate() {
+            for (row, &partial) in at.iter().enumerate() {
+                if let Some(accumulator) =
+                    accumulators(&mut partials[partial as usize]).get_mut(index)
+                {
+                    call.add(accumulator, input.as_ref(), row);
                 }
-                (function, accumulator, input) => function.add(accumulator, input.as_ref(), row),
             }
         }
     }
@@ -343,5 +370,95 @@ impl BoundCalls {
             state.map_clear(shared_distinct_values(map), namespace)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{BooleanArray, Int32Array, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+
+    use super::*;
+
+    fn call(function: AggregateFunction, input: Option<&str>) -> AggregateCall {
+        AggregateCall {
+            function,
+            input: input.map(String::from),
+            output: format!("{function:?}"),
+            separator: None,
+        }
+    }
+
+    #[test]
+    fn rows_added_a_call_at_a_time_fold_as_rows_added_one_by_one() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("n", DataType::Int32, true),
+            Field::new("flag", DataType::Boolean, true),
+            Field::new("s", DataType::Utf8, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(Int32Array::from(vec![
+                    Some(5),
+                    None,
+                    Some(-2),
+                    Some(9),
+                    Some(1),
+                ])),
+                Arc::new(BooleanArray::from(vec![
+                    Some(true),
+                    None,
+                    Some(false),
+                    None,
+                    Some(true),
+                ])),
+                Arc::new(StringArray::from(vec![
+                    Some("a"),
+                    Some("b"),
+                    None,
+                    Some("c"),
+                    Some("d"),
+                ])),
+            ],
+        )
+        .unwrap();
+        let calls = [
+            call(AggregateFunction::CountStar, None),
+            // COUNT reads only whether a value is there, of any type.
+            call(AggregateFunction::Count, Some("flag")),
+            call(AggregateFunction::Sum, Some("n")),
+            call(AggregateFunction::Min, Some("n")),
+            call(AggregateFunction::FirstValue, Some("n")),
+            call(AggregateFunction::LastValue, Some("s")),
+            call(AggregateFunction::ListAgg, Some("s")),
+        ];
+        let bound = BoundCalls::bind(&schema, &calls, "test").unwrap();
+        let inputs = bound.inputs(&batch).unwrap();
+        // Rows 0, 2 and 4 go to the first partial, 1 and 3 to the second.
+        let at = [0, 1, 0, 1, 0];
+        let mut by_calls = vec![bound.start(), bound.start()];
+        bound.add_rows(&mut by_calls, |p| p.as_mut_slice(), &at, &inputs);
+        let mut by_rows = vec![bound.start(), bound.start()];
+        for (row, &partial) in at.iter().enumerate() {
+            bound.add(&mut by_rows[partial as usize], &inputs, row);
+        }
+        assert_eq!(by_calls, by_rows);
+        assert_eq!(
+            by_calls[0],
+            [
+                Accumulator::Count(3),
+                Accumulator::Count(3),
+                Accumulator::Integer(Some(4)),
+                Accumulator::Integer(Some(-2)),
+                Accumulator::Integer(Some(5)),
+                Accumulator::Text(Some("d".into())),
+                Accumulator::Text(Some("a,d".into())),
+            ]
+        );
+        assert_eq!(by_calls[1][1], Accumulator::Count(0));
+        assert_eq!(by_calls[1][6], Accumulator::Text(Some("b,c".into())));
     }
 }

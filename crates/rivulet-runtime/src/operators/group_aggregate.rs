@@ -125,13 +125,15 @@ impl GroupAggregate {
         };
         let mut order: Vec<(&[u8], Partial)> = Vec::new();
         let mut index: HashMap<&[u8], usize> = HashMap::new();
-        for row in 0..batch.num_rows() {
+        // Each row's partial, found first; the rows are added after.
+        let mut at = Vec::with_capacity(batch.num_rows());
+        for (row, &key_group) in groups.iter().enumerate().take(batch.num_rows()) {
             let key = keys.key(row);
-            let at = *index.entry(key).or_insert_with(|| {
+            let partial = *index.entry(key).or_insert_with(|| {
                 order.push((
                     key,
                     Partial {
-                        key_group: groups[row],
+                        key_group,
                         accumulators: match signs {
                             Some(_) => self.calls.start_retracting(),
                             None => self.calls.start(),
@@ -140,12 +142,23 @@ impl GroupAggregate {
                 ));
                 order.len() - 1
             });
-            let accumulators = &mut order[at].1.accumulators;
-            match &signs {
-                Some(signs) => self
-                    .calls
-                    .add_signed(accumulators, &inputs, row, signs[row]),
-                None => self.calls.add(accumulators, &inputs, row),
+            at.push(partial as u32);
+        }
+        match &signs {
+            Some(signs) => {
+                for (row, &partial) in at.iter().enumerate() {
+                    let accumulators = &mut order[partial as usize].1.accumulators;
+                    self.calls
+                        .add_signed(accumulators, &inputs, row, signs[row]);
+                }
+            }
+            None => {
+                fn accumulators<'p>(
+                    (_, partial): &'p mut (&[u8], Partial),
+                ) -> &'p mut [Accumulator] {
+                    &mut partial.accumulators
+                }
+                self.calls.add_rows(&mut order, accumulators, &at, &inputs);
             }
         }
         Ok(order)
@@ -239,11 +252,13 @@ impl Operator for GroupAggregate {
                     .merge_stored(&mut merged, partial.accumulators, &mut self.state, &[])?;
                 merged
             };
+            // Stored first, so that the result moves into the changes.
+            self.state.set_value(ACCUMULATORS, &[], &merged)?;
             match stored {
                 None => changes.push((
                     RowKind::Insert,
                     key_from_bytes(key_bytes, &self.name)?,
-                    merged.clone(),
+                    merged,
                 )),
                 // An unchanged result is not sent again, as Flink does not.
                 // (The count of rows a changelog input keeps last is no result.)
@@ -251,10 +266,9 @@ impl Operator for GroupAggregate {
                 Some(old) => {
                     let key = key_from_bytes(key_bytes, &self.name)?;
                     changes.push((RowKind::UpdateBefore, key.clone(), old));
-                    changes.push((RowKind::UpdateAfter, key, merged.clone()));
+                    changes.push((RowKind::UpdateAfter, key, merged));
                 }
             }
-            self.state.set_value(ACCUMULATORS, &[], &merged)?;
         }
         if !changes.is_empty() {
             out.push(self.emit(&changes)?);

@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 
-use super::accumulators::{Accumulator, AggregateFunction, NumberKind, Values};
+use super::accumulators::{Accumulator, AggregateFunction, NumberKind, Values, value_of};
 use super::aggregate_calls::{BoundCalls, distinct_values};
 use super::grouping::KeyValue;
 use crate::error::{Result, RuntimeError};
@@ -52,10 +52,10 @@ fn keeps_value_counts(function: AggregateFunction) -> bool {
 /// The value of row `row` as a map-state key, `None` for NULL.
 fn value_at(values: &Values, row: usize) -> Option<KeyValue> {
     match values {
-        Values::Integer(v) => v[row].map(KeyValue::Integer),
+        Values::Integer(v) => value_of(v, row).map(KeyValue::Integer),
         Values::Keys(v) => Some(v[row].clone()).filter(|k| *k != KeyValue::Null),
         // Refused by `check_retractable`.
-        Values::Double(_) => None,
+        Values::Double(_) | Values::Presence(_) => None,
     }
 }
 
@@ -124,7 +124,7 @@ impl BoundCalls {
                     | Accumulator::IntegerAverage { sum, count },
                     Some(Values::Integer(values)),
                 ) => {
-                    if let Some(value) = values[row] {
+                    if let Some(value) = value_of(values, row) {
                         *sum = sum.wrapping_add(value.wrapping_mul(sign));
                         *count += sign;
                     }
@@ -134,7 +134,7 @@ impl BoundCalls {
                     | Accumulator::DoubleAverage { sum, count },
                     Some(Values::Double(values)),
                 ) => {
-                    if let Some(value) = values[row] {
+                    if let Some(value) = value_of(values, row) {
                         *sum += value * sign as f64;
                         *count += sign;
                     }
