@@ -121,7 +121,7 @@ struct StructColumn {
     children: Vec<Column>,
     nulls: NullBufferBuilder,
     /// Which fields the current object has given a value; reused per row.
-    seen: Vec<bool>,
+    seen: SeenFields,
     /// The keys of the objects read so far, place by place: lines usually
     /// list the same keys in the same order, so a key is first compared
     /// whole with the one met at its place before, without scanning it.
@@ -135,6 +135,60 @@ struct StructColumn {
     /// goes to the children at once, when the next object or the batch's
     /// end comes.
     pending_nulls: usize,
+}
+
+/// The fields an object has given a value, a bit each: the first 64 in a
+/// word of their own, as objects seldom have more, and clearing it per row
+/// is then a store rather than a call to `memset`.
+struct SeenFields {
+    first: u64,
+    rest: Vec<u64>,
+}
+
+impl SeenFields {
+    fn new(fields: usize) -> SeenFields {
+        SeenFields {
+            first: 0,
+            rest: vec![0; fields.saturating_sub(64).div_ceil(64)],
+        }
+    }
+
+    fn clear(&mut self) {
+        self.first = 0;
+        if !self.rest.is_empty() {
+            self.rest.fill(0);
+        }
+    }
+
+    /// Marks field `i`; `false` if it was marked already.
+    fn mark(&mut self, i: usize) -> bool {
+        let (word, bit) = match i.checked_sub(64) {
+            None => (&mut self.first, i),
+            Some(past) => match self.rest.get_mut(past / 64) {
+                Some(word) => (word, past % 64),
+                None => return false,
+            },
+        };
+        let unmarked = *word & (1 << bit) == 0;
+        *word |= 1 << bit;
+        unmarked
+    }
+
+    fn has(&self, i: usize) -> bool {
+        let (word, bit) = match i.checked_sub(64) {
+            None => (self.first, i),
+            Some(past) => (self.rest.get(past / 64).copied().unwrap_or(0), past % 64),
+        };
+        word & (1 << bit) != 0
+    }
+
+    /// Whether all of the first `fields` fields are marked.
+    fn all(&self, fields: usize) -> bool {
+        match fields {
+            0..64 => self.first == (1u64 << fields) - 1,
+            _ => (0..fields).all(|i| self.has(i)),
+        }
+    }
 }
 
 /// A key met at some place of an object: `"name":` as it was written (no
@@ -196,7 +250,7 @@ impl StructColumn {
             fields: fields.clone(),
             names: fields.iter().map(|f| f.name().as_bytes().into()).collect(),
             nullable: fields.iter().map(|f| f.is_nullable()).collect(),
-            seen: vec![false; children.len()],
+            seen: SeenFields::new(children.len()),
             children,
             nulls: NullBufferBuilder::new(capacity),
             keys: KeyOrder::default(),
@@ -233,15 +287,14 @@ impl StructColumn {
     fn decode_object(&mut self, scanner: &mut Scanner, mut reading: Reading) -> Scan<()> {
         scanner.expect(b'{')?;
         self.settle_nulls();
-        self.seen.fill(false);
+        self.seen.clear();
         if !scanner.eat(b'}') {
             let mut place = 0;
             loop {
                 match self.key(scanner, place)? {
                     None => scanner.skip_value()?,
-                    Some(i) if self.seen[i] => return Err(Unsure),
+                    Some(i) if !self.seen.mark(i) => return Err(Unsure),
                     Some(i) => {
-                        self.seen[i] = true;
                         let nullable = self.nullable[i];
                         self.children[i].decode(scanner, nullable, reading.reborrow())?;
                     }
@@ -253,12 +306,14 @@ impl StructColumn {
                 }
             }
         }
-        for i in 0..self.children.len() {
-            if !self.seen[i] {
-                if reading.fail_on_missing_field || !self.nullable[i] {
-                    return Err(Unsure);
+        if !self.seen.all(self.children.len()) {
+            for i in 0..self.children.len() {
+                if !self.seen.has(i) {
+                    if reading.fail_on_missing_field || !self.nullable[i] {
+                        return Err(Unsure);
+                    }
+                    self.children[i].append_null()?;
                 }
-                self.children[i].append_null()?;
             }
         }
         self.nulls.append_non_null();

@@ -215,6 +215,7 @@ impl<'a> Scanner<'a> {
 
     /// Consumes `text` if it comes next (after whitespace), byte for byte:
     /// compared as two masked words where sixteen bytes are left.
+    #[inline]
     pub fn eat_short(&mut self, text: &ShortText) -> bool {
         self.skip_whitespace();
         let rest = &self.bytes[self.at..];
