@@ -318,6 +318,7 @@ pub async fn plan_script(script: &str, options: &PlanOptions) -> Result<JobGraph
         state_backend: state_backend(&config).map_err(configuration_error)?,
         state_ttl_millis: state_ttl(&config).map_err(configuration_error)?,
         pending_rank: None,
+        rank_took_filter: false,
         shared_scans: HashMap::new(),
         shared_sources: HashMap::new(),
         reuse_sub_plans: reuse_sub_plans(&config).map_err(configuration_error)?,
@@ -775,6 +776,9 @@ struct GraphBuilder<'a> {
     /// A Top-N's filter seen on the way down: the `ROW_NUMBER()` column it
     /// bounds and how many rows it keeps ([`rank`]).
     pending_rank: Option<(String, u64)>,
+    /// Whether a Top-N took the pending filter's bound as its own: it then
+    /// emits only the rows the filter keeps, and the filter is left out.
+    rank_took_filter: bool,
     /// The tables the query being lowered reads in several places, with
     /// the columns they read together ([`source_reuse`]).
     shared_scans: HashMap<String, std::collections::BTreeSet<String>>,
@@ -1093,11 +1097,18 @@ impl GraphBuilder<'_> {
             }
             LogicalPlan::Filter(filter) => {
                 self.pending_rank = rank::rank_limit(filter);
+                // Saved, as filters below this one (under the Top-N) use it too.
+                let outer_took = std::mem::replace(&mut self.rank_took_filter, false);
                 let lowered = self.lower(&filter.input);
                 self.pending_rank = None;
+                let rank_took = std::mem::replace(&mut self.rank_took_filter, outer_took);
                 let mut stream = lowered?;
-                let predicate = stream.sql(&filter.predicate, filter.input.schema())?;
                 stream.hop = hop_slicing::after_filter(&stream, &filter.predicate);
+                if rank_took {
+                    // The whole predicate is the bound (see `rank_limit`).
+                    return Ok(stream);
+                }
+                let predicate = stream.sql(&filter.predicate, filter.input.schema())?;
                 let projections = identity_projections(&stream.schema);
                 self.push_calc(&mut stream, Some(predicate), projections)?;
                 Ok(stream)

@@ -138,6 +138,7 @@ impl GraphBuilder<'_> {
         let Some((_, limit)) = pending.filter(|(wanted, _)| *wanted == rank_column) else {
             return Err(unsupported());
         };
+        self.rank_took_filter = true;
         let params = &function.params;
         let mut input = self.lower(&window.input)?;
         let changelog = input.schema.index_of(ROW_KIND_COLUMN).is_ok();
