@@ -268,7 +268,7 @@ impl JsonLinesReader {
                 None => break,
             };
             self.line_number += 1;
-            if line.trim().is_empty() {
+            if is_blank(line) {
                 continue;
             }
             if let (true, Some(fast)) = (chunk.single_pass, self.fast.as_mut()) {
@@ -376,6 +376,15 @@ impl JsonLinesReader {
         // The decoder may hold part of the chunk; start the next one afresh.
         self.decoder = new_decoder(&self.schema, self.batch_size)?;
         self.decode(&lines).or_else(|_| self.decode_each(&lines))
+    }
+}
+
+/// Whether `line` holds only whitespace (as `str::trim` has it), told at
+/// once for the usual line, which starts with `{`.
+fn is_blank(line: &str) -> bool {
+    match line.as_bytes().first() {
+        Some(byte) if byte.is_ascii_graphic() => false,
+        _ => line.trim().is_empty(),
     }
 }
 

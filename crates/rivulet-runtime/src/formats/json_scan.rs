@@ -340,11 +340,11 @@ impl<'a> Scanner<'a> {
         let negative = bytes.first() == Some(&b'-');
         let first = usize::from(negative);
         let (mut value, mut at) = match bytes.get(first..).and_then(swar::word_at) {
-            Some(word) => match swar::leading_digits(word) {
-                // Up to seven digits and what ends them, read at once.
-                (digits, value) if digits < 8 => (value as i64, first + digits),
-                _ => (0, first),
-            },
+            // Up to eight digits read at once; more go on byte by byte.
+            Some(word) => {
+                let (digits, value) = swar::leading_digits(word);
+                (value as i64, first + digits)
+            }
             None => (0, first),
         };
         // Longer numbers, and those at the very end of the text, byte by byte.
@@ -460,7 +460,11 @@ impl<'a> Scanner<'a> {
             }
             b't' | b'f' => self.boolean().map(drop),
             b'n' => self.literal(b"null"),
-            _ => self.number().map(drop),
+            // Most numbers are integers, read by words; the rest the long way.
+            _ => match self.short_integer() {
+                Some(_) => Ok(()),
+                None => self.number().map(drop),
+            },
         }
     }
 }

@@ -23,7 +23,7 @@ pub struct TimestampColumn {
     unit: TimeUnit,
     zone: Option<Arc<str>>,
     parsed_zone: Option<Tz>,
-    last_date: LastDate,
+    last_read: LastRead,
     values: Vec<i64>,
     /// Keeps no bitmap until a NULL comes: most columns never have one.
     valid: NullBufferBuilder,
@@ -40,7 +40,7 @@ impl TimestampColumn {
             unit,
             zone: zone.clone(),
             parsed_zone,
-            last_date: None,
+            last_read: LastRead::default(),
             values: Vec::with_capacity(capacity),
             valid: NullBufferBuilder::new(capacity),
         })
@@ -74,7 +74,7 @@ impl TimestampColumn {
 
     pub fn append_text(&mut self, text: &str) -> Result<(), NotATimestamp> {
         let value = match &self.parsed_zone {
-            None => match plain_timestamp(text.as_bytes(), &mut self.last_date) {
+            None => match plain_timestamp(text.as_bytes(), &mut self.last_read) {
                 Some(time) => self.parts_in_unit(time),
                 None => string_to_datetime(&Utc, text)
                     .ok()
@@ -138,12 +138,28 @@ struct PlainTime {
 /// which reads it (or not) as it always does. The fields are checked as
 /// chrono checks them (`NaiveDate::from_ymd_opt`, `and_hms_nano_opt`), and
 /// the day counted from the civil date directly rather than through chrono.
-fn plain_timestamp(text: &[u8], last_date: &mut LastDate) -> Option<PlainTime> {
+fn plain_timestamp(text: &[u8], last: &mut LastRead) -> Option<PlainTime> {
     let (date_time, fraction) = match text.get(19) {
         None if text.len() == 19 => (text, &[][..]),
         Some(b'.') if (21..=29).contains(&text.len()) => (&text[..19], &text[20..]),
         _ => return None,
     };
+    let date_time = date_time.first_chunk::<19>()?;
+    let seconds = match last.second {
+        Some((known, seconds)) if known == *date_time => seconds,
+        _ => {
+            let seconds = plain_seconds(date_time, &mut last.date)?;
+            last.second = Some((*date_time, seconds));
+            seconds
+        }
+    };
+    // At most nine digits, so below a second (no leap second to allow).
+    let nanos = number(fraction)? * 10u32.pow(9 - fraction.len() as u32);
+    Some(PlainTime { seconds, nanos })
+}
+
+/// The seconds since the epoch of `yyyy-MM-dd HH:mm:ss` (or with `T`).
+fn plain_seconds(date_time: &[u8; 19], last_date: &mut Option<([u8; 10], i64)>) -> Option<i64> {
     let separators = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
     if separators.iter().any(|&(at, byte)| date_time[at] != byte)
         || !matches!(date_time[10], b' ' | b'T')
@@ -167,17 +183,18 @@ fn plain_timestamp(text: &[u8], last_date: &mut LastDate) -> Option<PlainTime> {
     if hour > 23 || minute > 59 || second > 59 {
         return None;
     }
-    // At most nine digits, so below a second (no leap second to allow).
-    let nanos = number(fraction)? * 10u32.pow(9 - fraction.len() as u32);
-    let seconds =
-        days * 86_400 + i64::from(hour) * 3_600 + i64::from(minute) * 60 + i64::from(second);
-    Some(PlainTime { seconds, nanos })
+    Some(days * 86_400 + i64::from(hour) * 3_600 + i64::from(minute) * 60 + i64::from(second))
 }
 
-/// The last date a column read (`yyyy-MM-dd`, already checked) and its day
-/// since the epoch: the timestamps of a file mostly share their date with
-/// the one before, which then need not be read again.
-type LastDate = Option<([u8; 10], i64)>;
+/// The last date and second a column read (`yyyy-MM-dd` and `yyyy-MM-dd
+/// HH:mm:ss`, already checked) as days and seconds since the epoch: the
+/// timestamps of a file mostly share their second, or at least their date,
+/// with the one before, which then need not be read again.
+#[derive(Debug, Default)]
+struct LastRead {
+    date: Option<([u8; 10], i64)>,
+    second: Option<([u8; 19], i64)>,
+}
 
 /// The day since the epoch of `yyyy-MM-dd` (the dashes already checked),
 /// if it is a date.
@@ -277,13 +294,13 @@ mod tests {
             "2024-01-01 00:00:0:",
         ];
         for text in texts {
-            if let Some(ours) = plain_timestamp(text.as_bytes(), &mut None) {
+            if let Some(ours) = plain_timestamp(text.as_bytes(), &mut LastRead::default()) {
                 assert_eq!(Some(ours), arrows(text), "{text}");
             }
         }
-        assert!(plain_timestamp(b"2024-12-31 12:34:56.123", &mut None).is_some());
-        assert!(plain_timestamp(b"2024-02-30 00:00:00", &mut None).is_none());
-        assert!(plain_timestamp(b"2023-02-29 00:00:00", &mut None).is_none());
+        assert!(plain_timestamp(b"2024-12-31 12:34:56.123", &mut LastRead::default()).is_some());
+        assert!(plain_timestamp(b"2024-02-30 00:00:00", &mut LastRead::default()).is_none());
+        assert!(plain_timestamp(b"2023-02-29 00:00:00", &mut LastRead::default()).is_none());
     }
 
     #[test]
@@ -291,14 +308,21 @@ mod tests {
         // Every date from 1600 to 2400 (leap rules of all kinds), then
         // random fields, some out of range.
         let mut day = NaiveDate::from_ymd_opt(1600, 1, 1).unwrap();
-        let mut last = None;
+        let mut last = LastRead::default();
         while day.year() < 2401 {
             let text = format!("{} 13:14:15.016", day.format("%Y-%m-%d"));
-            // Twice: the second time the date is the one remembered.
+            // Three times: then the second is the one remembered, then only
+            // the date.
             assert_eq!(
                 plain_timestamp(text.as_bytes(), &mut last),
                 arrows(&text),
                 "{text}"
+            );
+            let same_second = format!("{} 13:14:15.9", day.format("%Y-%m-%d"));
+            assert_eq!(
+                plain_timestamp(same_second.as_bytes(), &mut last),
+                arrows(&same_second),
+                "{same_second}"
             );
             let again = format!("{} 23:59:59", day.format("%Y-%m-%d"));
             assert_eq!(
