@@ -189,18 +189,19 @@ fn format_with_constant_pattern(values: &ArrayRef, pattern: &ScalarValue) -> Res
             pattern.data_type()
         );
     };
-    let values = date_times(values)?;
+    let rows = values.len();
     let Some(pattern) = pattern else {
-        return Ok(new_null_array(&DataType::Utf8, values.len()));
+        return Ok(new_null_array(&DataType::Utf8, rows));
     };
+    let times = Times::of(values)?;
     // Compiled at the first value: NULLs alone format to NULL whatever the
     // pattern, as Flink never formats them.
     let mut compiled: Option<(JavaPattern, Option<i64>)> = None;
-    let mut builder = StringBuilder::with_capacity(values.len(), values.len() * pattern.len());
+    let mut builder = StringBuilder::with_capacity(rows, rows * pattern.len());
     let mut text = String::new();
     let mut last_unit = None;
-    for value in &values {
-        let Some(value) = value else {
+    for row in 0..rows {
+        let Some(seconds) = times.seconds(row) else {
             builder.append_null();
             continue;
         };
@@ -212,10 +213,16 @@ fn format_with_constant_pattern(values: &ArrayRef, pattern: &ScalarValue) -> Res
                 compiled.insert((pattern, resolution))
             }
         };
-        let unit = resolution.map(|seconds| value.and_utc().timestamp().div_euclid(seconds));
+        let unit = resolution.map(|resolution| seconds.div_euclid(resolution));
         if unit.is_none() || unit != last_unit {
+            // A value in the unit of one that was a date-time is one too
+            // (chrono's range ends at whole days).
+            let Some(value) = times.date_time(row) else {
+                builder.append_null();
+                continue;
+            };
             text.clear();
-            compiled.format_into(value, &mut text).map_err(|_| {
+            compiled.format_into(&value, &mut text).map_err(|_| {
                 DataFusionError::Execution(format!(
                     "DATE_FORMAT cannot format {value} with '{pattern}'"
                 ))
@@ -225,6 +232,80 @@ fn format_with_constant_pattern(values: &ArrayRef, pattern: &ScalarValue) -> Res
         builder.append_value(&text);
     }
     Ok(Arc::new(builder.finish()) as ArrayRef)
+}
+
+/// The values `DATE_FORMAT` formats: a TIMESTAMP column read where it lies,
+/// each value made a date-time only when it is formatted (q17 formats a
+/// day ten million times, and all but a few take the text before them), or
+/// the date-times read from strings.
+enum Times<'a> {
+    Raw {
+        nulls: Option<&'a arrow_buffer::NullBuffer>,
+        values: &'a [i64],
+        per_second: i64,
+        to_date_time: fn(i64) -> Option<NaiveDateTime>,
+    },
+    Read(Vec<Option<NaiveDateTime>>),
+}
+
+impl<'a> Times<'a> {
+    fn of(array: &'a ArrayRef) -> Result<Times<'a>> {
+        fn raw<T: arrow_array::types::ArrowPrimitiveType<Native = i64>>(
+            array: &ArrayRef,
+            per_second: i64,
+            to_date_time: fn(i64) -> Option<NaiveDateTime>,
+        ) -> Times<'_> {
+            let array = array.as_primitive::<T>();
+            Times::Raw {
+                nulls: array.nulls(),
+                values: array.values(),
+                per_second,
+                to_date_time,
+            }
+        }
+        Ok(match array.data_type() {
+            DataType::Timestamp(TimeUnit::Second, _) => {
+                raw::<TimestampSecondType>(array, 1, timestamp_s_to_datetime)
+            }
+            DataType::Timestamp(TimeUnit::Millisecond, _) => {
+                raw::<TimestampMillisecondType>(array, 1_000, timestamp_ms_to_datetime)
+            }
+            DataType::Timestamp(TimeUnit::Microsecond, _) => {
+                raw::<TimestampMicrosecondType>(array, 1_000_000, timestamp_us_to_datetime)
+            }
+            DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+                raw::<TimestampNanosecondType>(array, 1_000_000_000, timestamp_ns_to_datetime)
+            }
+            _ => Times::Read(date_times(array)?),
+        })
+    }
+
+    /// Row `row`'s seconds since the epoch, `None` for NULL.
+    fn seconds(&self, row: usize) -> Option<i64> {
+        match self {
+            Times::Raw {
+                nulls,
+                values,
+                per_second,
+                ..
+            } => nulls
+                .is_none_or(|nulls| nulls.is_valid(row))
+                .then(|| values[row].div_euclid(*per_second)),
+            Times::Read(times) => times[row].map(|time| time.and_utc().timestamp()),
+        }
+    }
+
+    /// Row `row` as a date-time, `None` for NULL or out of chrono's range.
+    fn date_time(&self, row: usize) -> Option<NaiveDateTime> {
+        match self {
+            Times::Raw {
+                values,
+                to_date_time,
+                ..
+            } => to_date_time(values[row]),
+            Times::Read(times) => times[row],
+        }
+    }
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -316,5 +397,44 @@ mod tests {
         let formatted = format_with_constant_pattern(&nulls, &pattern("yyyy-qq")).unwrap();
         assert_eq!(formatted.null_count(), 2);
         assert!(format_with_constant_pattern(&times, &pattern("yyyy-qq")).is_err());
+    }
+
+    #[test]
+    fn values_of_a_unit_take_its_text_as_formatting_each_would_give() {
+        // Runs within a day, across midnight (before the epoch too), NULLs
+        // between, and values beyond what a date-time holds.
+        let millis = [
+            Some(-86_400_001),
+            Some(-86_400_000),
+            None,
+            Some(-1),
+            Some(0),
+            Some(86_399_999),
+            Some(86_400_000),
+            None,
+            Some(86_400_001),
+            Some(i64::MAX),
+            Some(1_704_067_200_000),
+        ];
+        let times: ArrayRef = Arc::new(TimestampMillisecondArray::from(millis.to_vec()));
+        for text in ["yyyy-MM-dd", "yyyy-MM-dd HH:mm:ss.SSS", "HH", "yyyy"] {
+            let formatted = format_with_constant_pattern(&times, &pattern(text)).unwrap();
+            let compiled = compile_pattern("DATE_FORMAT", text).unwrap();
+            let each: Vec<Option<String>> = millis
+                .iter()
+                .map(|value| {
+                    let time = value.and_then(timestamp_ms_to_datetime)?;
+                    let mut out = String::new();
+                    compiled.format_into(&time, &mut out).unwrap();
+                    Some(out)
+                })
+                .collect();
+            let formatted: Vec<Option<String>> = formatted
+                .as_string::<i32>()
+                .iter()
+                .map(|v| v.map(String::from))
+                .collect();
+            assert_eq!(formatted, each, "{text}");
+        }
     }
 }
