@@ -140,12 +140,12 @@ impl CalcSpec {
         };
         let mut projections = Vec::new();
         let mut fields = Vec::new();
+        let failed = |e: datafusion::error::DataFusionError| RuntimeError::Operator {
+            operator: name.clone(),
+            message: e.to_string(),
+        };
         for projection in &self.projections {
             let expr = compile(&context, &name, &projection.expression, input)?;
-            let failed = |e: datafusion::error::DataFusionError| RuntimeError::Operator {
-                operator: name.clone(),
-                message: e.to_string(),
-            };
             let data_type = expr.data_type(input).map_err(failed)?;
             let nullable = expr.nullable(input).map_err(failed)?;
             fields.push(Field::new(&projection.name, data_type, nullable));

@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::Schema;
 use datafusion::common::Result;
-use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::logical_expr::{ColumnarValue, Volatility};
 use datafusion::physical_expr::{PhysicalExpr, ScalarFunctionExpr};
 
@@ -342,26 +342,13 @@ pub(super) fn read_columns(
     schema: &Schema,
 ) -> Result<Vec<Arc<dyn PhysicalExpr>>> {
     let mut shapes = Shapes::new(schema);
-    let wanted: Vec<(Arc<str>, &Arc<dyn PhysicalExpr>)> = replaced
+    let wanted: Vec<(Arc<str>, Arc<dyn PhysicalExpr>)> = replaced
         .iter()
-        .map(|(expr, column)| (shapes.of(expr), column))
+        .map(|(expr, column)| (shapes.of(expr), Arc::clone(column)))
         .collect();
     trees
         .into_iter()
-        .map(|tree| {
-            tree.transform_down(|node| {
-                let shape = shapes.of(&node);
-                match wanted.iter().find(|(wanted, _)| *wanted == shape) {
-                    Some((_, column)) => Ok(Transformed::new(
-                        Arc::clone(column),
-                        true,
-                        TreeNodeRecursion::Jump,
-                    )),
-                    None => Ok(Transformed::no(node)),
-                }
-            })
-            .map(|t| t.data)
-        })
+        .map(|tree| with_shapes_read(tree, &wanted, &mut shapes))
         .collect()
 }
 
@@ -373,18 +360,32 @@ fn with_memos(
     if memos.is_empty() {
         return Ok(expr);
     }
-    expr.transform_down(|node| {
-        let shape = shapes.of(&node);
-        match memos.iter().find(|memo| memo.shape == shape) {
-            Some(memo) => Ok(Transformed::new(
+    let wanted: Vec<(Arc<str>, Arc<dyn PhysicalExpr>)> = memos
+        .iter()
+        .map(|memo| {
+            (
+                Arc::clone(&memo.shape),
                 Arc::clone(memo) as Arc<dyn PhysicalExpr>,
-                true,
-                TreeNodeRecursion::Jump,
-            )),
-            None => Ok(Transformed::no(node)),
-        }
+            )
+        })
+        .collect();
+    with_shapes_read(expr, &wanted, shapes)
+}
+
+/// `expr` with every occurrence of a shape of `wanted` (largest first)
+/// reading what it is paired with instead.
+fn with_shapes_read(
+    expr: Arc<dyn PhysicalExpr>,
+    wanted: &[(Arc<str>, Arc<dyn PhysicalExpr>)],
+    shapes: &mut Shapes,
+) -> Result<Arc<dyn PhysicalExpr>> {
+    super::stand_in::replace_down(expr, &mut |node| {
+        let shape = shapes.of(node);
+        Ok(wanted
+            .iter()
+            .find(|(wanted, _)| *wanted == shape)
+            .map(|(_, reader)| Arc::clone(reader)))
     })
-    .map(|t| t.data)
 }
 
 #[cfg(test)]

@@ -19,7 +19,6 @@ use arrow_array::types::{
 };
 use arrow_array::{Array, ArrayRef, Decimal128Array};
 use arrow_schema::{DataType, Schema};
-use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::{ColumnarValue, Operator};
 use datafusion::physical_expr::PhysicalExpr;
@@ -131,17 +130,10 @@ pub(super) fn fuse_decimal_products(
     schema: &Schema,
 ) -> Result<Arc<dyn PhysicalExpr>> {
     // Down, so that a cast of a product is fused with it.
-    expr.transform_down(|node| {
-        Ok(match DecimalProduct::try_new(&node, schema) {
-            Some(fused) => Transformed::new(
-                Arc::new(fused) as Arc<dyn PhysicalExpr>,
-                true,
-                datafusion::common::tree_node::TreeNodeRecursion::Jump,
-            ),
-            None => Transformed::no(node),
-        })
+    super::stand_in::replace_down(expr, &mut |node| {
+        Ok(DecimalProduct::try_new(node, schema)
+            .map(|fused| Arc::new(fused) as Arc<dyn PhysicalExpr>))
     })
-    .map(|transformed| transformed.data)
 }
 
 super::stand_in::compared_as_written!(DecimalProduct, written);
@@ -183,20 +175,9 @@ impl PhysicalExpr for DecimalProduct {
         })?;
         // The product as written, over the new integer: where it reads the
         // integer, the integer is swapped.
-        let old = Arc::clone(&self.integer);
-        Arc::clone(&self.written)
-            .transform_down(|node| {
-                Ok(if node.as_ref() == old.as_ref() {
-                    Transformed::new(
-                        Arc::clone(&integer),
-                        true,
-                        datafusion::common::tree_node::TreeNodeRecursion::Jump,
-                    )
-                } else {
-                    Transformed::no(node)
-                })
-            })
-            .map(|transformed| transformed.data)
+        super::stand_in::replace_down(Arc::clone(&self.written), &mut |node| {
+            Ok((node.as_ref() == self.integer.as_ref()).then(|| Arc::clone(&integer)))
+        })
     }
 }
 
@@ -204,6 +185,7 @@ impl PhysicalExpr for DecimalProduct {
 mod tests {
     use arrow_array::{Int32Array, Int64Array, RecordBatch};
     use arrow_schema::Field;
+    use datafusion::common::tree_node::{Transformed, TreeNode};
 
     use super::*;
     use crate::operators::calc::compile_expression;

@@ -127,7 +127,7 @@ impl GroupAggregate {
         let mut index: HashMap<&[u8], usize> = HashMap::new();
         // Each row's partial, found first; the rows are added after.
         let mut at = Vec::with_capacity(batch.num_rows());
-        for (row, &key_group) in groups.iter().enumerate().take(batch.num_rows()) {
+        for (row, &key_group) in groups.iter().enumerate() {
             let key = keys.key(row);
             let partial = *index.entry(key).or_insert_with(|| {
                 order.push((

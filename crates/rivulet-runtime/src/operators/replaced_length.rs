@@ -17,7 +17,6 @@ use std::sync::Arc;
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, Int32Array, Int64Array};
 use arrow_schema::DataType;
-use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::ColumnarValue;
 use datafusion::physical_expr::expressions::Literal;
@@ -116,13 +115,9 @@ impl ReplacedLength {
 /// `expr` with every `CHAR_LENGTH(REPLACE(…))` in it that can be fused
 /// computing lengths only.
 pub(super) fn fuse_replaced_lengths(expr: Arc<dyn PhysicalExpr>) -> Result<Arc<dyn PhysicalExpr>> {
-    expr.transform_up(|node| {
-        Ok(match ReplacedLength::try_new(&node) {
-            Some(fused) => Transformed::yes(Arc::new(fused) as Arc<dyn PhysicalExpr>),
-            None => Transformed::no(node),
-        })
+    super::stand_in::replace_up(expr, &mut |node| {
+        Ok(ReplacedLength::try_new(node).map(|fused| Arc::new(fused) as Arc<dyn PhysicalExpr>))
     })
-    .map(|transformed| transformed.data)
 }
 
 super::stand_in::compared_as_written!(ReplacedLength, written);

@@ -23,7 +23,6 @@ use arrow_array::ArrayRef;
 use arrow_schema::{DataType, Schema};
 use datafusion::common::Result;
 use datafusion::common::cast::as_boolean_array;
-use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::logical_expr::{ColumnarValue, Operator};
 use datafusion::physical_expr::expressions::{
     BinaryExpr, CaseExpr, CastExpr, Column, IsNotNullExpr, IsNullExpr, Literal, NotExpr,
@@ -148,13 +147,10 @@ pub(super) fn select_cheap_cases(
     expr: Arc<dyn PhysicalExpr>,
     schema: &Schema,
 ) -> Result<Arc<dyn PhysicalExpr>> {
-    expr.transform_up(|node| {
-        Ok(match SelectingCase::try_new(&node, schema)? {
-            Some(selecting) => Transformed::yes(Arc::new(selecting) as Arc<dyn PhysicalExpr>),
-            None => Transformed::no(node),
-        })
+    super::stand_in::replace_up(expr, &mut |node| {
+        Ok(SelectingCase::try_new(node, schema)?
+            .map(|selecting| Arc::new(selecting) as Arc<dyn PhysicalExpr>))
     })
-    .map(|transformed| transformed.data)
 }
 
 super::stand_in::compared_as_written!(SelectingCase, case);
@@ -202,6 +198,7 @@ mod tests {
 
     use arrow_array::{Int32Array, Int64Array, RecordBatch, StructArray};
     use arrow_schema::{Field, Fields};
+    use datafusion::common::tree_node::{Transformed, TreeNode};
 
     use super::*;
     use crate::operators::calc::compile_expression;
