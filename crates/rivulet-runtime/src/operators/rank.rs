@@ -40,7 +40,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, SortOptions};
 use serde::{Deserialize, Serialize};
 
 use super::aggregate_calls::column_of;
-use super::decoded_rows::DecodedRows;
+use super::decoded_rows::{DecodedRows, Room};
 use super::event_time::epoch_millis;
 use super::grouping::{group_key, row_keys_of, subtask_state};
 use super::kept_rows;
@@ -210,6 +210,7 @@ impl RankSpec {
             sort_keys,
             rows,
             row_scratch: Vec::new(),
+            room: Room::default(),
             output: self.output_schema(input)?,
             max_parallelism: context.max_parallelism,
             tops: owns_its_table.then(KeyTables::default),
@@ -253,6 +254,8 @@ pub struct Rank {
     rows: RowCodec,
     /// The arriving row being kept, encoded.
     row_scratch: Vec<u8>,
+    /// Room for the next batch of changes, as large as the last.
+    room: Room,
     output: SchemaRef,
     max_parallelism: u32,
     /// Each key's kept rows, in the Top-N's own table (see
@@ -280,16 +283,16 @@ enum ChangedRows {
 }
 
 impl Changes {
-    /// No changes yet, with room for about `capacity`.
-    fn new(codec: &RowCodec, keeps_rows: bool, capacity: usize) -> Changes {
+    /// No changes yet, with `room` for them.
+    fn new(codec: &RowCodec, keeps_rows: bool, room: &Room) -> Changes {
         let rows = if keeps_rows {
-            ChangedRows::Decoded(DecodedRows::new(codec, capacity))
+            ChangedRows::Decoded(DecodedRows::new(codec, room))
         } else {
             ChangedRows::Arrived(Vec::new())
         };
         Changes {
-            kinds: Vec::new(),
-            ranks: Vec::new(),
+            kinds: Vec::with_capacity(room.rows()),
+            ranks: Vec::with_capacity(room.rows()),
             rows,
         }
     }
@@ -493,9 +496,12 @@ impl Rank {
 
     /// The batch of `changes`; `arrived` holds the payload columns of the
     /// batch their arrived rows come from.
-    fn emit(&self, changes: Changes, arrived: Option<&[ArrayRef]>) -> Result<RecordBatch> {
+    fn emit(&mut self, changes: Changes, arrived: Option<&[ArrayRef]>) -> Result<RecordBatch> {
         let mut columns = match changes.rows {
-            ChangedRows::Decoded(decoded) => decoded.finish(&self.rows)?,
+            ChangedRows::Decoded(decoded) => {
+                self.room = decoded.room_for_next();
+                decoded.finish(&self.rows)?
+            }
             ChangedRows::Arrived(indices) => {
                 let indices = UInt32Array::from(indices);
                 let fields = self.output.fields().iter();
@@ -554,7 +560,7 @@ impl Operator for Rank {
             Some(column) => Some(epoch_millis(batch.column(column)).map_err(|e| self.failed(e))?),
             None => None,
         };
-        let mut changes = Changes::new(&self.rows, self.keeps_rows, batch.num_rows());
+        let mut changes = Changes::new(&self.rows, self.keeps_rows, &self.room);
         for index in 0..batch.num_rows() {
             // A window Top-N fires once at its window's end; later rows are late.
             let fires_at = match &window_ends {
@@ -600,7 +606,7 @@ impl Operator for Rank {
 
     fn process_watermark(&mut self, watermark: i64, out: &mut Vec<RecordBatch>) -> Result<()> {
         self.watermark = self.watermark.max(watermark);
-        let mut fired = Changes::new(&self.rows, true, 0);
+        let mut fired = Changes::new(&self.rows, true, &self.room);
         for timer in self.timers.advance(TimeDomain::EventTime, watermark) {
             self.state.set_current_key(timer.key_group, &timer.key)?;
             let stored = self.state.raw_value(TOP_ROWS, &timer.namespace)?;

@@ -33,7 +33,7 @@ use arrow_data::ArrayData;
 use arrow_row::{RowConverter, Rows, SortField};
 use arrow_schema::{DataType, Field};
 
-use super::decoded_rows::DecodedRows;
+use super::decoded_rows::{DecodedRows, Room};
 use super::string_dictionary::StringDictionary;
 use crate::error::{Result, RuntimeError};
 use crate::leb128;
@@ -397,7 +397,7 @@ impl RowCodec {
         &self,
         rows: impl ExactSizeIterator<Item = &'a [u8]>,
     ) -> Result<Vec<ArrayRef>> {
-        let mut decoded = DecodedRows::new(self, rows.len());
+        let mut decoded = DecodedRows::new(self, &Room::for_rows(rows.len()));
         for row in rows {
             decoded.push(self, row)?;
         }
