@@ -31,6 +31,10 @@ use std::hash::BuildHasher;
 /// Values numbered before the dictionary judges whether its column repeats.
 const PROBATION: usize = 4096;
 
+/// [`PROBATION`], for tests of the codecs that use a dictionary.
+#[cfg(test)]
+pub(super) const PROBATION_FOR_TESTS: usize = PROBATION;
+
 /// The most values one dictionary numbers.
 const MAX_VALUES: usize = 1 << 16;
 
