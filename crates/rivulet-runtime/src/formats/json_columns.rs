@@ -192,8 +192,8 @@ impl SeenFields {
 }
 
 /// A key met at some place of an object: `"name":` as it was written (no
-/// escapes, no whitespace before the colon), and the field it names, if it
-/// is in the schema.
+/// escapes), with the comma before it after the first place, and the field
+/// it names, if it is in the schema.
 struct PlacedKey {
     quoted: ShortText,
     field: Option<usize>,
@@ -210,19 +210,20 @@ const MAX_PLACES: usize = 64;
 
 impl KeyOrder {
     /// The field of the key at `place`, if the scanner is at that same key
-    /// (which it then consumes, colon and all).
+    /// (which it then consumes, comma, colon and all).
     fn eat_known(&self, scanner: &mut Scanner, place: usize) -> Option<Option<usize>> {
         let key = self.places.get(place)?;
         scanner.eat_short(&key.quoted).then_some(key.field)
     }
 
-    /// Remembers that the unescaped key `raw` came at `place`.
-    fn learn(&mut self, place: usize, raw: &str, field: Option<usize>) {
+    /// Remembers that `quoted`, an unescaped key as written (with the
+    /// comma before it, after the first place), came at `place`.
+    fn learn(&mut self, place: usize, quoted: &[u8], field: Option<usize>) {
         if place >= MAX_PLACES {
             return;
         }
         let key = PlacedKey {
-            quoted: ShortText::new(format!("\"{raw}\":").as_bytes()),
+            quoted: ShortText::new(quoted),
             field,
         };
         // Places are learned in order, so `place` is at most one past the end.
@@ -260,11 +261,21 @@ impl StructColumn {
         })
     }
 
-    /// The field the key at `place` names (`None`: not in the schema), the
-    /// scanner past the key's colon.
-    fn key(&mut self, scanner: &mut Scanner, place: usize) -> Scan<Option<usize>> {
+    /// The next key of the object, at `place` (after a comma, past the
+    /// first place): the field it names (`None`: not in the schema), the
+    /// scanner past its colon; `None` at the object's end, its `}` consumed.
+    ///
+    /// A key where the last object had it is compared with it whole, the
+    /// comma before it included: one comparison a field.
+    fn next_key(&mut self, scanner: &mut Scanner, place: usize) -> Scan<Option<Option<usize>>> {
         if let Some(field) = self.keys.eat_known(scanner, place) {
-            return Ok(field);
+            return Ok(Some(field));
+        }
+        scanner.skip_whitespace();
+        let start = scanner.position();
+        if place > 0 && !scanner.eat(b',') {
+            scanner.expect(b'}')?;
+            return Ok(None);
         }
         if scanner.peek() != Some(b'"') {
             return Err(Unsure);
@@ -278,9 +289,9 @@ impl StructColumn {
             .names
             .iter()
             .position(|name| **name == *key.raw.as_bytes());
-        self.keys.learn(place, key.raw, field);
         scanner.expect(b':')?;
-        Ok(field)
+        self.keys.learn(place, scanner.bytes_since(start), field);
+        Ok(Some(field))
     }
 
     /// Reads an object (the scanner at its `{`) into one row.
@@ -290,8 +301,8 @@ impl StructColumn {
         self.seen.clear();
         if !scanner.eat(b'}') {
             let mut place = 0;
-            loop {
-                match self.key(scanner, place)? {
+            while let Some(field) = self.next_key(scanner, place)? {
+                match field {
                     None => scanner.skip_value()?,
                     Some(i) if !self.seen.mark(i) => return Err(Unsure),
                     Some(i) => {
@@ -300,10 +311,6 @@ impl StructColumn {
                     }
                 }
                 place += 1;
-                if !scanner.eat(b',') {
-                    scanner.expect(b'}')?;
-                    break;
-                }
             }
         }
         if !self.seen.all(self.children.len()) {
@@ -658,6 +665,40 @@ mod tests {
         decoder.decode_line(LINES[0]).unwrap();
         let batch = decoder.flush().unwrap().unwrap();
         assert_eq!(Some(batch), arrow_json(&schema, LINES[0]));
+    }
+
+    #[test]
+    fn keys_known_with_their_commas_still_have_their_commas_checked() {
+        let schema = schema();
+        let good = [
+            r#"{"event_type":2,"flag":true}"#,
+            r#"{"event_type" : 2 , "flag" :true}"#,
+            r#"{"flag":false,"event_type":1}"#,
+            r#"{"event_type":2}"#,
+        ];
+        // Each line twice: read with the keys as it has them the second time.
+        for line in good.iter().flat_map(|line| [line, line]) {
+            assert_eq!(
+                single_pass(&schema, line),
+                arrow_json(&schema, line),
+                "{line}"
+            );
+            assert!(single_pass(&schema, line).is_some(), "{line}");
+        }
+        let bad = [
+            r#"{"event_type":2"flag":true}"#,
+            r#"{"event_type":2,,"flag":true}"#,
+            r#"{"event_type":2,"flag":true,}"#,
+            r#"{,"event_type":2}"#,
+            r#"{"event_type":2,"flag":true"#,
+            r#"{"event_type":2 "flag":true}"#,
+        ];
+        let mut decoder = FastJsonDecoder::for_schema(&schema, false, 16).unwrap();
+        for line in bad {
+            decoder.decode_line(good[0]).unwrap();
+            assert_eq!(decoder.decode_line(line), Err(Unsure), "{line}");
+            decoder.clear();
+        }
     }
 
     #[test]

@@ -232,8 +232,18 @@ impl<'a> Scanner<'a> {
         next
     }
 
+    /// Where the scanner is in the line.
+    pub fn position(&self) -> usize {
+        self.at
+    }
+
+    /// The bytes from `start` (an earlier [`Self::position`]) to here.
+    pub fn bytes_since(&self, start: usize) -> &'a [u8] {
+        self.bytes.get(start..self.at).unwrap_or_default()
+    }
+
     #[inline]
-    fn skip_whitespace(&mut self) {
+    pub fn skip_whitespace(&mut self) {
         // Between tokens there is usually none: one comparison says so.
         while let Some(&byte) = self.bytes.get(self.at) {
             if byte > b' ' || !matches!(byte, b' ' | b'\t' | b'\n' | b'\r') {
