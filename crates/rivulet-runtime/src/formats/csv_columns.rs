@@ -3,7 +3,7 @@
 //! a batch needs no intermediate string arrays. Types without a parser here
 //! (DECIMAL, TIME, …) are kept as text and cast once per batch.
 
-use arrow_array::builder::{PrimitiveBuilder, StringBuilder};
+use arrow_array::builder::StringBuilder;
 use arrow_array::types::{
     Date32Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
 };
@@ -11,7 +11,7 @@ use arrow_array::{ArrayRef, StringArray};
 use arrow_cast::parse::Parser;
 use arrow_schema::DataType;
 
-use super::scalar_column::ScalarColumn;
+use super::scalar_column::{PrimitiveColumn, ScalarColumn};
 
 /// A text that does not read as its column's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub enum CsvColumn {
     Scalar(ScalarColumn),
 }
 
-fn parse_into<T: Parser>(builder: &mut PrimitiveBuilder<T>, text: &str) -> Result<(), Unreadable> {
+fn parse_into<T: Parser>(builder: &mut PrimitiveColumn<T>, text: &str) -> Result<(), Unreadable> {
     builder.append_value(T::parse(text).ok_or(Unreadable)?);
     Ok(())
 }

@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::{PrimitiveBuilder, StringBuilder};
+use arrow_array::builder::StringBuilder;
 use arrow_array::types::{ArrowPrimitiveType, Date32Type};
 use arrow_array::{ArrayRef, RecordBatch, StructArray};
 use arrow_buffer::NullBufferBuilder;
@@ -21,7 +21,7 @@ use arrow_cast::parse::Parser;
 use arrow_schema::{DataType, Fields, SchemaRef};
 
 use super::json_scan::{JsonNumber, JsonStr, Scan, Scanner, ShortText, Unsure};
-use super::scalar_column::ScalarColumn;
+use super::scalar_column::{PrimitiveColumn, ScalarColumn};
 
 /// Decodes JSON lines of one schema into record batches.
 pub struct FastJsonDecoder {
@@ -436,7 +436,7 @@ enum Column {
 }
 
 /// An integer column's value from a JSON integer that fits it.
-fn append_integer<T: ArrowPrimitiveType>(builder: &mut PrimitiveBuilder<T>, value: i64) -> Scan<()>
+fn append_integer<T: ArrowPrimitiveType>(builder: &mut PrimitiveColumn<T>, value: i64) -> Scan<()>
 where
     T::Native: TryFrom<i64>,
 {
@@ -446,7 +446,7 @@ where
 
 /// A float column's value from any JSON number, parsed as arrow-json does.
 fn append_float<T: ArrowPrimitiveType>(
-    builder: &mut PrimitiveBuilder<T>,
+    builder: &mut PrimitiveColumn<T>,
     number: JsonNumber,
 ) -> Scan<()>
 where

@@ -89,6 +89,7 @@ impl TimestampColumn {
     }
 
     /// A value already in the column's unit.
+    #[inline(always)]
     pub fn append_value(&mut self, value: i64) {
         self.values.push(value);
         self.valid.append_non_null();
