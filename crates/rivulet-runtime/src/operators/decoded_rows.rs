@@ -340,6 +340,38 @@ mod tests {
     }
 
     #[test]
+    fn the_next_batch_has_room_for_as_many_rows_and_bytes_and_an_eighth_more() {
+        let columns = flat_columns();
+        let types: Vec<DataType> = columns.iter().map(|c| c.data_type().clone()).collect();
+        let codec = RowCodec::new(&types, Lookup::Never).unwrap();
+        let to_store = codec.columns_to_store(&columns).unwrap();
+        let mut decoded = DecodedRows::new(&codec, &Room::default());
+        for _ in 0..100 {
+            for row in 0..to_store.num_rows() {
+                decoded.push_arrived(&codec, &to_store, row).unwrap();
+            }
+        }
+        let room = decoded.room_for_next();
+        assert_eq!(room.rows(), 450);
+        let next = DecodedRows::new(&codec, &room);
+        let DecodedRows::Compact { columns: built, .. } = &next else {
+            panic!("flat columns decode compactly");
+        };
+        // The string column's 202 bytes a batch of four, a hundred times.
+        match &built[1].0 {
+            Decoding::Bytes { offsets, values } => {
+                assert!(values.capacity() >= 20_200 + 20_200 / 8);
+                assert!(offsets.capacity() > 450);
+            }
+            _ => panic!("the second column holds strings"),
+        }
+        match &built[0].0 {
+            Decoding::Fixed(8, values) => assert!(values.capacity() >= 8 * 450),
+            _ => panic!("the first column holds BIGINTs"),
+        }
+    }
+
+    #[test]
     fn a_row_of_another_codec_is_an_error_not_a_panic() {
         let compact = RowCodec::new(&[DataType::Int64], Lookup::Never).unwrap();
         let mut decoded = DecodedRows::new(&compact, &Room::for_rows(1));
