@@ -4,8 +4,8 @@
 //! or with `json.ignore-parse-errors` is skipped, as Flink skips it.
 //!
 //! The file is read in blocks that fit the L2 cache and split into lines in
-//! place. The whole lines of a block are checked as UTF-8 (and for control
-//! characters) in one pass, rather than line by line; then each line goes
+//! place. The whole lines of a block are checked as UTF-8 in one pass,
+//! rather than line by line; then each line goes
 //! to the single-pass decoder of [`super::json_columns`] as soon as it is
 //! split, while its bytes are still in cache. When that decoder steps aside (a line it is not sure of, or a
 //! schema it does not build), the whole chunk of lines, kept in the buffer,
@@ -217,9 +217,9 @@ impl JsonLinesReader {
 
     /// Splits the whole lines of `buffer[next..end]` into `chunk` until it
     /// is full, each given to the single pass as it is split. The bytes are
-    /// checked as UTF-8, and for control characters, once for all of them
-    /// rather than line by line: a line is UTF-8 exactly when it lies before
-    /// the first bad byte. The error of a line that is not UTF-8.
+    /// checked as UTF-8 once for all of them rather than line by line: a
+    /// line is UTF-8 exactly when it lies before the first bad byte. The
+    /// error of a line that is not UTF-8.
     fn split_lines(&mut self, end: usize, chunk: &mut Chunk) -> Result<(), String> {
         let end = self.enough_lines(end, self.batch_size - chunk.lines.len());
         let block = &self.buffer[self.next..end];
@@ -235,10 +235,6 @@ impl JsonLinesReader {
                 )
             }
         };
-        // A fold rather than `any`, so that it is vectorised.
-        let controls = text
-            .bytes()
-            .fold(false, |seen, b| seen | is_control_but_newline(b));
         let mut rest = text;
         while chunk.lines.len() < self.batch_size {
             let start = self.next;
@@ -271,15 +267,11 @@ impl JsonLinesReader {
             if is_blank(line) {
                 continue;
             }
-            if let (true, Some(fast)) = (chunk.single_pass, self.fast.as_mut()) {
-                let has_controls = controls && super::json_scan::has_controls(line.as_bytes());
-                if fast
-                    .decode_line_knowing_controls(line, has_controls)
-                    .is_err()
-                {
-                    fast.clear();
-                    chunk.single_pass = false;
-                }
+            if let (true, Some(fast)) = (chunk.single_pass, self.fast.as_mut())
+                && fast.decode_line_checking_strings(line).is_err()
+            {
+                fast.clear();
+                chunk.single_pass = false;
             }
             chunk.lines.push(Line {
                 number: self.line_number,
@@ -386,14 +378,6 @@ fn is_blank(line: &str) -> bool {
         Some(byte) if byte.is_ascii_graphic() => false,
         _ => line.trim().is_empty(),
     }
-}
-
-/// A control character other than `\n`: a `\n` only ever ends a line, any
-/// other may need the scanner's attention.
-fn is_control_but_newline(byte: u8) -> bool {
-    // `byte ^ \n` is below 0x20 exactly for control characters, and zero,
-    // which the subtraction takes above 0x1e, exactly for `\n`.
-    (byte ^ b'\n').wrapping_sub(1) < 0x1f
 }
 
 fn new_decoder(schema: &SchemaRef, batch_size: usize) -> Result<Decoder, String> {
@@ -528,14 +512,6 @@ mod tests {
             error.ends_with("stream did not contain valid UTF-8"),
             "{error}"
         );
-    }
-
-    #[test]
-    fn control_characters_but_newline_are_told_exactly() {
-        for byte in 0..=255u8 {
-            let expected = byte < 0x20 && byte != b'\n';
-            assert_eq!(is_control_but_newline(byte), expected, "{byte:#x}");
-        }
     }
 
     /// The ids of `bytes`' lines as reading them line by line has them: each
