@@ -54,15 +54,6 @@ impl FastJsonDecoder {
         self.decode_scanned(Scanner::new(line))
     }
 
-    /// [`Self::decode_line`] without first looking through the line for
-    /// control characters: its strings are checked for them as they are
-    /// scanned (a few more vector instructions a sixteen bytes of string,
-    /// fewer than a look at every byte of the line takes), and one outside
-    /// a string is no token, so the line is left to arrow-json either way.
-    pub fn decode_line_checking_strings(&mut self, line: &str) -> Scan<()> {
-        self.decode_scanned(Scanner::knowing_controls(line, true))
-    }
-
     fn decode_scanned(&mut self, mut scanner: Scanner) -> Scan<()> {
         if scanner.peek() != Some(b'{') {
             return Err(Unsure);

@@ -268,7 +268,7 @@ impl JsonLinesReader {
                 continue;
             }
             if let (true, Some(fast)) = (chunk.single_pass, self.fast.as_mut())
-                && fast.decode_line_checking_strings(line).is_err()
+                && fast.decode_line(line).is_err()
             {
                 fast.clear();
                 chunk.single_pass = false;

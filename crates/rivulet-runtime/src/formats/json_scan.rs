@@ -175,42 +175,26 @@ impl ShortText {
     }
 }
 
-/// Whether `bytes` hold a control character (below 0x20).
-pub fn has_controls(bytes: &[u8]) -> bool {
-    // A fold rather than `any`, so that it is vectorised.
-    bytes.iter().fold(false, |seen, &b| seen | (b < 0x20))
-}
-
 pub struct Scanner<'a> {
     /// The line, whose slices strings are.
     text: &'a str,
     bytes: &'a [u8],
     at: usize,
-    /// Whether the text holds control characters at all; when it does not
-    /// (the usual case), strings need not be checked for them.
-    has_controls: bool,
 }
 
 impl<'a> Scanner<'a> {
     pub fn new(text: &'a str) -> Self {
-        Self::knowing_controls(text, has_controls(text.as_bytes()))
-    }
-
-    /// A scanner over `text` when the caller already knows whether it has
-    /// control characters (the reader checks a whole block of lines at once).
-    pub fn knowing_controls(text: &'a str, has_controls: bool) -> Self {
         Scanner {
             text,
             bytes: text.as_bytes(),
             at: 0,
-            has_controls,
         }
     }
 
     /// Where the plain run of a string starting at `self.at` ends: the
     /// offset of the next quote, escape or control character.
     fn plain_run(&self) -> Scan<usize> {
-        string_stops::first_stop(&self.bytes[self.at..], self.has_controls).ok_or(Unsure)
+        string_stops::first_stop(&self.bytes[self.at..]).ok_or(Unsure)
     }
 
     /// Consumes `text` if it comes next (after whitespace), byte for byte:
