@@ -469,7 +469,7 @@ pub(super) mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::operators::string_dictionary::PROBATION_FOR_TESTS;
+    use crate::operators::string_dictionary::PROBATION;
 
     fn round_trip(columns: Vec<ArrayRef>) -> Vec<ArrayRef> {
         let types: Vec<DataType> = columns.iter().map(|c| c.data_type().clone()).collect();
@@ -483,7 +483,7 @@ pub(super) mod tests {
     fn strings_numbered_ahead_encode_as_strings_numbered_row_by_row() {
         // Repeats (numbered), NULLs, a value too long to number, and more
         // values than a probation, so the dictionary closes part way.
-        let values: Vec<Option<String>> = (0..PROBATION_FOR_TESTS + 40)
+        let values: Vec<Option<String>> = (0..PROBATION + 40)
             .map(|i| match i % 5 {
                 0 => None,
                 1 => Some(format!("https://repeat/{}", i % 7)),

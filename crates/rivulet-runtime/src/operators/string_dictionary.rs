@@ -29,11 +29,7 @@ use hashbrown::HashTable;
 use std::hash::BuildHasher;
 
 /// Values numbered before the dictionary judges whether its column repeats.
-const PROBATION: usize = 4096;
-
-/// [`PROBATION`], for tests of the codecs that use a dictionary.
-#[cfg(test)]
-pub(super) const PROBATION_FOR_TESTS: usize = PROBATION;
+pub(super) const PROBATION: usize = 4096;
 
 /// The most values one dictionary numbers.
 const MAX_VALUES: usize = 1 << 16;
