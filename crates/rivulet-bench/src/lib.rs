@@ -1,10 +1,12 @@
 //! Benchmark support: [`cluster`] runs SQL jobs on an in-process cluster and
-//! [`measure`] takes wall time, CPU time and peak memory. The benchmarks are
+//! [`measure`] takes wall time, CPU time and peak memory, and [`cores`]
+//! confines a run to the cores it is measured on. The benchmarks are
 //! `benches/sql_throughput` (SQL jobs and the format decoders, issue 3) and
 //! `benches/nexmark` (the Nexmark queries); `docs/benchmarks.md` has the
 //! commands and figures.
 
 pub mod cluster;
+pub mod cores;
 pub mod measure;
 
 use std::path::{Path, PathBuf};

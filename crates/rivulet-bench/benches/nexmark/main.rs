@@ -8,7 +8,9 @@
 //! `RIVULET_BENCH_EVENTS` sets the events (10 000 000 by default), and
 //! `RIVULET_BENCH_STATE_BACKEND` the keyed state's `state.backend.type`
 //! (`hashmap` by default, or `rocksdb`: on local disk). Each query
-//! runs in a process of its own, so each peak is that query's alone. The
+//! runs in a process of its own, so each peak is that query's alone, and
+//! on one core, as the figures are per query on one core
+//! (`RIVULET_BENCH_CORES` gives it more; see [`rivulet_bench::cores`]). The
 //! file is generated once into `<target>/bench-data/` and reused; it is
 //! read, unmeasured, before each query, so that the query finds it in the
 //! page cache rather than paying for the disk.
@@ -29,6 +31,11 @@ const CHILD: &str = "RIVULET_NEXMARK_CASE";
 
 fn events() -> u64 {
     rivulet_bench::count_from_env("RIVULET_BENCH_EVENTS", 10_000_000)
+}
+
+/// How many cores each query runs on.
+fn cores() -> usize {
+    rivulet_bench::count_from_env("RIVULET_BENCH_CORES", 1) as usize
 }
 
 fn example(name: &str) -> String {
@@ -77,6 +84,8 @@ fn run_case(query: &str, source: &str) {
 fn main() {
     if let Ok(case) = std::env::var(CHILD) {
         let (query, source) = case.split_once(' ').expect("QUERY SOURCE");
+        // Before the runtimes start their threads, which inherit it.
+        rivulet_bench::cores::confine_to_first(cores()).expect("the bench's cores");
         run_case(query, source);
         return;
     }
@@ -95,7 +104,10 @@ fn main() {
         }
     };
     let events = events();
-    println!("{events} Nexmark events, parallelism 1, blackhole sink");
+    let cores = cores();
+    println!(
+        "{events} Nexmark events, parallelism 1, blackhole sink, each query on {cores} core(s)"
+    );
     if chosen(SOURCES).contains(&"file") {
         events_file(events);
     }
