@@ -103,8 +103,9 @@ pub enum Values<'a> {
     /// BIGINT, or INT widened once.
     Integer(Cow<'a, Int64Array>),
     Double(&'a Float64Array),
-    /// Values compared as keys, for DISTINCT.
-    Keys(Vec<KeyValue>),
+    /// Values compared as keys, for DISTINCT; shared by the calls that
+    /// read one column.
+    Keys(Arc<Vec<KeyValue>>),
 }
 
 /// Row `row` of `values`, `None` for NULL.
@@ -126,7 +127,7 @@ impl<'a> Values<'a> {
                     .unary::<_, Int64Type>(i64::from),
             )),
             DataType::Float64 => Values::Double(column.as_primitive::<Float64Type>()),
-            DataType::Utf8 => Values::Keys(key_values(column, "aggregate")?),
+            DataType::Utf8 => Values::Keys(Arc::new(key_values(column, "aggregate")?)),
             other => {
                 return Err(RuntimeError::Operator {
                     operator: "aggregate".into(),
@@ -449,12 +450,12 @@ mod tests {
 
     #[test]
     fn strings_have_a_min_and_a_max() {
-        let input = Values::Keys(vec![
+        let input = Values::Keys(Arc::new(vec![
             KeyValue::Text("b".into()),
             KeyValue::Null,
             KeyValue::Text("a".into()),
             KeyValue::Text("c".into()),
-        ]);
+        ]));
         let mut results = Vec::new();
         for function in [AggregateFunction::Min, AggregateFunction::Max] {
             let mut first = function.start(Some(NumberKind::Text));

@@ -3,10 +3,12 @@
 //! folding rows and partial results into accumulators. Shared by
 //! `WindowAggregate` and `GroupAggregate`.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use arrow_schema::{Field, SchemaRef};
+use foldhash::fast::RandomState;
 use serde::{Deserialize, Serialize};
 
 use super::accumulators::{Accumulator, AggregateFunction, NumberKind, Values};
@@ -226,8 +228,11 @@ impl BoundCalls {
             .collect()
     }
 
-    /// Each call's input values in `batch` (none for `COUNT(*)`).
+    /// Each call's input values in `batch` (none for `COUNT(*)`). The
+    /// `COUNT(DISTINCT)` calls of one column (q15's four of `bidder`, with
+    /// different `FILTER`s) share its keys, made once.
     pub fn inputs<'b>(&self, batch: &'b RecordBatch) -> Result<Vec<Option<Values<'b>>>> {
+        let mut keys_made: Vec<(usize, Arc<Vec<KeyValue>>)> = Vec::new();
         self.calls
             .iter()
             .map(|c| match (c.column, c.function) {
@@ -236,7 +241,12 @@ impl BoundCalls {
                     Ok(Some(Values::Presence(batch.column(i).as_ref())))
                 }
                 (Some(i), AggregateFunction::CountDistinct) => {
-                    key_values(batch.column(i), "COUNT(DISTINCT)").map(|v| Some(Values::Keys(v)))
+                    if let Some((_, keys)) = keys_made.iter().find(|(column, _)| *column == i) {
+                        return Ok(Some(Values::Keys(keys.clone())));
+                    }
+                    let keys = Arc::new(key_values(batch.column(i), "COUNT(DISTINCT)")?);
+                    keys_made.push((i, keys.clone()));
+                    Ok(Some(Values::Keys(keys)))
                 }
                 (Some(i), _) => Values::of(batch.column(i)).map(Some),
             })
@@ -306,8 +316,18 @@ impl BoundCalls {
         state: &mut KeyedState,
         namespace: &[u8],
     ) -> Result<()> {
-        // The batch's distinct values, each with the bits of the calls that met it.
-        let mut met: BTreeMap<(usize, KeyValue), u64> = BTreeMap::new();
+        // The batch's distinct values, each with the bits of the calls that
+        // met it (in no order: each is marked in state on its own), hashed:
+        // in a tree their comparisons were a tenth of q15's time.
+        let values: usize = partial
+            .iter()
+            .map(|accumulator| match accumulator {
+                Accumulator::Distinct(values) => values.len(),
+                _ => 0,
+            })
+            .sum();
+        let mut met: HashMap<(usize, KeyValue), u64, RandomState> =
+            HashMap::with_capacity_and_hasher(values, RandomState::default());
         for (index, ((call, into), other)) in
             self.calls.iter().zip(&mut *into).zip(partial).enumerate()
         {
