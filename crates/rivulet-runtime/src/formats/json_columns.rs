@@ -55,6 +55,36 @@ impl FastJsonDecoder {
     }
 
     fn decode_scanned(&mut self, mut scanner: Scanner) -> Scan<()> {
+        self.decode_root(&mut scanner)?;
+        if scanner.at_end() {
+            Ok(())
+        } else {
+            Err(Unsure)
+        }
+    }
+
+    /// Appends the row of the line `text` starts with, and says where that
+    /// line ends: its length (without its `\n`, nor a `\r` just before
+    /// it), and where the next line starts, `None` when the line ends the
+    /// text without a `\n`. The end is found by decoding the line, rather
+    /// than by searching for it before decoding from the start again.
+    pub fn decode_first_line(&mut self, text: &str) -> Scan<(usize, Option<usize>)> {
+        let mut scanner = Scanner::new(text);
+        self.decode_root(&mut scanner)?;
+        // Whitespace after the object, up to the line's end.
+        scanner.skip_whitespace();
+        let at = scanner.position();
+        match text.as_bytes().get(at) {
+            None => Ok((at, None)),
+            Some(b'\n') => {
+                let carriage_return = at > 0 && text.as_bytes()[at - 1] == b'\r';
+                Ok((at - usize::from(carriage_return), Some(at + 1)))
+            }
+            Some(_) => Err(Unsure),
+        }
+    }
+
+    fn decode_root(&mut self, scanner: &mut Scanner) -> Scan<()> {
         if scanner.peek() != Some(b'{') {
             return Err(Unsure);
         }
@@ -62,12 +92,7 @@ impl FastJsonDecoder {
             fail_on_missing_field: self.fail_on_missing_field,
             scratch: &mut self.scratch,
         };
-        self.root.decode_object(&mut scanner, reading)?;
-        if scanner.at_end() {
-            Ok(())
-        } else {
-            Err(Unsure)
-        }
+        self.root.decode_object(scanner, reading)
     }
 
     /// Drops every row appended since the last batch.

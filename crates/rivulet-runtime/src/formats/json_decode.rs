@@ -238,6 +238,30 @@ impl JsonLinesReader {
         let mut rest = text;
         while chunk.lines.len() < self.batch_size {
             let start = self.next;
+            // The usual line, an object from its first byte, is decoded
+            // straight from the block, the decoder finding its end.
+            if let (true, Some(fast), true) =
+                (chunk.single_pass, self.fast.as_mut(), rest.starts_with('{'))
+            {
+                match fast.decode_first_line(rest) {
+                    Ok((length, next)) if next.is_some() || !bad => {
+                        let next = next.unwrap_or(rest.len());
+                        rest = &rest[next..];
+                        self.next += next;
+                        self.line_number += 1;
+                        chunk.lines.push(Line {
+                            number: self.line_number,
+                            bytes: start..start + length,
+                        });
+                        continue;
+                    }
+                    // Read the careful way, from the line found below.
+                    _ => {
+                        fast.clear();
+                        chunk.single_pass = false;
+                    }
+                }
+            }
             let line = match memchr::memchr(b'\n', rest.as_bytes()) {
                 Some(at) => {
                     let line = &rest[..at];
@@ -496,6 +520,20 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(read(text, skipping, 8).unwrap(), [1, 4]);
+    }
+
+    #[test]
+    fn an_object_decoded_from_the_block_still_ends_on_its_own_line() {
+        // Decoded straight from the block, an object may not run on into
+        // the next line, however the whitespace around the line feed lies.
+        for split in ["{\"id\":\n 2}", "{\"id\": 2\n}", "{\"id\": 2,\n\"x\": 1}"] {
+            let text = format!("{{\"id\": 1}}\n{split}\n{{\"id\": 3}}\n");
+            let error = read(&text, JsonDecoding::default(), 8).unwrap_err();
+            assert!(error.contains("at line 2"), "{split:?}: {error}");
+        }
+        // Spaces, tabs and carriage returns after an object end its line.
+        let text = "{\"id\": 1} \t\r\n{\"id\": 2}\r\r\n{\"id\": 3}  ";
+        assert_eq!(read(text, JsonDecoding::default(), 8).unwrap(), [1, 2, 3]);
     }
 
     #[test]

@@ -226,11 +226,14 @@ impl<'a> Scanner<'a> {
         self.bytes.get(start..self.at).unwrap_or_default()
     }
 
+    /// Skips spaces, tabs and carriage returns, not line feeds: a line's
+    /// object ends within its line, so a scanner over many lines stops at
+    /// the end of the first (see `FastJsonDecoder::decode_first_line`).
     #[inline]
     pub fn skip_whitespace(&mut self) {
         // Between tokens there is usually none: one comparison says so.
         while let Some(&byte) = self.bytes.get(self.at) {
-            if byte > b' ' || !matches!(byte, b' ' | b'\t' | b'\n' | b'\r') {
+            if byte > b' ' || !matches!(byte, b' ' | b'\t' | b'\r') {
                 return;
             }
             self.at += 1;
