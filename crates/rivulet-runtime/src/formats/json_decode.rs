@@ -5,10 +5,12 @@
 //!
 //! The file is read in blocks that fit the L2 cache and split into lines in
 //! place. The whole lines of a block are checked as UTF-8 in one pass,
-//! rather than line by line; then each line goes
-//! to the single-pass decoder of [`super::json_columns`] as soon as it is
-//! split, while its bytes are still in cache. When that decoder steps aside (a line it is not sure of, or a
-//! schema it does not build), the whole chunk of lines, kept in the buffer,
+//! rather than line by line; then each line is decoded by the single-pass
+//! decoder of [`super::json_columns`] straight from the block, which finds
+//! where the line ends (a line that does not start with its object is
+//! first split at its line feed). When that decoder steps aside (a line it
+//! is not sure of, or a schema it does not build), the whole chunk of
+//! lines, kept in the buffer,
 //! goes the careful way: each line is checked with `serde_json` and the chunk
 //! is fed to one reused arrow-json decoder; only when that does not give
 //! exactly one row per line is the chunk decoded line by line, to find and
@@ -216,7 +218,7 @@ impl JsonLinesReader {
     }
 
     /// Splits the whole lines of `buffer[next..end]` into `chunk` until it
-    /// is full, each given to the single pass as it is split. The bytes are
+    /// is full, each decoded by the single pass as it is split. The bytes are
     /// checked as UTF-8 once for all of them rather than line by line: a
     /// line is UTF-8 exactly when it lies before the first bad byte. The
     /// error of a line that is not UTF-8.
